@@ -1,0 +1,24 @@
+export { run, type RunOptions, type Summary } from './pipeline/run.js';
+export { pipe } from './pipeline/pipe.js';
+export type { SourceLike, StageLike } from './pipeline/stages.js';
+export type { RejectRecord, RejectTarget } from './pipeline/reject-channel.js';
+
+export { map, type MapFunction, type MapOptions } from './operations/map.js';
+export { filter, type FilterOptions, type Predicate } from './operations/filter.js';
+export { tap, type TapOptions } from './operations/tap.js';
+export { select } from './operations/select.js';
+export { rename } from './operations/rename.js';
+export { replace, type Replacements } from './operations/replace.js';
+export { set } from './operations/set.js';
+export { addColumn } from './operations/add-column.js';
+export { take, type TakeOptions } from './operations/take.js';
+export { skip } from './operations/skip.js';
+export { batch, type BatchOptions } from './operations/batch.js';
+export { flatten } from './operations/flatten.js';
+
+export { Stage, type StageStats } from './internal/stage.js';
+export type { OnError, RowOptions, ConcurrentOptions, RowContext } from './internal/row-operation.js';
+export type { Reject } from './internal/reject.js';
+export type { Origin } from './internal/origin.js';
+export { originOf } from './internal/origin.js';
+export { RowError, CsvError, RejectLimitError, AbortError } from './internal/errors.js';

@@ -1,0 +1,238 @@
+import type { TransformCallback } from 'node:stream';
+import { RowError, reasonOf } from './errors.js';
+import { originOf } from './origin.js';
+import { sendReject } from './reject.js';
+import { Stage } from './stage.js';
+import { checkHighWaterMark, checkInteger, checkOptions, fail } from './validate.js';
+
+/**
+ * What a stage does when its function throws (or rejects) on a row:
+ * - `'fail'`: the pipeline fails with a {@link RowError} naming the stage and row (default);
+ * - `'reject'`: the row goes to the reject channel (`run(…, { rejects })`) and the rest go on;
+ * - `{ replaceWith }`: the row is replaced by a value, or by `replaceWith(row, error)`.
+ */
+export type OnError<In, Out> = 'fail' | 'reject' | { replaceWith: Out | ((row: In, error: Error) => Out) };
+
+export interface RowOptions<In, Out> {
+  /**
+   * What to do when the function fails on a row.
+   * @default 'fail'
+   */
+  onError?: OnError<In, Out>;
+  /**
+   * Object-mode high-water mark of both sides of the stream.
+   * @default 16
+   */
+  highWaterMark?: number;
+}
+
+export interface ConcurrentOptions<In, Out> extends RowOptions<In, Out> {
+  /**
+   * How many calls of an async function may be in flight at once. Output order is input
+   * order; at most `concurrency` rows are held by the stage.
+   * @default 1
+   */
+  concurrency?: number;
+}
+
+/** Passed to user functions as their second argument. */
+export interface RowContext {
+  /** Aborted when the stage is destroyed (pipeline error, early stop, `AbortSignal`). */
+  readonly signal: AbortSignal;
+  /** 1-based number of the row within the rows that reached this stage. */
+  readonly index: number;
+}
+
+interface Slot<In, R> {
+  readonly row: In;
+  readonly index: number;
+  settled: boolean;
+  ok: boolean;
+  value?: R;
+  error?: unknown;
+}
+
+const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+  typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+
+export function resolveRowOptions<In, Out>(
+  name: string,
+  options: unknown,
+): { onError: OnError<In, Out>; highWaterMark?: number; concurrency: number } {
+  const o = checkOptions(`${name} options`, options) as ConcurrentOptions<In, Out>;
+  const onError = o.onError ?? 'fail';
+  if (onError !== 'fail' && onError !== 'reject') {
+    if (typeof onError !== 'object' || onError === null || !('replaceWith' in onError)) {
+      fail('onError', "'fail', 'reject' or { replaceWith }", onError);
+    }
+  }
+  return {
+    onError,
+    highWaterMark: checkHighWaterMark('highWaterMark', o.highWaterMark),
+    concurrency: o.concurrency === undefined ? 1 : checkInteger('concurrency', o.concurrency, 1),
+  };
+}
+
+/**
+ * A stage that calls a function per row, sync or async, and applies the `onError` policy.
+ *
+ * Invariants: output order is input order; the stage holds at most `concurrency` rows
+ * (a write's callback is held back while it is full, so backpressure reaches upstream);
+ * a sync result with nothing pending takes a fast path with no allocation.
+ */
+export abstract class RowOperation<In, Out, R = Out> extends Stage<In, Out> {
+  private readonly controller = new AbortController();
+  private readonly queue: Slot<In, R>[] = [];
+  private heldWrite: TransformCallback | null = null;
+  private heldFlush: TransformCallback | null = null;
+  private delivering = false;
+  private readonly onError: OnError<In, Out>;
+  private readonly concurrency: number;
+
+  constructor(stage: string, options: { onError: OnError<In, Out>; highWaterMark?: number; concurrency: number }) {
+    super(stage, options.highWaterMark);
+    this.onError = options.onError;
+    this.concurrency = options.concurrency;
+  }
+
+  /** The user's work for one row. */
+  protected abstract call(row: In, context: RowContext): R | PromiseLike<R>;
+  /** Passes on (or drops) a row given the call's result. */
+  protected abstract deliver(row: In, result: R): void;
+  /** Throws when a result cannot be delivered; the row then fails like a throwing call. */
+  protected check(_result: R): void {}
+
+  override _transform(row: In, _encoding: BufferEncoding, callback: TransformCallback): void {
+    const index = ++this.stats.in;
+    let result: R | PromiseLike<R>;
+    try {
+      result = this.call(row, { signal: this.controller.signal, index });
+      if (!isThenable(result)) this.check(result);
+    } catch (error) {
+      if (this.queue.length === 0) {
+        this.handleFailure(row, index, error, (err) => callback(err));
+        return;
+      }
+      this.enqueue({ row, index, settled: true, ok: false, error }, callback);
+      return;
+    }
+    if (!isThenable(result)) {
+      if (this.queue.length === 0) {
+        this.deliver(row, result);
+        callback();
+        return;
+      }
+      this.enqueue({ row, index, settled: true, ok: true, value: result }, callback);
+      return;
+    }
+    const slot: Slot<In, R> = { row, index, settled: false, ok: false };
+    result.then(
+      (value) => {
+        try {
+          this.check(value);
+        } catch (error) {
+          this.settle(slot, false, error);
+          return;
+        }
+        this.settle(slot, true, value);
+      },
+      (error: unknown) => this.settle(slot, false, error),
+    );
+    this.enqueue(slot, callback);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    if (this.queue.length === 0) callback();
+    else this.heldFlush = callback;
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.controller.abort(error ?? new Error(`${this.stage} was destroyed`));
+    this.queue.length = 0;
+    this.heldWrite = null;
+    this.heldFlush = null;
+    callback(error);
+  }
+
+  private enqueue(slot: Slot<In, R>, callback: TransformCallback): void {
+    this.queue.push(slot);
+    if (this.queue.length < this.concurrency) callback();
+    else this.heldWrite = callback;
+    this.drain();
+  }
+
+  private settle(slot: Slot<In, R>, ok: boolean, value: unknown): void {
+    if (this.destroyed) return;
+    slot.settled = true;
+    slot.ok = ok;
+    if (ok) slot.value = value as R;
+    else slot.error = value;
+    this.drain();
+  }
+
+  /** Delivers settled rows from the head of the queue, in order. */
+  private drain(): void {
+    if (this.delivering) return;
+    this.delivering = true;
+    while (!this.destroyed && this.queue.length > 0 && this.queue[0].settled) {
+      const slot = this.queue.shift()!;
+      if (slot.ok) {
+        this.deliver(slot.row, slot.value as R);
+        continue;
+      }
+      // A failure may have to wait for the reject sink: resume from its callback.
+      let pending = true;
+      let async = false;
+      this.handleFailure(slot.row, slot.index, slot.error, (err) => {
+        pending = false;
+        if (err) {
+          this.destroy(err);
+        } else if (async) {
+          this.delivering = false;
+          this.drain();
+        }
+      });
+      if (pending) {
+        async = true;
+        return;
+      }
+    }
+    this.delivering = false;
+    if (this.destroyed) return;
+    if (this.heldWrite && this.queue.length < this.concurrency) {
+      const callback = this.heldWrite;
+      this.heldWrite = null;
+      callback();
+    }
+    if (this.heldFlush && this.queue.length === 0) {
+      const callback = this.heldFlush;
+      this.heldFlush = null;
+      callback();
+    }
+  }
+
+  private handleFailure(row: In, index: number, cause: unknown, done: (error?: Error | null) => void): void {
+    const error =
+      cause instanceof RowError && cause.stage === this.stage
+        ? cause
+        : new RowError(this.stage, index, originOf(row), reasonOf(cause), cause);
+    const policy = this.onError;
+    if (policy === 'fail') {
+      done(error);
+    } else if (policy === 'reject') {
+      this.stats.rejected++;
+      sendReject(this, { stage: this.stage, reason: reasonOf(cause), error, row, index, origin: originOf(row) }, done);
+    } else {
+      let replacement: Out;
+      try {
+        const { replaceWith } = policy;
+        replacement = typeof replaceWith === 'function' ? (replaceWith as (r: In, e: Error) => Out)(row, error) : replaceWith;
+      } catch (replaceError) {
+        done(new RowError(this.stage, index, originOf(row), `replaceWith failed: ${reasonOf(replaceError)}`, replaceError));
+        return;
+      }
+      this.pushOut(row, replacement);
+      done();
+    }
+  }
+}

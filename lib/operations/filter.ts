@@ -1,0 +1,37 @@
+import type { Stage } from '../internal/stage.js';
+import { stageName } from '../internal/stage.js';
+import { RowOperation, resolveRowOptions, type ConcurrentOptions, type RowContext } from '../internal/row-operation.js';
+import { checkFunction } from '../internal/validate.js';
+
+export type Predicate<T> = (row: T, context: RowContext) => unknown;
+export type FilterOptions<T> = ConcurrentOptions<T, T>;
+
+class FilterStage<T> extends RowOperation<T, T, unknown> {
+  constructor(
+    name: string,
+    private readonly predicate: Predicate<T>,
+    options: ReturnType<typeof resolveRowOptions<T, T>>,
+  ) {
+    super(name, options);
+  }
+  protected call(row: T, context: RowContext): unknown {
+    return this.predicate(row, context);
+  }
+  protected deliver(row: T, keep: unknown): void {
+    if (keep) this.pushOut(row, row);
+    else this.stats.filtered++;
+  }
+}
+
+/**
+ * Keeps the rows for which `predicate(row, { signal, index })` is truthy (sync or async).
+ * Dropped rows are counted as `filtered` in `run()`'s summary. With `onError:
+ * { replaceWith }`, the replacement row is passed on in place of the failing one.
+ *
+ * @example
+ * filter(([state, make, agency]) => state === 'NJ' && make === 'FORD' && agency === 'P')
+ */
+export function filter<T>(predicate: Predicate<T>, options: FilterOptions<T> = {}): Stage<T, T> {
+  checkFunction('predicate', predicate);
+  return new FilterStage(stageName('filter', predicate), predicate, resolveRowOptions<T, T>('filter', options));
+}

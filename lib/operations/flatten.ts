@@ -1,0 +1,33 @@
+import type { TransformCallback } from 'node:stream';
+import { RowError } from '../internal/errors.js';
+import { inheritOrigin, originOf } from '../internal/origin.js';
+import { kindOf } from '../internal/rows.js';
+import { Stage } from '../internal/stage.js';
+import { checkHighWaterMark, checkOptions } from '../internal/validate.js';
+
+class FlattenStage<T> extends Stage<readonly T[], T> {
+  override _transform(items: readonly T[], _encoding: BufferEncoding, callback: TransformCallback): void {
+    const index = ++this.stats.in;
+    if (!Array.isArray(items)) {
+      callback(new RowError(this.stage, index, originOf(items), `expected an array, got ${kindOf(items)}`));
+      return;
+    }
+    for (const item of items) {
+      inheritOrigin(items, item);
+      this.stats.out++;
+      this.push(item);
+    }
+    callback();
+  }
+}
+
+/**
+ * Unbatches: each input array becomes its items, in order (the inverse of `batch`). The
+ * items of one array are pushed together, so the buffer may exceed the high-water mark by
+ * one array's length.
+ * @example flatten() // T[] → T
+ */
+export function flatten<T>(options: { highWaterMark?: number } = {}): Stage<readonly T[], T> {
+  const o = checkOptions('options', options);
+  return new FlattenStage<T>('flatten()', checkHighWaterMark('highWaterMark', o.highWaterMark));
+}

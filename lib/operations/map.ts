@@ -1,0 +1,46 @@
+import type { Stage } from '../internal/stage.js';
+import { stageName } from '../internal/stage.js';
+import { RowOperation, resolveRowOptions, type ConcurrentOptions, type RowContext } from '../internal/row-operation.js';
+import { checkFunction } from '../internal/validate.js';
+
+export type MapFunction<In, Out> = (row: In, context: RowContext) => Out | PromiseLike<Out>;
+export type MapOptions<In, Out> = ConcurrentOptions<In, Out>;
+
+class MapStage<In, Out> extends RowOperation<In, Out> {
+  constructor(
+    name: string,
+    private readonly fn: MapFunction<In, Out>,
+    options: ReturnType<typeof resolveRowOptions<In, Out>>,
+  ) {
+    super(name, options);
+  }
+  protected call(row: In, context: RowContext): Out | PromiseLike<Out> {
+    return this.fn(row, context);
+  }
+  protected override check(result: Out): void {
+    // `null` would end an object-mode stream and `undefined` is no row: both would lose data.
+    if (result === null || result === undefined) throw new TypeError(`returned ${result} (use filter() to drop rows)`);
+  }
+  protected deliver(row: In, result: Out): void {
+    this.pushOut(row, result);
+  }
+}
+
+/**
+ * Turns each row into a new one with `fn(row, { signal, index })`, sync or async.
+ *
+ * @param fn Returns the new row (or a promise of it); `null`/`undefined` is an error.
+ * @param options `concurrency` for async functions (order is kept), `onError`, `highWaterMark`.
+ * @example
+ * map(([state, make]) => ({ state, make }))
+ * map(async (row, { signal }) => ({ ...row, geo: await geocode(row.address, { signal }) }), { concurrency: 4 })
+ */
+export function map<In, Out>(fn: MapFunction<In, Out>, options: MapOptions<In, Out> = {}): Stage<In, Out> {
+  checkFunction('fn', fn);
+  return new MapStage(stageName('map', fn), fn, resolveRowOptions<In, Out>('map', options));
+}
+
+/** For operations built on `map`: a named stage running a fixed row function. */
+export function mapNamed<In, Out>(name: string, fn: MapFunction<In, Out>, options: MapOptions<In, Out>): Stage<In, Out> {
+  return new MapStage(name, fn, resolveRowOptions<In, Out>(name, options));
+}

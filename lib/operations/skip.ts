@@ -1,0 +1,24 @@
+import type { TransformCallback } from 'node:stream';
+import { Stage } from '../internal/stage.js';
+import { checkHighWaterMark, checkInteger, checkOptions } from '../internal/validate.js';
+
+class SkipStage<T> extends Stage<T, T> {
+  constructor(private readonly count: number, highWaterMark?: number) {
+    super(`skip(${count})`, highWaterMark);
+  }
+  override _transform(row: T, _encoding: BufferEncoding, callback: TransformCallback): void {
+    if (++this.stats.in <= this.count) this.stats.filtered++;
+    else this.pushOut(row, row);
+    callback();
+  }
+}
+
+/**
+ * Drops the first `count` rows (counted as `filtered`) and passes the rest.
+ * @example skip(1) // drop a second header line
+ */
+export function skip<T>(count: number, options: { highWaterMark?: number } = {}): Stage<T, T> {
+  checkInteger('count', count, 0);
+  const o = checkOptions('options', options);
+  return new SkipStage<T>(count, checkHighWaterMark('highWaterMark', o.highWaterMark));
+}

@@ -1,0 +1,120 @@
+import type { Stream } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { checkInteger, checkOptions, checkSignal, fail } from '../internal/validate.js';
+import { RejectChannel, type RejectTarget } from './reject-channel.js';
+import { allClosed, buildChain, type Chain, type SourceLike, type StageLike } from './stages.js';
+import { CountingSink, WrittenCounter } from './written-counter.js';
+
+export interface RunOptions {
+  /** Aborts the whole pipeline: every stage is destroyed and `run` rejects with an `AbortError`. */
+  signal?: AbortSignal;
+  /**
+   * Where rejected rows go (see `onError: 'reject'`): a Writable receiving one
+   * `RejectRecord` per row (e.g. `csv.write('rejected.csv')`), or a function receiving the
+   * full `Reject`. Without it, the first rejected row fails the pipeline.
+   */
+  rejects?: RejectTarget;
+  /**
+   * How many rows may be rejected before the pipeline fails with a `RejectLimitError`.
+   * @default Infinity
+   */
+  maxRejects?: number;
+}
+
+/** What happened, as `run()` resolves. For 1:1 pipelines, `read = written + filtered + rejected`. */
+export interface Summary {
+  /** Rows that left the source. */
+  read: number;
+  /** Rows that reached the sink. */
+  written: number;
+  /** Rows dropped on purpose by sluice stages (filter, skip, take). */
+  filtered: number;
+  /** Rows sent to the reject channel. */
+  rejected: number;
+  /** True when a stage such as `take(n)` stopped the source before its end. */
+  stoppedEarly: boolean;
+  /** Wall time in milliseconds. */
+  ms: number;
+}
+
+type RunArgs = [SourceLike, ...(StageLike | RunOptions)[]];
+
+export interface Wired {
+  chain: Chain;
+  channel: RejectChannel;
+  signal?: AbortSignal;
+}
+
+/** Splits trailing options off and wires stages, rejects and early stop together. */
+export function wire(args: readonly unknown[], caller: string): Wired {
+  const last = args[args.length - 1];
+  const hasOptions =
+    args.length > 1 && typeof last === 'object' && last !== null && !Array.isArray(last) &&
+    typeof (last as Stream).on !== 'function' && !(Symbol.iterator in last) && !(Symbol.asyncIterator in last);
+  const options = hasOptions ? (checkOptions(`${caller} options`, last) as RunOptions) : {};
+  const items = hasOptions ? args.slice(0, -1) : args;
+  const signal = checkSignal('signal', options.signal);
+  const maxRejects = options.maxRejects === undefined ? Infinity : checkInteger('maxRejects', options.maxRejects, 0, true);
+  const target = options.rejects;
+  if (target !== undefined && typeof target !== 'function' && typeof (target as { write?: unknown }).write !== 'function') {
+    fail('rejects', 'a Writable or a function', target);
+  }
+  const chain = buildChain(items);
+  const channel = new RejectChannel(target, maxRejects);
+  for (const stage of chain.stages) {
+    if (channel.attached) stage.on('reject', channel.receive);
+    else if (maxRejects !== Infinity) fail('rejects', 'set when maxRejects is', target);
+    stage.on('stop', () => chain.gate.stop());
+    if ((stage as { stopped?: boolean }).stopped) chain.gate.stop();
+  }
+  return { chain, channel, signal };
+}
+
+export function summarize(chain: Chain, channel: RejectChannel, written: number, started: number): Summary {
+  return {
+    read: chain.gate.read_,
+    written,
+    filtered: chain.stages.reduce((sum, stage) => sum + stage.stats.filtered, 0),
+    rejected: channel.count,
+    stoppedEarly: chain.gate.stopped,
+    ms: Math.round(performance.now() - started),
+  };
+}
+
+/**
+ * Runs a pipeline to its end: `run(source, ...stages, sink, options?)`. Stages are joined
+ * with `stream.pipeline`; the first real error wins, every stage is destroyed, and `run`
+ * settles only once every stage has closed and the rejects sink is flushed.
+ *
+ * @returns a {@link Summary} of rows read, written, filtered and rejected.
+ * @example
+ * const summary = await run(
+ *   csv.read('parking.csv'),
+ *   filter(([, , state]) => state === 'NJ'),
+ *   csv.write('nj.csv', { headers: ['summons', 'plate', 'state'] }),
+ * );
+ */
+export async function run(...args: RunArgs): Promise<Summary> {
+  const started = performance.now();
+  const { chain, channel, signal } = wire(args, 'run');
+  const streams = [...chain.streams];
+  const last = streams[streams.length - 1];
+  // Count rows reaching the sink; a pipeline that ends in a Transform is drained here.
+  const counter = CountingSink.needed(last) ? new CountingSink() : new WrittenCounter();
+  if (counter instanceof CountingSink) streams.push(counter);
+  else streams.splice(streams.length - 1, 0, counter);
+  let failure: unknown = null;
+  try {
+    await pipeline(streams as unknown as NodeJS.ReadableStream[], signal ? { signal } : {});
+  } catch (error) {
+    failure = error;
+  }
+  await allClosed([...chain.all, counter]);
+  try {
+    await channel.close(failure !== null);
+  } catch (error) {
+    failure ??= error;
+  }
+  if (failure !== null) throw failure;
+  return summarize(chain, channel, counter.count, started);
+}

@@ -1,0 +1,43 @@
+import { finished, Readable, Transform, type TransformCallback } from 'node:stream';
+
+/**
+ * The first stage of every `run()`/`pipe()`: counts the rows read and can stop the source
+ * early without failing the pipeline. `stop()` detaches and destroys the source (closing
+ * its file, cursor or generator) and ends the gate normally, so the rows already in
+ * flight drain and every later stage finishes as if the input had ended — which is how
+ * `take(n)` completes without `ERR_STREAM_PREMATURE_CLOSE`.
+ */
+export class SourceGate extends Transform {
+  read_ = 0;
+  stopped = false;
+
+  constructor(readonly source: Readable) {
+    super({ objectMode: true });
+    source.on('error', (error) => {
+      if (!this.stopped) this.destroy(error);
+    });
+    // A source destroyed without an error (not by us) is a premature close: fail.
+    finished(source, { readable: true, writable: false }, (error) => {
+      if (error && !this.stopped && !this.destroyed) this.destroy(error);
+    });
+    source.pipe(this);
+  }
+
+  override _transform(row: unknown, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.read_++;
+    callback(null, row);
+  }
+
+  stop(): void {
+    if (this.stopped || this.destroyed) return;
+    this.stopped = true;
+    this.source.unpipe(this);
+    this.end();
+    this.source.destroy();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    if (!this.source.destroyed) this.source.destroy();
+    callback(error);
+  }
+}

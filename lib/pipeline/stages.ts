@@ -1,0 +1,84 @@
+import { Duplex, Readable, Writable, type Stream } from 'node:stream';
+import { chain } from 'stream-chain';
+import { isStage, type Stage } from '../internal/stage.js';
+import { SourceGate } from './source-gate.js';
+
+/** What may stand first: a Readable, an (async) iterable, or a function returning either. */
+export type SourceLike =
+  | NodeJS.ReadableStream
+  | Readable
+  | AsyncIterable<unknown>
+  | Iterable<unknown>
+  | (() => AsyncIterable<unknown> | Iterable<unknown> | Readable);
+
+/**
+ * What may stand after the source: any Duplex/Transform (sluice stages, stream-chain
+ * chains), a plain function (consecutive functions are fused into one stream-chain
+ * `chain`, with its rules: return `chain.none` to drop a row), or a Writable as the sink.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type StageLike = Duplex | Writable | NodeJS.WritableStream | ((row: any) => unknown);
+
+export interface Chain {
+  gate: SourceGate;
+  streams: Stream[];
+  stages: Stage[];
+  /** Every stream the caller gave or we made, including the source, for the close wait. */
+  all: Stream[];
+}
+
+const isReadable = (value: unknown): value is Readable =>
+  value instanceof Readable || (typeof value === 'object' && value !== null && typeof (value as Readable).pipe === 'function' && typeof (value as Readable).read === 'function');
+
+export function toReadable(source: unknown): Readable {
+  const value = typeof source === 'function' ? (source as () => unknown)() : source;
+  if (isReadable(value)) return value;
+  if (typeof value === 'string') {
+    throw new TypeError('Expected a source (a Readable, an iterable of rows or a generator), got a string; to read a file use csv.read(path)');
+  }
+  if (value && typeof value === 'object' && (Symbol.asyncIterator in value || Symbol.iterator in value)) {
+    return Readable.from(value as Iterable<unknown>, { objectMode: true });
+  }
+  throw new TypeError(`Expected a source (a Readable, an iterable of rows or a generator), got ${value === null ? 'null' : typeof value}`);
+}
+
+function toStream(stage: unknown, position: number): Stream {
+  if (stage instanceof Duplex || stage instanceof Writable) return stage;
+  if (stage && typeof (stage as Writable).write === 'function' && typeof (stage as Writable).on === 'function') return stage as Writable;
+  throw new TypeError(`Expected stage ${position} to be a stream or a function, got ${stage === null ? 'null' : typeof stage}`);
+}
+
+/** Normalises `[source, ...stages]` into the streams that `stream.pipeline` will join. */
+export function buildChain(items: readonly unknown[]): Chain {
+  if (items.length === 0) throw new TypeError('Expected at least a source');
+  const source = toReadable(items[0]);
+  const gate = new SourceGate(source);
+  const streams: Stream[] = [gate];
+  let functions: ((row: unknown) => unknown)[] = [];
+  const flush = () => {
+    if (functions.length > 0) streams.push(chain(functions) as unknown as Duplex);
+    functions = [];
+  };
+  items.slice(1).forEach((item, i) => {
+    if (typeof item === 'function') functions.push(item as (row: unknown) => unknown);
+    else {
+      flush();
+      streams.push(toStream(item, i + 1));
+    }
+  });
+  flush();
+  return { gate, streams, stages: streams.filter(isStage), all: [source, ...streams] };
+}
+
+/** Resolves once every stream that was destroyed has emitted `'close'`. */
+export function allClosed(streams: readonly Stream[]): Promise<unknown> {
+  return Promise.all(
+    streams.map((s) => {
+      const stream = s as Readable & { closed?: boolean };
+      if (!stream.destroyed || stream.closed) return undefined;
+      const state = (stream as unknown as { _readableState?: { emitClose?: boolean }; _writableState?: { emitClose?: boolean } });
+      if ((state._readableState ?? state._writableState)?.emitClose === false) return undefined;
+      return new Promise((resolve) => stream.once('close', resolve));
+    }),
+  );
+}
