@@ -22,3 +22,9 @@ export type { Reject } from './internal/reject.js';
 export type { Origin } from './internal/origin.js';
 export { originOf } from './internal/origin.js';
 export { RowError, CsvError, RejectLimitError, AbortError } from './internal/errors.js';
+
+export { csv } from './csv.js';
+export type { CsvParseOptions, CsvParseStage } from './operations/csv-parse.js';
+export type { CsvFormatOptions, CsvFormatStage } from './operations/csv-format.js';
+export type { CsvReadOptions } from './sources/csv-read.js';
+export type { CsvWriteOptions, CsvWriteSink } from './sinks/csv-write.js';

@@ -28,7 +28,7 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
     highWaterMark?: number,
     options: TransformOptions = {},
   ) {
-    super({ objectMode: true, ...(highWaterMark === undefined ? {} : { highWaterMark }), ...options });
+    super({ readableObjectMode: true, writableObjectMode: true, ...(highWaterMark === undefined ? {} : { highWaterMark }), ...options });
   }
 
   /** Passes a row on, counting it and keeping the source line of the row it came from. */

@@ -1,5 +1,6 @@
 import type { Stream } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { isStage } from '../internal/stage.js';
 import { checkInteger, checkOptions, checkSignal, fail } from '../internal/validate.js';
 import { RejectChannel, type RejectTarget } from './reject-channel.js';
 import { allClosed, buildChain, type Chain, type SourceLike, type StageLike } from './stages.js';
@@ -71,8 +72,11 @@ export function wire(args: readonly unknown[], caller: string): Wired {
 }
 
 export function summarize(chain: Chain, channel: RejectChannel, written: number, started: number): Summary {
+  // Rows the source itself rejected (e.g. ragged CSV lines) were read too.
+  const source = chain.all[0];
+  const rejectedAtSource = isStage(source) ? source.stats.rejected : 0;
   return {
-    read: chain.gate.read_,
+    read: chain.gate.read_ + rejectedAtSource,
     written,
     filtered: chain.stages.reduce((sum, stage) => sum + stage.stats.filtered, 0),
     rejected: channel.count,

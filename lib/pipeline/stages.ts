@@ -67,7 +67,7 @@ export function buildChain(items: readonly unknown[]): Chain {
     }
   });
   flush();
-  return { gate, streams, stages: streams.filter(isStage), all: [source, ...streams] };
+  return { gate, streams, stages: [source, ...streams].filter(isStage), all: [source, ...streams] };
 }
 
 /** Resolves once every stream that was destroyed has emitted `'close'`. */

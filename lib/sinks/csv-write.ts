@@ -1,0 +1,75 @@
+import { createWriteStream } from 'node:fs';
+import { finished, Writable } from 'node:stream';
+import { CsvFormatStage, type CsvFormatOptions } from '../operations/csv-format.js';
+import { fail } from '../internal/validate.js';
+
+export interface CsvWriteOptions extends CsvFormatOptions {
+  /** End the target Writable when done (a file path is always closed). @default true */
+  end?: boolean;
+  /** Object-mode high-water mark. @default 16 */
+  highWaterMark?: number;
+}
+
+/**
+ * The sink: formats rows with fast-csv and writes them to a file or Writable. It finishes
+ * only once the text is flushed and the file closed, so when `run()` resolves, the file
+ * is complete. `rows` counts the rows written.
+ */
+export class CsvWriteSink extends Writable {
+  readonly stage: string;
+  private readonly format: CsvFormatStage;
+  private readonly output: NodeJS.WritableStream & Writable;
+  private readonly endOutput: boolean;
+
+  constructor(target: string | URL | NodeJS.WritableStream, options: CsvWriteOptions) {
+    const { end, highWaterMark, ...formatOptions } = options;
+    super({ objectMode: true, ...(highWaterMark === undefined ? {} : { highWaterMark }) });
+    const isPath = typeof target === 'string' || target instanceof URL;
+    if (!isPath && (!target || typeof (target as Writable).write !== 'function')) fail('target', 'a path or a Writable', target);
+    this.stage = `csv.write(${isPath ? String(target) : 'stream'})`;
+    this.format = new CsvFormatStage(formatOptions, this.stage);
+    this.output = (isPath ? createWriteStream(target) : target) as Writable;
+    this.endOutput = isPath || end !== false;
+    this.format.on('error', (error) => this.destroy(error));
+    this.output.on('error', (error: Error) => this.destroy(error));
+    this.format.pipe(this.output, { end: this.endOutput });
+  }
+
+  get rows(): number {
+    return this.format.stats.out;
+  }
+
+  override _write(row: unknown, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (this.format.write(row)) callback();
+    else this.format.once('drain', () => callback());
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    // A file is complete once closed: finished() waits for 'close' where one will come.
+    if (this.endOutput) finished(this.output, (error) => callback(error));
+    else this.format.once('end', () => callback());
+    this.format.end();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.format.destroy();
+    const output = this.output as Writable & { closed?: boolean };
+    if (!this.endOutput || output.closed) {
+      callback(error);
+      return;
+    }
+    output.once('close', () => callback(error));
+    output.destroy();
+  }
+}
+
+/**
+ * Writes rows as CSV to a file path or Writable with fast-csv. The header is written even
+ * when no row arrives if `headers` is given as an array.
+ *
+ * @example
+ * csv.write('nj-ford-police.csv', { headers: ['vehicle_make', 'issuing_agency', 'address'] })
+ */
+export function csvWrite(target: string | URL | NodeJS.WritableStream, options: CsvWriteOptions = {}): CsvWriteSink {
+  return new CsvWriteSink(target, options);
+}
