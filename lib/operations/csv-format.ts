@@ -11,9 +11,11 @@ export interface CsvFormatOptions {
   /**
    * The header line. An array: these names, written even when no row arrives, and array
    * rows must have that many fields. `true`: the keys of the first object row. `false`: none.
+   * A function: called once, at the first row (or at the end when there is none), for
+   * names known only then, e.g. `() => [...source.headers, 'extra']`.
    * @default true for object rows, false for array rows
    */
-  headers?: boolean | readonly string[];
+  headers?: boolean | readonly string[] | (() => readonly string[]);
   /** @default ',' */
   delimiter?: string;
   /** @default '"' */
@@ -30,6 +32,8 @@ export interface CsvFormatOptions {
 
 type CsvRow = readonly unknown[] | Record<string, unknown>;
 
+const isNames = (value: unknown): value is readonly string[] => Array.isArray(value) && value.every((h) => typeof h === 'string');
+
 /**
  * Rows in, CSV text out, formatted by fast-csv's row formatter. The header decision waits
  * for the first row (objects get a header from their keys, arrays none) unless `headers`
@@ -37,16 +41,15 @@ type CsvRow = readonly unknown[] | Record<string, unknown>;
  */
 export class CsvFormatStage extends Stage<CsvRow, string> {
   private formatter: RowFormatter<CsvRow, CsvRow> | null = null;
-  private readonly width: number;
+  private width = -1;
 
   constructor(private readonly options: CsvFormatOptions = {}, name = 'csv.format()') {
     super(name, undefined, { readableObjectMode: false });
     const o = checkOptions('options', options) as CsvFormatOptions;
     const headers = o.headers;
-    if (headers !== undefined && typeof headers !== 'boolean' && !(Array.isArray(headers) && headers.every((h) => typeof h === 'string'))) {
-      fail('headers', 'a boolean or an array of column names', headers);
+    if (headers !== undefined && typeof headers !== 'boolean' && typeof headers !== 'function' && !isNames(headers)) {
+      fail('headers', 'a boolean, an array of column names or a function returning one', headers);
     }
-    this.width = Array.isArray(headers) ? headers.length : -1;
   }
 
   override _transform(row: CsvRow, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -55,11 +58,16 @@ export class CsvFormatStage extends Stage<CsvRow, string> {
       callback(new RowError(this.stage, index, originOf(row), `expected an array or object row, got ${kindOf(row)}`));
       return;
     }
+    try {
+      this.formatter ??= this.start(Array.isArray(row));
+    } catch (error) {
+      callback(error as Error);
+      return;
+    }
     if (this.width !== -1 && Array.isArray(row) && row.length !== this.width) {
       callback(new RowError(this.stage, index, originOf(row), `the row has ${row.length} fields, the header ${this.width}`));
       return;
     }
-    this.formatter ??= this.start(Array.isArray(row));
     this.formatter.format(row, (error, lines) => {
       if (error) {
         callback(new RowError(this.stage, index, originOf(row), error.message, error));
@@ -71,15 +79,26 @@ export class CsvFormatStage extends Stage<CsvRow, string> {
   }
 
   override _flush(callback: TransformCallback): void {
-    this.formatter ??= this.start(true);
+    try {
+      this.formatter ??= this.start(true);
+    } catch (error) {
+      callback(error as Error);
+      return;
+    }
     this.formatter.finish((error, lines) => callback(error, lines?.join('')));
   }
 
   private start(arrays: boolean): RowFormatter<CsvRow, CsvRow> {
-    const { headers, ...rest } = this.options;
+    const { headers: given, ...rest } = this.options;
+    const headers = typeof given === 'function' ? given() : given;
+    if (typeof given === 'function' && !isNames(headers)) fail('headers()', 'to return an array of column names', headers);
     const args: FormatterOptionsArgs<CsvRow, CsvRow> = { includeEndRowDelimiter: true, ...rest };
-    if (Array.isArray(headers)) Object.assign(args, { headers: [...headers], alwaysWriteHeaders: true });
-    else args.headers = (headers as boolean | undefined) ?? !arrays;
+    if (isNames(headers)) {
+      Object.assign(args, { headers: [...headers], alwaysWriteHeaders: true });
+      this.width = headers.length;
+    } else {
+      args.headers = headers ?? !arrays;
+    }
     if (args.writeBOM) this.push('\ufeff');
     return new RowFormatter(new FormatterOptions(args));
   }

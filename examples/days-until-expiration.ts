@@ -1,0 +1,4 @@
+import { main } from './cli.js';
+import { daysUntilExpirationPipeline } from './parking.js';
+
+await main('days-until-expiration', daysUntilExpirationPipeline);
