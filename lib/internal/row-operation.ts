@@ -65,6 +65,10 @@ export function resolveRowOptions<In, Out>(
     if (typeof onError !== 'object' || onError === null || !('replaceWith' in onError)) {
       fail('onError', "'fail', 'reject' or { replaceWith }", onError);
     }
+    // `null` would end an object-mode stream and `undefined` is no row (as for map's results).
+    if (onError.replaceWith === null || onError.replaceWith === undefined) {
+      fail('onError.replaceWith', 'a row or a function', onError.replaceWith);
+    }
   }
   return {
     onError,
@@ -78,6 +82,8 @@ export function resolveRowOptions<In, Out>(
  *
  * Invariants: output order is input order; the stage holds at most `concurrency` rows
  * (a write's callback is held back while it is full, so backpressure reaches upstream);
+ * a new row is taken only while the output buffer is below its high-water mark, so the
+ * output buffer plus the rows in flight stay under highWaterMark + concurrency;
  * a sync result with nothing pending takes a fast path with no allocation.
  */
 export abstract class RowOperation<In, Out, R = Out> extends Stage<In, Out> {
@@ -154,9 +160,34 @@ export abstract class RowOperation<In, Out, R = Out> extends Stage<In, Out> {
     callback(error);
   }
 
+  // Transform holds a write's callback while the output is full only for rows pushed
+  // during `_transform`; async results are pushed later, so the stage checks the output
+  // itself and a write held for that reason is released when the consumer reads. Not from
+  // inside `_read`: the row is consumed only after it returns, and a callback given while
+  // the output still looks full would be parked by Transform until the next `_read`, which
+  // Readable does not call again before a push (no push may come: a deadlock).
+  override _read(size: number): void {
+    super._read(size);
+    if (this.heldWrite) process.nextTick(this.releaseAfterRead);
+  }
+
+  private readonly releaseAfterRead = (): void => {
+    if (!this.destroyed && this.heldWrite && this.queue.length < this.concurrency && !this.outputFull) this.releaseWrite();
+  };
+
+  private get outputFull(): boolean {
+    return this.readableLength >= this.readableHighWaterMark;
+  }
+
+  private releaseWrite(): void {
+    const callback = this.heldWrite!;
+    this.heldWrite = null;
+    callback();
+  }
+
   private enqueue(slot: Slot<In, R>, callback: TransformCallback): void {
     this.queue.push(slot);
-    if (this.queue.length < this.concurrency) callback();
+    if (this.queue.length < this.concurrency && !this.outputFull) callback();
     else this.heldWrite = callback;
     this.drain();
   }
@@ -199,11 +230,7 @@ export abstract class RowOperation<In, Out, R = Out> extends Stage<In, Out> {
     }
     this.delivering = false;
     if (this.destroyed) return;
-    if (this.heldWrite && this.queue.length < this.concurrency) {
-      const callback = this.heldWrite;
-      this.heldWrite = null;
-      callback();
-    }
+    if (this.heldWrite && this.queue.length < this.concurrency && !this.outputFull) this.releaseWrite();
     if (this.heldFlush && this.queue.length === 0) {
       const callback = this.heldFlush;
       this.heldFlush = null;
@@ -227,6 +254,7 @@ export abstract class RowOperation<In, Out, R = Out> extends Stage<In, Out> {
       try {
         const { replaceWith } = policy;
         replacement = typeof replaceWith === 'function' ? (replaceWith as (r: In, e: Error) => Out)(row, error) : replaceWith;
+        if (replacement === null || replacement === undefined) throw new TypeError(`returned ${replacement}`);
       } catch (replaceError) {
         done(new RowError(this.stage, index, originOf(row), `replaceWith failed: ${reasonOf(replaceError)}`, replaceError));
         return;

@@ -79,6 +79,12 @@ export class CsvFormatStage extends Stage<CsvRow, string> {
   }
 
   override _flush(callback: TransformCallback): void {
+    // No row and no header names to write: the output is empty, not a lone line break.
+    const headers = this.options.headers;
+    if (!this.formatter && (headers === undefined || typeof headers === 'boolean')) {
+      callback();
+      return;
+    }
     try {
       this.formatter ??= this.start(true);
     } catch (error) {
@@ -91,7 +97,7 @@ export class CsvFormatStage extends Stage<CsvRow, string> {
   private start(arrays: boolean): RowFormatter<CsvRow, CsvRow> {
     const { headers: given, ...rest } = this.options;
     const headers = typeof given === 'function' ? given() : given;
-    if (typeof given === 'function' && !isNames(headers)) fail('headers()', 'to return an array of column names', headers);
+    if (typeof given === 'function' && !isNames(headers)) fail('headers()', 'an array of column names', headers);
     const args: FormatterOptionsArgs<CsvRow, CsvRow> = { includeEndRowDelimiter: true, ...rest };
     if (isNames(headers)) {
       Object.assign(args, { headers: [...headers], alwaysWriteHeaders: true });

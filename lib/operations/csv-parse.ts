@@ -84,7 +84,9 @@ function resolve(options: CsvParseOptions): Resolved {
     if (value !== undefined && (typeof value !== 'string' || value.length !== 1)) fail(key, 'a single character', value);
   }
   const names = Array.isArray(header) ? [...header] : null;
-  if (names) checkNames(names, o.source ?? 'csv', 0);
+  const problem = names && nameProblem(names);
+  // Names given as an option are a caller's mistake (a TypeError), not a line of the input.
+  if (problem) throw new TypeError(`Expected \`header\` to be unique, non-empty column names: ${problem}`);
   return {
     objects: rows === 'objects',
     names,
@@ -102,15 +104,25 @@ function resolve(options: CsvParseOptions): Resolved {
 }
 
 /** Duplicate names would silently merge columns of object rows; empty ones name nothing. */
-function checkNames(names: readonly string[], source: string, line: number): void {
+function nameProblem(names: readonly string[]): string | undefined {
   const seen = new Map<string, number>();
-  names.forEach((name, i) => {
-    if (name === '') throw new CsvError(source, line, `the header's column ${i} has no name`);
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i];
+    if (name === '') return `the header's column ${i} has no name`;
     const first = seen.get(name);
-    if (first !== undefined) throw new CsvError(source, line, `the header names column ${first} and column ${i} both "${name}"`);
+    if (first !== undefined) return `the header names column ${first} and column ${i} both "${name}"`;
     seen.set(name, i);
-  });
+  }
+  return undefined;
 }
+
+/** Throws the TypeError `csv.parse(options)` would, without making a stream. */
+export function checkParseOptions(options: CsvParseOptions): void {
+  resolve(options);
+}
+
+/** Rows up to this size are parsed again with every chunk; longer ones as input doubles. */
+const LONG_ROW = 65_536;
 
 /**
  * Bytes (or text) in, rows out: a thin Transform over fast-csv's parser. Keeps each row's
@@ -126,12 +138,21 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> {
   private readonly parser: Parser;
   private readonly decoder: StringDecoder;
   private rest = '';
+  /** UTF-8 size of `rest`, the unfinished row, as of the last parse. */
+  private restBytes = 0;
+  /** Decoded text not yet given to the parser, and its size in bytes. */
+  private pending = '';
+  private pendingBytes = 0;
   private nextLine = 1;
   private width = -1;
+  /** Rejects handed to a sink that has not stored them yet, and who waits for them. */
+  private rejectsPending = 0;
+  private afterRejects: (() => void) | null = null;
 
-  constructor(options: CsvParseOptions = {}) {
+  /** @param operation How the stage names itself in errors and rejects (`csv.read` for files). */
+  constructor(options: CsvParseOptions = {}, operation = 'csv.parse') {
     const resolved = resolve(options);
-    super(`csv.parse(${resolved.source})`, undefined, {
+    super(`${operation}(${resolved.source})`, undefined, {
       writableObjectMode: false,
       ...(resolved.highWaterMark === undefined ? {} : { readableHighWaterMark: resolved.highWaterMark }),
     });
@@ -143,13 +164,29 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> {
   }
 
   override _transform(chunk: Buffer | string, encoding: BufferEncoding, callback: TransformCallback): void {
-    this.bytesIn += typeof chunk === 'string' ? Buffer.byteLength(chunk, encoding) : chunk.length;
-    const text = this.rest + (typeof chunk === 'string' ? chunk : this.decoder.write(chunk));
+    const size = typeof chunk === 'string' ? Buffer.byteLength(chunk, encoding) : chunk.length;
+    this.bytesIn += size;
+    this.pending += typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
+    this.pendingBytes += size;
+    // Every parse rescans the unfinished row from its start. While that row is long, parse
+    // again only once as much new input has arrived (or the row would pass maxRowBytes), so
+    // a long row, or a quote left open, costs linear time instead of quadratic.
+    const { maxRowBytes } = this.options;
+    if (this.restBytes > LONG_ROW && this.pendingBytes < this.restBytes && this.restBytes + this.pendingBytes <= maxRowBytes) {
+      callback();
+      return;
+    }
+    const text = this.rest + this.pending;
+    this.pending = '';
+    this.pendingBytes = 0;
     this.parse(text, true, callback);
   }
 
   override _flush(callback: TransformCallback): void {
-    this.parse(this.rest + this.decoder.end(), false, callback);
+    const text = this.rest + this.pending + this.decoder.end();
+    this.pending = '';
+    this.pendingBytes = 0;
+    this.parse(text, false, callback);
   }
 
   private parse(text: string, more: boolean, callback: TransformCallback): void {
@@ -164,21 +201,25 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> {
       // Deliver the rows before the bad one, then fail on the line where it starts.
       const good = this.longestParsablePrefix(text);
       this.rest = '';
+      this.restBytes = 0;
       const failure = this.emitRows(good) ?? this.syntaxError(error);
       callback(failure);
       return;
     }
     this.rest = result.line;
+    this.restBytes = Buffer.byteLength(this.rest);
     const failure = this.emitRows(result.rows);
     if (failure) {
       callback(failure);
       return;
     }
-    if (this.rest.length > this.options.maxRowBytes / 4 && Buffer.byteLength(this.rest) > this.options.maxRowBytes) {
+    if (this.restBytes > this.options.maxRowBytes) {
       callback(new CsvError(this.options.source, this.nextLine, `a row longer than maxRowBytes (${this.options.maxRowBytes}) starts here; is a quote left open?`));
       return;
     }
-    callback();
+    // Rejected rows a slow sink has not stored yet hold the next chunk back (backpressure).
+    if (this.rejectsPending === 0) callback();
+    else this.afterRejects = () => callback();
   }
 
   private syntaxError(error: unknown): CsvError {
@@ -219,13 +260,8 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> {
       if (this.width === -1) {
         this.width = fields.length;
         if (this.options.headerLine) {
-          if (this.options.objects) {
-            try {
-              checkNames(fields, this.options.source, line);
-            } catch (error) {
-              return error as Error;
-            }
-          }
+          const problem = this.options.objects ? nameProblem(fields) : undefined;
+          if (problem) return new CsvError(this.options.source, line, problem);
           this.headers = fields;
           this.emit('headers', fields);
           continue;
@@ -238,14 +274,21 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> {
         const error = new CsvError(this.options.source, line, reason);
         if (this.options.ragged === 'fail') return error;
         this.stats.rejected++;
-        // A sink that stores the reject later (backpressure) cannot hold this chunk's rows
-        // back; a failure it reports later destroys the stage.
+        // A sink that stores the reject later holds the next chunk back, not this chunk's
+        // rows; a failure it reports later destroys the stage.
         let failure: Error | undefined;
         let sync = true;
+        this.rejectsPending++;
         sendReject(this, { stage: this.stage, reason, error: new RowError(this.stage, index, origin, reason, error), row: fields, index, origin }, (err) => {
-          if (!err) return;
-          if (sync) failure = err;
-          else this.destroy(err);
+          this.rejectsPending--;
+          if (err) {
+            if (sync) failure = err;
+            else this.destroy(err);
+          } else if (this.rejectsPending === 0 && this.afterRejects) {
+            const resume = this.afterRejects;
+            this.afterRejects = null;
+            resume();
+          }
         });
         sync = false;
         if (failure) return failure;

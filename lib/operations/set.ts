@@ -14,8 +14,8 @@ import { mapNamed } from './map.js';
  */
 export function set<R extends Row>(column: Column, value: unknown, options: RowOptions<R, R> = {}): Stage<R, R> {
   const col = checkColumn('column', column);
-  const compute = typeof value === 'function' ? (value as (row: R) => unknown) : () => value;
-  return mapNamed(`set(${col})`, (row: R) => {
+  const compute = typeof value === 'function' ? (value as (row: R, index: number) => unknown) : () => value;
+  return mapNamed(`set(${col})`, (row: R, { index }) => {
     if (typeof col === 'number' ? !Array.isArray(row) : typeof row !== 'object' || row === null || Array.isArray(row)) {
       throw new TypeError(`set(${col}) needs ${typeof col === 'number' ? 'array' : 'object'} rows, got ${kindOf(row)}`);
     }
@@ -23,7 +23,7 @@ export function set<R extends Row>(column: Column, value: unknown, options: RowO
       throw new RangeError(`cannot set column ${col}: the row has ${(row as readonly unknown[]).length} column(s)`);
     }
     const out = copyRow(row);
-    setField(out as Record<string, unknown>, col, compute(row));
+    setField(out as Record<string, unknown>, col, compute(row, index));
     return out;
   }, options);
 }

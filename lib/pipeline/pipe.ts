@@ -19,9 +19,13 @@ import type { SourceLike, StageLike } from './stages.js';
 export function pipe<T = unknown>(...args: [SourceLike, ...(StageLike | RunOptions)[]]): Readable & AsyncIterable<T> {
   const { chain, channel, signal } = wire(args, 'pipe');
   const last = chain.streams[chain.streams.length - 1] as Readable;
-  if (typeof last.read !== 'function') throw new TypeError('pipe() needs a readable last stage; use run() to end in a sink');
+  if (typeof last.read !== 'function') {
+    for (const stream of chain.all) (stream as Readable).destroy();
+    throw new TypeError('pipe() needs a readable last stage; use run() to end in a sink');
+  }
   const onAbort = () => chain.gate.destroy(new AbortError(signal?.reason));
-  if (signal?.aborted) process.nextTick(onAbort);
+  // Already aborted: fail before a single row flows (on a later tick, rows would have).
+  if (signal?.aborted) onAbort();
   else signal?.addEventListener('abort', onAbort, { once: true });
   const done = (error?: Error | null) => {
     signal?.removeEventListener('abort', onAbort);

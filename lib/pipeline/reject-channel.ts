@@ -64,8 +64,11 @@ export class RejectChannel {
       if (result && typeof result.then === 'function') result.then(() => done(), (error: unknown) => done(toError(error)));
       else done();
     } else if (target) {
-      if (target.write(toRecord(reject) as never)) done();
-      else waitDrain(target as Writable, done);
+      const writable = target as Writable;
+      // A sink that already failed reports its own error, not a write-after-destroy.
+      if (writable.destroyed) done(writable.errored ?? new Error('the rejects sink closed before the reject was written'));
+      else if (target.write(toRecord(reject) as never)) done();
+      else waitDrain(writable, done);
     }
   };
 
@@ -95,7 +98,7 @@ function waitDrain(target: Writable, done: RejectDone): void {
   };
   const onClose = () => {
     target.off('drain', onDrain);
-    done(new Error('the rejects sink closed before the reject was written'));
+    done(target.errored ?? new Error('the rejects sink closed before the reject was written'));
   };
   target.once('drain', onDrain);
   target.once('close', onClose);

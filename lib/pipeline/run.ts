@@ -1,5 +1,6 @@
-import type { Stream } from 'node:stream';
+import type { Readable, Stream } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { AbortError } from '../internal/errors.js';
 import { isStage } from '../internal/stage.js';
 import { checkInteger, checkOptions, checkSignal, fail } from '../internal/validate.js';
 import { RejectChannel, type RejectTarget } from './reject-channel.js';
@@ -46,8 +47,27 @@ export interface Wired {
   signal?: AbortSignal;
 }
 
-/** Splits trailing options off and wires stages, rejects and early stop together. */
+/**
+ * Splits trailing options off and wires stages, rejects and early stop together. When the
+ * arguments are invalid (a TypeError), the streams passed in are destroyed before the
+ * error is thrown: they will never run, and a `csv.read` must not keep its file open.
+ */
 export function wire(args: readonly unknown[], caller: string): Wired {
+  try {
+    return wireChecked(args, caller);
+  } catch (error) {
+    const last = args[args.length - 1] as { rejects?: unknown } | undefined;
+    for (const value of [...args, last?.rejects]) {
+      const stream = value as Stream & { destroy?: () => void };
+      if (stream && typeof stream.on === 'function' && typeof stream.destroy === 'function' && stream !== process.stdout && stream !== process.stderr) {
+        stream.destroy();
+      }
+    }
+    throw error;
+  }
+}
+
+function wireChecked(args: readonly unknown[], caller: string): Wired {
   const last = args[args.length - 1];
   const hasOptions =
     args.length > 1 && typeof last === 'object' && last !== null && !Array.isArray(last) &&
@@ -75,8 +95,12 @@ export function summarize(chain: Chain, channel: RejectChannel, written: number,
   // Rows the source itself rejected (e.g. ragged CSV lines) were read too.
   const source = chain.all[0];
   const rejectedAtSource = isStage(source) ? source.stats.rejected : 0;
+  // A byte source (an HTTP body, a socket) yields chunks, not rows: its rows are the ones
+  // the first stage parsed out of them (`run(req, csv.parse(), …)`).
+  const parser = chain.streams[1];
+  const parsed = !(source as Readable).readableObjectMode && isStage(parser) && !parser.writableObjectMode;
   return {
-    read: chain.gate.read_ + rejectedAtSource,
+    read: parsed ? parser.stats.out + parser.stats.rejected : chain.gate.read_ + rejectedAtSource,
     written,
     filtered: chain.stages.reduce((sum, stage) => sum + stage.stats.filtered, 0),
     rejected: channel.count,
@@ -108,10 +132,17 @@ export async function run(...args: RunArgs): Promise<Summary> {
   if (counter instanceof CountingSink) streams.push(counter);
   else streams.splice(streams.length - 1, 0, counter);
   let failure: unknown = null;
+  // Already aborted: fail before a single row flows (stream.pipeline would only notice later).
+  if (signal?.aborted) chain.gate.destroy(new AbortError(signal.reason));
   try {
     await pipeline(streams as unknown as NodeJS.ReadableStream[], signal ? { signal } : {});
   } catch (error) {
     failure = error;
+  }
+  // stream.pipeline fails with Node's own AbortError; report ours (as pipe() does), so
+  // `instanceof AbortError` holds; `cause` is the signal's reason either way.
+  if (signal?.aborted && failure instanceof Error && failure.name === 'AbortError' && !(failure instanceof AbortError)) {
+    failure = new AbortError(signal.reason);
   }
   await allClosed([...chain.all, counter]);
   try {
@@ -120,5 +151,9 @@ export async function run(...args: RunArgs): Promise<Summary> {
     failure ??= error;
   }
   if (failure !== null) throw failure;
-  return summarize(chain, channel, counter.count, started);
+  // Rows formatted into text before a byte sink (csv.format → res) are counted by the
+  // formatter: the sink receives chunks, not rows.
+  const formatter = chain.streams[chain.streams.length - (counter instanceof CountingSink ? 1 : 2)];
+  const written = isStage(formatter) && !formatter.readableObjectMode ? formatter.stats.out : counter.count;
+  return summarize(chain, channel, written, started);
 }

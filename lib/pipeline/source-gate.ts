@@ -12,7 +12,9 @@ export class SourceGate extends Transform {
   stopped = false;
 
   constructor(readonly source: Readable) {
-    super({ objectMode: true });
+    // A byte source keeps its byte high-water mark: an object-mode gate would hold 16 chunks
+    // a side, whatever their size (megabytes ahead of a parser that is about to fail).
+    super(source.readableObjectMode === false ? { highWaterMark: source.readableHighWaterMark } : { objectMode: true });
     source.on('error', (error) => {
       if (!this.stopped) this.destroy(error);
     });

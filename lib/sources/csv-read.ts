@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { CsvParseStage, type CsvParseOptions } from '../operations/csv-parse.js';
-import { fail } from '../internal/validate.js';
+import { CsvParseStage, checkParseOptions, type CsvParseOptions } from '../operations/csv-parse.js';
+import { checkInteger, checkOptions, fail } from '../internal/validate.js';
 
 export interface CsvReadOptions extends CsvParseOptions {
   /** Bytes per read from a file. @default 65536 */
@@ -15,7 +15,7 @@ export interface CsvReadOptions extends CsvParseOptions {
  */
 class CsvReadStage<Row> extends CsvParseStage<Row> {
   constructor(private readonly input: Readable, options: CsvParseOptions) {
-    super(options);
+    super(options, 'csv.read');
     input.on('error', (error) => this.destroy(error));
     input.pipe(this);
   }
@@ -50,9 +50,12 @@ class CsvReadStage<Row> extends CsvParseStage<Row> {
  * csv.read('parking.csv', { rows: 'objects' })   // { 'Summons Number': '1234', … }
  */
 export function csvRead<Row = string[]>(input: string | URL | Readable, options: CsvReadOptions = {}): CsvParseStage<Row> {
-  const { chunkSize, ...parseOptions } = options;
+  const { chunkSize, ...parseOptions } = checkOptions('options', options) as CsvReadOptions;
+  const highWaterMark = chunkSize === undefined ? 65_536 : checkInteger('chunkSize', chunkSize, 1);
   if (typeof input === 'string' || input instanceof URL) {
-    const stream = createReadStream(input, { highWaterMark: chunkSize ?? 65_536 });
+    // Check every option before the file is opened: a TypeError must not leak a descriptor.
+    checkParseOptions({ source: String(input), ...parseOptions });
+    const stream = createReadStream(input, { highWaterMark });
     return new CsvReadStage<Row>(stream, { source: String(input), ...parseOptions });
   }
   if (!input || typeof (input as Readable).pipe !== 'function') fail('input', 'a path or a Readable', input);

@@ -1,0 +1,168 @@
+import { expect } from 'chai';
+import { once } from 'node:events';
+import { createReadStream, existsSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { CsvError, csv, originOf, run, type Reject } from '../../lib/index.js';
+import { bytes, closed, collector, rejection, thrown } from '../helpers/csv.js';
+import { numberedCsv, openFilesUnder, tempDir, type TempDir } from '../helpers/files.js';
+
+describe('csv.read()', () => {
+  let dir: TempDir;
+  before(async () => {
+    dir = await tempDir();
+  });
+  after(async () => {
+    await dir.remove();
+  });
+
+  it('reads the rows of a file path, each with the path and line as its origin', async () => {
+    const file = await dir.write('people.csv', 'id,name\n1,Ann\n\n2,"Bo\nBo"\n3,Cy\n');
+    const sink = collector<string[]>();
+    await run(csv.read(file), sink);
+    expect(sink.rows).to.deep.equal([
+      ['1', 'Ann'],
+      ['2', 'Bo\nBo'],
+      ['3', 'Cy'],
+    ]);
+    expect(sink.rows.map(originOf)).to.deep.equal([
+      { source: file, line: 2 },
+      { source: file, line: 4 },
+      { source: file, line: 6 },
+    ]);
+  });
+
+  it("reads objects with rows: 'objects', across many small chunks", async () => {
+    const file = await dir.write('many.csv', numberedCsv(1000));
+    const sink = collector<Record<string, string>>();
+    const summary = await run(csv.read(file, { rows: 'objects', chunkSize: 64 }), sink);
+    expect(sink.rows).to.have.length(1000);
+    expect(sink.rows[0]).to.deep.equal({ id: '1', name: 'name1' });
+    expect(sink.rows[999]).to.deep.equal({ id: '1000', name: 'name1000' });
+    expect(sink.rows.every((row, i) => row.id === String(i + 1) && originOf(row)?.line === i + 2)).to.equal(true);
+    expect(summary.read).to.equal(1000);
+  });
+
+  it('reads a file URL', async () => {
+    const file = await dir.write('url.csv', 'a\n1\n');
+    const sink = collector();
+    await run(csv.read(pathToFileURL(file)), sink);
+    expect(sink.rows).to.deep.equal([['1']]);
+  });
+
+  it("reads a byte Readable, named 'stream' unless a source is given", async () => {
+    const sink = collector();
+    await run(csv.read(bytes(['a\n', '1\n'])), sink);
+    expect(originOf(sink.rows[0])).to.deep.equal({ source: 'stream', line: 2 });
+    const named = collector();
+    await run(csv.read(bytes(['a\n1\n']), { source: 'upload' }), named);
+    expect(originOf(named.rows[0])).to.deep.equal({ source: 'upload', line: 2 });
+  });
+
+  describe('errors name the source and line', () => {
+    it('an unterminated quote', async () => {
+      const file = await dir.write('open-quote.csv', 'a,b\n1,2\n3,4\n5,"6\n7,8\n');
+      const sink = collector();
+      const error = await rejection(run(csv.read(file), sink));
+      expect(error).to.be.instanceOf(CsvError);
+      expect(error.message).to.equal(`${file}, line 4: a quoted field is not closed`);
+      expect(error.source).to.equal(file);
+      expect(error.line).to.equal(4);
+      expect(sink.rows).to.deep.equal([
+        ['1', '2'],
+        ['3', '4'],
+      ]);
+      expect(openFilesUnder(dir.path)).to.deep.equal([]);
+    });
+
+    it('a ragged row', async () => {
+      const file = await dir.write('ragged.csv', 'a,b\n1,2\n"x\ny",2,3\n');
+      const error = await rejection(run(csv.read(file), collector()));
+      expect(error.message).to.equal(`${file}, line 3: expected 2 fields, got 3`);
+    });
+
+    it('a ragged row sent to rejects carries the file and line', async () => {
+      const file = await dir.write('ragged-reject.csv', 'a,b\n1,2\n3\n4,5\n');
+      const received: Reject[] = [];
+      const summary = await run(csv.read(file, { ragged: 'reject' }), collector(), { rejects: (r) => void received.push(r) });
+      expect(received.map((r) => [r.stage, r.origin, r.row])).to.deep.equal([[`csv.read(${file})`, { source: file, line: 3 }, ['3']]]);
+      const { ms: _ms, ...counts } = summary;
+      expect(counts).to.deep.equal({ read: 3, written: 2, filtered: 0, rejected: 1, stoppedEarly: false });
+    });
+
+    it('a missing file fails with ENOENT', async () => {
+      const error = await rejection(run(csv.read(dir.file('missing.csv')), collector()));
+      expect(error.code).to.equal('ENOENT');
+    });
+  });
+
+  describe('releasing the file', () => {
+    it('closes the file before it ends', async () => {
+      const file = await dir.write('end.csv', numberedCsv(10));
+      const reader = csv.read(file);
+      const openAtEnd: string[][] = [];
+      reader.on('end', () => openAtEnd.push(openFilesUnder(dir.path)));
+      reader.resume();
+      await once(reader, 'end');
+      expect(openAtEnd).to.deep.equal([[]]);
+    });
+
+    it('destroyed early, it closes the file descriptor before its own close', async () => {
+      const file = await dir.write('destroy.csv', numberedCsv(20_000));
+      const reader = csv.read(file, { chunkSize: 256 });
+      const [first] = (await once(reader, 'data')) as [string[]];
+      expect(first).to.deep.equal(['1', 'name1']);
+      expect(openFilesUnder(dir.path)).to.deep.equal([file]);
+      const openAtClose: string[][] = [];
+      reader.on('close', () => openAtClose.push(openFilesUnder(dir.path)));
+      reader.destroy();
+      await closed(reader);
+      expect(openAtClose).to.deep.equal([[]]);
+    });
+
+    it('destroyed early, it destroys a given fs.ReadStream and waits for its close', async () => {
+      const file = await dir.write('destroy-stream.csv', numberedCsv(20_000));
+      const input = createReadStream(file, { highWaterMark: 256 });
+      const reader = csv.read(input);
+      await once(reader, 'data');
+      reader.destroy();
+      await closed(reader);
+      expect(input.closed).to.equal(true);
+      expect(input.bytesRead).to.be.below(10_000);
+    });
+
+    it('destroyed before the file opened, it still closes it', async () => {
+      const file = await dir.write('destroy-at-once.csv', numberedCsv(10));
+      const reader = csv.read(file);
+      reader.destroy();
+      await closed(reader);
+      expect(openFilesUnder(dir.path)).to.deep.equal([]);
+    });
+  });
+
+  describe('options', () => {
+    it('throws a TypeError for an input that is neither a path nor a Readable', () => {
+      const error = thrown(() => csv.read(42 as never));
+      expect(error).to.be.instanceOf(TypeError);
+      expect(error.message).to.equal('Expected `input` to be a path or a Readable, got `42` (number)');
+    });
+
+    it('throws a TypeError for a bad chunkSize', () => {
+      const error = thrown(() => csv.read(dir.file('x.csv'), { chunkSize: 0 }));
+      expect(error).to.be.instanceOf(TypeError);
+      expect(error.message).to.equal('Expected `chunkSize` to be an integer from 1 and up, got `0` (number)');
+    });
+
+    it('checks parse options before opening the file (no descriptor leaks)', async () => {
+      const file = await dir.write('not-opened.csv', 'a\n1\n');
+      const error = thrown(() => csv.read(file, { rows: 'lists' as never }));
+      expect(error.message).to.equal("Expected `rows` to be one of 'arrays', 'objects', got `lists` (string)");
+      // File operations run in order: had the first been opened, it would be by now.
+      const probe = createReadStream(file);
+      await once(probe, 'open');
+      expect(openFilesUnder(dir.path)).to.deep.equal([file]);
+      probe.destroy();
+      await closed(probe);
+      expect(existsSync(file)).to.equal(true);
+    });
+  });
+});

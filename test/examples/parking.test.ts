@@ -1,0 +1,69 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { expect } from 'chai';
+import { daysUntilExpiration, epochDay } from '../../examples/parking.js';
+
+const exec = promisify(execFile);
+const root = new URL('../..', import.meta.url).pathname;
+const fixture = (name: string) => join(root, 'test/fixtures', name);
+
+/** Runs an example script the way a user would, in a given process time zone. */
+async function runExample(name: string, input: string, output: string, tz = 'UTC'): Promise<Record<string, number>> {
+  const { stdout } = await exec(process.execPath, ['--import', 'tsx', join(root, 'examples', `${name}.ts`), input, output], {
+    cwd: root,
+    env: { ...process.env, TZ: tz },
+  });
+  return JSON.parse(stdout.trim().split('\n').pop()!);
+}
+
+describe('examples: parking pipelines', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sluice-parking-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  describe('daysUntilExpiration()', () => {
+    it('counts calendar days across DST changes and leap days', () => {
+      expect(daysUntilExpiration('2018-03-10T00:00:00.000', '20180312')).to.equal(2);
+      expect(daysUntilExpiration('2018-11-03', '20181105')).to.equal(2);
+      expect(daysUntilExpiration('2020-02-28', '20200301')).to.equal(2);
+      expect(daysUntilExpiration('2018-01-01', '20190101.0')).to.equal(365);
+      expect(daysUntilExpiration('2018-06-15', '20180601')).to.equal(-14);
+    });
+
+    it('is -1 for dates that are not calendar dates', () => {
+      for (const bad of ['0', '88888888', '20181301', '20190230', '20190229', '', '2018123', '20180101.5', '00000101']) {
+        expect(daysUntilExpiration('2018-06-15', bad), bad).to.equal(-1);
+      }
+      expect(daysUntilExpiration('2018-02-30', '20190101')).to.equal(-1);
+      expect(daysUntilExpiration('', '20190101')).to.equal(-1);
+    });
+
+    it('handles years before 100 without mapping them to 19xx', () => {
+      expect(epochDay(99, 1, 1)).to.equal(epochDay(100, 1, 1)! - 365);
+    });
+  });
+
+  // The expected files were computed by bench/python (stdlib csv + datetime), not by sluice.
+  it('nj-ford-police matches the independently computed output', async () => {
+    const out = join(dir, 'nj.csv');
+    const summary = await runExample('nj-ford-police', fixture('parking-small.csv'), out);
+    const expected = readFileSync(fixture('parking-small.nj-ford-police.csv'), 'utf8');
+    expect(readFileSync(out, 'utf8')).to.equal(expected);
+    expect(summary.written).to.equal(expected.trimEnd().split('\n').length - 1);
+    expect(summary.read).to.equal(summary.written + summary.filtered + summary.rejected);
+  });
+
+  for (const tz of ['UTC', 'America/Los_Angeles', 'Asia/Tokyo', 'Australia/Lord_Howe']) {
+    it(`days-until-expiration matches the independently computed output (TZ=${tz})`, async () => {
+      const out = join(dir, `days-${tz.replace('/', '-')}.csv`);
+      const summary = await runExample('days-until-expiration', fixture('parking-small.csv'), out, tz);
+      expect(readFileSync(out, 'utf8')).to.equal(readFileSync(fixture('parking-small.days-until-expiration.csv'), 'utf8'));
+      expect(summary.read).to.equal(summary.written);
+    });
+  }
+});

@@ -1,0 +1,116 @@
+/**
+ * Sources, sinks and small promise helpers for the pipeline and CSV tests. (Operation
+ * tests have their own helpers in streams.ts.)
+ */
+import { once } from 'node:events';
+import { Readable, Writable, type Stream } from 'node:stream';
+import { csv, originOf, type CsvParseOptions } from '../../lib/index.js';
+
+/** A byte Readable that emits exactly these chunks, in order (strings are UTF-8 encoded). */
+export function bytes(chunks: readonly (string | Buffer)[]): Readable {
+  const queue = chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c));
+  return new Readable({
+    read() {
+      this.push(queue.length > 0 ? queue.shift() : null);
+    },
+  });
+}
+
+/** An object-mode Writable that keeps what it receives. */
+export function collector<T = unknown>(): Writable & { rows: T[] } {
+  const rows: T[] = [];
+  const sink = new Writable({
+    objectMode: true,
+    write(row: T, _encoding, callback) {
+      rows.push(row);
+      callback();
+    },
+  });
+  return Object.assign(sink, { rows });
+}
+
+/** A byte Writable that keeps the text it receives. */
+export function textSink(): Writable & { text: () => string } {
+  const parts: Buffer[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      parts.push(chunk);
+      callback();
+    },
+  });
+  return Object.assign(sink, { text: () => Buffer.concat(parts).toString('utf8') });
+}
+
+export interface Parsed {
+  rows: unknown[];
+  /** `originOf(row).line` of each row. */
+  lines: (number | undefined)[];
+  error: (Error & { line?: number }) | null;
+}
+
+/** Feeds `chunks` to `csv.parse(options)` and collects the rows, their lines and the error. */
+export async function parseChunks(chunks: readonly (string | Buffer)[], options: CsvParseOptions = {}): Promise<Parsed> {
+  const parser = csv.parse(options);
+  const result: Parsed = { rows: [], lines: [], error: null };
+  parser.on('data', (row: unknown) => {
+    result.rows.push(row);
+    result.lines.push(originOf(row)?.line);
+  });
+  const source = bytes(chunks);
+  source.pipe(parser);
+  try {
+    await once(parser, 'end');
+  } catch (error) {
+    result.error = error as Error;
+    source.destroy();
+  }
+  return result;
+}
+
+/** The error a promise rejects with; fails when it resolves instead. */
+export async function rejection(promise: Promise<unknown>): Promise<Error & Record<string, unknown>> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error & Record<string, unknown>;
+  }
+  throw new Error('expected the promise to reject, but it resolved');
+}
+
+/** The error a function throws synchronously; fails when it does not throw. */
+export function thrown(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected the call to throw');
+}
+
+export const isClosed = (stream: Stream): boolean => (stream as unknown as { closed: boolean }).closed === true;
+
+/** Resolves on the stream's 'close' (at once if it already closed). */
+export function closed(stream: Stream): Promise<void> {
+  return isClosed(stream) ? Promise.resolve() : once(stream, 'close').then(() => undefined);
+}
+
+/** A promise with its resolve function outside, for waiting on an event in a callback. */
+export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+/** Deterministic pseudo-random numbers (mulberry32) so generated cases are reproducible. */
+export function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
