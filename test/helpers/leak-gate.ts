@@ -1,0 +1,50 @@
+/**
+ * Root hooks for every test file (loaded by .mocharc.json):
+ * - an unhandled rejection or uncaught exception during a test fails that test;
+ * - at the end of the run, every handle (socket, server, file, timer, child process) must be
+ *   gone. mocha runs without --exit, so a leaked handle would hang the run; instead the gate
+ *   names what leaked, fails, and ends the process a few seconds later.
+ */
+import type { Context } from 'mocha';
+
+const problems: unknown[] = [];
+const record = (error: unknown) => problems.push(error);
+
+/** What an idle Node process may keep: stdio. */
+const IDLE = new Set(['TTYWrap', 'PipeWrap', 'FSReqCallback']);
+
+function leftovers(): string[] {
+  return process.getActiveResourcesInfo().filter((name) => !IDLE.has(name));
+}
+
+async function settle(ms: number): Promise<string[]> {
+  const deadline = Date.now() + ms;
+  // Closing sockets and files finish over a few turns of the event loop.
+  while (leftovers().length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return leftovers();
+}
+
+export const mochaHooks = {
+  beforeAll(): void {
+    process.on('unhandledRejection', record);
+    process.on('uncaughtExceptionMonitor', record);
+  },
+  afterEach(this: Context): void {
+    if (problems.length === 0) return;
+    const found = problems.splice(0);
+    const first = found[0] instanceof Error ? found[0] : new Error(String(found[0]));
+    throw new Error(`${found.length} unhandled rejection(s)/uncaught exception(s) during "${this.currentTest?.title}": ${first.message}`, { cause: first });
+  },
+  async afterAll(): Promise<void> {
+    process.off('unhandledRejection', record);
+    process.off('uncaughtExceptionMonitor', record);
+    const leaked = await settle(2_000);
+    if (leaked.length === 0) return;
+    process.exitCode = 1;
+    // Unref'd: it fires only if the leak keeps the process alive.
+    setTimeout(() => process.exit(1), 3_000).unref();
+    throw new Error(`leaked handles after the run: ${leaked.join(', ')}`);
+  },
+};
