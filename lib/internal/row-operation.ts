@@ -60,7 +60,7 @@ export function resolveRowOptions<In, Out>(
   options: unknown,
 ): { onError: OnError<In, Out>; highWaterMark?: number; concurrency: number } {
   const o = checkOptions(`${name} options`, options) as ConcurrentOptions<In, Out>;
-  const onError = o.onError ?? 'fail';
+  const onError = o.onError === undefined ? 'fail' : o.onError;
   if (onError !== 'fail' && onError !== 'reject') {
     if (typeof onError !== 'object' || onError === null || !('replaceWith' in onError)) {
       fail('onError', "'fail', 'reject' or { replaceWith }", onError);

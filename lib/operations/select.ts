@@ -12,7 +12,11 @@ import { mapNamed } from './map.js';
  * select(['Plate ID', 'Registration State']) // { 'Plate ID': …, 'Registration State': … }
  */
 export function select<In extends readonly unknown[]>(columns: readonly number[], options?: RowOptions<In, unknown[]>): Stage<In, unknown[]>;
-export function select<In extends object, K extends keyof In & string>(columns: readonly K[], options?: RowOptions<In, Pick<In, K>>): Stage<In, Pick<In, K>>;
+// K first, so `select(['a', 'b'])` infers the names; the row type then defaults to them.
+export function select<K extends string, In extends Readonly<Record<K, unknown>> = Record<K, unknown>>(
+  columns: readonly K[],
+  options?: RowOptions<In, Pick<In, K>>,
+): Stage<In, Pick<In, K>>;
 export function select(columns: readonly Column[], options: RowOptions<unknown, unknown> = {}): Stage<unknown, unknown> {
   if (!Array.isArray(columns) || columns.length === 0) {
     throw new TypeError(`Expected \`columns\` to be a non-empty array of column indexes or names, got ${JSON.stringify(columns)}`);

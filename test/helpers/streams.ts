@@ -7,7 +7,7 @@
  */
 import { expect } from 'chai';
 import { Readable, Transform, Writable, pipeline, type Duplex, type Stream, type TransformCallback } from 'node:stream';
-import type { RowContext, Summary } from '../../lib/index.js';
+import { run, type RowContext, type Summary } from '../../lib/index.js';
 
 // ---------------------------------------------------------------------------------------
 // Promises and the event loop
@@ -69,6 +69,8 @@ export interface CountingSourceOptions<T> {
   highWaterMark?: number;
   /** Builds row `i` (1-based). @default (i) => i */
   row?: (i: number) => T;
+  /** Rows pushed per `_read` call (a source that reads in batches). @default 1 */
+  burst?: number;
 }
 
 /**
@@ -78,19 +80,23 @@ export interface CountingSourceOptions<T> {
 export class CountingSource<T = number> extends Readable {
   pulled = 0;
   private readonly make: (i: number) => T;
+  private readonly burst: number;
 
   constructor(readonly total: number, options: CountingSourceOptions<T> = {}) {
     super({ objectMode: true, highWaterMark: options.highWaterMark ?? 16 });
     this.make = options.row ?? ((i) => i as T);
+    this.burst = options.burst ?? 1;
   }
 
   override _read(): void {
-    if (this.pulled >= this.total) {
-      this.push(null);
-      return;
+    for (let i = 0; i < this.burst; i++) {
+      if (this.pulled >= this.total) {
+        this.push(null);
+        return;
+      }
+      this.pulled++;
+      this.push(this.make(this.pulled));
     }
-    this.pulled++;
-    this.push(this.make(this.pulled));
   }
 }
 
@@ -101,12 +107,20 @@ export interface TrackedGenerator<T> {
   readonly state: { yielded: number; finallyRan: boolean };
 }
 
-/** An async generator of `total` rows (endless by default) that records its `finally`. */
+/** Rows an endless generator may give before it decides that nothing holds it back. */
+const RUNAWAY = 10_000;
+
+/**
+ * An async generator of `total` rows (endless by default) that records its `finally`.
+ * An endless one fails after 10,000 rows, so a pipeline that ignores backpressure fails
+ * the test instead of filling memory.
+ */
 export function trackedGenerator<T = number>(row: (i: number) => T = (i) => i as T, total = Infinity): TrackedGenerator<T> {
   const state = { yielded: 0, finallyRan: false };
   async function* source(): AsyncGenerator<T> {
     try {
       for (let i = 1; i <= total; i++) {
+        if (total === Infinity && i > RUNAWAY) throw new Error(`the generator was read ${RUNAWAY} rows ahead: nothing held it back`);
         state.yielded++;
         yield row(i);
       }
@@ -347,4 +361,30 @@ export function counts(summary: Summary): Omit<Summary, 'ms'> {
   const { ms, ...rest } = summary;
   expect(ms).to.be.a('number');
   return rest;
+}
+
+/**
+ * Destroys `stage` while rows are flowing through it (source → stage → stalled sink, the
+ * sink holding its first row) and reports the stage's events and the pipeline's error.
+ */
+export async function destroyMidStream<T>(stage: Duplex, row: (i: number) => T = (i) => i as T): Promise<{ events: Record<string, number>; error: Error | null; inSink: number }> {
+  const events = countEvents(stage);
+  const source = new CountingSource(1_000, { row });
+  const sink = new StalledSink();
+  const result = pipelineResult(source, stage, sink);
+  await until(() => sink.received.length === 1, 'the first row at the sink');
+  stage.destroy();
+  await closed(stage);
+  const error = await result;
+  await Promise.all([closed(source), closed(sink)]);
+  // Let anything that would still fire (a late 'end' or 'finish') do so before counting.
+  await quiesce(() => events.close + events.end + events.finish + events.error);
+  return { events, error, inSink: sink.received.length };
+}
+
+/** `run()` for 1:1 pipelines: also checks that every row read is accounted for. */
+export async function runAccounted(...args: Parameters<typeof run>): Promise<Summary> {
+  const summary = await run(...args);
+  expectAccounted(summary);
+  return summary;
 }

@@ -1,0 +1,239 @@
+import { expect } from 'chai';
+import { Readable } from 'node:stream';
+import { RowError, map, pipe, run, take } from '../../lib/index.js';
+import {
+  CountingSource,
+  StalledSink,
+  closed,
+  collect,
+  counts,
+  destroyAll,
+  destroyMidStream,
+  expectAccounted,
+  ignoresBackpressure,
+  measureHeld,
+  pipelineResult,
+  range,
+  rejectionOf,
+  thrownBy,
+  trackedGenerator,
+  until,
+  runAccounted,
+} from '../helpers/streams.js';
+
+describe('take()', () => {
+  describe('behaviour', () => {
+    it('passes the first n rows; run() resolves normally with stoppedEarly, the generator closed', async () => {
+      const gen = trackedGenerator();
+      const sink = collect<number>();
+      const summary = await runAccounted(gen.source, take(5), sink);
+      expect(sink.rows).to.deep.equal([1, 2, 3, 4, 5]);
+      expect(gen.state.finallyRan, "the generator's finally ran").to.equal(true);
+      expect(counts(summary)).to.deep.equal({ read: 5, written: 5, filtered: 0, rejected: 0, stoppedEarly: true });
+      expectAccounted(summary);
+    });
+
+    it('stops a Readable source: it is destroyed after one row read ahead', async () => {
+      const source = new CountingSource(10_000, { highWaterMark: 4 });
+      const stage = take(20);
+      const summary = await runAccounted(source, stage, collect());
+      expect(source.destroyed).to.equal(true);
+      expect(summary.read).to.equal(20);
+      // One row pulled past the limit (a Readable reads one ahead of a flowing consumer),
+      // dropped with the source's buffer; nothing more.
+      expect(source.pulled).to.equal(21);
+      expect(summary.stoppedEarly).to.equal(true);
+      expectAccounted(summary);
+    });
+
+    it('rows in flight behind the limit are dropped and counted as filtered', async () => {
+      // A source that pushes 64 rows per read puts rows in flight past the limit.
+      const source = new CountingSource(10_000, { highWaterMark: 64, burst: 64 });
+      const sink = collect<number>();
+      const limit = take(3);
+      const summary = await runAccounted(source, map(async (x: number) => x, { concurrency: 8 }), limit, sink);
+      expect(sink.rows).to.deep.equal([1, 2, 3]);
+      expect(limit.stats.filtered).to.be.greaterThan(0);
+      expect(limit.stats.filtered).to.equal(limit.stats.in - 3);
+      expect(summary.filtered).to.equal(limit.stats.filtered);
+      expect(summary.stoppedEarly).to.equal(true);
+      expect(source.destroyed).to.equal(true);
+      expectAccounted(summary);
+    });
+
+    it('with fewer rows than n, passes them all and does not stop early', async () => {
+      const sink = collect<number>();
+      const summary = await runAccounted(range(3), take(10), sink);
+      expect(sink.rows).to.deep.equal([1, 2, 3]);
+      expect(counts(summary)).to.deep.equal({ read: 3, written: 3, filtered: 0, rejected: 0, stoppedEarly: false });
+    });
+
+    it('take(0) passes nothing and stops at once', async () => {
+      const gen = trackedGenerator();
+      const sink = collect();
+      const summary = await runAccounted(gen.source, take(0), sink);
+      expect(sink.rows).to.deep.equal([]);
+      expect(gen.state.yielded).to.equal(0);
+      expect(counts(summary)).to.deep.equal({ read: 0, written: 0, filtered: 0, rejected: 0, stoppedEarly: true });
+    });
+
+    it('handles empty input', async () => {
+      const summary = await runAccounted([], take(3), collect());
+      expect(counts(summary)).to.deep.equal({ read: 0, written: 0, filtered: 0, rejected: 0, stoppedEarly: false });
+    });
+
+    it("emits 'stop' once, when the limit is reached", async () => {
+      const stage = take(2);
+      let stops = 0;
+      let outAtStop = -1;
+      stage.on('stop', () => {
+        stops++;
+        outAtStop = stage.stats.out;
+      });
+      await runAccounted(range(10), stage, collect());
+      expect([stops, outAtStop]).to.deep.equal([1, 2]);
+    });
+
+    it('in a bare stream.pipeline nothing stops the source: the rest is read and dropped as filtered', async () => {
+      const source = new CountingSource(100);
+      const stage = take(2);
+      const sink = collect<number>();
+      expect(await pipelineResult(source, stage, sink)).to.equal(null);
+      expect(sink.rows).to.deep.equal([1, 2]);
+      expect(source.pulled).to.equal(100);
+      expect(stage.stats).to.deep.equal({ in: 100, out: 2, filtered: 98, rejected: 0 });
+    });
+
+    it('pipe() ends after n rows, and the generator is closed', async () => {
+      const gen = trackedGenerator();
+      const stage = take(4);
+      const seen: number[] = [];
+      for await (const row of pipe<number>(gen.source, stage)) seen.push(row);
+      expect(seen).to.deep.equal([1, 2, 3, 4]);
+      await until(() => gen.state.finallyRan, "the generator's finally");
+    });
+  });
+
+  describe('options', () => {
+    it('defaults: highWaterMark 16 on both sides', () => {
+      const stage = take(1);
+      expect([stage.readableHighWaterMark, stage.writableHighWaterMark]).to.deep.equal([16, 16]);
+      expect(stage.stage).to.equal('take(1)');
+      stage.destroy();
+    });
+
+    it('throws the documented TypeError for invalid values', () => {
+      const cases: [() => unknown, string][] = [
+        [() => take(-1), 'Expected `count` to be an integer from 0 and up, got `-1` (number)'],
+        [() => take(1.5), 'Expected `count` to be an integer from 0 and up, got `1.5` (number)'],
+        [() => take('3' as never), 'Expected `count` to be an integer from 0 and up, got `3` (string)'],
+        [() => take(Infinity), 'Expected `count` to be an integer from 0 and up, got `Infinity` (number)'],
+        [() => take(1, null as never), 'Expected `options` to be an object, got `null`'],
+        [() => take(1, { highWaterMark: 0 }), 'Expected `highWaterMark` to be an integer from 1 and up, got `0` (number)'],
+      ];
+      for (const [call, message] of cases) {
+        const error = thrownBy(call);
+        expect(error).to.be.instanceOf(TypeError);
+        expect(error.message).to.equal(message);
+      }
+    });
+
+    it('passes highWaterMark through and does not change the options object', () => {
+      const options = Object.freeze({ highWaterMark: 3 });
+      const stage = take(1, options);
+      expect([stage.readableHighWaterMark, stage.writableHighWaterMark]).to.deep.equal([3, 3]);
+      expect(options).to.deep.equal({ highWaterMark: 3 });
+      stage.destroy();
+    });
+  });
+
+  describe('backpressure', () => {
+    const bound = (hs: number, h: number, hk: number) => hs + (h - 1) + h + hk;
+
+    it('before the limit, stalled consumer: pulls exactly hs + 2h - 1 + hk rows', async () => {
+      const held = await measureHeld(take(1_000, { highWaterMark: 3 }), { sourceHighWaterMark: 2, sinkHighWaterMark: 2 });
+      expect(held.inSink).to.equal(2);
+      expect(held.pulled).to.equal(bound(2, 3, 2));
+    });
+
+    it('reaching the limit under run() stops reading even while the consumer is stalled', async () => {
+      const source = new CountingSource(10_000, { highWaterMark: 2 });
+      const sink = new StalledSink();
+      const done = rejectionOf(run(source, take(3, { highWaterMark: 4 }), sink));
+      await closed(source);
+      // Row 4 was already pulled (a Readable reads one ahead of a flowing consumer) and
+      // is dropped with the source; nothing after it.
+      expect(source.pulled).to.equal(3 + 1);
+      const pulled = source.pulled;
+      await destroyAll(sink);
+      await done;
+      expect(source.pulled).to.equal(pulled);
+    });
+
+    it('control: the measurement catches a Transform that ignores backpressure', async () => {
+      const held = await measureHeld(ignoresBackpressure(3), { sourceHighWaterMark: 2, sinkHighWaterMark: 2, total: 2_000 });
+      expect(held.pulled).to.be.greaterThan(bound(2, 3, 2));
+    });
+  });
+
+  describe('errors', () => {
+    it('a stage after take failing on its first row: RowError, every stage closed, the source released', async () => {
+      const gen = trackedGenerator();
+      const original = new Error('first');
+      const stage = take(10);
+      const after = map(function check(): number {
+        throw original;
+      });
+      const sink = collect();
+      const error = await rejectionOf(run(gen.source, stage, after, sink));
+      expect(error).to.be.instanceOf(RowError);
+      expect(error.message).to.equal('map(check) failed on row 1: first');
+      expect(error.cause).to.equal(original);
+      for (const s of [stage, after, sink]) expect(s.closed).to.equal(true);
+      expect(gen.state.finallyRan).to.equal(true);
+    });
+
+    it('a stage after take failing on a middle row: earlier rows delivered', async () => {
+      const sink = collect<number>();
+      const error = await rejectionOf(run(range(10), take(5), map(function check(x: number) {
+        if (x === 3) throw new Error('three');
+        return x;
+      }), sink));
+      expect(error.message).to.equal('map(check) failed on row 3: three');
+      expect(sink.rows).to.deep.equal([1, 2]);
+    });
+
+    it('a source that fails before the limit fails run() with its error; take closes', async () => {
+      const failure = new Error('disk gone');
+      const source = new Readable({
+        objectMode: true,
+        read() {
+          this.destroy(failure);
+        },
+      });
+      const stage = take(5);
+      const error = await rejectionOf(run(source, stage, collect()));
+      expect(error).to.equal(failure);
+      expect(stage.closed).to.equal(true);
+    });
+  });
+
+  describe('early destroy', () => {
+    it("destroying mid-stream: 'close' once, no 'end' or 'finish'", async () => {
+      const { events, error } = await destroyMidStream(take(500));
+      expect(error?.message).to.equal('Premature close');
+      expect(events).to.deep.equal({ close: 1, end: 0, finish: 0, error: 0 });
+    });
+
+    it("for await … break before the limit runs the generator's finally", async () => {
+      const gen = trackedGenerator();
+      const stage = take(100);
+      for await (const row of pipe<number>(gen.source, stage)) {
+        if (row === 2) break;
+      }
+      await closed(stage);
+      await until(() => gen.state.finallyRan, "the generator's finally");
+      expect(gen.state.yielded).to.be.below(100);
+    });
+  });
+});
