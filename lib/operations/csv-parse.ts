@@ -1,9 +1,9 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { TransformCallback } from 'node:stream';
 import { ParserOptions } from '@fast-csv/parse';
-import { Parser } from '@fast-csv/parse/build/src/parser/Parser.js';
 import { CsvError, RowError } from '../internal/errors.js';
-import { linesSpanned } from '../internal/csv-lines.js';
+import { CsvScanner, fastDialectProblem, pickColumns, type ScanResult } from '../internal/csv-scanner.js';
+import { FastCsvReader } from '../internal/csv-fast-csv.js';
 import { setOrigin } from '../internal/origin.js';
 import { sendReject } from '../internal/reject.js';
 import { setField } from '../internal/rows.js';
@@ -51,12 +51,37 @@ export interface CsvParseOptions {
   encoding?: BufferEncoding;
   /** Names the input in errors, rejects and row origins. @default 'csv' */
   source?: string;
+  /**
+   * Keep only these columns, in this order: indexes for array rows, header names for object
+   * rows. Fields of other columns are never made into strings, which makes reading a few
+   * columns of a wide file several times faster than `select` after the source. Each row
+   * is still checked for its full field count (`ragged`); with `ragged: 'keep'`, a row that
+   * lacks one of these columns fails with its line.
+   * @default every column
+   * @example
+   * csv.read('parking.csv', { columns: [2, 7, 8] })   // ['NY', 'FORD', 'P'], …
+   */
+  columns?: readonly number[] | readonly string[];
+  /**
+   * `'auto'`: sluice's own CSV scanner, which gives exactly the rows, lines and errors
+   * fast-csv's parser gives (several times faster), whenever the delimiter, quote and escape
+   * allow it (single characters other than CR and LF; quote and escape not whitespace; the
+   * delimiter not the quote or escape); fast-csv's parser otherwise. `'fast-csv'`: always
+   * fast-csv's parser. The stage's `parser` property tells which one runs.
+   * @default 'auto'
+   */
+  parser?: 'auto' | 'fast-csv';
   /** Object-mode high-water mark of the rows side. @default 16 */
   highWaterMark?: number;
 }
 
 interface Resolved {
   objects: boolean;
+  /** Wanted columns: indexes (arrays) or names (objects), or null for all. */
+  columns: readonly number[] | readonly string[] | null;
+  dialect: { delimiter: string; quote: string; escape: string };
+  trim: boolean;
+  fast: boolean;
   names: readonly string[] | null;
   headerLine: boolean;
   ragged: 'fail' | 'reject' | 'keep';
@@ -65,7 +90,8 @@ interface Resolved {
   maxColumns: number;
   encoding: BufferEncoding;
   source: string;
-  parser: ParserOptions;
+  /** fast-csv's options, for its parser when it is the one used. */
+  fastCsv: ParserOptions;
   highWaterMark?: number;
 }
 
@@ -87,8 +113,16 @@ function resolve(options: CsvParseOptions): Resolved {
   const problem = names && nameProblem(names);
   // Names given as an option are a caller's mistake (a TypeError), not a line of the input.
   if (problem) throw new TypeError(`Expected \`header\` to be unique, non-empty column names: ${problem}`);
+  const columns = resolveColumns(o.columns, rows === 'objects', names);
+  const parser = checkOneOf('parser', o.parser ?? 'auto', ['auto', 'fast-csv'] as const);
+  const quote = o.quote ?? '"';
+  const dialect = { delimiter: o.delimiter ?? ',', quote, escape: o.escape ?? quote };
   return {
     objects: rows === 'objects',
+    columns,
+    dialect,
+    trim: Boolean(o.trim),
+    fast: parser === 'auto' && fastDialectProblem(dialect) === null,
     names,
     headerLine: header === true,
     ragged,
@@ -98,9 +132,23 @@ function resolve(options: CsvParseOptions): Resolved {
     encoding: o.encoding ?? 'utf8',
     source: o.source ?? 'csv',
     // ParserOptions copies keys as given: an `undefined` would override its default.
-    parser: new ParserOptions(Object.fromEntries(Object.entries({ delimiter: o.delimiter, quote: o.quote, escape: o.escape, trim: o.trim }).filter(([, v]) => v !== undefined))),
+    fastCsv: new ParserOptions(Object.fromEntries(Object.entries({ delimiter: o.delimiter, quote: o.quote, escape: o.escape, trim: o.trim }).filter(([, v]) => v !== undefined))),
     highWaterMark: checkHighWaterMark('highWaterMark', o.highWaterMark),
   };
+}
+
+/** Checks `columns` like `select` does: indexes for array rows, names for object rows. */
+function resolveColumns(value: unknown, objects: boolean, names: readonly string[] | null): readonly number[] | readonly string[] | null {
+  if (value === undefined) return null;
+  const ok = Array.isArray(value) && value.length > 0 && value.every((c) =>
+    objects ? typeof c === 'string' && c !== '' : typeof c === 'number' && Number.isInteger(c) && c >= 0);
+  if (!ok) fail('columns', objects ? 'a non-empty array of column names (rows are objects)' : 'a non-empty array of column indexes (integers from 0)', value);
+  const columns = [...(value as (number | string)[])];
+  if (names) {
+    const missing = objects ? columns.find((c) => !names.includes(c as string)) : columns.find((c) => (c as number) >= names.length);
+    if (missing !== undefined) fail('columns', `columns of \`header\` (${names.length} names)`, missing);
+  }
+  return columns as readonly number[] | readonly string[];
 }
 
 /** Duplicate names would silently merge columns of object rows; empty ones name nothing. */
@@ -124,8 +172,14 @@ export function checkParseOptions(options: CsvParseOptions): void {
 /** Rows up to this size are parsed again with every chunk; longer ones as input doubles. */
 const LONG_ROW = 65_536;
 
+/** What the stage needs of a parser: sluice's scanner, or fast-csv's behind an adapter. */
+interface RowReader {
+  scan(text: string, more: boolean, options?: { columns?: readonly number[] | null; countWidth?: boolean; limit?: number }): ScanResult;
+}
+
 /**
- * Bytes (or text) in, rows out: a thin Transform over fast-csv's parser. Keeps each row's
+ * Bytes (or text) in, rows out: a thin Transform over a pure parser — sluice's scanner when
+ * the options allow, fast-csv's otherwise (both give the same rows). Keeps each row's
  * 1-based source line (see `originOf`), checks the field count, and bounds the text it
  * holds for an unfinished row by `maxRowBytes`.
  */
@@ -134,9 +188,17 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> {
   headers: readonly string[] | null;
   /** Bytes consumed so far (for progress). */
   bytesIn = 0;
+  /** Which parser reads the input: sluice's scanner, or fast-csv's (see the `parser` option). */
+  readonly parser: 'sluice' | 'fast-csv';
   private readonly options: Resolved;
-  private readonly parser: Parser;
+  private readonly reader: RowReader;
   private readonly decoder: StringDecoder;
+  /** Field indexes to keep, once known (names are resolved at the header), or null for all. */
+  private indexes: readonly number[] | null = null;
+  /** Whether the reader projects rows itself (sluice's scanner, once the header is read). */
+  private readerProjects = false;
+  /** No text seen yet: a byte-order mark there is dropped. */
+  private atStart = true;
   private rest = '';
   /** UTF-8 size of `rest`, the unfinished row, as of the last parse. */
   private restBytes = 0;
@@ -158,8 +220,14 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> {
     });
     this.options = resolved;
     this.headers = resolved.names;
-    if (resolved.names) this.width = resolved.names.length;
-    this.parser = new Parser(resolved.parser);
+    if (resolved.names) {
+      this.width = resolved.names.length;
+      this.resolveIndexes(resolved.names);
+    } else if (!resolved.headerLine && resolved.columns) {
+      this.indexes = resolved.columns as readonly number[];
+    }
+    this.parser = resolved.fast ? 'sluice' : 'fast-csv';
+    this.reader = resolved.fast ? new CsvScanner(resolved.dialect) : new FastCsvReader(resolved.fastCsv);
     this.decoder = new StringDecoder(resolved.encoding);
   }
 
@@ -189,30 +257,49 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> {
     this.parse(text, false, callback);
   }
 
-  private parse(text: string, more: boolean, callback: TransformCallback): void {
+  private parse(input: string, more: boolean, callback: TransformCallback): void {
+    let text = input;
+    if (this.atStart && text !== '') {
+      this.atStart = false;
+      // The input's byte-order mark (U+FEFF) only: one later in the file is data.
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    }
     if (text === '') {
       callback();
       return;
     }
-    let result: { line: string; rows: string[][] };
-    try {
-      result = this.parser.parse(text, more);
-    } catch (error) {
-      // Deliver the rows before the bad one, then fail on the line where it starts.
-      const good = this.longestParsablePrefix(text);
-      this.rest = '';
-      this.restBytes = 0;
-      const failure = this.emitRows(good) ?? this.syntaxError(error);
-      callback(failure);
-      return;
+    let result: ScanResult;
+    let failure: Error | undefined;
+    const scanner = this.reader instanceof CsvScanner;
+    for (;;) {
+      // sluice's scanner projects rows itself, but the header line must come whole: while it
+      // is not read, rows are scanned one at a time.
+      const headerPending = this.options.headerLine && this.width === -1;
+      const oneRow = headerPending && scanner && this.options.columns !== null;
+      this.readerProjects = scanner && this.indexes !== null && !headerPending;
+      result = this.reader.scan(text, more, {
+        columns: this.readerProjects ? this.indexes : null,
+        countWidth: this.options.ragged !== 'keep',
+        limit: oneRow ? 1 : Infinity,
+      });
+      failure = this.emitRows(result);
+      if (failure || result.error || !oneRow || result.rows.length === 0) break;
+      text = result.rest; // a row was read alone: go on with the rest
     }
-    this.rest = result.line;
-    this.restBytes = Buffer.byteLength(this.rest);
-    const failure = this.emitRows(result.rows);
     if (failure) {
+      this.rest = '';
       callback(failure);
       return;
     }
+    if (result.error) {
+      this.rest = '';
+      // fast-csv's message quotes the raw input; it is kept only as the cause.
+      const reason = result.error === 'unclosed-quote' ? 'a quoted field is not closed' : 'malformed CSV (text after a closing quote?)';
+      callback(new CsvError(this.options.source, this.nextLine, reason, result.cause));
+      return;
+    }
+    this.rest = result.rest;
+    this.restBytes = Buffer.byteLength(this.rest);
     if (this.restBytes > this.options.maxRowBytes) {
       callback(new CsvError(this.options.source, this.nextLine, `a row longer than maxRowBytes (${this.options.maxRowBytes}) starts here; is a quote left open?`));
       return;
@@ -222,88 +309,100 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> {
     else this.afterRejects = () => callback();
   }
 
-  private syntaxError(error: unknown): CsvError {
-    const message = error instanceof Error ? error.message : String(error);
-    // fast-csv's message quotes the raw input; keep it only as the cause.
-    const reason = message.includes('missing closing') ? 'a quoted field is not closed' : 'malformed CSV (text after a closing quote?)';
-    return new CsvError(this.options.source, this.nextLine, reason, error);
-  }
-
-  /** The complete rows before a syntax error: bisects for the longest prefix that parses. */
-  private longestParsablePrefix(text: string): string[][] {
-    const parses = (length: number) => {
-      try {
-        return new Parser(this.options.parser).parse(text.slice(0, length), true).rows;
-      } catch {
-        return null;
-      }
-    };
-    let low = 0;
-    let high = text.length;
-    while (low < high) {
-      const mid = Math.ceil((low + high) / 2);
-      if (parses(mid)) low = mid;
-      else high = mid - 1;
+  /** Field indexes for `columns` given the header's names; a CsvError when one is missing. */
+  private resolveIndexes(names: readonly string[], line?: number): CsvError | undefined {
+    const { columns, objects } = this.options;
+    if (!columns) return undefined;
+    if (objects) {
+      const indexes = (columns as readonly string[]).map((name) => names.indexOf(name));
+      const missing = indexes.indexOf(-1);
+      if (missing !== -1) return new CsvError(this.options.source, line ?? 0, `the header has no column "${columns[missing]}"`);
+      this.indexes = indexes;
+    } else {
+      const beyond = (columns as readonly number[]).find((column) => column >= names.length);
+      if (beyond !== undefined) return new CsvError(this.options.source, line ?? 0, `the header has ${names.length} columns, no column ${beyond}`);
+      this.indexes = columns as readonly number[];
     }
-    return parses(low) ?? [];
+    return undefined;
   }
 
   /** Returns an error to fail with, or pushes every row. Rejected rows wait for the sink. */
-  private emitRows(rows: string[][]): Error | undefined {
-    for (const fields of rows) {
+  private emitRows(result: ScanResult): Error | undefined {
+    const { rows, lines, widths } = result;
+    const { trim, ignoreEmpty, maxColumns, source, ragged, objects } = this.options;
+    for (let r = 0; r < rows.length; r++) {
+      let fields = rows[r];
       const line = this.nextLine;
-      this.nextLine += linesSpanned(fields);
-      if (fields.length === 0 && this.options.ignoreEmpty) continue;
-      if (fields.length > this.options.maxColumns) {
-        return new CsvError(this.options.source, line, `${fields.length} fields, more than maxColumns (${this.options.maxColumns})`);
+      this.nextLine += lines[r];
+      const width = widths === null ? fields.length : widths[r];
+      if (width === 0 && ignoreEmpty) continue;
+      if (width > maxColumns) {
+        return new CsvError(source, line, `${width} fields, more than maxColumns (${maxColumns})`);
       }
+      // fast-csv trims as it parses; the scanner leaves it to here.
+      if (trim && this.parser === 'sluice') fields = fields.map((field) => (field === undefined ? field : field.trim()));
       if (this.width === -1) {
-        this.width = fields.length;
+        this.width = width;
         if (this.options.headerLine) {
-          const problem = this.options.objects ? nameProblem(fields) : undefined;
-          if (problem) return new CsvError(this.options.source, line, problem);
+          const problem = objects ? nameProblem(fields) : undefined;
+          if (problem) return new CsvError(source, line, problem);
           this.headers = fields;
+          const missing = this.resolveIndexes(fields, line);
+          if (missing) return missing;
           this.emit('headers', fields);
           continue;
         }
       }
       const index = ++this.stats.in;
-      if (fields.length !== this.width && this.options.ragged !== 'keep') {
-        const reason = `expected ${this.width} fields, got ${fields.length}`;
-        const origin = { source: this.options.source, line };
-        const error = new CsvError(this.options.source, line, reason);
-        if (this.options.ragged === 'fail') return error;
-        this.stats.rejected++;
-        // A sink that stores the reject later holds the next chunk back, not this chunk's
-        // rows; a failure it reports later destroys the stage.
-        let failure: Error | undefined;
-        let sync = true;
-        this.rejectsPending++;
-        sendReject(this, { stage: this.stage, reason, error: new RowError(this.stage, index, origin, reason, error), row: fields, index, origin }, (err) => {
-          this.rejectsPending--;
-          if (err) {
-            if (sync) failure = err;
-            else this.destroy(err);
-          } else if (this.rejectsPending === 0 && this.afterRejects) {
-            const resume = this.afterRejects;
-            this.afterRejects = null;
-            resume();
-          }
-        });
-        sync = false;
+      if (width !== this.width && ragged !== 'keep') {
+        const reason = `expected ${this.width} fields, got ${width}`;
+        if (this.indexes && !this.readerProjects) fields = pickColumns(fields, this.indexes);
+        const failure = this.reject(fields, index, line, reason);
         if (failure) return failure;
         continue;
       }
-      const row = this.options.objects ? this.toObject(fields) : fields;
-      setOrigin(row, { source: this.options.source, line });
+      if (this.indexes) {
+        const beyond = this.indexes.find((column) => column >= width);
+        if (beyond !== undefined) return new CsvError(source, line, `the row has ${width} fields, no column ${beyond}`);
+        if (!this.readerProjects) fields = pickColumns(fields, this.indexes);
+      }
+      const row = objects ? this.toObject(fields) : fields;
+      setOrigin(row, { source, line });
       this.stats.out++;
       this.push(row);
     }
     return undefined;
   }
 
+  /** Fails (`ragged: 'fail'`) or rejects a row of the wrong width; returns an error to fail with. */
+  private reject(fields: string[], index: number, line: number, reason: string): Error | undefined {
+    const origin = { source: this.options.source, line };
+    const error = new CsvError(this.options.source, line, reason);
+    if (this.options.ragged === 'fail') return error;
+    this.stats.rejected++;
+    // A sink that stores the reject later holds the next chunk back, not this chunk's
+    // rows; a failure it reports later destroys the stage.
+    let failure: Error | undefined;
+    let sync = true;
+    this.rejectsPending++;
+    sendReject(this, { stage: this.stage, reason, error: new RowError(this.stage, index, origin, reason, error), row: fields, index, origin }, (err) => {
+      this.rejectsPending--;
+      if (err) {
+        if (sync) failure = err;
+        else this.destroy(err);
+      } else if (this.rejectsPending === 0 && this.afterRejects) {
+        const resume = this.afterRejects;
+        this.afterRejects = null;
+        resume();
+      }
+    });
+    sync = false;
+    return failure;
+  }
+
   private toObject(fields: readonly string[]): Row {
-    const names = this.headers!;
+    const { columns } = this.options;
+    const names = columns ? (columns as readonly string[]) : this.headers!;
     const row: Record<string, string> = {};
     for (let i = 0; i < names.length; i++) setField(row, names[i], fields[i]);
     return row as Row;
