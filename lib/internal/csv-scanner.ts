@@ -160,7 +160,7 @@ export class CsvScanner {
         // between delimiters, verbatim.
         if (end === n && more) break;
         if (first === LF) {
-          rows.push([]);
+          rows.push(projection ? projection.pick([]) : []);
           if (widths) widths.push(0);
         } else if (projection) {
           const row = projection.take(text, p, end, delimiter);
@@ -191,7 +191,7 @@ export class CsvScanner {
       const fields = this.fields;
       if (projection) {
         rows.push(projection.pick(fields));
-        widths!.push(fields.length);
+        widths!.push(projection.reported(fields.length));
       } else {
         rows.push(fields);
       }
@@ -381,6 +381,11 @@ class Projection {
 
   pick(fields: readonly string[]): string[] {
     return this.build(fields, fields.length);
+  }
+
+  /** The width to report for a row of `count` fields (see `ScanOptions.countWidth`). */
+  reported(count: number): number {
+    return this.countWidth || count <= this.last ? count : this.last + 1;
   }
 
   /** The output row: packed, with `undefined` for columns the row does not have. */

@@ -132,7 +132,7 @@ function resolve(options: CsvParseOptions): Resolved {
     encoding: o.encoding ?? 'utf8',
     source: o.source ?? 'csv',
     // ParserOptions copies keys as given: an `undefined` would override its default.
-    fastCsv: new ParserOptions(Object.fromEntries(Object.entries({ delimiter: o.delimiter, quote: o.quote, escape: o.escape, trim: o.trim }).filter(([, v]) => v !== undefined))),
+    fastCsv: new ParserOptions(Object.fromEntries(Object.entries({ delimiter: o.delimiter, quote: o.quote, escape: o.escape }).filter(([, v]) => v !== undefined))),
     highWaterMark: checkHighWaterMark('highWaterMark', o.highWaterMark),
   };
 }
@@ -339,8 +339,9 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> {
       if (width > maxColumns) {
         return new CsvError(source, line, `${width} fields, more than maxColumns (${maxColumns})`);
       }
-      // fast-csv trims as it parses; the scanner leaves it to here.
-      if (trim && this.parser === 'sluice') fields = fields.map((field) => (field === undefined ? field : field.trim()));
+      // Trimmed here, after the lines are counted (fast-csv's own trim made a line break
+      // trimmed off the edge of a quoted field vanish from the line count).
+      if (trim) fields = fields.map((field) => (field === undefined ? field : field.trim()));
       if (this.width === -1) {
         this.width = width;
         if (this.options.headerLine) {
