@@ -3,6 +3,12 @@ import { finished, Writable } from 'node:stream';
 import { CsvFormatStage, type CsvFormatOptions } from '../operations/csv-format.js';
 import { fail } from '../internal/validate.js';
 
+/**
+ * Bytes a file target buffers: the next rows are formatted while earlier text is written on
+ * libuv's thread pool, instead of waiting for each small write.
+ */
+const FILE_BUFFER = 1 << 20;
+
 export interface CsvWriteOptions extends CsvFormatOptions {
   /** End the target Writable when done (a file path is always closed). @default true */
   end?: boolean;
@@ -28,7 +34,7 @@ export class CsvWriteSink extends Writable {
     if (!isPath && (!target || typeof (target as Writable).write !== 'function')) fail('target', 'a path or a Writable', target);
     this.stage = `csv.write(${isPath ? String(target) : 'stream'})`;
     this.format = new CsvFormatStage(formatOptions, this.stage);
-    this.output = (isPath ? createWriteStream(target) : target) as Writable;
+    this.output = (isPath ? createWriteStream(target, { highWaterMark: FILE_BUFFER }) : target) as Writable;
     this.endOutput = isPath || end !== false;
     this.format.on('error', (error) => this.destroy(error));
     this.output.on('error', (error: Error) => this.destroy(error));

@@ -1,5 +1,5 @@
-import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
+import { FileChunks } from '../internal/csv-file-chunks.js';
 import { CsvParseStage, checkParseOptions, type CsvParseOptions } from '../operations/csv-parse.js';
 import { checkInteger, checkOptions, fail } from '../internal/validate.js';
 
@@ -55,7 +55,7 @@ export function csvRead<Row = string[]>(input: string | URL | Readable, options:
   if (typeof input === 'string' || input instanceof URL) {
     // Check every option before the file is opened: a TypeError must not leak a descriptor.
     checkParseOptions({ source: String(input), ...parseOptions });
-    const stream = createReadStream(input, { highWaterMark });
+    const stream = new FileChunks(input, highWaterMark);
     return new CsvReadStage<Row>(stream, { source: String(input), ...parseOptions });
   }
   if (!input || typeof (input as Readable).pipe !== 'function') fail('input', 'a path or a Readable', input);
