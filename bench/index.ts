@@ -3,7 +3,9 @@
  * runs each pipeline with sluice and with its baselines (the naive fast-csv Node pipeline,
  * and the Python generator + csv module version when python3 exists), K runs each, each in
  * its own process, and prints median wall time, rows/s, peak RSS and the ratio to Python.
- * Results also go to bench/results/latest.json.
+ * Results also go to bench/results/latest.json, and as a bar chart to bench/chart.svg (shown
+ * in the README). sluice runs as one bundled ES module (esbuild, dependencies external) —
+ * what a user of the built package runs — since tsx alone takes ~0.5 s to start here.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -20,6 +22,12 @@ const root = new URL('..', import.meta.url).pathname;
 const dataDir = join(root, 'data');
 const input = join(dataDir, `bench-${rows}.csv`);
 const tsx = [process.execPath, '--import', 'tsx'];
+// sluice as plain JavaScript: bundled once per bench run into the git-ignored tmp/.
+const bundled = join(root, 'tmp/bench/run-sluice.mjs');
+execFileSync(join(root, 'node_modules/.bin/esbuild'), [
+  join(root, 'bench/run-sluice.ts'), '--bundle', '--platform=node', '--format=esm', '--packages=external', `--outfile=${bundled}`, '--log-level=warning',
+]);
+const sluice = (pipeline: string) => [process.execPath, bundled, pipeline];
 const hasPython = (() => {
   try {
     execFileSync('python3', ['--version'], { stdio: 'ignore' });
@@ -48,12 +56,13 @@ if (!existsSync(input)) {
 
 const contenders: Record<string, Record<string, string[]>> = {
   'nj-ford-police': {
-    sluice: [...tsx, join(root, 'bench/run-sluice.ts'), 'nj-ford-police'],
+    sluice: sluice('nj-ford-police'),
+    'sluice, columns option': sluice('nj-ford-police-columns'),
     'naive fast-csv': [...tsx, join(root, 'bench/naive-fast-csv.ts')],
     ...(hasPython ? { 'python generators': ['python3', join(root, 'bench/python/nj_ford_police.py')] } : {}),
   },
   'days-until-expiration': {
-    sluice: [...tsx, join(root, 'bench/run-sluice.ts'), 'days-until-expiration'],
+    sluice: sluice('days-until-expiration'),
     ...(hasPython ? { 'python generators': ['python3', join(root, 'bench/python/days_until_expiration.py')] } : {}),
   },
 };
@@ -77,3 +86,30 @@ for (const r of results) {
 }
 mkdirSync(join(root, 'bench/results'), { recursive: true });
 writeFileSync(join(root, 'bench/results/latest.json'), JSON.stringify({ rows, runs, node: process.version, results }, null, 2));
+writeFileSync(join(root, 'bench/chart.svg'), chart(results, rows));
+
+/** A horizontal bar chart of wall time per contender, one group per pipeline. */
+function chart(all: Result[], rowCount: number): string {
+  const bar = 22;
+  const left = 330;
+  const width = 820;
+  const max = Math.max(...all.map((r) => r.seconds));
+  const scale = (width - left - 90) / max;
+  const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+  let y = 40;
+  let body = '';
+  for (const pipeline of [...new Set(all.map((r) => r.pipeline))]) {
+    body += `<text x="10" y="${y + 14}" font-weight="bold">${escape(pipeline)}</text>`;
+    y += 24;
+    for (const r of all.filter((x) => x.pipeline === pipeline)) {
+      const color = r.contender.startsWith('sluice') ? '#2a7ab0' : r.contender.startsWith('python') ? '#888' : '#c96';
+      body += `<text x="20" y="${y + 15}">${escape(r.contender)}</text>`;
+      body += `<rect x="${left}" y="${y}" width="${Math.max(1, r.seconds * scale).toFixed(1)}" height="${bar - 4}" fill="${color}"/>`;
+      body += `<text x="${(left + r.seconds * scale + 6).toFixed(1)}" y="${y + 15}">${r.seconds.toFixed(2)} s · ${r.rssMb.toFixed(0)} MB${r.vsPython === undefined ? '' : ` · ${r.vsPython.toFixed(2)}×`}</text>`;
+      y += bar;
+    }
+    y += 12;
+  }
+  const title = `Wall time, ${rowCount.toLocaleString('en-US')} rows (median of ${runs}); peak RSS; × Python`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y + 10}" font-family="sans-serif" font-size="13"><rect width="100%" height="100%" fill="white"/><text x="10" y="22" font-size="15">${escape(title)}</text>${body}</svg>\n`;
+}

@@ -1,6 +1,28 @@
-/** `tsx bench/run-sluice.ts PIPELINE IN OUT`: one sluice example pipeline, for bench/index.ts. */
+/**
+ * `node bench/… PIPELINE IN OUT`: one sluice pipeline, for bench/index.ts (which bundles this
+ * file into plain JavaScript first, so the timing is the library's, not tsx's transpiler's).
+ * - `nj-ford-police`, `days-until-expiration`: the example pipelines exactly as in examples/.
+ * - `nj-ford-police-columns`: the same as nj-ford-police, with `csv.read(…, { columns })`
+ *   in place of `select` right after the source (fields of other columns never become strings).
+ */
 import { daysUntilExpirationPipeline, njFordPolice } from '../examples/parking.js';
+import { csv, filter, map, replace, run } from '../lib/index.js';
 
+function njFordPoliceColumns(input: string, output: string) {
+  return run(
+    csv.read(input, { columns: [2, 7, 8, 23, 24] }), // state, make, agency, house, street
+    filter(([state, make, agency]: string[]) => state === 'NJ' && make === 'FORD' && agency === 'P'),
+    replace(2, { P: 'police' }),
+    map(([state, make, agency, house, street]: string[]) => [make, agency, [house, street, state].join(', ')]),
+    csv.write(output, { headers: ['vehicle_make', 'issuing_agency', 'address'] }),
+  );
+}
+
+const jobs: Record<string, (input: string, output: string) => Promise<unknown>> = {
+  'nj-ford-police': njFordPolice,
+  'nj-ford-police-columns': njFordPoliceColumns,
+  'days-until-expiration': daysUntilExpirationPipeline,
+};
 const [name, input, output] = process.argv.slice(2);
-const job = name === 'nj-ford-police' ? njFordPolice : daysUntilExpirationPipeline;
-await job(input, output);
+if (!jobs[name]) throw new Error(`unknown pipeline ${name}`);
+await jobs[name](input, output);
