@@ -28,3 +28,10 @@ export type { CsvParseOptions, CsvParseStage } from './operations/csv-parse.js';
 export type { CsvFormatOptions, CsvFormatStage } from './operations/csv-format.js';
 export type { CsvReadOptions } from './sources/csv-read.js';
 export type { CsvWriteOptions, CsvWriteSink } from './sinks/csv-write.js';
+
+export type { BatchStage, FlushCounts, FlushReason } from './operations/batch.js';
+export { callService, type CallServiceOptions, type CallContext, type ServiceFunction, type ServiceMetrics, type ServiceStage } from './operations/call-service.js';
+export { postJson, type PostJsonOptions } from './services/post-json.js';
+export { RateLimiter, type RateOptions, type AdaptiveOptions } from './internal/rate-limiter.js';
+export { RetryBudget, isRetryable, type RetryOptions, type RetryBudgetOptions } from './internal/retry.js';
+export { ServiceError, BatchError, type ServiceErrorKind } from './internal/errors.js';
