@@ -13,8 +13,8 @@ import { ParserOptions } from '@fast-csv/parse';
 import { Parser } from '@fast-csv/parse/build/src/parser/Parser.js';
 import { CsvScanner, pickColumns, type CsvDialect, type ScanErrorKind } from '../../lib/internal/csv-scanner.js';
 import { linesSpanned } from '../../lib/internal/csv-lines.js';
-import { csv, type CsvFormatOptions, type CsvParseOptions } from '../../lib/index.js';
-import { parseChunks, textSink } from '../helpers/csv.js';
+import { addColumn, csv, map, run, type CsvFormatOptions, type CsvParseOptions } from '../../lib/index.js';
+import { bytes, parseChunks, textSink } from '../helpers/csv.js';
 
 /** `CSV_FUZZ_SCALE=20 npx mocha test/csv/csv-differential.test.ts` runs 20 times as many cases. */
 const scale = Number(process.env.CSV_FUZZ_SCALE ?? 1);
@@ -343,6 +343,37 @@ describe('CSV scanner vs fast-csv (differential)', () => {
           },
         ),
         runs(300),
+      );
+    });
+  
+    it('parsed rows written back (as read, a column appended, changed in place): identical text', async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.oneof(soup, structured(resolved({}))),
+          fc.constantFrom<Partial<CsvDialect>>({}, { delimiter: ';' }, { delimiter: '|' }),
+          formatOptions,
+          fc.constantFrom('as read', 'appended', 'changed in place', 'equal copy'),
+          fc.boolean(),
+          async (text, dialect, options, change, header) => {
+            const write = async (formatter: 'auto' | 'fast-csv') => {
+              const sink = textSink();
+              const parse = csv.parse({ ...dialect, header, ragged: 'keep' });
+              const stage =
+                change === 'appended' ? addColumn('n', (row: string[]) => row.length)
+                : change === 'changed in place' ? map((row: string[]) => { row[0] = `${row[0]}|x`; return row; })
+                : change === 'equal copy' ? map((row: string[]) => row.map((field) => `${field}`))
+                : map((row: string[]) => row);
+              try {
+                await run(bytes([text]), parse, stage, csv.format({ ...options, formatter }), sink);
+                return sink.text();
+              } catch (error) {
+                return (error as Error).message; // the input was not valid CSV
+              }
+            };
+            expect(await write('auto')).to.equal(await write('fast-csv'));
+          },
+        ),
+        runs(400),
       );
     });
   });
