@@ -29,6 +29,12 @@ export type { CsvFormatOptions, CsvFormatStage } from './operations/csv-format.j
 export type { CsvReadOptions } from './sources/csv-read.js';
 export type { CsvWriteOptions, CsvWriteSink } from './sinks/csv-write.js';
 
+export { postgres } from './postgres.js';
+export { PostgresError, type PgTarget } from './internal/postgres.js';
+export type { TypeParsers, TypesOption } from './internal/pg-types.js';
+export type { PostgresQueryOptions, PostgresQueryStage, KeysetOptions } from './sources/postgres-query.js';
+export { PostgresWriteError, type PostgresWriteOptions, type PostgresWriteSink } from './sinks/postgres-write.js';
+
 export type { BatchStage, FlushCounts, FlushReason } from './operations/batch.js';
 export { callService, type CallServiceOptions, type CallContext, type ServiceFunction, type ServiceMetrics, type ServiceStage } from './operations/call-service.js';
 export { postJson, type PostJsonOptions } from './services/post-json.js';

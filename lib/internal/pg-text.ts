@@ -1,0 +1,69 @@
+/**
+ * Values as PostgreSQL text, the one encoding every write mode uses (so `insert`, `upsert`
+ * and `copy` store the same thing), and COPY's text format.
+ *
+ * - null and undefined → NULL; strings as they are; numbers, bigints → their decimal text;
+ *   booleans → true/false; Dates → ISO 8601 in UTC (`toISOString`, whatever the process's
+ *   time zone); Buffers → bytea hex (`\x…`); arrays → array literals (`{…}`); other
+ *   objects → JSON.
+ * - COPY text format: columns split by tab, rows by newline, NULL as `\N`, and a backslash,
+ *   tab, newline or carriage return inside a value escaped as `\\`, `\t`, `\n`, `\r`.
+ */
+
+export type PgText = string | null;
+
+function arrayElement(value: unknown): string {
+  const text = toPgText(value);
+  if (text === null) return 'NULL';
+  if (Array.isArray(value)) return text; // a nested array literal stays unquoted
+  return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+export function toPgText(value: unknown): PgText {
+  if (value === null || value === undefined) return null;
+  switch (typeof value) {
+    case 'string':
+      return value;
+    case 'number':
+    case 'bigint':
+      return String(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'object':
+      if (value instanceof Date) {
+        if (Number.isNaN(value.getTime())) throw new TypeError('an invalid Date');
+        return value.toISOString();
+      }
+      if (Buffer.isBuffer(value) || value instanceof Uint8Array) return `\\x${Buffer.from(value).toString('hex')}`;
+      if (Array.isArray(value)) return `{${value.map(arrayElement).join(',')}}`;
+      return JSON.stringify(value);
+    default:
+      throw new TypeError(`a ${typeof value} cannot be stored`);
+  }
+}
+
+const SPECIAL = /[\\\t\n\r]/;
+const SPECIALS = /[\\\t\n\r]/g;
+const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+const escapeOne = (c: string): string => ESCAPES[c];
+
+/** One value in COPY text format. */
+export function copyField(text: PgText): string {
+  if (text === null) return '\\N';
+  return SPECIAL.test(text) ? text.replace(SPECIALS, escapeOne) : text;
+}
+
+/** One row in COPY text format, without its newline. */
+export function copyLine(values: readonly PgText[]): string {
+  const fields = new Array<string>(values.length);
+  for (let i = 0; i < values.length; i++) fields[i] = copyField(values[i]);
+  return fields.join('\t');
+}
+
+/** Rows in COPY text format, each ending in a newline. (Joining is ~3× faster than `+=` here.) */
+export function copyText(rows: readonly (readonly PgText[])[]): string {
+  const lines = new Array<string>(rows.length + 1);
+  for (let i = 0; i < rows.length; i++) lines[i] = copyLine(rows[i]);
+  lines[rows.length] = '';
+  return lines.join('\n');
+}

@@ -1,0 +1,596 @@
+/**
+ * `postgres.write`: rows into a table in batches — COPY, multi-row INSERT or upsert.
+ *
+ * Invariants:
+ * - table and column names are checked against the catalog before any row is sent (each
+ *   must be exactly a real name) and then quoted; values only ever travel as parameters
+ *   or COPY data;
+ * - a batch is atomic: it commits whole or not at all (one statement, or a transaction
+ *   around several); with `transaction: 'load'` the whole load is;
+ * - the write callback is held while a batch is written, so a slow database slows the
+ *   source (at most one batch plus the high-water mark is held);
+ * - the client is given back exactly once, after the last commit or after the rollback.
+ *
+ * It is a Stage (so `run()` wires its rejects and counts): its readable side carries no
+ * rows and is not in object mode, so `run()` takes `written` from its `stats.out`, the
+ * rows committed — as it does for `csv.format` before a byte sink.
+ */
+import type { TransformCallback, TransformOptions } from 'node:stream';
+import type pg from 'pg';
+import { originOf, type Origin } from '../internal/origin.js';
+import { acquire, cancel, checkTarget, PostgresError, quoteIdent, type Lease, type PgTarget } from '../internal/postgres.js';
+import { copyText, toPgText, type PgText } from '../internal/pg-text.js';
+import { sendReject } from '../internal/reject.js';
+import { Stage } from '../internal/stage.js';
+import { checkInteger, checkOneOf, checkOptions, fail } from '../internal/validate.js';
+
+export interface PostgresWriteOptions {
+  /** The table: `'name'` (found on the search_path), `'schema.name'`, or `[schema, name]` for names with dots. Exact names, as in the catalog. */
+  table: string | readonly [string, string];
+  /**
+   * The columns to fill, in row order for array rows. Each must be a column of the table.
+   * @default object rows: the first row's keys; array rows: the table's columns in order
+   */
+  columns?: readonly string[];
+  /**
+   * `'copy'`: COPY FROM STDIN (fastest); `'insert'`: multi-row INSERT … VALUES (at most
+   * 65,535 parameters a statement: rows are split); `'upsert'`: INSERT … SELECT FROM
+   * unnest(…) ON CONFLICT (key) DO UPDATE, so a re-run after a crash writes each row once.
+   * @default 'copy'
+   */
+  mode?: 'copy' | 'insert' | 'upsert';
+  /**
+   * Upsert only: the conflict columns (a unique index must cover them). Within one batch the
+   * last row with a key wins.
+   * @default the table's primary key
+   */
+  key?: readonly string[];
+  /**
+   * Upsert only: `'update'` overwrites the other columns of an existing row; `'nothing'` keeps it.
+   * @default 'update'
+   */
+  onConflict?: 'update' | 'nothing';
+  /**
+   * Rows per batch (one round trip, one commit).
+   * @default 1000 (insert), 5000 (upsert, copy) — see bench/postgres.ts
+   */
+  batchSize?: number;
+  /**
+   * `'batch'`: each batch commits on its own (a failure keeps the batches before it);
+   * `'load'`: one transaction for everything (all or nothing).
+   * @default 'batch'
+   */
+  transaction?: 'batch' | 'load';
+  /**
+   * A batch the database refuses: `'fail'` fails the pipeline (with the batch, the row
+   * when it can be found, and their source lines); `'reject'` sends the batch's rows to
+   * the reject channel and goes on (needs `transaction: 'batch'`).
+   * @default 'fail'
+   */
+  onError?: 'fail' | 'reject';
+  /** Rows buffered before the sink, in addition to the batch. @default 16 */
+  highWaterMark?: number;
+}
+
+type Mode = NonNullable<PostgresWriteOptions['mode']>;
+
+interface Resolved {
+  schema: string | null;
+  table: string;
+  columns: readonly string[] | undefined;
+  mode: Mode;
+  key: readonly string[] | undefined;
+  onConflict: 'update' | 'nothing';
+  batchSize: number;
+  transaction: 'batch' | 'load';
+  onError: 'fail' | 'reject';
+  highWaterMark: number | undefined;
+}
+
+interface Column {
+  name: string;
+  type: string;
+}
+
+interface Plan {
+  /** Schema-qualified, quoted. */
+  target: string;
+  columns: Column[];
+  /** Object rows: read by name; array rows: by position. */
+  byName: boolean;
+  key: string[];
+  /** Rows per INSERT statement: 65,535 parameters at most. */
+  rowsPerInsert: number;
+}
+
+/** PostgreSQL's bind-parameter limit (a 16-bit count in the protocol). */
+const MAX_PARAMETERS = 65_535;
+/** Identifiers longer than this are silently truncated by PostgreSQL: refuse them instead. */
+const NAME_BYTES = 63;
+
+function checkName(path: string, name: unknown): string {
+  if (typeof name !== 'string' || name === '') fail(path, 'a non-empty name', name);
+  if (name.includes('\0')) fail(path, 'a name without NUL characters', name);
+  if (Buffer.byteLength(name) > NAME_BYTES) {
+    fail(path, `a name of at most ${NAME_BYTES} bytes (PostgreSQL would truncate it, and two long names could become one)`, name);
+  }
+  return name;
+}
+
+function splitTable(table: unknown): { schema: string | null; table: string } {
+  if (Array.isArray(table)) {
+    if (table.length !== 2) fail('table', "a name, 'schema.name' or [schema, name]", table);
+    return { schema: checkName('table[0]', table[0]), table: checkName('table[1]', table[1]) };
+  }
+  if (typeof table !== 'string') fail('table', "a name, 'schema.name' or [schema, name]", table);
+  const parts = table.split('.');
+  if (parts.length > 2) fail('table', "a name or 'schema.name' (use [schema, name] for names with dots)", table);
+  return parts.length === 2 ? { schema: checkName('table', parts[0]), table: checkName('table', parts[1]) } : { schema: null, table: checkName('table', table) };
+}
+
+/** The batch's rows as `rows 3001–4000 (in.csv, lines 3002–4001)`. */
+function describeRows(first: number, rows: readonly unknown[]): string {
+  const last = first + rows.length - 1;
+  const a: Origin | undefined = originOf(rows[0]);
+  const b: Origin | undefined = originOf(rows[rows.length - 1]);
+  const where = a && b && a.source === b.source ? ` (${a.source}, line${a.line === b.line ? ` ${a.line}` : `s ${a.line}–${b.line}`})` : '';
+  return `${first === last ? `row ${first}` : `rows ${first}–${last}`}${where}`;
+}
+
+/** A batch the database refused, naming the batch, its rows and (when found) the failing row. */
+export class PostgresWriteError extends PostgresError {
+  override name = 'PostgresWriteError';
+  /** 1-based batch number. */
+  readonly batch: number;
+  /** 1-based numbers (among the rows the sink received) of the batch's first and last row. */
+  readonly rows: readonly [number, number];
+  /** The failing row's number among the rows the sink received, when it could be found. */
+  readonly row?: number;
+  /** Source and line of the failing row (or of the batch's first row). */
+  readonly source?: string;
+  readonly line?: number;
+
+  constructor(stage: string, batch: number, first: number, rows: readonly unknown[], failing: number | undefined, rolledBack: string, cause: unknown) {
+    const failingRow = failing === undefined ? undefined : rows[failing];
+    const origin = originOf(failingRow ?? rows[0]);
+    const at = failing === undefined ? '' : ` at row ${first + failing} (row ${failing + 1} of the batch${origin && failingRow ? `; ${origin.source}, line ${origin.line}` : ''})`;
+    super(`${stage} batch ${batch}, ${describeRows(first, rows)}, failed${at}; ${rolledBack}: ${(cause as Error)?.message ?? cause}`, cause);
+    this.batch = batch;
+    this.rows = [first, first + rows.length - 1];
+    if (failing !== undefined) this.row = first + failing;
+    if (origin) {
+      this.source = origin.source;
+      this.line = origin.line;
+    }
+  }
+}
+
+/** The PostgreSQL sink; see {@link postgresWrite}. */
+export class PostgresWriteSink extends Stage<unknown, never> {
+  /** Batches committed (with `transaction: 'load'`, all of them at the end). */
+  batches = 0;
+  private lease: Lease | null = null;
+  private plan: Plan | null = null;
+  private pending: unknown[] = [];
+  /** 1-based number of the first pending row. */
+  private firstPending = 1;
+  private batchNumber = 0;
+  private inTransaction = false;
+  /** Rows written in the open 'load' transaction, not yet committed. */
+  private uncommitted = 0;
+  private running: Promise<unknown> | null = null;
+  private cleanup: Promise<void> | null = null;
+  private cancelled = false;
+
+  constructor(private readonly target: PgTarget, private readonly o: Resolved) {
+    super(`postgres.write(${o.schema === null ? o.table : `${o.schema}.${o.table}`})`, o.highWaterMark, { readableObjectMode: false } as TransformOptions);
+  }
+
+  /** Rows committed so far. */
+  get rows(): number {
+    return this.stats.out;
+  }
+
+  override _transform(row: unknown, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.stats.in++;
+    this.pending.push(row);
+    if (this.pending.length < this.o.batchSize) {
+      callback();
+      return;
+    }
+    this.writePending().then(() => callback(), (error: Error) => callback(error));
+  }
+
+  override _flush(callback: TransformCallback): void {
+    (async () => {
+      if (this.pending.length > 0) await this.writePending();
+      if (this.inTransaction) {
+        await this.run('COMMIT');
+        this.inTransaction = false;
+        this.stats.out += this.uncommitted;
+        this.uncommitted = 0;
+      }
+      await this.teardown(false);
+    })().then(() => callback(), (error: Error) => callback(error));
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.teardown(true).then(
+      () => callback(error),
+      (cleanupError: unknown) => callback(error ?? (cleanupError as Error)),
+    );
+  }
+
+  /** A statement on the leased client, remembered so that destroy can cancel it. */
+  private run<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string | pg.QueryConfig, values?: unknown[]): Promise<pg.QueryResult<R>> {
+    const query = this.lease!.client.query<R>(sql as string, values);
+    this.running = query;
+    const settle = () => {
+      if (this.running === query) this.running = null;
+    };
+    query.then(settle, settle);
+    return query;
+  }
+
+  private async prepare(first: unknown): Promise<Plan> {
+    this.lease = await acquire(this.target, this.stage);
+    void this.lease.whenBroken.then((error) => {
+      if (!this.cleanup) this.destroy(new PostgresError(`${this.stage}: ${error.message}`, error));
+    });
+    const { schema, table } = this.o;
+    const found = await this.run<{ nspname: string; relname: string; oid: number }>(
+      `SELECT n.nspname, c.relname, c.oid::int AS oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relname = $2 AND c.relkind IN ('r', 'p', 'f', 'v') AND (CASE WHEN $1::text IS NULL THEN n.nspname = ANY (current_schemas(true)) ELSE n.nspname = $1 END)
+        ORDER BY array_position(current_schemas(true), n.nspname) LIMIT 1`,
+      [schema, table],
+    );
+    if (found.rows.length === 0) {
+      throw new PostgresError(`${this.stage}: no table ${schema === null ? `${quoteIdent(table)} on the search_path` : `${quoteIdent(schema)}.${quoteIdent(table)}`} (names are matched exactly, case included)`);
+    }
+    const { nspname, relname, oid } = found.rows[0];
+    const attributes = await this.run<{ name: string; type: string; insertable: boolean; pk: boolean }>(
+      `SELECT a.attname AS name, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type,
+              (a.attgenerated = '' AND a.attidentity <> 'a') AS insertable,
+              EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = a.attrelid AND i.indisprimary AND a.attnum = ANY (i.indkey)) AS pk
+         FROM pg_catalog.pg_attribute a WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
+      [oid],
+    );
+    const byName = new Map(attributes.rows.map((a) => [a.name, a]));
+    const isArray = Array.isArray(first);
+    if (!isArray && (typeof first !== 'object' || first === null)) {
+      throw new PostgresError(`${this.stage}: rows must be objects or arrays, got ${first === null ? 'null' : typeof first}`);
+    }
+    const names = this.o.columns ?? (isArray ? attributes.rows.filter((a) => a.insertable).map((a) => a.name) : Object.keys(first as object));
+    const unknown = names.filter((n) => !byName.has(n));
+    for (const name of names) checkName('column', name);
+    if (unknown.length > 0) {
+      const lower = (n: string) => attributes.rows.filter((a) => a.name.toLowerCase() === n.toLowerCase()).map((a) => a.name);
+      const hints = unknown.map((n) => (lower(n).length > 0 ? `${JSON.stringify(n)} (did you mean ${lower(n).map((m) => JSON.stringify(m)).join(' or ')}?)` : JSON.stringify(n)));
+      throw new PostgresError(`${this.stage}: not a column of ${quoteIdent(nspname)}.${quoteIdent(relname)}: ${hints.join(', ')}`);
+    }
+    if (new Set(names).size !== names.length) throw new PostgresError(`${this.stage}: a column is named twice in ${JSON.stringify(names)}`);
+    if (names.length === 0) throw new PostgresError(`${this.stage}: no columns to write`);
+    const key = [...(this.o.key ?? attributes.rows.filter((a) => a.pk).map((a) => a.name))];
+    if (this.o.mode === 'upsert') {
+      if (key.length === 0) throw new PostgresError(`${this.stage}: upsert needs \`key\` (the table has no primary key)`);
+      const missing = key.filter((k) => !names.includes(k));
+      if (missing.length > 0) throw new PostgresError(`${this.stage}: the upsert key ${JSON.stringify(missing)} is not among the written columns`);
+    }
+    return {
+      target: `${quoteIdent(nspname)}.${quoteIdent(relname)}`,
+      columns: names.map((name) => ({ name, type: byName.get(name)!.type })),
+      byName: !isArray,
+      key,
+      rowsPerInsert: Math.max(1, Math.floor(MAX_PARAMETERS / names.length)),
+    };
+  }
+
+  /** The row's values as text, in column order. */
+  private values(row: unknown, plan: Plan): PgText[] {
+    const out = new Array<PgText>(plan.columns.length);
+    if (plan.byName) {
+      if (typeof row !== 'object' || row === null || Array.isArray(row)) throw new TypeError('expected an object row, like the first');
+      for (let i = 0; i < out.length; i++) out[i] = toPgText((row as Record<string, unknown>)[plan.columns[i].name]);
+    } else {
+      if (!Array.isArray(row)) throw new TypeError('expected an array row, like the first');
+      if (row.length !== out.length) throw new TypeError(`expected ${out.length} values, got ${row.length}`);
+      for (let i = 0; i < out.length; i++) out[i] = toPgText(row[i]);
+    }
+    return out;
+  }
+
+  private async writePending(): Promise<void> {
+    const rows = this.pending;
+    const first = this.firstPending;
+    this.pending = [];
+    this.firstPending += rows.length;
+    const batch = ++this.batchNumber;
+    const plan = (this.plan ??= await this.prepare(rows[0]));
+    let values: PgText[][];
+    try {
+      values = rows.map((row) => this.values(row, plan));
+    } catch (error) {
+      // Which row could not be encoded is known exactly; nothing was sent.
+      const index = rows.findIndex((row) => {
+        try {
+          this.values(row, plan);
+          return false;
+        } catch {
+          return true;
+        }
+      });
+      throw new PostgresWriteError(this.stage, batch, first, rows, index < 0 ? undefined : index, 'nothing of it was sent', error);
+    }
+    const load = this.o.transaction === 'load';
+    try {
+      if (load && !this.inTransaction) {
+        await this.run('BEGIN');
+        this.inTransaction = true;
+      }
+      if (load) await this.run('SAVEPOINT sluice_batch');
+      await this.send(plan, values, !load);
+      if (load) this.uncommitted += rows.length;
+      else {
+        this.stats.out += rows.length;
+        this.batches++;
+      }
+    } catch (error) {
+      if (this.cancelled || this.lease?.broken) throw error;
+      let failing: number | undefined;
+      let rolledBack: string;
+      if (load) {
+        await this.run('ROLLBACK TO SAVEPOINT sluice_batch');
+        failing = await this.diagnose(plan, values, error).catch(() => undefined);
+        await this.run('ROLLBACK');
+        this.inTransaction = false;
+        rolledBack = `the whole load was rolled back (transaction: 'load')`;
+      } else {
+        if (this.inTransaction) {
+          await this.run('ROLLBACK');
+          this.inTransaction = false;
+        }
+        failing = await this.diagnose(plan, values, error).catch(() => undefined);
+        rolledBack = `none of its rows were written${this.batches > 0 ? ` (batches 1–${batch - 1} are committed)` : ''}`;
+      }
+      const failure = new PostgresWriteError(this.stage, batch, first, rows, failing, rolledBack, error);
+      if (this.o.onError === 'reject') {
+        await this.reject(rows, first, failure);
+        return;
+      }
+      throw failure;
+    }
+  }
+
+  /** Sends one batch: one statement, or a transaction around several. */
+  private async send(plan: Plan, values: PgText[][], ownTransaction: boolean): Promise<void> {
+    const { mode } = this.o;
+    if (mode === 'copy') {
+      await this.copy(plan, values);
+      return;
+    }
+    if (mode === 'upsert') {
+      await this.run(this.upsertSql(plan), this.columnArrays(plan, this.dedupe(plan, values)));
+      return;
+    }
+    const statements = Math.ceil(values.length / plan.rowsPerInsert);
+    const wrap = ownTransaction && statements > 1;
+    if (wrap) {
+      await this.run('BEGIN');
+      this.inTransaction = true;
+    }
+    for (let i = 0; i < values.length; i += plan.rowsPerInsert) {
+      const chunk = values.slice(i, i + plan.rowsPerInsert);
+      await this.run(this.insertSql(plan, chunk.length), chunk.flat());
+    }
+    if (wrap) {
+      await this.run('COMMIT');
+      this.inTransaction = false;
+    }
+  }
+
+  private insertSql(plan: Plan, rows: number): string {
+    const n = plan.columns.length;
+    const tuples: string[] = [];
+    for (let r = 0; r < rows; r++) {
+      const p: string[] = [];
+      for (let c = 1; c <= n; c++) p.push(`$${r * n + c}`);
+      tuples.push(`(${p.join(',')})`);
+    }
+    return `INSERT INTO ${plan.target} (${plan.columns.map((c) => quoteIdent(c.name)).join(', ')}) VALUES ${tuples.join(',')}`;
+  }
+
+  private upsertSql(plan: Plan): string {
+    const names = plan.columns.map((c) => quoteIdent(c.name));
+    const unnest = plan.columns.map((_, i) => `$${i + 1}::text[]`).join(', ');
+    const casts = plan.columns.map((c, i) => `u.c${i}::${c.type}`).join(', ');
+    const aliases = plan.columns.map((_, i) => `c${i}`).join(', ');
+    const others = plan.columns.filter((c) => !plan.key.includes(c.name));
+    const action = this.o.onConflict === 'nothing' || others.length === 0
+      ? 'DO NOTHING'
+      : `DO UPDATE SET ${others.map((c) => `${quoteIdent(c.name)} = EXCLUDED.${quoteIdent(c.name)}`).join(', ')}`;
+    return `INSERT INTO ${plan.target} (${names.join(', ')}) SELECT ${casts} FROM unnest(${unnest}) AS u(${aliases}) ON CONFLICT (${plan.key.map(quoteIdent).join(', ')}) ${action}`;
+  }
+
+  /** One array per column (unnest's input): the parameter count stays at the column count. */
+  private columnArrays(plan: Plan, values: PgText[][]): PgText[][] {
+    return plan.columns.map((_, c) => values.map((row) => row[c]));
+  }
+
+  /** Upsert: the last row of each key in the batch (ON CONFLICT may touch a row once per statement). */
+  private dedupe(plan: Plan, values: PgText[][]): PgText[][] {
+    const keyIndexes = plan.key.map((k) => plan.columns.findIndex((c) => c.name === k));
+    const last = new Map<string, number>();
+    values.forEach((row, i) => last.set(JSON.stringify(keyIndexes.map((k) => row[k])), i));
+    return last.size === values.length ? values : values.filter((row, i) => last.get(JSON.stringify(keyIndexes.map((k) => row[k]))) === i);
+  }
+
+  private copy(plan: Plan, values: PgText[][]): Promise<void> {
+    const text = copyText(values);
+    const sql = `COPY ${plan.target} (${plan.columns.map((c) => quoteIdent(c.name)).join(', ')}) FROM STDIN`;
+    const query = new Promise<void>((resolve, reject) => {
+      this.lease!.client.query(new CopyIn(sql, Buffer.from(text), (error) => (error ? reject(error) : resolve())) as never);
+    });
+    this.running = query;
+    const settle = () => {
+      if (this.running === query) this.running = null;
+    };
+    query.then(settle, settle);
+    return query;
+  }
+
+  /**
+   * Which row of a refused batch is at fault: COPY says (its `where` names the line); for
+   * INSERT and upsert the rows are tried one at a time in a transaction that is rolled back.
+   */
+  private async diagnose(plan: Plan, values: PgText[][], error: unknown): Promise<number | undefined> {
+    const line = /\bline (\d+)\b/.exec((error as { where?: string })?.where ?? '');
+    if (this.o.mode === 'copy') return line ? Number(line[1]) - 1 : undefined;
+    if (values.length === 1) return 0;
+    const nested = this.inTransaction;
+    await this.run(nested ? 'SAVEPOINT sluice_diagnose' : 'BEGIN');
+    let failing: number | undefined;
+    try {
+      for (let i = 0; i < values.length; i++) {
+        try {
+          if (this.o.mode === 'upsert') await this.run(this.upsertSql(plan), this.columnArrays(plan, [values[i]]));
+          else await this.run(this.insertSql(plan, 1), values[i]);
+        } catch {
+          failing = i;
+          break;
+        }
+      }
+    } finally {
+      await this.run(nested ? 'ROLLBACK TO SAVEPOINT sluice_diagnose' : 'ROLLBACK');
+    }
+    return failing;
+  }
+
+  private async reject(rows: unknown[], first: number, failure: PostgresWriteError): Promise<void> {
+    for (let i = 0; i < rows.length; i++) {
+      this.stats.rejected++;
+      await new Promise<void>((resolve, reject) => {
+        sendReject(this, { stage: this.stage, reason: failure.message, error: failure, row: rows[i], index: first + i, origin: originOf(rows[i]) }, (error) =>
+          error ? reject(error) : resolve(),
+        );
+      });
+    }
+  }
+
+  /** Rolls back what is open (cancelling a running statement) and gives the client back, once. */
+  private teardown(destroyed: boolean): Promise<void> {
+    this.cleanup ??= (async () => {
+      const lease = this.lease;
+      if (!lease) return;
+      let discard = lease.broken !== null;
+      if (destroyed && !discard && this.running) {
+        this.cancelled = true;
+        const settled = Promise.race([this.running.then(() => true, () => true), lease.whenBroken.then(() => false)]);
+        await cancel(lease.client);
+        discard = true; // a late cancel must not hit the next user's query
+        if (!(await settled)) discard = true;
+      }
+      if (this.inTransaction && !lease.broken) {
+        try {
+          await Promise.race([lease.client.query('ROLLBACK'), lease.whenBroken.then((error) => Promise.reject(error))]);
+        } catch {
+          discard = true;
+        }
+        this.inTransaction = false;
+      }
+      await lease.release(discard);
+    })();
+    return this.cleanup;
+  }
+}
+
+/**
+ * COPY … FROM STDIN for one batch, as a pg "submittable": pg hands it the connection, it
+ * sends the whole batch as CopyData and CopyDone, and reports once the server has answered.
+ */
+class CopyIn {
+  private error: Error | null = null;
+  private done = false;
+
+  constructor(private readonly text: string, private readonly data: Buffer, private readonly callback: (error: Error | null) => void) {}
+
+  submit(connection: { query(text: string): void }): void {
+    connection.query(this.text);
+  }
+
+  handleCopyInResponse(connection: { sendCopyFromChunk(chunk: Buffer): void; endCopyFrom(): void }): void {
+    // CopyData messages of at most 1 MiB, so the socket takes them in pieces.
+    for (let offset = 0; offset < this.data.length; offset += 1_048_576) {
+      connection.sendCopyFromChunk(this.data.subarray(offset, offset + 1_048_576));
+    }
+    connection.endCopyFrom();
+  }
+
+  handleCommandComplete(): void {}
+  handleRowDescription(): void {}
+  handleDataRow(): void {}
+  handlePortalSuspended(): void {}
+  handleEmptyQuery(): void {}
+  handleCopyData(): void {}
+
+  handleError(error: Error): void {
+    // pg forgets the query on an error: the ReadyForQuery that follows is not ours.
+    this.error = error;
+    this.finish();
+  }
+
+  handleReadyForQuery(): void {
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.done) return;
+    this.done = true;
+    this.callback(this.error);
+  }
+}
+
+/**
+ * Writes rows into a table in batches, each batch committed on its own (or the whole load
+ * in one transaction): COPY (the default and fastest), multi-row INSERT, or upsert. Names
+ * are checked against the table before anything is sent; a refused batch leaves no row
+ * behind and fails with an error naming the batch, the row and its source line — or,
+ * with `onError: 'reject'`, its rows go to the reject channel.
+ *
+ * @param target a `pg.Pool`, a connected `pg.Client`, or a connection string.
+ * @example
+ * await run(csv.read('violations.csv', { rows: 'objects' }), postgres.write(pool, { table: 'violations' }));
+ * @example
+ * postgres.write(pool, { table: 'public.users', mode: 'upsert', key: ['id'], batchSize: 5000 })
+ */
+export function postgresWrite(target: PgTarget, options: PostgresWriteOptions): PostgresWriteSink {
+  checkTarget('target', target);
+  const o = checkOptions('options', options) as unknown as PostgresWriteOptions;
+  const { schema, table } = splitTable(o.table);
+  const mode = o.mode === undefined ? 'copy' : checkOneOf('mode', o.mode, ['copy', 'insert', 'upsert'] as const);
+  let columns: string[] | undefined;
+  if (o.columns !== undefined) {
+    if (!Array.isArray(o.columns) || o.columns.length === 0) fail('columns', 'a non-empty array of column names', o.columns);
+    columns = o.columns.map((c, i) => checkName(`columns[${i}]`, c));
+  }
+  let key: string[] | undefined;
+  if (o.key !== undefined) {
+    if (mode !== 'upsert') fail('key', "given only with mode: 'upsert'", o.key);
+    if (!Array.isArray(o.key) || o.key.length === 0) fail('key', 'a non-empty array of column names', o.key);
+    key = o.key.map((c, i) => checkName(`key[${i}]`, c));
+  }
+  const transaction = o.transaction === undefined ? 'batch' : checkOneOf('transaction', o.transaction, ['batch', 'load'] as const);
+  const onError = o.onError === undefined ? 'fail' : checkOneOf('onError', o.onError, ['fail', 'reject'] as const);
+  if (onError === 'reject' && transaction === 'load') fail('onError', "'fail' with transaction: 'load' (a refused batch ends the load's transaction)", onError);
+  return new PostgresWriteSink(target, {
+    schema,
+    table,
+    columns,
+    mode,
+    key,
+    onConflict: o.onConflict === undefined ? 'update' : checkOneOf('onConflict', o.onConflict, ['update', 'nothing'] as const),
+    batchSize: o.batchSize === undefined ? (mode === 'insert' ? 1_000 : 5_000) : checkInteger('batchSize', o.batchSize, 1),
+    transaction,
+    onError,
+    highWaterMark: o.highWaterMark === undefined ? undefined : checkInteger('highWaterMark', o.highWaterMark, 1),
+  });
+}
