@@ -190,7 +190,7 @@ function isFatal(error: unknown): boolean {
   return e?.severity === 'FATAL' || e?.severity === 'PANIC' || /^(08|57P)/.test(e?.code ?? '');
 }
 
-/** The PostgreSQL source; see {@link postgresQuery}. */
+/** The PostgreSQL source; see {@link postgresQuery}. Emits `'batch'` (row count) after each fetch. */
 export class PostgresQueryStage<Row = Record<string, unknown>> extends Stage<never, Row> {
   /** Rows received from the server so far. */
   fetched = 0;
@@ -271,6 +271,7 @@ export class PostgresQueryStage<Row = Record<string, unknown>> extends Stage<nev
         this.stats.in += rows.length;
         this.stats.out += rows.length;
         for (const row of rows) this.push(row);
+        this.emit('batch', rows.length);
         if (done) this.finish();
       },
       (error: unknown) => {

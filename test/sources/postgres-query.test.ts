@@ -248,7 +248,7 @@ describe('postgres.query()', function () {
       const done = run(source, sink);
       await once(sink, 'received');
       // Wait for the fetching to settle: no fetch in flight and the source's buffer full.
-      for (let i = 0; i < 10_000 && (source.busy || source.readableLength < source.readableHighWaterMark); i++) await turn();
+      while (source.busy || source.readableLength < source.readableHighWaterMark) await once(source, 'batch');
       const produced = async () => Number((await db.query<{ n: string }>(`SELECT last_value AS n FROM ${db.schema}.produced`)).rows[0].n);
       const fetched = source.fetched;
       try {
@@ -483,7 +483,7 @@ describe('postgres.query()', function () {
       const source = postgres.query(pool, 'SELECT id % 7 AS k, id, name FROM numbers', [], { keyset: { key: ['k', 'id'] }, batchSize: 100, rowMode: 'array' });
       const done = run(source, sink);
       await once(sink, 'received');
-      for (let i = 0; i < 10_000 && (source.busy || source.readableLength < source.readableHighWaterMark); i++) await turn();
+      while (source.busy || source.readableLength < source.readableHighWaterMark) await once(source, 'batch');
       try {
         const { rows } = await db.query<{ state: string }>(`SELECT state FROM pg_stat_activity WHERE application_name = $1 AND query LIKE '%sluice_keyset%'`, [APP]);
         expect(rows.map((r) => r.state)).to.deep.equal(['idle']);

@@ -1,0 +1,334 @@
+import { expect } from 'chai';
+import { Readable } from 'node:stream';
+import type pg from 'pg';
+import { AbortError, csv, postgres, PostgresWriteError, run, type Reject } from '../../lib/index.js';
+import { copyLine, copyText, toPgText } from '../../lib/internal/pg-text.js';
+import { APP, quoteIdent, usePostgres } from '../helpers/postgres.js';
+
+async function rejection(promise: Promise<unknown>): Promise<Error & Record<string, unknown>> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error & Record<string, unknown>;
+  }
+  throw new Error('expected a rejection');
+}
+
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+const MODES = ['copy', 'insert', 'upsert'] as const;
+
+describe('postgres.write()', function () {
+  this.timeout(30_000);
+  const db = usePostgres();
+  let pool: pg.Pool;
+  let n = 0;
+  /** A fresh table name for each test. */
+  const fresh = () => `t${++n}`;
+  const count = async (table: string) => Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${db.schema}.${quoteIdent(table)}`)).rows[0].n);
+
+  before(() => {
+    pool = db.pool({ max: 2 });
+  });
+
+  describe('COPY text format (pure)', () => {
+    it('escapes backslash, tab, newline and carriage return; NULL is \\N, the empty string stays empty', () => {
+      expect(copyLine(['a\\b', 'c\td', 'e\nf', 'g\rh', null, '', '\\N'])).to.equal('a\\\\b\tc\\td\te\\nf\tg\\rh\t\\N\t\t\\\\N');
+      expect(copyText([['1'], ['2']])).to.equal('1\n2\n');
+      expect(copyText([])).to.equal('');
+    });
+
+    it('turns values into PostgreSQL text the same way in every mode', () => {
+      expect(toPgText(undefined)).to.equal(null);
+      expect(toPgText(12n)).to.equal('12');
+      expect(toPgText(false)).to.equal('false');
+      expect(toPgText(new Date(Date.UTC(2018, 5, 15, 1, 2, 3, 4)))).to.equal('2018-06-15T01:02:03.004Z');
+      expect(toPgText(Buffer.from([0, 255]))).to.equal('\\x00ff');
+      expect(toPgText([1, null, 'a"b', [2]])).to.equal('{"1",NULL,"a\\"b",{"2"}}');
+      expect(toPgText({ a: 1 })).to.equal('{"a":1}');
+      expect(() => toPgText(new Date(NaN))).to.throw(TypeError);
+    });
+  });
+
+  describe('behaviour', () => {
+    for (const mode of MODES) {
+      it(`${mode}: writes every row, values intact, and counts them`, async () => {
+        const table = fresh();
+        await db.query(`CREATE TABLE ${db.schema}.${table} (id int8 PRIMARY KEY, name text, amount numeric, at timestamptz, ok bool, tags text[], doc jsonb, raw bytea)`);
+        const rows = Array.from({ length: 2500 }, (_, i) => ({
+          id: i + 1,
+          name: i === 0 ? 'tab\there, new\nline, back\\slash, cr\r, "quote", héllo' : i === 1 ? '' : i === 2 ? null : `n${i + 1}`,
+          amount: '123456789012345678901234567890.5',
+          at: new Date(Date.UTC(2018, 0, 1) + i * 1000),
+          ok: i % 2 === 0,
+          tags: ['a', 'b,c', null],
+          doc: { n: i, s: 'x' },
+          raw: Buffer.from([i % 256, 0]),
+        }));
+        const sink = postgres.write(pool, { table, mode, batchSize: 1000 });
+        const summary = await run(rows, sink);
+        expect(summary.written).to.equal(2500);
+        expect(sink.rows).to.equal(2500);
+        expect(sink.batches).to.equal(3);
+        const { rows: got } = await db.query(`SELECT id, name, amount::text, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS at, ok, tags, doc, raw FROM ${db.schema}.${table} WHERE id <= 3 ORDER BY id`);
+        expect(got.map((r) => r.name)).to.deep.equal([rows[0].name, '', null]);
+        expect(got[0]).to.include({ amount: '123456789012345678901234567890.5', at: '2018-01-01 00:00:00', ok: true });
+        expect(got[0].tags).to.deep.equal(['a', 'b,c', null]);
+        expect(got[0].doc).to.deep.equal({ n: 0, s: 'x' });
+        expect(got[1].raw).to.deep.equal(Buffer.from([1, 0]));
+        expect(await count(table)).to.equal(2500);
+      });
+    }
+
+    it('writes array rows into the table’s columns in order, or into `columns`', async () => {
+      const table = fresh();
+      await db.query(`CREATE TABLE ${db.schema}.${table} (a text, b text, c int GENERATED ALWAYS AS (length(a)) STORED)`);
+      await run([['x', 'y'], ['xx', null]], postgres.write(pool, { table }));
+      await run([['z']], postgres.write(pool, { table, columns: ['b'] }));
+      const { rows } = await db.query(`SELECT a, b, c FROM ${db.schema}.${table} ORDER BY a NULLS LAST`);
+      expect(rows).to.deep.equal([{ a: 'x', b: 'y', c: 1 }, { a: 'xx', b: null, c: 2 }, { a: null, b: 'z', c: null }]);
+    });
+
+    it('writes nothing and takes no client for an empty input', async () => {
+      const table = fresh();
+      await db.query(`CREATE TABLE ${db.schema}.${table} (a text)`);
+      let acquired = 0;
+      const onAcquire = () => acquired++;
+      pool.on('acquire', onAcquire);
+      try {
+        const summary = await run([], postgres.write(pool, { table }));
+        expect(summary.written).to.equal(0);
+      } finally {
+        pool.off('acquire', onAcquire);
+      }
+      expect(acquired).to.equal(0);
+    });
+
+    it('insert: more than 65,535 parameters in a batch are split into statements (10 columns × 7,000 rows)', async () => {
+      const table = fresh();
+      const columns = Array.from({ length: 10 }, (_, i) => `c${i}`);
+      await db.query(`CREATE TABLE ${db.schema}.${table} (${columns.map((c) => `${c} int`).join(', ')})`);
+      const rows = Array.from({ length: 7000 }, (_, r) => columns.map((_, c) => r * 10 + c));
+      const sink = postgres.write(pool, { table, mode: 'insert', batchSize: 7000 });
+      await run(rows, sink);
+      expect(await count(table)).to.equal(7000);
+      expect(sink.batches).to.equal(1);
+    });
+
+    it('upsert: a re-run writes each row once, updating the rest; the last row of a key in a batch wins', async () => {
+      const table = fresh();
+      await db.query(`CREATE TABLE ${db.schema}.${table} (id int PRIMARY KEY, v text)`);
+      const rows = (v: string) => Array.from({ length: 3000 }, (_, i) => ({ id: i + 1, v }));
+      await run(rows('first'), postgres.write(pool, { table, mode: 'upsert', batchSize: 1000 }));
+      await run(rows('second'), postgres.write(pool, { table, mode: 'upsert', batchSize: 700 }));
+      expect(await count(table)).to.equal(3000);
+      expect((await db.query(`SELECT DISTINCT v FROM ${db.schema}.${table}`)).rows).to.deep.equal([{ v: 'second' }]);
+      await run([{ id: 1, v: 'a' }, { id: 1, v: 'b' }], postgres.write(pool, { table, mode: 'upsert' }));
+      expect((await db.query(`SELECT v FROM ${db.schema}.${table} WHERE id = 1`)).rows).to.deep.equal([{ v: 'b' }]);
+      await run([{ id: 1, v: 'c' }], postgres.write(pool, { table, mode: 'upsert', onConflict: 'nothing' }));
+      expect((await db.query(`SELECT v FROM ${db.schema}.${table} WHERE id = 1`)).rows).to.deep.equal([{ v: 'b' }]);
+    });
+
+    it("transaction: 'load' commits everything at the end, as one", async () => {
+      const table = fresh();
+      await db.query(`CREATE TABLE ${db.schema}.${table} (id int PRIMARY KEY)`);
+      const sink = postgres.write(pool, { table, transaction: 'load', batchSize: 100 });
+      const summary = await run(Array.from({ length: 1000 }, (_, i) => ({ id: i })), sink);
+      expect(summary.written).to.equal(1000);
+      expect(await count(table)).to.equal(1000);
+    });
+
+    it('loads rows from csv.read and names their source lines in errors', async () => {
+      const table = fresh();
+      await db.query(`CREATE TABLE ${db.schema}.${table} (id int PRIMARY KEY, name text CHECK (name <> 'bad'))`);
+      const lines = ['id,name', ...Array.from({ length: 50 }, (_, i) => `${i + 1},${i === 30 ? 'bad' : `n${i + 1}`}`)].join('\n');
+      const error = await rejection(run(csv.read(Readable.from([lines]), { rows: 'objects', source: 'in.csv' }), postgres.write(pool, { table, batchSize: 20 })));
+      expect(error).to.be.instanceOf(PostgresWriteError);
+      expect(error.message).to.contain('batch 2, rows 21–40 (in.csv, lines 22–41), failed at row 31 (row 11 of the batch; in.csv, line 32)');
+      expect(error).to.include({ batch: 2, row: 31, source: 'in.csv', line: 32 });
+      expect(await count(table)).to.equal(20);
+    });
+  });
+
+  describe('names (TESTPLAN E32)', () => {
+    it('quotes hostile, mixed-case and qualified names, each part on its own', async () => {
+      const table = fresh();
+      const hostile = 'a"; DROP TABLE t;--';
+      await db.query(`CREATE TABLE ${db.schema}.${table} (${quoteIdent(hostile)} text, "Name" text, name text)`);
+      await run([{ [hostile]: 'h', Name: 'upper', name: 'lower' }], postgres.write(pool, { table: `${db.schema}.${table}`, mode: 'insert' }));
+      await run([['h2', 'U', 'l']], postgres.write(pool, { table: [db.schema, table] }));
+      const { rows } = await db.query(`SELECT ${quoteIdent(hostile)} AS h, "Name" AS u, name AS l FROM ${db.schema}.${table} ORDER BY 1`);
+      expect(rows).to.deep.equal([{ h: 'h', u: 'upper', l: 'lower' }, { h: 'h2', u: 'U', l: 'l' }]);
+    });
+
+    it('refuses names that are not exactly a column of the table, before any row is sent', async () => {
+      const table = fresh();
+      await db.query(`CREATE TABLE ${db.schema}.${table} (name text)`);
+      const cases: [unknown[], string | RegExp][] = [
+        [[{ Name: 'x' }], 'not a column of'],
+        [[{ 'name"; DROP TABLE x;--': 'x' }], 'not a column of'],
+      ];
+      for (const [rows, message] of cases) {
+        const error = await rejection(run(rows, postgres.write(pool, { table })));
+        expect(error.message).to.contain(message);
+      }
+      expect((await rejection(run([{ Name: 'x' }], postgres.write(pool, { table })))).message).to.contain('did you mean "name"?');
+      expect(await count(table)).to.equal(0);
+    });
+
+    it('refuses names PostgreSQL would truncate (two 70-byte names would collide), NUL and empty names', async () => {
+      const long = 'x'.repeat(63);
+      expect(() => postgres.write(pool, { table: 't', columns: [`${long}_one_more`] })).to.throw(TypeError, 'at most 63 bytes');
+      expect(() => postgres.write(pool, { table: `${long}_a` })).to.throw(TypeError, 'at most 63 bytes');
+      expect(() => postgres.write(pool, { table: 't', columns: ['a\0b'] })).to.throw(TypeError, 'NUL');
+      expect(() => postgres.write(pool, { table: 't', columns: [''] })).to.throw(TypeError, 'non-empty name');
+      expect(() => postgres.write(pool, { table: 'a.b.c' })).to.throw(TypeError, '[schema, name]');
+      const table = fresh();
+      await db.query(`CREATE TABLE ${db.schema}.${table} (a text)`);
+      const error = await rejection(run([{ [`${long}_1`]: 1, [`${long}_2`]: 2 }], postgres.write(pool, { table })));
+      expect(error.message).to.contain('at most 63 bytes');
+    });
+
+    it('refuses a table that does not exist, naming it, and does not look in other schemas', async () => {
+      const error = await rejection(run([{ a: 1 }], postgres.write(pool, { table: 'no_such_table; DROP TABLE x' })));
+      expect(error.message).to.contain('no table "no_such_table; DROP TABLE x" on the search_path');
+    });
+  });
+
+  describe('options', () => {
+    it('rejects invalid options with messages that name them', () => {
+      expect(() => postgres.write(pool, undefined as never)).to.throw(TypeError, '`table`');
+      expect(() => postgres.write(pool, { table: 't', mode: 'merge' as never })).to.throw(TypeError, "Expected `mode` to be one of 'copy', 'insert', 'upsert'");
+      expect(() => postgres.write(pool, { table: 't', batchSize: 0 })).to.throw(TypeError, 'Expected `batchSize` to be an integer from 1 and up, got `0` (number)');
+      expect(() => postgres.write(pool, { table: 't', key: ['id'] })).to.throw(TypeError, "`key` to be given only with mode: 'upsert'");
+      expect(() => postgres.write(pool, { table: 't', transaction: 'load', onError: 'reject' })).to.throw(TypeError, '`onError`');
+      expect(() => postgres.write('postgres://u:secret@h/db' as never, { table: 't', mode: 'x' as never })).to.throw(TypeError).with.property('message').not.contain('secret');
+    });
+
+    it('defaults: copy, batches of 5,000 (1,000 for insert), one transaction a batch', async () => {
+      const table = fresh();
+      await db.query(`CREATE TABLE ${db.schema}.${table} (id int)`);
+      const sink = postgres.write(pool, { table });
+      await run(Array.from({ length: 12_000 }, (_, i) => [i]), sink);
+      expect(sink.batches).to.equal(3);
+      const insert = postgres.write(pool, { table, mode: 'insert' });
+      await run(Array.from({ length: 2_500 }, (_, i) => [i]), insert);
+      expect(insert.batches).to.equal(3);
+    });
+
+    it('upsert needs a key: the primary key by default, else `key`', async () => {
+      const table = fresh();
+      await db.query(`CREATE TABLE ${db.schema}.${table} (id int UNIQUE, v text)`);
+      expect((await rejection(run([{ id: 1, v: 'a' }], postgres.write(pool, { table, mode: 'upsert' })))).message).to.contain('upsert needs `key`');
+      await run([{ id: 1, v: 'a' }], postgres.write(pool, { table, mode: 'upsert', key: ['id'] }));
+      expect(await count(table)).to.equal(1);
+    });
+  });
+
+  describe('failed batches (TESTPLAN E28)', () => {
+    for (const mode of MODES) {
+      it(`${mode}: row 317 of batch 4 violates a constraint → batches 1–3 committed, batch 4 rolled back, the error names batch and row`, async () => {
+        const table = fresh();
+        await db.query(`CREATE TABLE ${db.schema}.${table} (id int PRIMARY KEY, v int CHECK (v >= 0))`);
+        const rows = Array.from({ length: 6000 }, (_, i) => ({ id: i + 1, v: i === 3316 ? -1 : i }));
+        const sink = postgres.write(pool, { table, mode, batchSize: 1000 });
+        const error = await rejection(run(rows, sink));
+        expect(error).to.be.instanceOf(PostgresWriteError);
+        expect(error).to.include({ batch: 4, row: 3317, code: '23514' });
+        expect(error.rows).to.deep.equal([3001, 4000]);
+        expect(error.message).to.contain('batch 4, rows 3001–4000, failed at row 3317 (row 317 of the batch); none of its rows were written (batches 1–3 are committed)');
+        expect(error.message).to.contain('violates check constraint');
+        expect(await count(table)).to.equal(3000);
+        expect(sink.rows).to.equal(3000);
+      });
+    }
+
+    it("transaction: 'load' rolls back everything", async () => {
+      const table = fresh();
+      await db.query(`CREATE TABLE ${db.schema}.${table} (id int PRIMARY KEY)`);
+      const rows = Array.from({ length: 500 }, (_, i) => ({ id: i === 450 ? 3 : i }));
+      const error = await rejection(run(rows, postgres.write(pool, { table, mode: 'insert', transaction: 'load', batchSize: 100 })));
+      expect(error.message).to.contain('batch 5, rows 401–500, failed at row 451 (row 51 of the batch); the whole load was rolled back');
+      expect(error.code).to.equal('23505');
+      expect(await count(table)).to.equal(0);
+    });
+
+    it("onError: 'reject' sends the refused batch's rows to the reject channel and goes on", async () => {
+      const table = fresh();
+      await db.query(`CREATE TABLE ${db.schema}.${table} (id int PRIMARY KEY, v int CHECK (v >= 0))`);
+      const rows = Array.from({ length: 300 }, (_, i) => ({ id: i, v: i === 150 ? -1 : i }));
+      const rejects: Reject[] = [];
+      const summary = await run(rows, postgres.write(pool, { table, batchSize: 100, onError: 'reject' }), { rejects: (r) => void rejects.push(r) });
+      expect(summary).to.include({ read: 300, written: 200, rejected: 100 });
+      expect(rejects.map((r) => r.index)).to.deep.equal(Array.from({ length: 100 }, (_, i) => 101 + i));
+      expect(rejects[0].reason).to.contain('failed at row 151');
+      expect(await count(table)).to.equal(200);
+    });
+
+    it('a row that cannot be encoded fails its batch before anything of it is sent', async () => {
+      const table = fresh();
+      await db.query(`CREATE TABLE ${db.schema}.${table} (a text)`);
+      const error = await rejection(run([['x'], ['y', 'extra']], postgres.write(pool, { table })));
+      expect(error.message).to.contain('failed at row 2 (row 2 of the batch); nothing of it was sent: expected 1 values, got 2');
+      expect(await count(table)).to.equal(0);
+    });
+  });
+
+  describe('backpressure and cancellation', () => {
+    it('holds the source while a batch is being written: no more than a batch and the buffers are pulled', async () => {
+      const table = fresh();
+      await db.query(`CREATE TABLE ${db.schema}.${table} (id int)`);
+      const locker = await pool.connect();
+      await locker.query(`BEGIN; LOCK TABLE ${db.schema}.${table} IN ACCESS EXCLUSIVE MODE`);
+      let pulled = 0;
+      const source = Readable.from((function* () {
+        for (let i = 0; i < 100_000; i++) {
+          pulled++;
+          yield [i];
+        }
+      })(), { highWaterMark: 16 });
+      const done = run(source, postgres.write(db.url, { table, batchSize: 1000 }));
+      try {
+        // Wait until our COPY waits for the lock.
+        for (;;) {
+          const { rows } = await db.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`, [APP]);
+          if (rows.length > 0) break;
+          await turn();
+        }
+        const before = pulled;
+        for (let i = 0; i < 50; i++) await turn();
+        expect(pulled).to.equal(before);
+        // One batch in flight, plus the buffers between source and sink (16 each side).
+        expect(pulled).to.be.within(1000, 1000 + 16 * 5);
+      } finally {
+        await locker.query('COMMIT');
+        locker.release();
+      }
+      expect((await done).written).to.equal(100_000);
+    });
+
+    it('abort cancels the running statement on the server and rolls the batch back', async () => {
+      const table = fresh();
+      await db.query(`CREATE TABLE ${db.schema}.${table} (id int)`);
+      const locker = await pool.connect();
+      await locker.query(`BEGIN; LOCK TABLE ${db.schema}.${table} IN ACCESS EXCLUSIVE MODE`);
+      const controller = new AbortController();
+      const one = db.pool({ max: 1 });
+      const done = rejection(run(Array.from({ length: 5000 }, (_, i) => [i]), postgres.write(one, { table, mode: 'insert', batchSize: 2000 }), { signal: controller.signal }));
+      try {
+        for (;;) {
+          const { rows } = await db.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`, [APP]);
+          if (rows.length > 0) break;
+          await turn();
+        }
+        controller.abort();
+        expect(await done).to.be.instanceOf(AbortError);
+      } finally {
+        await locker.query('COMMIT');
+        locker.release();
+      }
+      expect(one.totalCount).to.equal(one.idleCount);
+      expect(await count(table)).to.equal(0);
+      expect(await db.busySessions()).to.deep.equal([]);
+    });
+  });
+});
