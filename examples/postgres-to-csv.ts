@@ -1,0 +1,73 @@
+/**
+ * `npx tsx examples/postgres-to-csv.ts IN.csv OUT.csv`: loads IN (the 43-column parking
+ * export) into a PostgreSQL table with `postgres.write`, then runs the nj-ford-police
+ * pipeline reading the table back through the cursor source, writing OUT — the same file
+ * `examples/nj-ford-police.ts` writes from the CSV. Uses DATABASE_URL when set, else the
+ * tests' choice (127.0.0.1:5432, else an embedded PostgreSQL; SLUICE_PG=embedded forces
+ * that), and drops the table it made.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { csv, filter, map, pipe, postgres, replace, run, select, take, type Summary } from '../lib/index.js';
+import { server, stopServer } from '../test/helpers/postgres.js';
+
+export interface PostgresRoundTrip {
+  load: Summary;
+  read: Summary;
+}
+
+const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+/** The header line of a CSV file, as names. */
+async function headerOf(input: string): Promise<string[]> {
+  for await (const row of pipe(csv.read(input, { header: false }), take(1))) return row as string[];
+  throw new Error(`${input} is empty`);
+}
+
+/** Loads `input` into a new table in `pool`'s database, then reads it into `output`. */
+export async function postgresToCsv(pool: pg.Pool, input: string, output: string): Promise<PostgresRoundTrip> {
+  const headers = await headerOf(input);
+  const table = `sluice_parking_${process.pid}_${randomBytes(3).toString('hex')}`;
+  // Every column text, as in the file; `sluice_line` keeps the file's order for the read.
+  await pool.query(`CREATE TABLE ${quote(table)} (sluice_line bigserial PRIMARY KEY, ${headers.map((h) => `${quote(h)} text`).join(', ')})`);
+  try {
+    const load = await run(csv.read(input), postgres.write(pool, { table, columns: headers, mode: 'copy' }));
+    const read = await run(
+      postgres.query(pool, `SELECT ${headers.map(quote).join(', ')} FROM ${quote(table)} ORDER BY sluice_line`, [], { rowMode: 'array', types: 'text' }),
+      // The stages of examples/parking.ts's njFordPolice, unchanged.
+      select([2, 7, 8, 23, 24]), // state, make, agency, house, street
+      filter(([state, make, agency]: string[]) => state === 'NJ' && make === 'FORD' && agency === 'P'),
+      replace(2, { P: 'police' }),
+      map(([state, make, agency, house, street]: string[]) => [make, agency, [house, street, state].join(', ')]),
+      csv.write(output, { headers: ['vehicle_make', 'issuing_agency', 'address'] }),
+    );
+    return { load, read };
+  } finally {
+    await pool.query(`DROP TABLE IF EXISTS ${quote(table)}`);
+  }
+}
+
+/** A pool on DATABASE_URL or the tests' choice of server. */
+export async function examplePool(): Promise<pg.Pool> {
+  const url = process.env.DATABASE_URL || (await server()).url;
+  return new pg.Pool({ connectionString: url, application_name: 'sluice-example', max: 2 });
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const [input, output] = process.argv.slice(2);
+  if (!input || !output) {
+    console.error('usage: npx tsx examples/postgres-to-csv.ts IN.csv OUT.csv');
+    process.exitCode = 2;
+  } else {
+    const pool = await examplePool();
+    try {
+      console.log(JSON.stringify(await postgresToCsv(pool, input, output)));
+    } catch (error) {
+      console.error(`postgres-to-csv: ${(error as Error).message}`);
+      process.exitCode = 1;
+    } finally {
+      await pool.end();
+      await stopServer();
+    }
+  }
+}
