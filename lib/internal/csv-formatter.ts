@@ -67,6 +67,12 @@ export class FastRowFormatter {
   /** The same, without the quote and NUL: the characters that make fast-csv quote a field. */
   private readonly quoting: RegExp;
   private readonly quoteAll: boolean;
+  /** No column is ever quoted by `quoteColumns`: whole lines may be checked at once. */
+  private readonly quoteNone: boolean;
+  /** `special` less the delimiter, for a check of a whole joined line. */
+  private readonly lineSpecial: RegExp;
+  /** Whether no number's text (digits, `.-+e`, `Infinity`, `NaN`) can hold the delimiter. */
+  private readonly numbersSafe: boolean;
   private readonly quoteSome: readonly boolean[] | null;
   private headers: readonly unknown[] | null;
   private headerWritten = false;
@@ -82,6 +88,10 @@ export class FastRowFormatter {
     this.quoting = new RegExp(`[${triggers}]`);
     this.special = new RegExp(`[${triggers}${escape(options.quote)}\0]`);
     this.quoteAll = options.quoteColumns === true;
+    this.quoteNone = options.quoteColumns === false || (Array.isArray(options.quoteColumns) && !options.quoteColumns.some(Boolean));
+    const lineTriggers = [...new Set(`${options.rowDelimiter}|\r\n${options.quote}\0`)].filter((c) => c !== options.delimiter).join('');
+    this.lineSpecial = new RegExp(`[${escape(lineTriggers)}]`);
+    this.numbersSafe = !'0123456789.-+eInfinityNa'.includes(options.delimiter);
     this.quoteSome = Array.isArray(options.quoteColumns) ? options.quoteColumns : null;
     this.headers = options.headers;
   }
@@ -127,12 +137,38 @@ export class FastRowFormatter {
   private line(fields: readonly unknown[]): string {
     let text = this.rowCount === 0 ? '' : this.rowDelimiter;
     this.rowCount++;
+    if (this.quoteNone) {
+      // Most lines need no quoting at all: join them natively and check them once.
+      const joined = this.plainLine(fields);
+      if (joined !== null) return text + joined;
+    }
     const last = fields.length - 1;
     for (let i = 0; i <= last; i++) {
       text += this.field(fields[i], i);
       if (i !== last) text += this.delimiter;
     }
     return text;
+  }
+
+  /**
+   * The fields joined by the delimiter when no field needs quoting or changing, else null.
+   * `join` writes null and undefined as '' and anything else as `${value}`, like fast-csv.
+   */
+  private plainLine(fields: readonly unknown[]): string | null {
+    const joined = fields.join(this.delimiter);
+    if (this.lineSpecial.test(joined)) return null;
+    // The line holds no quote, CR, LF, | or NUL; a field must not hold the delimiter either.
+    for (let i = 0; i < fields.length; i++) {
+      const value = fields[i];
+      if (typeof value === 'string') {
+        if (value.includes(this.delimiter)) return null;
+      } else if (typeof value === 'number') {
+        if (!this.numbersSafe) return null;
+      } else if (value !== null && value !== undefined) {
+        return null;
+      }
+    }
+    return joined;
   }
 
   private field(value: unknown, index: number): string {

@@ -268,7 +268,7 @@ describe('CSV scanner vs fast-csv (differential)', () => {
     );
     const formatOptions = fc.record(
       {
-        delimiter: fc.constantFrom(',', ';', '\t', '|'),
+        delimiter: fc.constantFrom(',', ';', '\t', '|', 'e'),
         quote: fc.constantFrom('"', "'"),
         rowDelimiter: fc.constantFrom('\n', '\r\n', '\r', '|', ';;'),
         includeEndRowDelimiter: fc.boolean(),
