@@ -7,11 +7,18 @@
  */
 import { stopServer } from './postgres.js';
 
+async function socketsClosed(): Promise<void> {
+  for (let i = 0; i < 10_000 && process.getActiveResourcesInfo().includes('TCPSocketWrap'); i++) {
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
 export const mochaHooks = {
   async afterAll(): Promise<void> {
+    // Connections closing first: a server stopping under an open one would end it with an
+    // error (a client destroyed by its pool may still be saying goodbye).
+    await socketsClosed();
     await stopServer();
-    for (let i = 0; i < 10_000 && process.getActiveResourcesInfo().includes('TCPSocketWrap'); i++) {
-      await new Promise((resolve) => setImmediate(resolve));
-    }
+    await socketsClosed();
   },
 };
