@@ -15,7 +15,15 @@
  *   is none and `alwaysWriteHeaders` is set); otherwise the first row's keys (objects), or
  *   the first array row itself, which is then written only as the header; "hash arrays"
  *   (`[[name, value], …]`) are rows of values too.
+ *
+ * An array row that csv.parse read from a plain line (no quotes) and that arrives with those
+ * same fields first (e.g. one column appended) is written by copying that line: it is what
+ * formatting the fields would give, as long as the line holds nothing this formatter quotes
+ * (checked per row) and no column is quoted by `quoteColumns`.
  */
+
+import { CsvOrigin, type RawLine } from './csv-origin.js';
+import { originOf } from './origin.js';
 
 export interface FastFormatOptions {
   delimiter: string;
@@ -75,6 +83,10 @@ export class FastRowFormatter {
   private readonly numbersSafe: boolean;
   private readonly quoteSome: readonly boolean[] | null;
   private headers: readonly unknown[] | null;
+  /** Whether rows may be copied from their raw line (see the top of this file). */
+  private readonly copyRaw: boolean;
+  /** Characters this formatter would quote for that a raw line may hold. */
+  private readonly rawChecks: readonly string[];
   private headerWritten = false;
   private rowCount = 0;
 
@@ -94,6 +106,10 @@ export class FastRowFormatter {
     this.numbersSafe = !'0123456789.-+eInfinityNa'.includes(options.delimiter);
     this.quoteSome = Array.isArray(options.quoteColumns) ? options.quoteColumns : null;
     this.headers = options.headers;
+    const noForcedQuotes = options.quoteColumns === false || (Array.isArray(options.quoteColumns) && !options.quoteColumns.some(Boolean));
+    this.copyRaw = noForcedQuotes && (options.headers !== null || !options.writeHeaders);
+    // A raw line never holds CR or LF, nor (between fields) a delimiter inside a field.
+    this.rawChecks = [...new Set(`${options.quote}${options.rowDelimiter}|\0`)].filter((c) => c !== options.delimiter && c !== '\r' && c !== '\n');
   }
 
   /** The text for one row (possibly only a header line, or a header line and the row). */
@@ -111,7 +127,27 @@ export class FastRowFormatter {
       text += this.line(headers);
       this.headerWritten = true;
     }
-    if (formatRow) text += this.line(this.columns(row, headers));
+    if (formatRow) {
+      const raw = this.copyRaw && Array.isArray(row) ? CsvOrigin.rawOf(originOf(row)) : undefined;
+      text += raw !== undefined && this.fits(raw, row as unknown[]) ? this.copied(raw, row as unknown[]) : this.line(this.columns(row, headers));
+    }
+    return text;
+  }
+
+  /** Whether `row` starts with exactly the fields of `raw`, and its text needs no quoting here. */
+  private fits(raw: RawLine, row: readonly unknown[]): boolean {
+    const fields = raw.fields;
+    if (raw.delimiter !== this.delimiter || row.length < fields.length) return false;
+    for (let i = 0; i < fields.length; i++) if (row[i] !== fields[i]) return false;
+    for (const c of this.rawChecks) if (c !== raw.quote && raw.text.includes(c)) return false;
+    return true;
+  }
+
+  /** The raw line, then the fields after it formatted. */
+  private copied(raw: RawLine, row: readonly unknown[]): string {
+    let text = this.rowCount === 0 ? raw.text : this.rowDelimiter + raw.text;
+    this.rowCount++;
+    for (let i = raw.fields.length; i < row.length; i++) text += this.delimiter + this.field(row[i], i);
     return text;
   }
 

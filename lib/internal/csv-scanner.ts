@@ -45,6 +45,11 @@ export interface ScanResult {
   lines: number[];
   /** Each row's field count in the text (with a projection the rows are shorter), or null without one. */
   widths: number[] | null;
+  /**
+   * With `raw` (and no projection): each row's text without its line break, when the row is
+   * exactly its fields joined by the delimiter (no quotes, no leading whitespace), else null.
+   */
+  raws?: (string | null)[] | null;
   /** The text after the last complete row: an unfinished row, or whitespace. */
   rest: string;
   /** A syntax error in the row right after the returned rows, which `rest` starts with. */
@@ -67,6 +72,8 @@ export interface ScanOptions {
   countWidth?: boolean;
   /** Stop after this many rows (the rest stays in `rest`), e.g. to read a header alone. */
   limit?: number;
+  /** Report each row's raw text where it is the fields joined (see `ScanResult.raws`). */
+  raw?: boolean;
 }
 
 const LF = 10;
@@ -135,6 +142,7 @@ export class CsvScanner {
     const rows: string[][] = [];
     const lines: number[] = [];
     const widths: number[] | null = projection ? [] : null;
+    const raws: (string | null)[] | null = options.raw && !projection ? [] : null;
     const n = text.length;
     const delimiter = this.delimiter;
     let p = 0;
@@ -162,6 +170,7 @@ export class CsvScanner {
         if (first === LF) {
           rows.push(projection ? projection.pick([]) : []);
           if (widths) widths.push(0);
+          if (raws) raws.push(null);
         } else if (projection) {
           const row = projection.take(text, p, end, delimiter);
           rows.push(row);
@@ -177,6 +186,7 @@ export class CsvScanner {
             start = at + 1;
           }
           rows.push(row);
+          if (raws) raws.push(text.slice(p, end));
         }
         lines.push(1);
         p = end + 1;
@@ -194,11 +204,12 @@ export class CsvScanner {
         widths!.push(projection.reported(fields.length));
       } else {
         rows.push(fields);
+        if (raws) raws.push(null);
       }
       lines.push(this.rowLines);
       p = next;
     }
-    return { rows, lines, widths, rest: p === 0 ? text : text.slice(p), error };
+    return { rows, lines, widths, raws, rest: p === 0 ? text : text.slice(p), error };
   }
 
   /**

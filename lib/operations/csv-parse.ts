@@ -2,8 +2,9 @@ import { StringDecoder } from 'node:string_decoder';
 import type { TransformCallback } from 'node:stream';
 import { ParserOptions } from '@fast-csv/parse';
 import { CsvError, RowError } from '../internal/errors.js';
-import { CsvScanner, fastDialectProblem, pickColumns, type ScanResult } from '../internal/csv-scanner.js';
+import { CsvScanner, fastDialectProblem, pickColumns, type ScanOptions, type ScanResult } from '../internal/csv-scanner.js';
 import { FastCsvReader } from '../internal/csv-fast-csv.js';
+import { CsvOrigin } from '../internal/csv-origin.js';
 import { setOrigin } from '../internal/origin.js';
 import { sendReject } from '../internal/reject.js';
 import { setField } from '../internal/rows.js';
@@ -174,7 +175,7 @@ const LONG_ROW = 65_536;
 
 /** What the stage needs of a parser: sluice's scanner, or fast-csv's behind an adapter. */
 interface RowReader {
-  scan(text: string, more: boolean, options?: { columns?: readonly number[] | null; countWidth?: boolean; limit?: number }): ScanResult;
+  scan(text: string, more: boolean, options?: ScanOptions): ScanResult;
 }
 
 /**
@@ -281,6 +282,9 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> {
         columns: this.readerProjects ? this.indexes : null,
         countWidth: this.options.ragged !== 'keep',
         limit: oneRow ? 1 : Infinity,
+        // Raw lines let csv.format copy rows that reach it unchanged; trimmed or object
+        // rows are never written back verbatim.
+        raw: !this.options.trim && !this.options.objects,
       });
       failure = this.emitRows(result);
       if (failure || result.error || !oneRow || result.rows.length === 0) break;
@@ -329,6 +333,8 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> {
   /** Returns an error to fail with, or pushes every row. Rejected rows wait for the sink. */
   private emitRows(result: ScanResult): Error | undefined {
     const { rows, lines, widths } = result;
+    const raws = result.raws ?? null;
+    const { delimiter, quote } = this.options.dialect;
     const { trim, ignoreEmpty, maxColumns, source, ragged, objects } = this.options;
     for (let r = 0; r < rows.length; r++) {
       let fields = rows[r];
@@ -368,7 +374,8 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> {
         if (!this.readerProjects) fields = pickColumns(fields, this.indexes);
       }
       const row = objects ? this.toObject(fields) : fields;
-      setOrigin(row, { source, line });
+      const raw = raws === null ? null : raws[r];
+      setOrigin(row, new CsvOrigin(source, line, raw === null ? undefined : { text: raw, fields: fields.slice(), delimiter, quote }));
       this.stats.out++;
       this.push(row);
     }

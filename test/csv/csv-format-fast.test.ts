@@ -3,8 +3,11 @@ import { expect } from 'chai';
 import { once } from 'node:events';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { csv, type CsvFormatOptions } from '../../lib/index.js';
-import { thrown } from '../helpers/csv.js';
+import { csv, originOf, type CsvFormatOptions } from '../../lib/index.js';
+import { CsvOrigin } from '../../lib/internal/csv-origin.js';
+import { FastRowFormatter } from '../../lib/internal/csv-formatter.js';
+import { setOrigin } from '../../lib/internal/origin.js';
+import { parseChunks, thrown } from '../helpers/csv.js';
 
 async function used(options: CsvFormatOptions): Promise<string | null> {
   const stage = csv.format(options);
@@ -59,5 +62,41 @@ describe('csv.format() formatter', () => {
     stage.end(['second']);
     await once(stage, 'end');
     expect(texts.join('')).to.equal('first\nsecond\n');
+  });
+
+  describe('copying parsed lines', () => {
+    const options = { delimiter: ',', quote: '"', rowDelimiter: '\n', includeEndRowDelimiter: true, quoteColumns: false, headers: null, writeHeaders: false, alwaysWriteHeaders: false };
+    /** A row whose origin claims a raw line that differs from its fields, to see which one is written. */
+    const marked = (fields: string[], text: string) => {
+      const row = [...fields];
+      setOrigin(row, new CsvOrigin('t', 1, { text, fields: [...fields], delimiter: ',', quote: '"' }));
+      return row;
+    };
+
+    it('copies the raw line of an unchanged row, and formats what was appended', () => {
+      const formatter = new FastRowFormatter(options);
+      const row = marked(['a', 'b'], 'RAW');
+      expect(formatter.format(row)).to.equal('RAW');
+      const appended = [...row, 'c,d'];
+      setOrigin(appended, new CsvOrigin('t', 1, { text: 'RAW', fields: ['a', 'b'], delimiter: ',', quote: '"' }));
+      expect(formatter.format(appended)).to.equal('\nRAW,"c,d"');
+    });
+
+    it('formats the fields when the row changed, or the line holds what this formatter quotes', () => {
+      const row = marked(['a', 'b'], 'RAW');
+      row[1] = 'changed';
+      expect(new FastRowFormatter(options).format(row)).to.equal('a,changed');
+      expect(new FastRowFormatter(options).format(marked(['a|b'], 'a|b'))).to.equal('"a|b"');
+      expect(new FastRowFormatter({ ...options, delimiter: ';' }).format(marked(['a', 'b'], 'RAW'))).to.equal('a;b');
+      expect(new FastRowFormatter({ ...options, quoteColumns: [false, true] }).format(marked(['a', 'b'], 'RAW'))).to.equal('a,"b"');
+    });
+
+    it('csv.parse attaches raw lines to plain array rows only', async () => {
+      const parsed = await parseChunks(['h1,h2\nplain,row\n"quoted",row\n'], {});
+      expect(CsvOrigin.rawOf(originOf(parsed.rows[0]))?.text).to.equal('plain,row');
+      expect(CsvOrigin.rawOf(originOf(parsed.rows[1]))).to.equal(undefined);
+      const objects = await parseChunks(['h1,h2\nplain,row\n'], { rows: 'objects' });
+      expect(CsvOrigin.rawOf(originOf(objects.rows[0]))).to.equal(undefined);
+    });
   });
 });
