@@ -7,8 +7,9 @@
  *   or COPY data;
  * - a batch is atomic: it commits whole or not at all (one statement, or a transaction
  *   around several); with `transaction: 'load'` the whole load is;
- * - the write callback is held while a batch is written, so a slow database slows the
- *   source (at most one batch plus the high-water mark is held);
+ * - one batch is written while the next fills (the server works while we encode); when
+ *   that one is full too, the write callback waits, so a slow database slows the source:
+ *   at most two batches plus the high-water mark are held;
  * - the client is given back exactly once, after the last commit or after the rollback.
  *
  * It is a Stage (so `run()` wires its rejects and counts): its readable side carries no
@@ -179,8 +180,11 @@ export class PostgresWriteSink extends Stage<unknown, never> {
   /** Rows written in the open 'load' transaction, not yet committed. */
   private uncommitted = 0;
   private running: Promise<unknown> | null = null;
+  /** The batch being written (and the ones queued behind it), settled when all are done. */
+  private writing: Promise<void> | null = null;
   private cleanup: Promise<void> | null = null;
   private cancelled = false;
+  private closing = false;
 
   constructor(private readonly target: PgTarget, private readonly o: Resolved) {
     super(`postgres.write(${o.schema === null ? o.table : `${o.schema}.${o.table}`})`, o.highWaterMark, { readableObjectMode: false } as TransformOptions);
@@ -198,12 +202,17 @@ export class PostgresWriteSink extends Stage<unknown, never> {
       callback();
       return;
     }
-    this.writePending().then(() => callback(), (error: Error) => callback(error));
+    const previous = this.startBatch();
+    // The next batch fills while this one is written (the server works while we encode);
+    // once it is full too, the callback waits: at most two batches are held.
+    if (previous) previous.then(() => callback(), () => callback());
+    else callback();
   }
 
   override _flush(callback: TransformCallback): void {
+    if (this.pending.length > 0) this.startBatch();
     (async () => {
-      if (this.pending.length > 0) await this.writePending();
+      await this.writing;
       if (this.inTransaction) {
         await this.run('COMMIT');
         this.inTransaction = false;
@@ -212,6 +221,30 @@ export class PostgresWriteSink extends Stage<unknown, never> {
       }
       await this.teardown(false);
     })().then(() => callback(), (error: Error) => callback(error));
+  }
+
+  /**
+   * Takes the pending rows as a batch and writes it after the batch before it (encoding it
+   * now, while that one is on the server). Returns the batch before it, if still running.
+   * A batch that fails destroys the sink with its error.
+   */
+  private startBatch(): Promise<void> | null {
+    const rows = this.pending;
+    const first = this.firstPending;
+    this.pending = [];
+    this.firstPending += rows.length;
+    const batch = ++this.batchNumber;
+    const previous = this.writing;
+    const encoded = this.plan ? this.encode(this.plan, batch, first, rows) : null;
+    const current = (async () => {
+      if (previous) await previous;
+      await this.writeBatch(batch, first, rows, encoded);
+    })();
+    this.writing = current;
+    current.catch((error: Error) => {
+      if (!this.destroyed) this.destroy(error);
+    });
+    return previous;
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
@@ -223,6 +256,8 @@ export class PostgresWriteSink extends Stage<unknown, never> {
 
   /** A statement on the leased client, remembered so that destroy can cancel it. */
   private run<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string | pg.QueryConfig, values?: unknown[]): Promise<pg.QueryResult<R>> {
+    // Once the sink is being torn down, a batch still on its way sends nothing more.
+    if (this.closing) return Promise.reject(new PostgresError(`${this.stage} was destroyed`));
     const query = this.lease!.client.query<R>(sql as string, values);
     this.running = query;
     const settle = () => {
@@ -299,28 +334,24 @@ export class PostgresWriteSink extends Stage<unknown, never> {
     return out;
   }
 
-  private async writePending(): Promise<void> {
-    const rows = this.pending;
-    const first = this.firstPending;
-    this.pending = [];
-    this.firstPending += rows.length;
-    const batch = ++this.batchNumber;
-    const plan = (this.plan ??= await this.prepare(rows[0]));
-    let values: PgText[][];
-    try {
-      values = rows.map((row) => this.values(row, plan));
-    } catch (error) {
-      // Which row could not be encoded is known exactly; nothing was sent.
-      const index = rows.findIndex((row) => {
-        try {
-          this.values(row, plan);
-          return false;
-        } catch {
-          return true;
-        }
-      });
-      throw new PostgresWriteError(this.stage, batch, first, rows, index < 0 ? undefined : index, 'nothing of it was sent', error);
+  /** The batch's rows as text, or the error naming the first row that cannot be encoded. */
+  private encode(plan: Plan, batch: number, first: number, rows: unknown[]): PgText[][] | PostgresWriteError {
+    const values = new Array<PgText[]>(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      try {
+        values[i] = this.values(rows[i], plan);
+      } catch (error) {
+        return new PostgresWriteError(this.stage, batch, first, rows, i, 'nothing of it was sent', error);
+      }
     }
+    return values;
+  }
+
+  private async writeBatch(batch: number, first: number, rows: unknown[], encoded: PgText[][] | PostgresWriteError | null): Promise<void> {
+    if (this.destroyed) return;
+    const plan = (this.plan ??= await this.prepare(rows[0]));
+    const values = encoded ?? this.encode(plan, batch, first, rows);
+    if (values instanceof PostgresWriteError) throw values;
     const load = this.o.transaction === 'load';
     try {
       if (load && !this.inTransaction) {
@@ -425,6 +456,7 @@ export class PostgresWriteSink extends Stage<unknown, never> {
   }
 
   private copy(plan: Plan, values: PgText[][]): Promise<void> {
+    if (this.closing) return Promise.reject(new PostgresError(`${this.stage} was destroyed`));
     const text = copyText(values);
     const sql = `COPY ${plan.target} (${plan.columns.map((c) => quoteIdent(c.name)).join(', ')}) FROM STDIN`;
     const query = new Promise<void>((resolve, reject) => {
@@ -479,25 +511,31 @@ export class PostgresWriteSink extends Stage<unknown, never> {
   /** Rolls back what is open (cancelling a running statement) and gives the client back, once. */
   private teardown(destroyed: boolean): Promise<void> {
     this.cleanup ??= (async () => {
+      this.closing = true;
       const lease = this.lease;
-      if (!lease) return;
-      let discard = lease.broken !== null;
-      if (destroyed && !discard && this.running) {
+      let discard = lease?.broken !== null;
+      if (lease && destroyed && !discard && this.running) {
         this.cancelled = true;
         const settled = Promise.race([this.running.then(() => true, () => true), lease.whenBroken.then(() => false)]);
         await cancel(lease.client);
         discard = true; // a late cancel must not hit the next user's query
         if (!(await settled)) discard = true;
       }
-      if (this.inTransaction && !lease.broken) {
+      // A batch on its way stops at its next statement (run() refuses once closing);
+      // one still preparing may yet take a client, which is then given back below.
+      await this.writing?.catch(() => {});
+      if (!lease && !this.lease) return;
+      if (!lease) discard = true;
+      const held = this.lease!;
+      if (this.inTransaction && !held.broken) {
         try {
-          await Promise.race([lease.client.query('ROLLBACK'), lease.whenBroken.then((error) => Promise.reject(error))]);
+          await Promise.race([held.client.query('ROLLBACK'), held.whenBroken.then((error) => Promise.reject(error))]);
         } catch {
           discard = true;
         }
         this.inTransaction = false;
       }
-      await lease.release(discard);
+      await held.release(discard);
     })();
     return this.cleanup;
   }

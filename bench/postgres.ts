@@ -1,0 +1,237 @@
+/**
+ * `npx tsx bench/postgres.ts [--rows 1000000] [--write-rows 200000]`: PostgreSQL read and
+ * write paths side by side, each case in a child process of its own, so its peak RSS
+ * (`maxRSS`) is its own. Uses DATABASE_URL, else the tests' choice of server.
+ *
+ * Reads (a table of `rows` × 10 mixed columns): postgres.query at several batch sizes,
+ * a bare pg-cursor loop (what the stream wrapper must match), pg-query-stream, a plain
+ * client.query (everything in memory), COPY (…) TO STDOUT counting raw bytes (the
+ * ceiling), and Python psycopg2 with a named cursor when python3-psycopg2 is installed.
+ * Writes (`write-rows` rows, one commit per batch): postgres.write's modes.
+ */
+import { execFile } from 'node:child_process';
+import { Writable } from 'node:stream';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import Cursor from 'pg-cursor';
+import QueryStream from 'pg-query-stream';
+import { postgres, run } from '../lib/index.js';
+import { server, stopServer } from '../test/helpers/postgres.js';
+import { exactTypes } from '../lib/internal/pg-types.js';
+
+const exec = promisify(execFile);
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const ROWS = arg('rows', 1_000_000);
+const WRITE_ROWS = arg('write-rows', 200_000);
+const READ_TABLE = `sluice_bench_read_${ROWS}`;
+const WRITE_TABLE = 'sluice_bench_write';
+const COLUMNS = `id int8 PRIMARY KEY, name text, amount numeric(12,2), at timestamptz, flag bool, qty int4, ratio float8, code varchar(8), day date, note text`;
+const SELECT = `SELECT id, name, amount, at, flag, qty, ratio, code, day, note FROM ${READ_TABLE}`;
+
+interface Result {
+  rows: number;
+  ms: number;
+  maxRssMb: number;
+}
+
+function writeRow(i: number): Record<string, unknown> {
+  return {
+    id: i,
+    name: `name ${i}`,
+    amount: (i % 100_000) / 100,
+    at: new Date(1_500_000_000_000 + i * 1000),
+    flag: i % 2 === 0,
+    qty: i % 1000,
+    ratio: i / 7,
+    code: `C${i % 9999}`,
+    day: '2018-06-15',
+    note: i % 10 === 0 ? null : 'a note, with "quotes"\tand a tab',
+  };
+}
+
+const counter = (): Writable & { count: number } => {
+  const sink = new Writable({
+    objectMode: true,
+    highWaterMark: 1000,
+    write(_row, _encoding, callback) {
+      sink.count++;
+      callback();
+    },
+  }) as Writable & { count: number };
+  sink.count = 0;
+  return sink;
+};
+
+/** A raw COPY … TO STDOUT: counts CopyData messages and bytes, parses nothing. */
+function copyOutRaw(client: pg.ClientBase, sql: string): Promise<{ rows: number; bytes: number }> {
+  return new Promise((resolve, reject) => {
+    let rows = 0;
+    let bytes = 0;
+    let error: Error | null = null;
+    const submittable = {
+      submit: (connection: { query(text: string): void }) => connection.query(sql),
+      handleCopyOutResponse() {},
+      handleCopyData(message: { chunk: Buffer }) {
+        rows++; // the server sends one CopyData per row
+        bytes += message.chunk.length;
+      },
+      handleCommandComplete() {},
+      handleReadyForQuery() {
+        if (error) reject(error);
+        else resolve({ rows, bytes });
+      },
+      handleError(e: Error) {
+        error = e;
+        reject(e);
+      },
+      handleRowDescription() {},
+      handleDataRow() {},
+      handleEmptyQuery() {},
+      handlePortalSuspended() {},
+    };
+    client.query(submittable as never);
+  });
+}
+
+const CASES: Record<string, (pool: pg.Pool) => Promise<number>> = {
+  'read: postgres.query, batchSize 100': (pool) => run(postgres.query(pool, SELECT, [], { batchSize: 100 }), counter()).then((s) => s.read),
+  'read: postgres.query, batchSize 1,000': (pool) => run(postgres.query(pool, SELECT, [], { batchSize: 1000 }), counter()).then((s) => s.read),
+  'read: postgres.query, batchSize 10,000': (pool) => run(postgres.query(pool, SELECT, [], { batchSize: 10_000 }), counter()).then((s) => s.read),
+  "read: postgres.query, batchSize 1,000, types 'pg'": (pool) =>
+    run(postgres.query(pool, SELECT, [], { batchSize: 1000, types: 'pg' }), counter()).then((s) => s.read),
+  "read: bare pg-cursor loop, 1,000 (sluice's 'exact' types)": async (pool) => {
+    const client = await pool.connect();
+    try {
+      const cursor = client.query(new Cursor(SELECT, [], { types: exactTypes }));
+      let n = 0;
+      for (;;) {
+        const rows = await new Promise<unknown[]>((resolve, reject) => cursor.read(1000, (e, r) => (e ? reject(e) : resolve(r))));
+        n += rows.length;
+        if (rows.length < 1000) break;
+      }
+      await new Promise<void>((resolve) => cursor.close(() => resolve()));
+      return n;
+    } finally {
+      client.release();
+    }
+  },
+  'read: pg-query-stream, 1,000': async (pool) => {
+    const client = await pool.connect();
+    try {
+      let n = 0;
+      for await (const _row of client.query(new QueryStream(SELECT, [], { batchSize: 1000 }))) n++;
+      return n;
+    } finally {
+      client.release();
+    }
+  },
+  'read: client.query (all in memory)': async (pool) => (await pool.query(SELECT)).rows.length,
+  'read: COPY (…) TO STDOUT, raw bytes': async (pool) => {
+    const client = await pool.connect();
+    try {
+      return (await copyOutRaw(client, `COPY (${SELECT}) TO STDOUT`)).rows;
+    } finally {
+      client.release();
+    }
+  },
+  'write: insert, batchSize 1,000': (pool) => writeCase(pool, 'insert', 1000),
+  'write: upsert (unnest), batchSize 5,000': (pool) => writeCase(pool, 'upsert', 5000),
+  'write: copy, batchSize 1,000': (pool) => writeCase(pool, 'copy', 1000),
+  'write: copy, batchSize 5,000': (pool) => writeCase(pool, 'copy', 5000),
+  'write: copy, batchSize 20,000': (pool) => writeCase(pool, 'copy', 20_000),
+};
+
+async function writeCase(pool: pg.Pool, mode: 'insert' | 'upsert' | 'copy', batchSize: number): Promise<number> {
+  await pool.query(`TRUNCATE ${WRITE_TABLE}`);
+  function* rows() {
+    for (let i = 1; i <= WRITE_ROWS; i++) yield writeRow(i);
+  }
+  const summary = await run(rows, postgres.write(pool, { table: WRITE_TABLE, mode, batchSize }));
+  return summary.written;
+}
+
+async function child(name: string, url: string): Promise<void> {
+  const pool = new pg.Pool({ connectionString: url, application_name: 'sluice-bench', max: 2 });
+  try {
+    const started = performance.now();
+    const rows = await CASES[name](pool);
+    const ms = performance.now() - started;
+    const result: Result = { rows, ms, maxRssMb: process.resourceUsage().maxRSS / 1024 };
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } finally {
+    await pool.end();
+  }
+}
+
+async function python(url: string): Promise<Result | null> {
+  const script = `
+import sys, time, resource, psycopg2
+conn = psycopg2.connect(sys.argv[1])
+cur = conn.cursor(name='bench')
+cur.itersize = 10000
+t = time.time(); n = 0
+cur.execute(sys.argv[2])
+while True:
+    rows = cur.fetchmany(10000)
+    if not rows: break
+    n += len(rows)
+print(n, (time.time() - t) * 1000, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+`;
+  try {
+    const { stdout } = await exec('python3', ['-c', script, url, SELECT]);
+    const [rows, ms, rss] = stdout.trim().split(' ').map(Number);
+    return { rows, ms, maxRssMb: rss };
+  } catch {
+    return null; // python3-psycopg2 not installed
+  }
+}
+
+async function main(): Promise<void> {
+  const url = process.env.DATABASE_URL || (await server()).url;
+  const setup = new pg.Pool({ connectionString: url, max: 1 });
+  try {
+    const exists = await setup.query(`SELECT 1 FROM pg_tables WHERE tablename = $1`, [READ_TABLE]);
+    if (exists.rows.length === 0) {
+      console.error(`creating ${READ_TABLE} (${ROWS} rows × 10 columns)…`);
+      await setup.query(`CREATE TABLE ${READ_TABLE} (${COLUMNS})`);
+      await setup.query(`INSERT INTO ${READ_TABLE} SELECT i, 'name ' || i, (i % 100000) / 100.0, to_timestamp(1500000000 + i), i % 2 = 0, i % 1000, i / 7.0, 'C' || (i % 9999), DATE '2018-06-15' + (i % 365), CASE WHEN i % 10 = 0 THEN NULL ELSE 'a note, with "quotes"' END FROM generate_series(1, ${ROWS}) i`);
+      await setup.query(`VACUUM ANALYZE ${READ_TABLE}`);
+    }
+    await setup.query(`DROP TABLE IF EXISTS ${WRITE_TABLE}; CREATE UNLOGGED TABLE ${WRITE_TABLE} (${COLUMNS})`);
+  } finally {
+    await setup.end();
+  }
+  const results: [string, Result][] = [];
+  for (const name of Object.keys(CASES)) {
+    const { stdout } = await exec(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, '--case', name, '--url', url, '--rows', String(ROWS), '--write-rows', String(WRITE_ROWS)], { maxBuffer: 1 << 20 });
+    const result = JSON.parse(stdout.trim().split('\n').pop()!) as Result;
+    results.push([name, result]);
+    console.error(`${name}: ${Math.round(result.rows / (result.ms / 1000)).toLocaleString('en-US')} rows/s`);
+  }
+  const py = await python(url);
+  if (py) results.push(['read: Python psycopg2 named cursor, fetchmany(10000)', py]);
+  const rate = (r: Result) => r.rows / (r.ms / 1000);
+  console.log(`\nPostgreSQL paths (read: ${ROWS.toLocaleString('en-US')} rows × 10 columns; write: ${WRITE_ROWS.toLocaleString('en-US')} rows, one commit per batch)\n`);
+  console.log('| path | rows/s | peak RSS |');
+  console.log('|---|---:|---:|');
+  for (const [name, r] of results) console.log(`| ${name} | ${Math.round(rate(r)).toLocaleString('en-US')} | ${r.maxRssMb.toFixed(0)} MB |`);
+  const get = (name: string) => results.find(([n]) => n === name)?.[1];
+  const stream = get('read: postgres.query, batchSize 1,000');
+  const bare = get("read: bare pg-cursor loop, 1,000 (sluice's 'exact' types)");
+  const insert = get('write: insert, batchSize 1,000');
+  const copy = get('write: copy, batchSize 5,000');
+  const upsert = get('write: upsert (unnest), batchSize 5,000');
+  console.log('');
+  if (stream && bare) console.log(`postgres.query / bare pg-cursor: ${(rate(stream) / rate(bare)).toFixed(2)}× (target ≥ 0.95×)`);
+  if (copy && insert) console.log(`copy / insert: ${(rate(copy) / rate(insert)).toFixed(2)}× (target ≥ 4×)`);
+  if (upsert && insert) console.log(`upsert / insert: ${(rate(upsert) / rate(insert)).toFixed(2)}× (target ≥ 2×)`);
+  if (!py) console.log('Python reference skipped: python3-psycopg2 is not installed.');
+  await stopServer();
+}
+
+const caseIndex = process.argv.indexOf('--case');
+if (caseIndex > 0) await child(process.argv[caseIndex + 1], process.argv[process.argv.indexOf('--url') + 1]);
+else await main();
