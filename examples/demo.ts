@@ -69,3 +69,6 @@ if (!existsSync(input)) {
 }
 await job('nj-ford-police', njFordPolice);
 await job('days-until-expiration', daysUntilExpirationPipeline);
+// PostgreSQL: load the same file into a table and read it back (examples/postgres-demo.ts).
+const { postgresDemo } = await import('./postgres-demo.js');
+await postgresDemo(input, dir);

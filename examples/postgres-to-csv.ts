@@ -24,26 +24,50 @@ async function headerOf(input: string): Promise<string[]> {
   throw new Error(`${input} is empty`);
 }
 
-/** Loads `input` into a new table in `pool`'s database, then reads it into `output`. */
-export async function postgresToCsv(pool: pg.Pool, input: string, output: string): Promise<PostgresRoundTrip> {
+export interface LoadedTable {
+  table: string;
+  headers: string[];
+  summary: Summary;
+}
+
+/** Loads a CSV file into a new table (every column text; `sluice_line` keeps the file's order). */
+export async function loadCsv(pool: pg.Pool, input: string): Promise<LoadedTable> {
   const headers = await headerOf(input);
   const table = `sluice_parking_${process.pid}_${randomBytes(3).toString('hex')}`;
-  // Every column text, as in the file; `sluice_line` keeps the file's order for the read.
   await pool.query(`CREATE TABLE ${quote(table)} (sluice_line bigserial PRIMARY KEY, ${headers.map((h) => `${quote(h)} text`).join(', ')})`);
   try {
-    const load = await run(csv.read(input), postgres.write(pool, { table, columns: headers, mode: 'copy' }));
-    const read = await run(
-      postgres.query(pool, `SELECT ${headers.map(quote).join(', ')} FROM ${quote(table)} ORDER BY sluice_line`, [], { rowMode: 'array', types: 'text' }),
-      // The stages of examples/parking.ts's njFordPolice, unchanged.
-      select([2, 7, 8, 23, 24]), // state, make, agency, house, street
-      filter(([state, make, agency]: string[]) => state === 'NJ' && make === 'FORD' && agency === 'P'),
-      replace(2, { P: 'police' }),
-      map(([state, make, agency, house, street]: string[]) => [make, agency, [house, street, state].join(', ')]),
-      csv.write(output, { headers: ['vehicle_make', 'issuing_agency', 'address'] }),
-    );
-    return { load, read };
-  } finally {
+    const summary = await run(csv.read(input), postgres.write(pool, { table, columns: headers, mode: 'copy' }));
+    return { table, headers, summary };
+  } catch (error) {
     await pool.query(`DROP TABLE IF EXISTS ${quote(table)}`);
+    throw error;
+  }
+}
+
+/** The nj-ford-police pipeline reading the loaded table through the cursor source. */
+export function readNjFordPolice(pool: pg.Pool, { table, headers }: LoadedTable, output: string): Promise<Summary> {
+  return run(
+    postgres.query(pool, `SELECT ${headers.map(quote).join(', ')} FROM ${quote(table)} ORDER BY sluice_line`, [], { rowMode: 'array', types: 'text' }),
+    // The stages of examples/parking.ts's njFordPolice, unchanged.
+    select([2, 7, 8, 23, 24]), // state, make, agency, house, street
+    filter(([state, make, agency]: string[]) => state === 'NJ' && make === 'FORD' && agency === 'P'),
+    replace(2, { P: 'police' }),
+    map(([state, make, agency, house, street]: string[]) => [make, agency, [house, street, state].join(', ')]),
+    csv.write(output, { headers: ['vehicle_make', 'issuing_agency', 'address'] }),
+  );
+}
+
+export const dropTable = async (pool: pg.Pool, { table }: LoadedTable): Promise<void> => {
+  await pool.query(`DROP TABLE IF EXISTS ${quote(table)}`);
+};
+
+/** Loads `input` into a new table in `pool`'s database, then reads it into `output`; drops the table. */
+export async function postgresToCsv(pool: pg.Pool, input: string, output: string): Promise<PostgresRoundTrip> {
+  const loaded = await loadCsv(pool, input);
+  try {
+    return { load: loaded.summary, read: await readNjFordPolice(pool, loaded, output) };
+  } finally {
+    await dropTable(pool, loaded);
   }
 }
 
