@@ -1,4 +1,4 @@
-import type { ParserOptions } from '@fast-csv/parse';
+import { ParserOptions } from '@fast-csv/parse';
 import { Parser } from '@fast-csv/parse/build/src/parser/Parser.js';
 import { linesSpanned } from './csv-lines.js';
 import type { ScanResult } from './csv-scanner.js';
@@ -10,9 +10,12 @@ import type { ScanResult } from './csv-scanner.js';
  */
 export class FastCsvReader {
   private readonly parser: Parser;
+  private readonly options: ParserOptions;
 
-  constructor(private readonly options: ParserOptions) {
-    this.parser = new Parser(options);
+  /** @param args fast-csv's parser options (delimiter, quote, escape), without `undefined` values. */
+  constructor(args: { delimiter?: string; quote?: string; escape?: string }) {
+    this.options = new ParserOptions(args);
+    this.parser = new Parser(this.options);
   }
 
   scan(text: string, more: boolean): ScanResult {

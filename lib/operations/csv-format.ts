@@ -1,6 +1,6 @@
 import type { TransformCallback } from 'node:stream';
-import { FormatterOptions, type FormatterOptionsArgs } from '@fast-csv/format';
-import { RowFormatter } from '@fast-csv/format/build/src/formatter/RowFormatter.js';
+import type { FormatterOptionsArgs } from '@fast-csv/format';
+import type { RowFormatter } from '@fast-csv/format/build/src/formatter/RowFormatter.js';
 import { FastRowFormatter, fastFormatProblem } from '../internal/csv-formatter.js';
 import { RowError } from '../internal/errors.js';
 import { originOf } from '../internal/origin.js';
@@ -61,6 +61,10 @@ export class CsvFormatStage extends Stage<CsvRow, string> {
   private width = -1;
   private text = '';
   private flushScheduled = false;
+  /** fast-csv's formatter is needed (the options ask for it): loaded on first use, ~3 MB. */
+  private readonly fallback: boolean;
+  private fastCsv: typeof import('../internal/csv-fast-csv-format.js') | null = null;
+  private readonly fastCsvLoading: Promise<void> | null = null;
 
   constructor(private readonly options: CsvFormatOptions = {}, name = 'csv.format()') {
     super(name, undefined, { readableObjectMode: false });
@@ -69,7 +73,15 @@ export class CsvFormatStage extends Stage<CsvRow, string> {
     if (headers !== undefined && typeof headers !== 'boolean' && typeof headers !== 'function' && !isNames(headers)) {
       fail('headers', 'a boolean, an array of column names or a function returning one', headers);
     }
-    checkOneOf('formatter', o.formatter ?? 'auto', ['auto', 'fast-csv'] as const);
+    const formatter = checkOneOf('formatter', o.formatter ?? 'auto', ['auto', 'fast-csv'] as const);
+    const { headers: _headers, formatter: _formatter, ...rest } = o;
+    this.fallback = formatter === 'fast-csv' || fastFormatProblem(rest) !== null;
+    if (this.fallback) {
+      this.fastCsvLoading = import('../internal/csv-fast-csv-format.js').then((module) => {
+        this.fastCsv = module;
+      });
+      this.fastCsvLoading.catch(() => {}); // reported by the first row or the end
+    }
   }
 
   /** Which formatter writes the text, once the first row (or the end) has chosen it. */
@@ -77,7 +89,11 @@ export class CsvFormatStage extends Stage<CsvRow, string> {
     return this.formatter === null ? null : this.formatter instanceof FastRowFormatter ? 'sluice' : 'fast-csv';
   }
 
-  override _transform(row: CsvRow, _encoding: BufferEncoding, callback: TransformCallback): void {
+  override _transform(row: CsvRow, encoding: BufferEncoding, callback: TransformCallback): void {
+    if (this.fallback && this.fastCsv === null) {
+      this.fastCsvLoading!.then(() => this._transform(row, encoding, callback), callback);
+      return;
+    }
     const index = ++this.stats.in;
     if (typeof row !== 'object' || row === null) {
       callback(new RowError(this.stage, index, originOf(row), `expected an array or object row, got ${kindOf(row)}`));
@@ -117,6 +133,10 @@ export class CsvFormatStage extends Stage<CsvRow, string> {
   }
 
   override _flush(callback: TransformCallback): void {
+    if (this.fallback && this.fastCsv === null) {
+      this.fastCsvLoading!.then(() => this._flush(callback), callback);
+      return;
+    }
     // No row and no header names to write: the output is empty, not a lone line break.
     const headers = this.options.headers;
     if (!this.formatter && (headers === undefined || typeof headers === 'boolean')) {
@@ -173,7 +193,7 @@ export class CsvFormatStage extends Stage<CsvRow, string> {
   }
 
   private start(arrays: boolean): RowFormatter<CsvRow, CsvRow> | FastRowFormatter {
-    const { headers: given, formatter, ...rest } = this.options;
+    const { headers: given, formatter: _formatter, ...rest } = this.options;
     const headers = typeof given === 'function' ? given() : given;
     if (typeof given === 'function' && !isNames(headers)) fail('headers()', 'an array of column names', headers);
     const args: FormatterOptionsArgs<CsvRow, CsvRow> = { includeEndRowDelimiter: true, ...rest };
@@ -184,7 +204,7 @@ export class CsvFormatStage extends Stage<CsvRow, string> {
       args.headers = headers ?? !arrays;
     }
     if (args.writeBOM) this.push('\ufeff');
-    if (formatter !== 'fast-csv' && fastFormatProblem(rest as Record<string, unknown>) === null) {
+    if (!this.fallback) {
       return new FastRowFormatter({
         delimiter: rest.delimiter ?? ',',
         quote: rest.quote ?? '"',
@@ -196,7 +216,7 @@ export class CsvFormatStage extends Stage<CsvRow, string> {
         alwaysWriteHeaders: Boolean(args.alwaysWriteHeaders),
       });
     }
-    return new RowFormatter(new FormatterOptions(args));
+    return this.fastCsv!.fastCsvRowFormatter(args);
   }
 }
 

@@ -1,9 +1,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { TransformCallback } from 'node:stream';
-import { ParserOptions } from '@fast-csv/parse';
 import { CsvError, RowError } from '../internal/errors.js';
 import { CsvScanner, fastDialectProblem, pickColumns, type ScanOptions, type ScanResult } from '../internal/csv-scanner.js';
-import { FastCsvReader } from '../internal/csv-fast-csv.js';
 import { CsvOrigin } from '../internal/csv-origin.js';
 import { setOrigin } from '../internal/origin.js';
 import { sendReject } from '../internal/reject.js';
@@ -92,7 +90,7 @@ interface Resolved {
   encoding: BufferEncoding;
   source: string;
   /** fast-csv's options, for its parser when it is the one used. */
-  fastCsv: ParserOptions;
+  fastCsv: { delimiter?: string; quote?: string; escape?: string };
   highWaterMark?: number;
 }
 
@@ -133,7 +131,7 @@ function resolve(options: CsvParseOptions): Resolved {
     encoding: o.encoding ?? 'utf8',
     source: o.source ?? 'csv',
     // ParserOptions copies keys as given: an `undefined` would override its default.
-    fastCsv: new ParserOptions(Object.fromEntries(Object.entries({ delimiter: o.delimiter, quote: o.quote, escape: o.escape }).filter(([, v]) => v !== undefined))),
+    fastCsv: Object.fromEntries(Object.entries({ delimiter: o.delimiter, quote: o.quote, escape: o.escape }).filter(([, v]) => v !== undefined)),
     highWaterMark: checkHighWaterMark('highWaterMark', o.highWaterMark),
   };
 }
@@ -192,7 +190,9 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> {
   /** Which parser reads the input: sluice's scanner, or fast-csv's (see the `parser` option). */
   readonly parser: 'sluice' | 'fast-csv';
   private readonly options: Resolved;
-  private readonly reader: RowReader;
+  /** The parser; fast-csv's is loaded on first use (it costs ~7 MB of memory to load). */
+  private reader: RowReader | null;
+  private readonly readerLoading: Promise<void> | null = null;
   private readonly decoder: StringDecoder;
   /** Field indexes to keep, once known (names are resolved at the header), or null for all. */
   private indexes: readonly number[] | null = null;
@@ -228,11 +228,21 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> {
       this.indexes = resolved.columns as readonly number[];
     }
     this.parser = resolved.fast ? 'sluice' : 'fast-csv';
-    this.reader = resolved.fast ? new CsvScanner(resolved.dialect) : new FastCsvReader(resolved.fastCsv);
+    this.reader = resolved.fast ? new CsvScanner(resolved.dialect) : null;
+    if (!resolved.fast) {
+      this.readerLoading = import('../internal/csv-fast-csv.js').then(({ FastCsvReader }) => {
+        this.reader = new FastCsvReader(resolved.fastCsv);
+      });
+      this.readerLoading.catch(() => {}); // reported by the first write or the end
+    }
     this.decoder = new StringDecoder(resolved.encoding);
   }
 
   override _transform(chunk: Buffer | string, encoding: BufferEncoding, callback: TransformCallback): void {
+    if (this.reader === null) {
+      this.readerLoading!.then(() => this._transform(chunk, encoding, callback), callback);
+      return;
+    }
     const size = typeof chunk === 'string' ? Buffer.byteLength(chunk, encoding) : chunk.length;
     this.bytesIn += size;
     this.pending += typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
@@ -252,6 +262,10 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> {
   }
 
   override _flush(callback: TransformCallback): void {
+    if (this.reader === null) {
+      this.readerLoading!.then(() => this._flush(callback), callback);
+      return;
+    }
     const text = this.rest + this.pending + this.decoder.end();
     this.pending = '';
     this.pendingBytes = 0;
@@ -271,14 +285,15 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> {
     }
     let result: ScanResult;
     let failure: Error | undefined;
-    const scanner = this.reader instanceof CsvScanner;
+    const reader = this.reader!;
+    const scanner = reader instanceof CsvScanner;
     for (;;) {
       // sluice's scanner projects rows itself, but the header line must come whole: while it
       // is not read, rows are scanned one at a time.
       const headerPending = this.options.headerLine && this.width === -1;
       const oneRow = headerPending && scanner && this.options.columns !== null;
       this.readerProjects = scanner && this.indexes !== null && !headerPending;
-      result = this.reader.scan(text, more, {
+      result = reader.scan(text, more, {
         columns: this.readerProjects ? this.indexes : null,
         countWidth: this.options.ragged !== 'keep',
         limit: oneRow ? 1 : Infinity,
