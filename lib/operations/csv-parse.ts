@@ -433,7 +433,7 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> {
 }
 
 /**
- * Parses CSV bytes (or text) into rows with fast-csv: for HTTP bodies, sockets, or any
+ * Parses CSV bytes (or text) into rows, exactly as fast-csv would: for HTTP bodies, sockets, or any
  * byte stream (see `csv.read` for files).
  * @example
  * await run(req, csv.parse({ rows: 'objects' }), postgres.write(pool, { table: 'imports' }));

@@ -17,7 +17,7 @@ export interface CsvWriteOptions extends CsvFormatOptions {
 }
 
 /**
- * The sink: formats rows with fast-csv and writes them to a file or Writable. It finishes
+ * The sink: formats rows (as `csv.format` does) and writes them to a file or Writable. It finishes
  * only once the text is flushed and the file closed, so when `run()` resolves, the file
  * is complete. `rows` counts the rows written.
  */
@@ -70,7 +70,7 @@ export class CsvWriteSink extends Writable {
 }
 
 /**
- * Writes rows as CSV to a file path or Writable with fast-csv. The header is written even
+ * Writes rows as CSV to a file path or Writable. The header is written even
  * when no row arrives if `headers` is given as an array.
  *
  * @example

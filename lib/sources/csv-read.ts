@@ -41,7 +41,7 @@ class CsvReadStage<Row> extends CsvParseStage<Row> {
 }
 
 /**
- * Reads a CSV file (a path) or byte stream with fast-csv, one row at a time. Rows are
+ * Reads a CSV file (a path) or byte stream, one row at a time (see `csv.parse` for the parser). Rows are
  * arrays of strings by default; `rows: 'objects'` keys them by the header. Each row keeps
  * its source file and line for errors and rejects (`originOf(row)`).
  *
