@@ -100,6 +100,7 @@ const CASES: Record<string, (pool: pg.Pool) => Promise<number>> = {
   'read: postgres.query, batchSize 100': (pool) => run(postgres.query(pool, SELECT, [], { batchSize: 100 }), counter()).then((s) => s.read),
   'read: postgres.query, batchSize 1,000': (pool) => run(postgres.query(pool, SELECT, [], { batchSize: 1000 }), counter()).then((s) => s.read),
   'read: postgres.query, batchSize 10,000': (pool) => run(postgres.query(pool, SELECT, [], { batchSize: 10_000 }), counter()).then((s) => s.read),
+  'read: postgres.query, copy: true': (pool) => run(postgres.query(pool, SELECT, [], { copy: true }), counter()).then((s) => s.read),
   "read: postgres.query, batchSize 1,000, types 'pg'": (pool) =>
     run(postgres.query(pool, SELECT, [], { batchSize: 1000, types: 'pg' }), counter()).then((s) => s.read),
   "read: bare pg-cursor loop, 1,000 (sluice's 'exact' types)": async (pool) => {
@@ -211,8 +212,8 @@ async function main(): Promise<void> {
     results.push([name, result]);
     console.error(`${name}: ${Math.round(result.rows / (result.ms / 1000)).toLocaleString('en-US')} rows/s`);
   }
-  const py = await python(url);
-  if (py) results.push(['read: Python psycopg2 named cursor, fetchmany(10000)', py]);
+  const pyResult = await python(url);
+  if (pyResult) results.push(['read: Python psycopg2 named cursor, fetchmany(10000)', pyResult]);
   const rate = (r: Result) => r.rows / (r.ms / 1000);
   console.log(`\nPostgreSQL paths (read: ${ROWS.toLocaleString('en-US')} rows × 10 columns; write: ${WRITE_ROWS.toLocaleString('en-US')} rows, one commit per batch)\n`);
   console.log('| path | rows/s | peak RSS |');
@@ -221,14 +222,18 @@ async function main(): Promise<void> {
   const get = (name: string) => results.find(([n]) => n === name)?.[1];
   const stream = get('read: postgres.query, batchSize 1,000');
   const bare = get("read: bare pg-cursor loop, 1,000 (sluice's 'exact' types)");
+  const copyRead = get('read: postgres.query, copy: true');
+  const py = results.find(([n]) => n.startsWith('read: Python'))?.[1];
   const insert = get('write: insert, batchSize 1,000');
   const copy = get('write: copy, batchSize 5,000');
   const upsert = get('write: upsert (unnest), batchSize 5,000');
   console.log('');
   if (stream && bare) console.log(`postgres.query / bare pg-cursor: ${(rate(stream) / rate(bare)).toFixed(2)}× (target ≥ 0.95×)`);
+  if (copyRead && stream) console.log(`copy: true / cursor: ${(rate(copyRead) / rate(stream)).toFixed(2)}×`);
+  if (copyRead && py) console.log(`copy: true / psycopg2 fetchmany(10000): ${(rate(copyRead) / rate(py)).toFixed(2)}× (target ≥ 1.5×)`);
   if (copy && insert) console.log(`copy / insert: ${(rate(copy) / rate(insert)).toFixed(2)}× (target ≥ 4×)`);
   if (upsert && insert) console.log(`upsert / insert: ${(rate(upsert) / rate(insert)).toFixed(2)}× (target ≥ 2×)`);
-  if (!py) console.log('Python reference skipped: python3-psycopg2 is not installed.');
+  if (!pyResult) console.log('Python reference skipped: python3-psycopg2 is not installed.');
   await stopServer();
 }
 

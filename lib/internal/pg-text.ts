@@ -67,3 +67,36 @@ export function copyText(rows: readonly (readonly PgText[])[]): string {
   lines[rows.length] = '';
   return lines.join('\n');
 }
+
+const UNESCAPES: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
+
+/** One field of COPY's text format back to its text: `\N` is NULL; backslash escapes undone. */
+export function fromCopyField(field: string): PgText {
+  if (field === '\\N') return null;
+  if (!field.includes('\\')) return field;
+  let out = '';
+  for (let i = 0; i < field.length; i++) {
+    const c = field[i];
+    if (c !== '\\' || i === field.length - 1) {
+      out += c;
+      continue;
+    }
+    const next = field[++i];
+    if (next in UNESCAPES) out += UNESCAPES[next];
+    else if (next >= '0' && next <= '7') {
+      let digits = next;
+      while (digits.length < 3 && field[i + 1] >= '0' && field[i + 1] <= '7') digits += field[++i];
+      out += String.fromCharCode(parseInt(digits, 8));
+    } else if (next === 'x' && /[0-9a-fA-F]/.test(field[i + 1] ?? '')) {
+      let digits = field[++i];
+      if (/[0-9a-fA-F]/.test(field[i + 1] ?? '')) digits += field[++i];
+      out += String.fromCharCode(parseInt(digits, 16));
+    } else out += next;
+  }
+  return out;
+}
+
+/** One row of COPY's text format (without its newline) as texts. */
+export function fromCopyLine(line: string): PgText[] {
+  return line.split('\t').map(fromCopyField);
+}

@@ -468,6 +468,49 @@ describe('postgres.query()', function () {
     });
   });
 
+  describe('copy: true (COPY … TO STDOUT)', () => {
+    it('gives the same rows and types as the cursor, objects and arrays', async () => {
+      const sql = `SELECT id, name, id::int8 * 1000000000000 AS big, 'a\tb\\c' || E'\n' AS odd, NULL::text AS nul, '' AS empty,
+        '2018-03-11 02:30:00.123456'::timestamp AS ts, ARRAY[1, 2] AS arr FROM numbers WHERE id <= 3000`;
+      for (const rowMode of ['object', 'array'] as const) {
+        const viaCursor = new Sink();
+        const viaCopy = new Sink();
+        await run(postgres.query(pool, `${sql} ORDER BY id`, [], { rowMode }), viaCursor);
+        const source = postgres.query(pool, `${sql} ORDER BY id`, [], { rowMode, copy: true });
+        const summary = await run(source, viaCopy);
+        expect(viaCopy.rows).to.deep.equal(viaCursor.rows);
+        expect(summary.read).to.equal(3000);
+      }
+    });
+
+    it('a stalled consumer blocks the server on its send (wait event ClientWrite); take(1) releases the client', async () => {
+      const sink = new Sink(true);
+      const source = postgres.query(pool, 'SELECT i, md5(i::text) FROM generate_series(1, 1000000) i', [], { copy: true, batchSize: 100 });
+      const done = rejection(run(source, sink));
+      await once(sink, 'received');
+      let waits: string[] = [];
+      while (!waits.includes('ClientWrite')) {
+        waits = (await db.query<{ w: string }>(`SELECT wait_event AS w FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'COPY%'`, [APP])).rows.map((r) => r.w);
+        await turn();
+      }
+      expect(source.fetched).to.be.below(1_000_000);
+      sink.destroy();
+      await done;
+      expect(pool.totalCount).to.equal(pool.idleCount);
+      const few = new Sink();
+      await run(postgres.query(pool, 'SELECT i FROM generate_series(1, 1000000) i', [], { copy: true }), take(1), few);
+      expect(few.rows).to.deep.equal([{ i: 1 }]);
+      expect(await activePids()).to.deep.equal([]);
+    });
+
+    it('a SQL error mid-COPY fails with it and gives the client back; parameters are refused', async () => {
+      const error = await rejection(run(postgres.query(pool, 'SELECT 1 / (50000 - i) FROM generate_series(1, 100000) i', [], { copy: true }), new Sink()));
+      expect(error.code).to.equal('22012');
+      expect(pool.totalCount).to.equal(pool.idleCount);
+      expect(() => postgres.query(pool, 'SELECT $1', [1], { copy: true })).to.throw(TypeError, 'COPY takes no parameters');
+    });
+  });
+
   describe('keyset pagination', () => {
     it('reads every row once, in key order, one short statement per batch', async () => {
       const source = postgres.query(pool, 'SELECT id, name FROM numbers WHERE id > $1', [10], { keyset: { key: 'id' }, batchSize: 1000 });
