@@ -1,12 +1,14 @@
 /**
- * `npm run demo`: generates sample parking data (200,000 rows) if absent, runs both
- * pipelines with a progress bar, and prints rows in/out/rejected, rows/s and peak RSS.
+ * `npm run demo`: generates sample parking data (200,000 rows) if absent, runs the
+ * pipelines with a progress bar, and prints rows in/out/rejected, rows/s and peak RSS —
+ * for the batched service call also calls made, rows per call and retries.
  * `npm run demo -- --rows 1000000` for a bigger file.
  */
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CsvParseStage, Summary } from '../lib/index.js';
 import { daysUntilExpirationPipeline, njFordPolice, type Watch } from './parking.js';
+import { enrichWithService, type EnrichResult } from './enrich-with-service.js';
 import { writeParkingCsv } from './sample-data.js';
 
 const rowsArg = process.argv.indexOf('--rows');
@@ -69,6 +71,16 @@ if (!existsSync(input)) {
 }
 await job('nj-ford-police', njFordPolice);
 await job('days-until-expiration', daysUntilExpirationPipeline);
+let service: EnrichResult | undefined;
+await job('enrich-with-service', async (from, to, watch) => {
+  service = await enrichWithService(from, to, { watch });
+  return service.summary;
+});
+if (service) {
+  const m = service.metrics;
+  console.log(`  service: ${m.calls} calls made (${service.charged.calls} charged, $${service.charged.dollars.toFixed(3)}), ` +
+    `${m.rowsPerCall.toFixed(1)} rows per call (batch size ${service.batchSize}), ${m.retries} retries, ${m.throttled} throttled`);
+}
 // PostgreSQL: load the same file into a table and read it back (examples/postgres-demo.ts).
 const { postgresDemo } = await import('./postgres-demo.js');
 await postgresDemo(input, dir);
