@@ -181,13 +181,17 @@ while True:
     n += len(rows)
 print(n, (time.time() - t) * 1000, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 `;
-  try {
-    const { stdout } = await exec('python3', ['-c', script, url, SELECT]);
-    const [rows, ms, rss] = stdout.trim().split(' ').map(Number);
-    return { rows, ms, maxRssMb: rss };
-  } catch {
-    return null; // python3-psycopg2 not installed
+  // The python3 on PATH first, then Debian's (where apt's python3-psycopg2 goes).
+  for (const python3 of ['python3', '/usr/bin/python3']) {
+    try {
+      const { stdout } = await exec(python3, ['-c', script, url, SELECT]);
+      const [rows, ms, rss] = stdout.trim().split(' ').map(Number);
+      return { rows, ms, maxRssMb: rss };
+    } catch {
+      // psycopg2 not installed for this python3
+    }
   }
+  return null;
 }
 
 async function main(): Promise<void> {
