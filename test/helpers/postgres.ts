@@ -192,9 +192,8 @@ export function usePostgres(): TestDb {
     get url() {
       return withParams(db.server.url, { application_name: APP, options: `-c search_path=${schema}` });
     },
-    // idleTimeoutMillis 0: a pg-pool idle timer, though cleared by pool.end(), still counts
-    // as an active 'Timeout' under mocha here (seen with pg-pool 3.14 on Node 20), which
-    // the leak gate would report; the tests never need idle clients closed on a timer.
+    // idleTimeoutMillis 0: the tests end their pools themselves and never need idle
+    // clients closed on a timer, so no pool timer is pending when the leak gate looks.
     config: (extra = {}) => ({ connectionString: db.server.url, application_name: APP, options: `-c search_path=${schema}`, idleTimeoutMillis: 0, ...extra }),
     pool(extra = {}) {
       const pool = new pg.Pool(db.config(extra));
@@ -212,8 +211,7 @@ export function usePostgres(): TestDb {
     },
   };
 
-  // No this.timeout() in these hooks: mocha then re-arms a timer it never clears, and the
-  // leak gate reports it. The default 30 s covers an embedded server's start (~1 s here).
+  // The default 30 s hook timeout covers an embedded server's first start (~1 s here).
   before(async () => {
     chosen = await server();
     admin = new pg.Pool({ connectionString: chosen.url, application_name: ADMIN_APP, max: 2, idleTimeoutMillis: 0 });
