@@ -26,6 +26,12 @@ describe('the leak gate (TESTPLAN harness)', function () {
     expect(ms).to.be.below(30_000);
   });
 
+  it('fails a run that leaves an interval timer running (beyond mocha\'s own timers)', async () => {
+    const { code, output } = await mocha('fixtures.leaks-timer.ts');
+    expect(code).to.equal(1);
+    expect(output).to.include('leaked handles after the run: Timeout');
+  });
+
   it('fails the test during which a promise rejection went unhandled', async () => {
     const { code, output } = await mocha('fixtures.unhandled.ts');
     expect(code).to.not.equal(0);
