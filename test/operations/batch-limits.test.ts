@@ -106,9 +106,9 @@ describe('batch() limits', () => {
       source.feed(1, 2);
       await until(() => sink.rows.length === 1, 'the timed batch', 100_000);
       // Leeway: a timer never fires early (1 ms for clock rounding) and on an idle loop
-      // within a few ms; 150 ms allows for a loaded CI machine.
+      // within a few ms; 950 ms allows for a loaded CI machine.
       const waited = arrivals[0] - started;
-      expect(waited).to.be.within(49, 200);
+      expect(waited).to.be.within(49, 1_000);
       expect(sink.rows).to.deep.equal([[1, 2]]);
       source.feed(3);
       source.end(4);

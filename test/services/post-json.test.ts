@@ -52,8 +52,8 @@ describe('postJson() with callService() against a misbehaving HTTP service', fun
     await run(rowsOf(5), stage, sink);
     const [first, second] = service.arrivals;
     expect(first).to.equal(0);
-    // Leeway: never early; at most 400 ms late on a loaded machine.
-    expect(second).to.be.within(1_000, 1_400);
+    // Leeway: never early; at most 1.5 s late on a loaded machine.
+    expect(second).to.be.within(1_000, 2_500);
     expect(service.requests[0].key).to.equal(service.requests[1].key);
     expect(sink.rows.length).to.equal(5);
     expect(stage.metrics).to.include({ calls: 2, retries: 1, throttled: 1 });
@@ -65,8 +65,8 @@ describe('postJson() with callService() against a misbehaving HTTP service', fun
     await run(rowsOf(3), callService(postJson<Row, { score: number }>(service.url), { merge, retries: { baseMs: 1 } }), collect());
     expect(service.requests.length).to.equal(2);
     const waited = service.arrivals[1];
-    // The date is 1–2 s ahead when sent; leeway 400 ms late, 50 ms for clock rounding.
-    expect(waited).to.be.within(950, 2_400);
+    // The date is 1–2 s ahead when sent; leeway 1 s late, 50 ms for clock rounding.
+    expect(waited).to.be.within(950, 3_000);
   });
 
   it('a Retry-After longer than maxRetryAfterMs is not waited for: the batch fails at once, saying why', async () => {
@@ -116,7 +116,8 @@ describe('postJson() with callService() against a misbehaving HTTP service', fun
     await run(rowsOf(3), stage, sink);
     expect(sink.rows.length).to.equal(3);
     await until(() => service.requests[0].aborted, 'the hung request closed by the client', 100_000);
-    expect(service.arrivals[1]).to.be.within(100, 600);
+    // Never before the 100 ms timeout; leeway 1.4 s late on a loaded machine.
+    expect(service.arrivals[1]).to.be.within(100, 1_500);
     expect(stage.metrics).to.include({ timeouts: 1, retries: 1 });
   });
 
@@ -180,8 +181,8 @@ describe('postJson() with callService() against a misbehaving HTTP service', fun
     // At the server: a request arrives some ms after its call started, a varying delay;
     // windows 30 ms shorter than `per` absorb that (a burst past the limit still shows).
     expect(mostInWindow(arrivals, 100 - 30)).to.equal(3);
-    // 12 calls at 3 per 100 ms start over at least 300 ms, and not much more.
-    expect(starts[11] - starts[0]).to.be.within(300, 600);
+    // 12 calls at 3 per 100 ms start over at least 300 ms, and not much more (leeway 700 ms).
+    expect(starts[11] - starts[0]).to.be.within(300, 1_000);
     expect(service.maxActive).to.be.at.most(4);
   });
 
