@@ -3,6 +3,7 @@ import type { FormatterOptionsArgs } from '@fast-csv/format';
 import type { RowFormatter } from '@fast-csv/format/build/src/formatter/RowFormatter.js';
 import { FastRowFormatter, fastFormatProblem } from '../internal/csv-formatter.js';
 import { RowError } from '../internal/errors.js';
+import { safeCell, safeRow } from '../internal/spreadsheet-safe.js';
 import { originOf } from '../internal/origin.js';
 import { kindOf } from '../internal/rows.js';
 import { Stage } from '../internal/stage.js';
@@ -29,6 +30,13 @@ export interface CsvFormatOptions {
   quoteColumns?: boolean | boolean[] | Record<string, boolean>;
   /** Start the output with a UTF-8 BOM. @default false */
   writeBOM?: boolean;
+  /**
+   * Guard against formula injection when the file is opened in a spreadsheet: text cells
+   * (and header names) starting with `=`, `+`, `-`, `@`, tab or CR, also after leading
+   * spaces, get a `'` prefix; numbers such as `-5` are left alone. fast-csv has no such option.
+   * @default false
+   */
+  spreadsheetSafe?: boolean;
   /**
    * `'auto'`: sluice's own formatter, which writes byte for byte what fast-csv's writes
    * (several times faster), whenever the options allow it (a one-character delimiter and
@@ -63,6 +71,7 @@ export class CsvFormatStage extends Stage<CsvRow, string> {
   private flushScheduled = false;
   /** fast-csv's formatter is needed (the options ask for it): loaded on first use, ~3 MB. */
   private readonly fallback: boolean;
+  private readonly safe: boolean;
   private fastCsv: typeof import('../internal/csv-fast-csv-format.js') | null = null;
   private readonly fastCsvLoading: Promise<void> | null = null;
 
@@ -74,7 +83,9 @@ export class CsvFormatStage extends Stage<CsvRow, string> {
       fail('headers', 'a boolean, an array of column names or a function returning one', headers);
     }
     const formatter = checkOneOf('formatter', o.formatter ?? 'auto', ['auto', 'fast-csv'] as const);
-    const { headers: _headers, formatter: _formatter, ...rest } = o;
+    if (o.spreadsheetSafe !== undefined && typeof o.spreadsheetSafe !== 'boolean') fail('spreadsheetSafe', 'a boolean', o.spreadsheetSafe);
+    this.safe = o.spreadsheetSafe === true;
+    const { headers: _headers, formatter: _formatter, spreadsheetSafe: _safe, ...rest } = o;
     this.fallback = formatter === 'fast-csv' || fastFormatProblem(rest) !== null;
     if (this.fallback) {
       this.fastCsvLoading = import('../internal/csv-fast-csv-format.js').then((module) => {
@@ -89,16 +100,17 @@ export class CsvFormatStage extends Stage<CsvRow, string> {
     return this.formatter === null ? null : this.formatter instanceof FastRowFormatter ? 'sluice' : 'fast-csv';
   }
 
-  override _transform(row: CsvRow, encoding: BufferEncoding, callback: TransformCallback): void {
+  override _transform(given: CsvRow, encoding: BufferEncoding, callback: TransformCallback): void {
     if (this.fallback && this.fastCsv === null) {
-      this.fastCsvLoading!.then(() => this._transform(row, encoding, callback), callback);
+      this.fastCsvLoading!.then(() => this._transform(given, encoding, callback), callback);
       return;
     }
     const index = ++this.stats.in;
-    if (typeof row !== 'object' || row === null) {
-      callback(new RowError(this.stage, index, originOf(row), `expected an array or object row, got ${kindOf(row)}`));
+    if (typeof given !== 'object' || given === null) {
+      callback(new RowError(this.stage, index, originOf(given), `expected an array or object row, got ${kindOf(given)}`));
       return;
     }
+    const row = this.safe ? safeRow(given) : given;
     try {
       this.formatter ??= this.start(Array.isArray(row));
     } catch (error) {
@@ -193,9 +205,10 @@ export class CsvFormatStage extends Stage<CsvRow, string> {
   }
 
   private start(arrays: boolean): RowFormatter<CsvRow, CsvRow> | FastRowFormatter {
-    const { headers: given, formatter: _formatter, ...rest } = this.options;
-    const headers = typeof given === 'function' ? given() : given;
-    if (typeof given === 'function' && !isNames(headers)) fail('headers()', 'an array of column names', headers);
+    const { headers: given, formatter: _formatter, spreadsheetSafe: _safe, ...rest } = this.options;
+    const named = typeof given === 'function' ? given() : given;
+    if (typeof given === 'function' && !isNames(named)) fail('headers()', 'an array of column names', named);
+    const headers = this.safe && isNames(named) ? (named.map(safeCell) as string[]) : named;
     const args: FormatterOptionsArgs<CsvRow, CsvRow> = { includeEndRowDelimiter: true, ...rest };
     if (isNames(headers)) {
       Object.assign(args, { headers: [...headers], alwaysWriteHeaders: true });
