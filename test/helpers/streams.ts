@@ -188,9 +188,9 @@ export class StalledSink<T = unknown> extends Writable {
 // ---------------------------------------------------------------------------------------
 // Async user functions the test controls
 
-interface Call<Row, R> {
+interface Call<Row, R, Context> {
   readonly row: Row;
-  readonly context: RowContext;
+  readonly context: Context;
   readonly result: Deferred<R>;
 }
 
@@ -198,13 +198,13 @@ interface Call<Row, R> {
  * An async user function whose calls stay pending until the test settles them; counts the
  * calls in flight (called, not yet settled) and the most ever in flight at once.
  */
-export class ControlledCalls<Row = unknown, R = unknown> {
-  readonly calls: Call<Row, R>[] = [];
+export class ControlledCalls<Row = unknown, R = unknown, Context = RowContext> {
+  readonly calls: Call<Row, R, Context>[] = [];
   inFlight = 0;
   maxInFlight = 0;
   private readonly waiters: { count: number; resolve: () => void }[] = [];
 
-  readonly fn = (row: Row, context: RowContext): Promise<R> => {
+  readonly fn = (row: Row, context: Context): Promise<R> => {
     const result = deferred<R>();
     this.calls.push({ row, context, result });
     this.inFlight++;

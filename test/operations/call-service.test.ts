@@ -10,47 +10,15 @@ import {
   type CallContext, type Reject,
 } from '../../lib/index.js';
 import {
-  CountingSource, StalledSink, closed, collect, deferred, destroyAll, expectAccounted, ignoresBackpressure,
-  measureHeld, quiesce, range, rejectionOf, thrownBy, until, type Deferred,
+  ControlledCalls, CountingSource, StalledSink, closed, collect, destroyAll, expectAccounted, ignoresBackpressure,
+  measureHeld, quiesce, range, rejectionOf, thrownBy, until,
 } from '../helpers/streams.js';
 
-interface Call {
-  readonly rows: number[];
-  readonly context: CallContext;
-  readonly result: Deferred<readonly unknown[]>;
-}
-
-/** A service function whose calls stay pending until the test settles them. */
-class ControlledService {
-  readonly calls: Call[] = [];
-  inFlight = 0;
-  maxInFlight = 0;
-  private readonly waiters: { count: number; resolve: () => void }[] = [];
-
-  readonly fn = (rows: number[], context: CallContext): Promise<readonly unknown[]> => {
-    const result = deferred<readonly unknown[]>();
-    this.calls.push({ rows, context, result });
-    this.inFlight++;
-    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-    const settled = () => {
-      this.inFlight--;
-    };
-    result.promise.then(settled, settled);
-    for (const waiter of this.waiters.filter((w) => this.calls.length >= w.count)) {
-      this.waiters.splice(this.waiters.indexOf(waiter), 1);
-      waiter.resolve();
-    }
-    return result.promise;
-  };
-
-  called(count: number): Promise<void> {
-    if (this.calls.length >= count) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ count, resolve }));
-  }
-
+/** A service function whose calls (one per batch) stay pending until the test settles them. */
+class ControlledService extends ControlledCalls<number[], readonly unknown[], CallContext> {
   /** Answers call i with each row × 10. */
   answer(i: number): void {
-    this.calls[i].result.resolve(this.calls[i].rows.map((r) => r * 10));
+    this.calls[i].result.resolve(this.calls[i].row.map((r) => r * 10));
   }
 }
 
@@ -156,7 +124,7 @@ describe('callService()', () => {
       source.write(1);
       source.write(2);
       await service.called(1);
-      expect(service.calls[0].rows).to.deep.equal([1, 2]);
+      expect(service.calls[0].row).to.deep.equal([1, 2]);
       service.answer(0);
       source.end(3);
       await service.called(2);
