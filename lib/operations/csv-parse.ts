@@ -1,4 +1,5 @@
 import { StringDecoder } from 'node:string_decoder';
+import { checkUtf8 } from '../internal/utf8.js';
 import type { TransformCallback } from 'node:stream';
 import { CsvError, RowError } from '../internal/errors.js';
 import { CsvScanner, fastDialectProblem, pickColumns, type ScanOptions, type ScanResult } from '../internal/csv-scanner.js';
@@ -48,6 +49,13 @@ export interface CsvParseOptions {
   maxColumns?: number;
   /** @default 'utf8' */
   encoding?: BufferEncoding;
+  /**
+   * Bytes that are not valid UTF-8: `'replace'` them with U+FFFD (as fast-csv and Node's
+   * decoder do), or `'fail'` with a CsvError naming the line and the byte offset (rows
+   * before it are delivered). `'fail'` needs `encoding: 'utf8'`.
+   * @default 'replace'
+   */
+  invalidUtf8?: 'replace' | 'fail';
   /** Names the input in errors, rejects and row origins. @default 'csv' */
   source?: string;
   /**
@@ -88,6 +96,7 @@ interface Resolved {
   maxRowBytes: number;
   maxColumns: number;
   encoding: BufferEncoding;
+  strictUtf8: boolean;
   source: string;
   /** fast-csv's options, for its parser when it is the one used. */
   fastCsv: { delimiter?: string; quote?: string; escape?: string };
@@ -129,11 +138,18 @@ function resolve(options: CsvParseOptions): Resolved {
     maxRowBytes: o.maxRowBytes === undefined ? 1_048_576 : checkInteger('maxRowBytes', o.maxRowBytes, 1),
     maxColumns: o.maxColumns === undefined ? 10_000 : checkInteger('maxColumns', o.maxColumns, 1),
     encoding: o.encoding ?? 'utf8',
+    strictUtf8: strictUtf8(o),
     source: o.source ?? 'csv',
     // ParserOptions copies keys as given: an `undefined` would override its default.
     fastCsv: Object.fromEntries(Object.entries({ delimiter: o.delimiter, quote: o.quote, escape: o.escape }).filter(([, v]) => v !== undefined)),
     highWaterMark: checkHighWaterMark('highWaterMark', o.highWaterMark),
   };
+}
+
+function strictUtf8(o: CsvParseOptions): boolean {
+  const mode = checkOneOf('invalidUtf8', o.invalidUtf8 ?? 'replace', ['replace', 'fail'] as const);
+  if (mode === 'fail' && !['utf8', 'utf-8', undefined].includes(o.encoding)) fail('encoding', "'utf8' when invalidUtf8 is 'fail'", o.encoding);
+  return mode === 'fail';
 }
 
 /** Checks `columns` like `select` does: indexes for array rows, names for object rows. */
@@ -244,6 +260,13 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> {
       return;
     }
     const size = typeof chunk === 'string' ? Buffer.byteLength(chunk, encoding) : chunk.length;
+    if (this.options.strictUtf8 && typeof chunk !== 'string') {
+      const at = this.invalidUtf8At(chunk);
+      if (at !== -1) {
+        this.failAtInvalidUtf8(chunk.subarray(0, Math.max(0, at - this.bytesIn)), at, callback);
+        return;
+      }
+    }
     this.bytesIn += size;
     this.pending += typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
     this.pendingBytes += size;
@@ -266,10 +289,39 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> {
       this.readerLoading!.then(() => this._flush(callback), callback);
       return;
     }
+    if (this.options.strictUtf8 && this.utf8Tail.length > 0) {
+      // The input ended inside a character.
+      this.failAtInvalidUtf8(Buffer.alloc(0), this.bytesIn - this.utf8Tail.length, callback);
+      return;
+    }
     const text = this.rest + this.pending + this.decoder.end();
     this.pending = '';
     this.pendingBytes = 0;
     this.parse(text, false, callback);
+  }
+
+  /** Bytes of a character cut off at the end of the last chunk (strict UTF-8 mode). */
+  private utf8Tail: Buffer = Buffer.alloc(0);
+
+  /** -1 if `chunk` goes on in valid UTF-8, else the input offset of the first bad byte. */
+  private invalidUtf8At(chunk: Buffer): number {
+    const tail = this.utf8Tail;
+    const bytes = tail.length === 0 ? chunk : Buffer.concat([tail, chunk]);
+    const { invalid, incomplete } = checkUtf8(bytes);
+    if (invalid !== -1) return this.bytesIn - tail.length + invalid;
+    this.utf8Tail = Buffer.from(bytes.subarray(incomplete));
+    return -1;
+  }
+
+  /** Parses the valid bytes before an invalid sequence, then fails at its line and offset. */
+  private failAtInvalidUtf8(valid: Buffer, offset: number, callback: TransformCallback): void {
+    this.bytesIn += valid.length;
+    const text = this.rest + this.pending + this.decoder.write(valid);
+    this.pending = '';
+    this.pendingBytes = 0;
+    this.parse(text, true, (error) => {
+      callback(error ?? new CsvError(this.options.source, this.nextLine, `invalid UTF-8 at byte offset ${offset}`));
+    });
   }
 
   private parse(input: string, more: boolean, callback: TransformCallback): void {
