@@ -223,7 +223,7 @@ describe('csv.parse()', () => {
       expect(parsed.error?.line).to.equal(5);
     });
 
-    it('does not copy the raw input into the error message', async () => {
+    it('does not copy the raw input into the error message (TESTPLAN C22)', async () => {
       const parsed = await parseChunks(['a,b\n"p4ssw0rd"secret,2\n']);
       expect(parsed.error?.message).to.not.include('p4ssw0rd');
       expect(parsed.error?.message).to.equal('csv, line 2: malformed CSV (text after a closing quote?)');
@@ -233,7 +233,7 @@ describe('csv.parse()', () => {
   describe('ragged rows', () => {
     const input = 'a,b\n1,2\n3\n4,5\n6,7,8\n9,10\n';
 
-    it("'fail' (default) names the line and the counts, after the rows before it", async () => {
+    it("'fail' (default) names the line and the counts, after the rows before it (TESTPLAN C18)", async () => {
       const parsed = await parseChunks([input]);
       expect(parsed.rows).to.deep.equal([['1', '2']]);
       expect(parsed.error).to.be.instanceOf(CsvError);
@@ -243,7 +243,7 @@ describe('csv.parse()', () => {
       expect(extra.error?.message).to.equal('csv, line 3: expected 2 fields, got 3');
     });
 
-    it("'reject' sends each ragged row with its line to the rejects target; in = ok + rejected", async () => {
+    it("'reject' sends each ragged row with its line to the rejects target; in = ok + rejected (TESTPLAN C18)", async () => {
       const received: Reject[] = [];
       const parser = csv.parse({ ragged: 'reject', source: 'r.csv' });
       const sink = collector();
@@ -353,7 +353,7 @@ describe('csv.parse()', () => {
   });
 
   describe('limits', () => {
-    it('maxRowBytes: a quote left open in 20 MB of input fails early, having pulled about maxRowBytes', async function () {
+    it('maxRowBytes: a quote left open in 20 MB of input fails early, having pulled about maxRowBytes (TESTPLAN C17)', async function () {
       this.timeout(5000);
       const maxRowBytes = 1 << 20;
       const chunkSize = 64 * 1024;
@@ -372,7 +372,7 @@ describe('csv.parse()', () => {
       expect(elapsed).to.be.below(2000);
     });
 
-    it('maxRowBytes: a giant unquoted field fails the same way, in small chunks too', async function () {
+    it('maxRowBytes: a giant unquoted field fails the same way, in small chunks too (TESTPLAN C17)', async function () {
       this.timeout(5000);
       const maxRowBytes = 1 << 20;
       const chunkSize = 4096;
@@ -408,7 +408,7 @@ describe('csv.parse()', () => {
       expect(parsed.lines).to.deep.equal([2, 3, 5]);
     });
 
-    it('maxColumns: a row of 200,000 fields fails with the default limit, quickly', async () => {
+    it('maxColumns: a row of 200,000 fields fails with the default limit, quickly (TESTPLAN C17)', async () => {
       const started = performance.now();
       const parsed = await parseChunks(['a\n', ' ,'.repeat(200_000), '\n']);
       expect(parsed.error?.message).to.equal('csv, line 2: 200001 fields, more than maxColumns (10000)');
@@ -416,7 +416,7 @@ describe('csv.parse()', () => {
       expect(performance.now() - started).to.be.below(2000);
     });
 
-    it('long runs of spaces around fields parse in linear time (no ReDoS)', async () => {
+    it('long runs of spaces around fields parse in linear time (no ReDoS) (TESTPLAN C21)', async () => {
       const started = performance.now();
       const spaces = ' '.repeat(500_000);
       const parsed = await parseChunks([`a,b\n${spaces},x\n"${spaces}"${spaces},y\n`]);

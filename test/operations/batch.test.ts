@@ -155,7 +155,7 @@ describe('batch()', () => {
       for (const s of [stage, send, sink]) expect(s.closed).to.equal(true);
     });
 
-    it('an error on the last partial batch (emitted at flush) propagates; it is not a success', async () => {
+    it('an error on the last partial batch (emitted at flush) propagates; it is not a success (TESTPLAN B14)', async () => {
       const sink = collect<number[]>();
       const error = await rejectionOf(run(range(7), batch(3), map(function send(rows: number[]) {
         if (rows.length < 3) throw new Error(`partial batch of ${rows.length}`);

@@ -489,7 +489,7 @@ describe('run()', () => {
       expect(unhandled).to.deep.equal([]);
     });
 
-    it('an async generator source that throws: that error', async () => {
+    it('an async generator source that throws: that error (TESTPLAN B13)', async () => {
       const boom = new Error('async source broke');
       const error = await rejection(
         run(async function* () {
@@ -501,7 +501,7 @@ describe('run()', () => {
       expect(error).to.equal(boom);
     });
 
-    it('a plain async function stage that rejects: that error', async () => {
+    it('a plain async function stage that rejects: that error (TESTPLAN B13)', async () => {
       const boom = new Error('rejected in a function stage');
       const error = await rejection(
         run(naturals, async (x: number) => {
@@ -512,7 +512,7 @@ describe('run()', () => {
       expect(error).to.equal(boom);
     });
 
-    it('a sink that is already destroyed: an error, and the source file is closed', async () => {
+    it('a sink that is already destroyed: an error, and the source file is closed (TESTPLAN B16)', async () => {
       const file = await dir.write('dead-sink.csv', numberedCsv(1000));
       const reader = csv.read(file);
       const sink = collector();
@@ -523,7 +523,7 @@ describe('run()', () => {
       expect(openFilesUnder(dir.path)).to.deep.equal([]);
     });
 
-    it('a stage error wins over the premature close of the stages around it', async () => {
+    it('a stage error wins over the premature close of the stages around it (TESTPLAN B13)', async () => {
       const boom = new Error('boom');
       const source = Readable.from(naturals());
       const bad = new Transform({

@@ -45,7 +45,7 @@ describe('postJson() with callService() against a misbehaving HTTP service', fun
     expect(stage.metrics).to.include({ calls: 15, retries: 0, maxInFlight: 3 });
   });
 
-  it('429 with Retry-After in seconds: waits at least that long, then succeeds', async () => {
+  it('429 with Retry-After in seconds: waits at least that long, then succeeds (TESTPLAN D23)', async () => {
     service.script.push({ status: 429, headers: { 'retry-after': '1' } });
     const stage = callService(postJson<Row, { score: number }>(service.url), { batchSize: 10, merge, retries: { baseMs: 1 } });
     const sink = collect();
@@ -59,7 +59,7 @@ describe('postJson() with callService() against a misbehaving HTTP service', fun
     expect(stage.metrics).to.include({ calls: 2, retries: 1, throttled: 1 });
   });
 
-  it('429 with Retry-After as an HTTP date: waits until then (the date has 1 s resolution)', async () => {
+  it('429 with Retry-After as an HTTP date: waits until then (the date has 1 s resolution) (TESTPLAN D23)', async () => {
     const at = new Date(Math.ceil(Date.now() / 1000) * 1000 + 1000);
     service.script.push({ status: 429, headers: { 'retry-after': at.toUTCString() } });
     await run(rowsOf(3), callService(postJson<Row, { score: number }>(service.url), { merge, retries: { baseMs: 1 } }), collect());
@@ -69,7 +69,7 @@ describe('postJson() with callService() against a misbehaving HTTP service', fun
     expect(waited).to.be.within(950, 3_000);
   });
 
-  it('a Retry-After longer than maxRetryAfterMs is not waited for: the batch fails at once, saying why', async () => {
+  it('a Retry-After longer than maxRetryAfterMs is not waited for: the batch fails at once, saying why (TESTPLAN D23: capped)', async () => {
     service.script.push({ status: 503, headers: { 'retry-after': '3600' } });
     const error = await rejectionOf(run(rowsOf(3), callService(postJson(service.url), { retries: { maxRetryAfterMs: 5_000 } }), collect()));
     expect(error).to.be.instanceOf(BatchError);
@@ -77,7 +77,7 @@ describe('postJson() with callService() against a misbehaving HTTP service', fun
     expect(service.requests.length).to.equal(1);
   });
 
-  it('500s that succeed on retry: same key on every attempt, nothing lost or duplicated', async () => {
+  it('500s that succeed on retry: same key on every attempt, nothing lost or duplicated (TESTPLAN D23)', async () => {
     service.script.push({ status: 500 }, { status: 502 }, { status: 503 });
     const stage = callService(postJson<Row, { score: number }>(service.url), { batchSize: 4, merge, retries: { attempts: 5, baseMs: 5 } });
     const sink = collect<Row>();
@@ -89,7 +89,7 @@ describe('postJson() with callService() against a misbehaving HTTP service', fun
     expect(service.effects.length).to.equal(2);
   });
 
-  it('connection reset mid-request: retried, succeeds', async () => {
+  it('connection reset mid-request: retried, succeeds (TESTPLAN D23)', async () => {
     service.script.push({ reset: true });
     const stage = callService(postJson<Row, { score: number }>(service.url), { merge, retries: { baseMs: 1 } });
     const sink = collect();
@@ -109,7 +109,7 @@ describe('postJson() with callService() against a misbehaving HTTP service', fun
     expect(cause.message).to.match(/^POST http:\/\/127\.0\.0\.1:\d+\/batch failed: /);
   });
 
-  it('a call that never answers: timeoutMs aborts the request (the server sees it closed), the retry succeeds', async () => {
+  it('a call that never answers: timeoutMs aborts the request (the server sees it closed), the retry succeeds (TESTPLAN D23: per-attempt timeout)', async () => {
     service.script.push({ hang: true });
     const stage = callService(postJson<Row, { score: number }>(service.url), { merge, timeoutMs: 100, retries: { baseMs: 1 } });
     const sink = collect();
@@ -130,7 +130,7 @@ describe('postJson() with callService() against a misbehaving HTTP service', fun
     expect(summary).to.include({ read: 4, written: 0, rejected: 4 });
   });
 
-  it('400: no retry, the rows go to the reject channel with the reason; in = out + rejected', async () => {
+  it('400: no retry, the rows go to the reject channel with the reason; in = out + rejected (TESTPLAN D23)', async () => {
     service.reply = (req) => ((req.body as Row[]).some((r) => r.id === 9) ? { status: 400, body: { error: 'id 9 is not a plate' } } : {});
     const rejects: Reject[] = [];
     const stage = callService(postJson<Row, { score: number }>(service.url), { batchSize: 5, concurrency: 2, merge, onError: 'reject' });
@@ -186,7 +186,7 @@ describe('postJson() with callService() against a misbehaving HTTP service', fun
     expect(service.maxActive).to.be.at.most(4);
   });
 
-  it('abort: stops new calls and aborts the ones in flight (the server sees them closed)', async () => {
+  it('abort: stops new calls and aborts the ones in flight (the server sees them closed) (TESTPLAN B15)', async () => {
     service.reply = () => ({ hang: true });
     const controller = new AbortController();
     const stage = callService(postJson(service.url), { batchSize: 2, concurrency: 2 });

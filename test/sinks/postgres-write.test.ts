@@ -103,7 +103,7 @@ describe('postgres.write()', function () {
       expect(acquired).to.equal(0);
     });
 
-    it('insert: more than 65,535 parameters in a batch are split into statements (10 columns × 7,000 rows)', async () => {
+    it('insert: more than 65,535 parameters in a batch are split into statements (10 columns × 7,000 rows) (TESTPLAN E30)', async () => {
       const table = fresh();
       const columns = Array.from({ length: 10 }, (_, i) => `c${i}`);
       await db.query(`CREATE TABLE ${db.schema}.${table} (${columns.map((c) => `${c} int`).join(', ')})`);
@@ -114,7 +114,7 @@ describe('postgres.write()', function () {
       expect(sink.batches).to.equal(1);
     });
 
-    it('upsert: a re-run writes each row once, updating the rest; the last row of a key in a batch wins', async () => {
+    it('upsert: a re-run writes each row once, updating the rest; the last row of a key in a batch wins (TESTPLAN E29)', async () => {
       const table = fresh();
       await db.query(`CREATE TABLE ${db.schema}.${table} (id int PRIMARY KEY, v text)`);
       const rows = (v: string) => Array.from({ length: 3000 }, (_, i) => ({ id: i + 1, v }));
@@ -226,7 +226,7 @@ describe('postgres.write()', function () {
 
   describe('failed batches (TESTPLAN E28)', () => {
     for (const mode of MODES) {
-      it(`${mode}: row 317 of batch 4 violates a constraint → batches 1–3 committed, batch 4 rolled back, the error names batch and row`, async () => {
+      it(`${mode}: row 317 of batch 4 violates a constraint → batches 1–3 committed, batch 4 rolled back, the error names batch and row${mode === 'copy' ? ' (TESTPLAN E31: a bad row aborts the COPY)' : ''}`, async () => {
         const table = fresh();
         await db.query(`CREATE TABLE ${db.schema}.${table} (id int PRIMARY KEY, v int CHECK (v >= 0))`);
         const rows = Array.from({ length: 6000 }, (_, i) => ({ id: i + 1, v: i === 3316 ? -1 : i }));
@@ -262,6 +262,21 @@ describe('postgres.write()', function () {
       expect(rejects.map((r) => r.index)).to.deep.equal(Array.from({ length: 100 }, (_, i) => 101 + i));
       expect(rejects[0].reason).to.contain('failed at row 151');
       expect(await count(table)).to.equal(200);
+    });
+
+    it('copy: a source error in the middle of a one-transaction load fails with that error; no row is visible, the client is usable (TESTPLAN E31)', async () => {
+      const table = fresh();
+      await db.query(`CREATE TABLE ${db.schema}.${table} (id int)`);
+      const boom = new Error('source broke mid-load');
+      const one = db.pool({ max: 1 });
+      const error = await rejection(run(async function* () {
+        for (let i = 0; i < 2500; i++) yield [i];
+        throw boom;
+      }, postgres.write(one, { table, mode: 'copy', transaction: 'load', batchSize: 1000 })));
+      expect(error).to.equal(boom);
+      expect(await count(table)).to.equal(0);
+      expect(one.totalCount).to.equal(one.idleCount);
+      expect((await one.query('SELECT 1 AS ok')).rows).to.deep.equal([{ ok: 1 }]);
     });
 
     it('a row that cannot be encoded fails its batch before anything of it is sent', async () => {
@@ -307,7 +322,7 @@ describe('postgres.write()', function () {
       expect((await done).written).to.equal(100_000);
     });
 
-    it('abort cancels the running statement on the server and rolls the batch back', async () => {
+    it('abort cancels the running statement on the server and rolls the batch back (TESTPLAN B15: the open transaction)', async () => {
       const table = fresh();
       await db.query(`CREATE TABLE ${db.schema}.${table} (id int)`);
       const locker = await pool.connect();

@@ -149,7 +149,7 @@ describe('postgres.query()', function () {
       expect(() => postgres.query({} as never, 'SELECT 1')).to.throw(TypeError, 'Expected `target` to be a pg.Pool');
     });
 
-    it('does not accept a QueryStream or Cursor as the query (pool.query would leak its client)', () => {
+    it('does not accept a QueryStream or Cursor as the query (pool.query would leak its client) (TESTPLAN A6)', () => {
       const stream = new QueryStream('SELECT 1');
       expect(() => postgres.query(pool, stream as never)).to.throw(TypeError, 'submittable');
       expect(pool.totalCount).to.equal(pool.idleCount);
@@ -388,7 +388,7 @@ describe('postgres.query()', function () {
       expect(await activePids()).to.deep.equal([]);
     });
 
-    it('destroy() closes the cursor, then gives the client back', async () => {
+    it('destroy() closes the cursor, then gives the client back (TESTPLAN A4)', async () => {
       const source = postgres.query(pool, million);
       await once(source, 'readable');
       source.destroy();
@@ -454,7 +454,7 @@ describe('postgres.query()', function () {
       expect(await activePids()).to.deep.equal([]);
     });
 
-    it('a pool of size 1 survives 100 early-stopped reads in a row', async function () {
+    it('a pool of size 1 survives 100 early-stopped reads in a row (TESTPLAN A4: released only after the source closed, the next pool.query does not hang)', async function () {
       this.timeout(60_000);
       const one = db.pool({ max: 1 });
       for (let i = 0; i < 100; i++) {
