@@ -31,7 +31,9 @@ export class FastCsvReader {
       const rows = this.longestParsablePrefix(input);
       const message = error instanceof Error ? error.message : String(error);
       const kind = message.includes('missing closing') ? 'unclosed-quote' : 'text-after-quote';
-      return { rows, lines: rows.map(linesSpanned), widths: null, rest: '', error: kind, cause: error };
+      // fast-csv's message quotes the raw input (user data): keep its first words only.
+      const cause = new Error(`fast-csv: ${message.split(':')[0]} (input redacted)`);
+      return { rows, lines: rows.map(linesSpanned), widths: null, rest: '', error: kind, cause };
     }
   }
 

@@ -364,7 +364,7 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> {
     }
     if (result.error) {
       this.rest = '';
-      // fast-csv's message quotes the raw input; it is kept only as the cause.
+      // The reason names no input; fast-csv's own error comes as a redacted cause.
       const reason = result.error === 'unclosed-quote' ? 'a quoted field is not closed' : 'malformed CSV (text after a closing quote?)';
       callback(new CsvError(this.options.source, this.nextLine, reason, result.cause));
       return;
