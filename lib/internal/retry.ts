@@ -34,6 +34,13 @@ export interface RetryOptions {
    */
   retryOn?: (error: unknown, attempt: number) => boolean;
   /**
+   * The overall deadline of a batch, from its first attempt: no attempt runs past it (its
+   * signal aborts then) and no retry starts that would wait past it. With `timeoutMs`, a
+   * hanging service costs at most this long per batch.
+   * @default Infinity
+   */
+  deadlineMs?: number;
+  /**
    * Retries draw on this budget; when it is spent, failing calls are not retried (a service
    * that fails every call is not hammered). Share one between stages to share the budget.
    * @default a new RetryBudget() per stage
@@ -47,6 +54,7 @@ export interface ResolvedRetry {
   maxDelayMs: number;
   maxRetryAfterMs: number;
   retryOn: (error: unknown, attempt: number) => boolean;
+  deadlineMs: number;
   budget: RetryBudget;
 }
 
@@ -106,6 +114,7 @@ export function resolveRetry(options: unknown): ResolvedRetry {
     maxDelayMs: o.maxDelayMs === undefined ? 10_000 : checkInteger('retries.maxDelayMs', o.maxDelayMs, 0),
     maxRetryAfterMs: o.maxRetryAfterMs === undefined ? 60_000 : checkInteger('retries.maxRetryAfterMs', o.maxRetryAfterMs, 0, true),
     retryOn: o.retryOn === undefined ? isRetryable : checkFunction('retries.retryOn', o.retryOn),
+    deadlineMs: o.deadlineMs === undefined ? Infinity : checkInteger('retries.deadlineMs', o.deadlineMs, 1, true),
     budget,
   };
 }

@@ -341,6 +341,7 @@ class ServiceStageImpl<In, R, Out> extends Stage<In, Out> implements ServiceStag
   private async callWithRetries(rows: In[], key: string, batch: number): Promise<Outcome<R>> {
     const { retry, limiter } = this.settings;
     const signal = this.controller.signal;
+    const deadline = Date.now() + retry.deadlineMs;
     for (let attempt = 1; ; attempt++) {
       const permit = limiter ? await limiter.acquire(signal) : null;
       if (signal.aborted) throw signal.reason;
@@ -354,7 +355,7 @@ class ServiceStageImpl<In, R, Out> extends Stage<In, Out> implements ServiceStag
       let error: unknown;
       let timedOut = false;
       try {
-        const results = await this.invoke(rows, { attempt, key, batch }, permit);
+        const results = await this.invoke(rows, { attempt, key, batch }, permit, deadline);
         retry.budget.refund();
         limiter?.succeeded();
         return { ok: true, results };
@@ -372,20 +373,27 @@ class ServiceStageImpl<In, R, Out> extends Stage<In, Out> implements ServiceStag
       }
       const decision = decide(error, attempt, retry, Date.now(), timedOut);
       if (!decision.retry) return { ok: false, error, attempts: attempt, permanent: decision.permanent, why: decision.why };
+      if (Date.now() + decision.delayMs >= deadline) {
+        return { ok: false, error, attempts: attempt, permanent: false, why: `its deadline of ${retry.deadlineMs} ms (retries.deadlineMs) would pass` };
+      }
       await sleep(decision.delayMs, signal);
     }
   }
 
   /** One attempt: the user's function under a timeout, its results checked. */
-  private async invoke(rows: In[], context: Omit<CallContext, 'signal'>, permit: Permit | null): Promise<readonly R[]> {
+  private async invoke(rows: In[], context: Omit<CallContext, 'signal'>, permit: Permit | null, deadline: number): Promise<readonly R[]> {
     const stage = this.controller.signal;
     const attempt = new AbortController();
     const onStageAbort = () => attempt.abort(stage.reason);
     stage.addEventListener('abort', onStageAbort, { once: true });
     const { timeoutMs } = this.settings;
-    const timer = timeoutMs === Infinity ? null : setTimeout(() => {
-      attempt.abort(new ServiceError(`no answer within ${timeoutMs} ms (timeoutMs)`, { kind: 'timeout', retryable: true }));
-    }, timeoutMs);
+    // The attempt ends at its own timeout or at the batch's deadline, whichever comes first.
+    const untilDeadline = deadline - Date.now();
+    const limit = Math.min(timeoutMs, untilDeadline);
+    const which = untilDeadline < timeoutMs ? 'retries.deadlineMs' : 'timeoutMs';
+    const timer = limit === Infinity ? null : setTimeout(() => {
+      attempt.abort(new ServiceError(`no answer within ${Math.max(0, Math.round(limit))} ms (${which})`, { kind: 'timeout', retryable: true }));
+    }, Math.max(0, limit));
     // Settles when the attempt is aborted, even if the user's function ignores its signal.
     let onAttemptAbort!: () => void;
     const aborted = new Promise<never>((_, reject) => {

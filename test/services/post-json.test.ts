@@ -36,9 +36,9 @@ describe('postJson() with callService() against a misbehaving HTTP service', fun
     expect(service.requests.length).to.equal(Math.ceil(100 / 7));
     expect(service.maxActive).to.equal(3);
     expect(sink.rows).to.deep.equal(rowsOf(100).map((r) => ({ ...r, score: r.id * 2 })));
-    expect(service.requests.map((r) => r.body)).to.deep.equal(
-      Array.from({ length: 15 }, (_, i) => rowsOf(100).slice(i * 7, i * 7 + 7)),
-    );
+    // With 3 calls in flight, requests may reach the server in any order: compare by content.
+    const bodies = service.requests.map((r) => r.body as Row[]).sort((a, b) => a[0].id - b[0].id);
+    expect(bodies).to.deep.equal(Array.from({ length: 15 }, (_, i) => rowsOf(100).slice(i * 7, i * 7 + 7)));
     expect(new Set(service.requests.map((r) => r.key)).size).to.equal(15);
     expect(service.requests[0].headers['content-type']).to.equal('application/json');
     expectAccounted(summary);
@@ -119,6 +119,21 @@ describe('postJson() with callService() against a misbehaving HTTP service', fun
     // Never before the 100 ms timeout; leeway 1.4 s late on a loaded machine.
     expect(service.arrivals[1]).to.be.within(100, 1_500);
     expect(stage.metrics).to.include({ timeouts: 1, retries: 1 });
+  });
+
+  it('a server that always hangs: the overall deadline ends the batch, however many attempts are left (TESTPLAN D23: overall deadline)', async () => {
+    service.reply = () => ({ hang: true });
+    const stage = callService(postJson(service.url), { timeoutMs: 200, retries: { attempts: 10, baseMs: 1, deadlineMs: 500 } });
+    const started = Date.now();
+    const error = await rejectionOf(run(rowsOf(2), stage, collect()));
+    const took = Date.now() - started;
+    expect(error).to.be.instanceOf(BatchError);
+    // Attempts at 0, ~200 and ~400 ms; the third is cut at the deadline (500 ms), not at
+    // its own timeout; leeway 1 s late on a loaded machine.
+    expect(took).to.be.within(480, 1_500);
+    expect(stage.metrics.calls).to.be.within(2, 3);
+    expect((error.cause as ServiceError).message).to.match(/no answer within \d+ ms \((retries\.deadlineMs|timeoutMs)\)/);
+    await until(() => service.requests.every((r) => r.aborted), 'every hung request closed by the client', 100_000);
   });
 
   it('a result array of the wrong length fails the batch (not silently lost), or rejects its rows', async () => {
