@@ -47,7 +47,7 @@ export async function loadCsv(pool: pg.Pool, input: string): Promise<LoadedTable
 /** The nj-ford-police pipeline reading the loaded table through the cursor source. */
 export function readNjFordPolice(pool: pg.Pool, { table, headers }: LoadedTable, output: string): Promise<Summary> {
   return run(
-    postgres.query(pool, `SELECT ${headers.map(quote).join(', ')} FROM ${quote(table)} ORDER BY sluice_line`, [], { rowMode: 'array', types: 'text' }),
+    postgres.query<string[]>(pool, `SELECT ${headers.map(quote).join(', ')} FROM ${quote(table)} ORDER BY sluice_line`, [], { rowMode: 'array', types: 'text' }),
     // The stages of examples/parking.ts's njFordPolice, unchanged.
     select([2, 7, 8, 23, 24]), // state, make, agency, house, street
     filter(([state, make, agency]: string[]) => state === 'NJ' && make === 'FORD' && agency === 'P'),

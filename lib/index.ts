@@ -25,7 +25,7 @@ export { RowError, CsvError, RejectLimitError, AbortError } from './internal/err
 
 export { csv } from './csv.js';
 export type { CsvParseOptions, CsvParseStage } from './operations/csv-parse.js';
-export type { CsvFormatOptions, CsvFormatStage } from './operations/csv-format.js';
+export type { CsvFormatOptions, CsvFormatStage, CsvRow } from './operations/csv-format.js';
 export type { CsvReadOptions } from './sources/csv-read.js';
 export type { CsvWriteOptions, CsvWriteSink } from './sinks/csv-write.js';
 
@@ -41,3 +41,4 @@ export { postJson, type PostJsonOptions } from './services/post-json.js';
 export { RateLimiter, type RateOptions, type AdaptiveOptions } from './internal/rate-limiter.js';
 export { RetryBudget, isRetryable, type RetryOptions, type RetryBudgetOptions } from './internal/retry.js';
 export { ServiceError, BatchError, type ServiceErrorKind } from './internal/errors.js';
+export type { From, Through, RowFunction, Typed, Untyped } from './pipeline/typed.js';

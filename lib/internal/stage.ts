@@ -19,7 +19,7 @@ export interface StageStats {
  */
 export class Stage<In = unknown, Out = unknown> extends Transform {
   /** Typed marker for the row types; never set at run time. */
-  declare readonly __types?: { in: In; out: Out };
+  declare readonly __types?: { in: (row: In) => void; out: Out };
   readonly stats: StageStats = { in: 0, out: 0, filtered: 0, rejected: 0 };
 
   constructor(
@@ -47,4 +47,9 @@ export function isStage(value: unknown): value is Stage {
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export function stageName(operation: string, fn?: Function): string {
   return `${operation}(${fn?.name ?? ''})`;
+}
+
+// Type-only: iterating a stage (or a `pipe()` ending in one) yields its `Out` rows.
+export interface Stage<In = unknown, Out = unknown> {
+  [Symbol.asyncIterator](): NodeJS.AsyncIterator<Out>;
 }

@@ -47,7 +47,8 @@ export interface CsvFormatOptions {
   formatter?: 'auto' | 'fast-csv';
 }
 
-type CsvRow = readonly unknown[] | Record<string, unknown>;
+/** A row `csv.format` and `csv.write` accept: an array of cells or an object of named cells. */
+export type CsvRow = readonly unknown[] | Record<string, unknown>;
 
 const isNames = (value: unknown): value is readonly string[] => Array.isArray(value) && value.every((h) => typeof h === 'string');
 

@@ -490,6 +490,8 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> {
  * @example
  * await run(req, csv.parse({ rows: 'objects' }), postgres.write(pool, { table: 'imports' }));
  */
+export function csvParse<Row = Record<string, string>>(options: CsvParseOptions & { rows: 'objects' }): CsvParseStage<Row>;
+export function csvParse<Row = string[]>(options?: CsvParseOptions): CsvParseStage<Row>;
 export function csvParse<Row = string[]>(options: CsvParseOptions = {}): CsvParseStage<Row> {
   return new CsvParseStage<Row>(options);
 }

@@ -11,7 +11,7 @@ import { mapNamed } from './map.js';
  * select([2, 7, 8, 23, 24])                 // ['NJ', 'FORD', 'P', '12', 'MAIN ST']
  * select(['Plate ID', 'Registration State']) // { 'Plate ID': …, 'Registration State': … }
  */
-export function select<In extends readonly unknown[]>(columns: readonly number[], options?: RowOptions<In, unknown[]>): Stage<In, unknown[]>;
+export function select<In extends readonly unknown[]>(columns: readonly number[], options?: RowOptions<In, In[number][]>): Stage<In, In[number][]>;
 // K first, so `select(['a', 'b'])` infers the names; the row type then defaults to them.
 export function select<K extends string, In extends Readonly<Record<K, unknown>> = Record<K, unknown>>(
   columns: readonly K[],

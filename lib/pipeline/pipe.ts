@@ -3,6 +3,7 @@ import { AbortError } from '../internal/errors.js';
 import { allClosed } from './stages.js';
 import { wire, type RunOptions } from './run.js';
 import type { SourceLike, StageLike } from './stages.js';
+import type { From, Through } from './typed.js';
 
 /**
  * Joins a source and stages into one Readable to pull rows from yourself, like
@@ -16,7 +17,21 @@ import type { SourceLike, StageLike } from './stages.js';
  *   if (done(row)) break;
  * }
  */
-export function pipe<T = unknown>(...args: [SourceLike, ...(StageLike | RunOptions)[]]): Readable & AsyncIterable<T> {
+export function pipe<A = any, S1 = any, S2 = any, S3 = any, S4 = any, S5 = any, S6 = any, S7 = any, S8 = any, S9 = any, S10 = any, S11 = any, S12 = any>(source: From<A>, s1: Through<A, S1>, s2: Through<S1, S2>, s3: Through<S2, S3>, s4: Through<S3, S4>, s5: Through<S4, S5>, s6: Through<S5, S6>, s7: Through<S6, S7>, s8: Through<S7, S8>, s9: Through<S8, S9>, s10: Through<S9, S10>, s11: Through<S10, S11>, s12: Through<S11, S12>, ...rest: (StageLike | RunOptions)[]): Readable & AsyncIterable<unknown>;
+export function pipe<A = any, S1 = any, S2 = any, S3 = any, S4 = any, S5 = any, S6 = any, S7 = any, S8 = any, S9 = any, S10 = any, S11 = any, S12 = any>(source: From<A>, s1: Through<A, S1>, s2: Through<S1, S2>, s3: Through<S2, S3>, s4: Through<S3, S4>, s5: Through<S4, S5>, s6: Through<S5, S6>, s7: Through<S6, S7>, s8: Through<S7, S8>, s9: Through<S8, S9>, s10: Through<S9, S10>, s11: Through<S10, S11>, s12: Through<S11, S12>, options?: RunOptions): Readable & AsyncIterable<S12>;
+export function pipe<A = any, S1 = any, S2 = any, S3 = any, S4 = any, S5 = any, S6 = any, S7 = any, S8 = any, S9 = any, S10 = any, S11 = any>(source: From<A>, s1: Through<A, S1>, s2: Through<S1, S2>, s3: Through<S2, S3>, s4: Through<S3, S4>, s5: Through<S4, S5>, s6: Through<S5, S6>, s7: Through<S6, S7>, s8: Through<S7, S8>, s9: Through<S8, S9>, s10: Through<S9, S10>, s11: Through<S10, S11>, options?: RunOptions): Readable & AsyncIterable<S11>;
+export function pipe<A = any, S1 = any, S2 = any, S3 = any, S4 = any, S5 = any, S6 = any, S7 = any, S8 = any, S9 = any, S10 = any>(source: From<A>, s1: Through<A, S1>, s2: Through<S1, S2>, s3: Through<S2, S3>, s4: Through<S3, S4>, s5: Through<S4, S5>, s6: Through<S5, S6>, s7: Through<S6, S7>, s8: Through<S7, S8>, s9: Through<S8, S9>, s10: Through<S9, S10>, options?: RunOptions): Readable & AsyncIterable<S10>;
+export function pipe<A = any, S1 = any, S2 = any, S3 = any, S4 = any, S5 = any, S6 = any, S7 = any, S8 = any, S9 = any>(source: From<A>, s1: Through<A, S1>, s2: Through<S1, S2>, s3: Through<S2, S3>, s4: Through<S3, S4>, s5: Through<S4, S5>, s6: Through<S5, S6>, s7: Through<S6, S7>, s8: Through<S7, S8>, s9: Through<S8, S9>, options?: RunOptions): Readable & AsyncIterable<S9>;
+export function pipe<A = any, S1 = any, S2 = any, S3 = any, S4 = any, S5 = any, S6 = any, S7 = any, S8 = any>(source: From<A>, s1: Through<A, S1>, s2: Through<S1, S2>, s3: Through<S2, S3>, s4: Through<S3, S4>, s5: Through<S4, S5>, s6: Through<S5, S6>, s7: Through<S6, S7>, s8: Through<S7, S8>, options?: RunOptions): Readable & AsyncIterable<S8>;
+export function pipe<A = any, S1 = any, S2 = any, S3 = any, S4 = any, S5 = any, S6 = any, S7 = any>(source: From<A>, s1: Through<A, S1>, s2: Through<S1, S2>, s3: Through<S2, S3>, s4: Through<S3, S4>, s5: Through<S4, S5>, s6: Through<S5, S6>, s7: Through<S6, S7>, options?: RunOptions): Readable & AsyncIterable<S7>;
+export function pipe<A = any, S1 = any, S2 = any, S3 = any, S4 = any, S5 = any, S6 = any>(source: From<A>, s1: Through<A, S1>, s2: Through<S1, S2>, s3: Through<S2, S3>, s4: Through<S3, S4>, s5: Through<S4, S5>, s6: Through<S5, S6>, options?: RunOptions): Readable & AsyncIterable<S6>;
+export function pipe<A = any, S1 = any, S2 = any, S3 = any, S4 = any, S5 = any>(source: From<A>, s1: Through<A, S1>, s2: Through<S1, S2>, s3: Through<S2, S3>, s4: Through<S3, S4>, s5: Through<S4, S5>, options?: RunOptions): Readable & AsyncIterable<S5>;
+export function pipe<A = any, S1 = any, S2 = any, S3 = any, S4 = any>(source: From<A>, s1: Through<A, S1>, s2: Through<S1, S2>, s3: Through<S2, S3>, s4: Through<S3, S4>, options?: RunOptions): Readable & AsyncIterable<S4>;
+export function pipe<A = any, S1 = any, S2 = any, S3 = any>(source: From<A>, s1: Through<A, S1>, s2: Through<S1, S2>, s3: Through<S2, S3>, options?: RunOptions): Readable & AsyncIterable<S3>;
+export function pipe<A = any, S1 = any, S2 = any>(source: From<A>, s1: Through<A, S1>, s2: Through<S1, S2>, options?: RunOptions): Readable & AsyncIterable<S2>;
+export function pipe<A = any, S1 = any>(source: From<A>, s1: Through<A, S1>, options?: RunOptions): Readable & AsyncIterable<S1>;
+export function pipe<A = any>(source: From<A>, options?: RunOptions): Readable & AsyncIterable<A>;
+export function pipe(...args: unknown[]): Readable & AsyncIterable<unknown> {
   const { chain, channel, signal } = wire(args, 'pipe');
   const last = chain.streams[chain.streams.length - 1] as Readable;
   if (typeof last.read !== 'function') {
@@ -38,5 +53,5 @@ export function pipe<T = unknown>(...args: [SourceLike, ...(StageLike | RunOptio
   } else {
     (pipeline as (...a: unknown[]) => void)(...chain.streams, done);
   }
-  return last as Readable & AsyncIterable<T>;
+  return last as Readable & AsyncIterable<unknown>;
 }

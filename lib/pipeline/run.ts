@@ -5,6 +5,7 @@ import { isStage } from '../internal/stage.js';
 import { checkInteger, checkOptions, checkSignal, fail } from '../internal/validate.js';
 import { RejectChannel, type RejectTarget } from './reject-channel.js';
 import { allClosed, buildChain, type Chain, type SourceLike, type StageLike } from './stages.js';
+import type { From, Through } from './typed.js';
 import { CountingSink, WrittenCounter } from './written-counter.js';
 
 export interface RunOptions {
@@ -39,7 +40,6 @@ export interface Summary {
   ms: number;
 }
 
-type RunArgs = [SourceLike, ...(StageLike | RunOptions)[]];
 
 export interface Wired {
   chain: Chain;
@@ -122,7 +122,21 @@ export function summarize(chain: Chain, channel: RejectChannel, written: number,
  *   csv.write('nj.csv', { headers: ['summons', 'plate', 'state'] }),
  * );
  */
-export async function run(...args: RunArgs): Promise<Summary> {
+export function run<A = any, S1 = any, S2 = any, S3 = any, S4 = any, S5 = any, S6 = any, S7 = any, S8 = any, S9 = any, S10 = any, S11 = any, S12 = any>(source: From<A>, s1: Through<A, S1>, s2: Through<S1, S2>, s3: Through<S2, S3>, s4: Through<S3, S4>, s5: Through<S4, S5>, s6: Through<S5, S6>, s7: Through<S6, S7>, s8: Through<S7, S8>, s9: Through<S8, S9>, s10: Through<S9, S10>, s11: Through<S10, S11>, s12: Through<S11, S12>, ...rest: (StageLike | RunOptions)[]): Promise<Summary>;
+export function run<A = any, S1 = any, S2 = any, S3 = any, S4 = any, S5 = any, S6 = any, S7 = any, S8 = any, S9 = any, S10 = any, S11 = any, S12 = any>(source: From<A>, s1: Through<A, S1>, s2: Through<S1, S2>, s3: Through<S2, S3>, s4: Through<S3, S4>, s5: Through<S4, S5>, s6: Through<S5, S6>, s7: Through<S6, S7>, s8: Through<S7, S8>, s9: Through<S8, S9>, s10: Through<S9, S10>, s11: Through<S10, S11>, s12: Through<S11, S12>, options?: RunOptions): Promise<Summary>;
+export function run<A = any, S1 = any, S2 = any, S3 = any, S4 = any, S5 = any, S6 = any, S7 = any, S8 = any, S9 = any, S10 = any, S11 = any>(source: From<A>, s1: Through<A, S1>, s2: Through<S1, S2>, s3: Through<S2, S3>, s4: Through<S3, S4>, s5: Through<S4, S5>, s6: Through<S5, S6>, s7: Through<S6, S7>, s8: Through<S7, S8>, s9: Through<S8, S9>, s10: Through<S9, S10>, s11: Through<S10, S11>, options?: RunOptions): Promise<Summary>;
+export function run<A = any, S1 = any, S2 = any, S3 = any, S4 = any, S5 = any, S6 = any, S7 = any, S8 = any, S9 = any, S10 = any>(source: From<A>, s1: Through<A, S1>, s2: Through<S1, S2>, s3: Through<S2, S3>, s4: Through<S3, S4>, s5: Through<S4, S5>, s6: Through<S5, S6>, s7: Through<S6, S7>, s8: Through<S7, S8>, s9: Through<S8, S9>, s10: Through<S9, S10>, options?: RunOptions): Promise<Summary>;
+export function run<A = any, S1 = any, S2 = any, S3 = any, S4 = any, S5 = any, S6 = any, S7 = any, S8 = any, S9 = any>(source: From<A>, s1: Through<A, S1>, s2: Through<S1, S2>, s3: Through<S2, S3>, s4: Through<S3, S4>, s5: Through<S4, S5>, s6: Through<S5, S6>, s7: Through<S6, S7>, s8: Through<S7, S8>, s9: Through<S8, S9>, options?: RunOptions): Promise<Summary>;
+export function run<A = any, S1 = any, S2 = any, S3 = any, S4 = any, S5 = any, S6 = any, S7 = any, S8 = any>(source: From<A>, s1: Through<A, S1>, s2: Through<S1, S2>, s3: Through<S2, S3>, s4: Through<S3, S4>, s5: Through<S4, S5>, s6: Through<S5, S6>, s7: Through<S6, S7>, s8: Through<S7, S8>, options?: RunOptions): Promise<Summary>;
+export function run<A = any, S1 = any, S2 = any, S3 = any, S4 = any, S5 = any, S6 = any, S7 = any>(source: From<A>, s1: Through<A, S1>, s2: Through<S1, S2>, s3: Through<S2, S3>, s4: Through<S3, S4>, s5: Through<S4, S5>, s6: Through<S5, S6>, s7: Through<S6, S7>, options?: RunOptions): Promise<Summary>;
+export function run<A = any, S1 = any, S2 = any, S3 = any, S4 = any, S5 = any, S6 = any>(source: From<A>, s1: Through<A, S1>, s2: Through<S1, S2>, s3: Through<S2, S3>, s4: Through<S3, S4>, s5: Through<S4, S5>, s6: Through<S5, S6>, options?: RunOptions): Promise<Summary>;
+export function run<A = any, S1 = any, S2 = any, S3 = any, S4 = any, S5 = any>(source: From<A>, s1: Through<A, S1>, s2: Through<S1, S2>, s3: Through<S2, S3>, s4: Through<S3, S4>, s5: Through<S4, S5>, options?: RunOptions): Promise<Summary>;
+export function run<A = any, S1 = any, S2 = any, S3 = any, S4 = any>(source: From<A>, s1: Through<A, S1>, s2: Through<S1, S2>, s3: Through<S2, S3>, s4: Through<S3, S4>, options?: RunOptions): Promise<Summary>;
+export function run<A = any, S1 = any, S2 = any, S3 = any>(source: From<A>, s1: Through<A, S1>, s2: Through<S1, S2>, s3: Through<S2, S3>, options?: RunOptions): Promise<Summary>;
+export function run<A = any, S1 = any, S2 = any>(source: From<A>, s1: Through<A, S1>, s2: Through<S1, S2>, options?: RunOptions): Promise<Summary>;
+export function run<A = any, S1 = any>(source: From<A>, s1: Through<A, S1>, options?: RunOptions): Promise<Summary>;
+export function run<A = any>(source: From<A>, options?: RunOptions): Promise<Summary>;
+export async function run(...args: unknown[]): Promise<Summary> {
   const started = performance.now();
   const { chain, channel, signal } = wire(args, 'run');
   const streams = [...chain.streams];

@@ -1,6 +1,6 @@
 import { createWriteStream } from 'node:fs';
 import { finished, Writable } from 'node:stream';
-import { CsvFormatStage, type CsvFormatOptions } from '../operations/csv-format.js';
+import { CsvFormatStage, type CsvFormatOptions, type CsvRow } from '../operations/csv-format.js';
 import { fail } from '../internal/validate.js';
 
 /**
@@ -22,6 +22,8 @@ export interface CsvWriteOptions extends CsvFormatOptions {
  * is complete. `rows` counts the rows written.
  */
 export class CsvWriteSink extends Writable {
+  /** Typed marker (as on a `Stage`): `run()` checks that the rows reaching it are CSV rows. Never set. */
+  declare readonly __types?: { in: (row: CsvRow) => void; out: never };
   readonly stage: string;
   private readonly format: CsvFormatStage;
   private readonly output: NodeJS.WritableStream & Writable;

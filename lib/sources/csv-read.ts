@@ -49,6 +49,8 @@ class CsvReadStage<Row> extends CsvParseStage<Row> {
  * csv.read('parking.csv')                        // ['1234', 'ABC123', 'NJ', …], header consumed
  * csv.read('parking.csv', { rows: 'objects' })   // { 'Summons Number': '1234', … }
  */
+export function csvRead<Row = Record<string, string>>(input: string | URL | Readable, options: CsvReadOptions & { rows: 'objects' }): CsvParseStage<Row>;
+export function csvRead<Row = string[]>(input: string | URL | Readable, options?: CsvReadOptions): CsvParseStage<Row>;
 export function csvRead<Row = string[]>(input: string | URL | Readable, options: CsvReadOptions = {}): CsvParseStage<Row> {
   const { chunkSize, ...parseOptions } = checkOptions('options', options) as CsvReadOptions;
   const highWaterMark = chunkSize === undefined ? 65_536 : checkInteger('chunkSize', chunkSize, 1);

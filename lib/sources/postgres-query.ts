@@ -520,6 +520,13 @@ export class PostgresQueryStage<Row = Record<string, unknown>> extends Stage<nev
  *   csv.write('nj.csv'),
  * );
  */
+export function postgresQuery<Row = unknown[]>(
+  target: PgTarget,
+  sql: string,
+  params: readonly unknown[] | undefined,
+  options: PostgresQueryOptions & { rowMode: 'array' },
+): PostgresQueryStage<Row>;
+export function postgresQuery<Row = Record<string, unknown>>(target: PgTarget, sql: string, params?: readonly unknown[], options?: PostgresQueryOptions): PostgresQueryStage<Row>;
 export function postgresQuery<Row = Record<string, unknown>>(
   target: PgTarget,
   sql: string,

@@ -3,7 +3,7 @@ import { csv, run } from '../../lib/index.js';
 import { safeCell } from '../../lib/internal/spreadsheet-safe.js';
 import { textSink, thrown } from '../helpers/csv.js';
 
-async function format(rows: unknown[], options: Parameters<typeof csv.format>[0]): Promise<string> {
+async function format(rows: readonly (readonly unknown[] | Record<string, unknown>)[], options: Parameters<typeof csv.format>[0]): Promise<string> {
   const sink = textSink();
   await run(rows, csv.format(options), sink);
   return sink.text();

@@ -13,7 +13,7 @@ const fixture = join(root, 'test/fixtures/parking-small.csv');
 
 async function rowsOf(file: string): Promise<string[][]> {
   const rows: string[][] = [];
-  for await (const row of pipe<string[]>(csv.read(file))) rows.push(row);
+  for await (const row of pipe(csv.read(file))) rows.push(row);
   return rows;
 }
 

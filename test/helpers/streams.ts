@@ -383,8 +383,10 @@ export async function destroyMidStream<T>(stage: Duplex, row: (i: number) => T =
 }
 
 /** `run()` for 1:1 pipelines: also checks that every row read is accounted for. */
-export async function runAccounted(...args: Parameters<typeof run>): Promise<Summary> {
-  const summary = await run(...args);
+// Typed as `run` itself (all its overloads, so stage types are checked at the call); the
+// body forwards its arguments as they came, which no single overload can describe.
+export const runAccounted = (async (...args: unknown[]): Promise<Summary> => {
+  const summary = await (run as (...a: unknown[]) => Promise<Summary>)(...args);
   expectAccounted(summary);
   return summary;
-}
+}) as typeof run;

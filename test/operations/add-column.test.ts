@@ -136,7 +136,8 @@ describe('addColumn()', () => {
       const error = await rejectionOf(run([{ a: 1 }, { a: 2, n: 0 }], addColumn('n', () => 1), sink));
       expect(error.message).to.equal('addColumn(n) failed on row 2: the row already has a column "n" (use set() to overwrite)');
       expect(sink.rows).to.deep.equal([{ a: 1, n: 1 }]);
-      const kind = await rejectionOf(run([[1], 'text'], addColumn('n', () => 1), collect()));
+      // Cast: a row of the wrong kind on purpose (the stage's row type would reject it).
+      const kind = await rejectionOf(run([[1], 'text'] as never[], addColumn('n', () => 1), collect()));
       expect(kind.message).to.equal('addColumn(n) failed on row 2: addColumn() needs array or object rows, got a string');
     });
 

@@ -193,7 +193,7 @@ describe('batch()', () => {
     it("for await … break over pipe() runs the generator's finally", async () => {
       const gen = trackedGenerator();
       const stage = batch<number>(4);
-      for await (const rows of pipe<number[]>(gen.source, stage)) {
+      for await (const rows of pipe(gen.source, stage)) {
         expect(rows).to.deep.equal([1, 2, 3, 4]);
         break;
       }

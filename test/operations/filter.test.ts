@@ -309,7 +309,7 @@ describe('filter()', () => {
       const gen = trackedGenerator();
       const stage = filter(isEven);
       const seen: number[] = [];
-      for await (const row of pipe<number>(gen.source, stage)) {
+      for await (const row of pipe(gen.source, stage)) {
         seen.push(row);
         if (seen.length === 2) break;
       }

@@ -119,7 +119,8 @@ describe('flatten()', () => {
     it('a first row that is not an array: RowError naming stage and row; every stage closed', async () => {
       const stage = flatten();
       const sink = collect();
-      const error = await rejectionOf(run([{ 0: 'a', length: 1 }], stage, sink));
+      // Cast: not an array on purpose (the stage's row type would reject it).
+      const error = await rejectionOf(run([{ 0: 'a', length: 1 }] as never[], stage, sink));
       expect(error).to.be.instanceOf(RowError);
       expect(error.message).to.equal('flatten() failed on row 1: expected an array, got an object');
       expect((error as RowError).row).to.equal(1);
@@ -128,13 +129,14 @@ describe('flatten()', () => {
 
     it('a middle row that is not an array (a string is not split): earlier items delivered', async () => {
       const sink = collect();
-      const error = await rejectionOf(run([[1, 2], 'abc', [3]], flatten(), sink));
+      // Cast: a row of the wrong kind on purpose (the stage's row type would reject it).
+      const error = await rejectionOf(run([[1, 2], 'abc', [3]] as never[], flatten(), sink));
       expect(error.message).to.equal('flatten() failed on row 2: expected an array, got a string');
       expect(sink.rows).to.deep.equal([1, 2]);
     });
 
     it('a stage after flatten failing: its RowError wins; every stage closed', async () => {
-      const stage = flatten();
+      const stage = flatten<number>();
       const original = new Error('bad item');
       const after = map(async function check(x: number) {
         if (x === 3) throw original;
@@ -158,7 +160,7 @@ describe('flatten()', () => {
       const gen = trackedGenerator((i) => [i, i + 0.5]);
       const stage = flatten<number>();
       const seen: number[] = [];
-      for await (const item of pipe<number>(gen.source, stage)) {
+      for await (const item of pipe(gen.source, stage)) {
         seen.push(item);
         if (seen.length === 3) break;
       }

@@ -562,7 +562,7 @@ describe('map()', () => {
       const gen = trackedGenerator();
       const stage = map(async (x: number) => x * 10, { concurrency: 2 });
       const seen: number[] = [];
-      for await (const row of pipe<number>(gen.source, stage)) {
+      for await (const row of pipe(gen.source, stage)) {
         seen.push(row);
         if (seen.length === 3) break;
       }

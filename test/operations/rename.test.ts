@@ -189,7 +189,7 @@ describe('rename()', () => {
     it("for await … break over pipe() runs the generator's finally", async () => {
       const gen = trackedGenerator((id) => ({ id }));
       const stage = rename({ id: 'n' });
-      for await (const row of pipe<Row>(gen.source, stage)) {
+      for await (const row of pipe(gen.source, stage)) {
         expect(row).to.deep.equal({ n: 1 });
         break;
       }

@@ -59,7 +59,8 @@ describe('select()', () => {
     it('a column named __proto__ is copied as an own key without touching the prototype', async () => {
       const row = JSON.parse('{"__proto__": {"polluted": true}, "a": 1}') as Record<string, unknown>;
       const sink = collect<Record<string, unknown>>();
-      await runAccounted([row], select(['__proto__', 'a']), sink);
+      // Cast: a loose Record<string, unknown>: select(['__proto__', 'a']) wants the names in the row type (the stage's row type would reject it).
+      await runAccounted([row] as never[], select(['__proto__', 'a']), sink);
       const out = sink.rows[0];
       expect(Object.getPrototypeOf(out)).to.equal(Object.prototype);
       expect(Object.keys(out)).to.deep.equal(['__proto__', 'a']);
@@ -88,7 +89,8 @@ describe('select()', () => {
       const stage = select([0]);
       expect([stage.readableHighWaterMark, stage.writableHighWaterMark]).to.deep.equal([16, 16]);
       stage.destroy();
-      expect(await rejectionOf(run([{}], select(['a']), collect()))).to.be.instanceOf(RowError);
+      // Cast: a row lacking the column on purpose (the stage's row type would reject it).
+      expect(await rejectionOf(run([{}] as never[], select(['a']), collect()))).to.be.instanceOf(RowError);
     });
 
     it('throws the documented TypeError for invalid columns and options', () => {
@@ -152,11 +154,13 @@ describe('select()', () => {
 
     it('a middle row of the wrong kind or lacking a name: earlier rows delivered first', async () => {
       const sink = collect();
-      const error = await rejectionOf(run([{ a: 1 }, { a: 2 }, { b: 3 }, { a: 4 }], select(['a']), sink));
+      // Cast: a row lacking the column on purpose (the stage's row type would reject it).
+      const error = await rejectionOf(run([{ a: 1 }, { a: 2 }, { b: 3 }, { a: 4 }] as never[], select(['a']), sink));
       expect(error.message).to.equal('select(a) failed on row 3: no column "a" in the row');
       expect((error as RowError).row).to.equal(3);
       expect(sink.rows).to.deep.equal([{ a: 1 }, { a: 2 }]);
-      const kind = await rejectionOf(run([[1], { 0: 1 }], select([0]), collect()));
+      // Cast: a row of the wrong kind on purpose (the stage's row type would reject it).
+      const kind = await rejectionOf(run([[1], { 0: 1 }] as never[], select([0]), collect()));
       expect(kind.message).to.equal('select(0) failed on row 2: column 0 needs array rows, got an object');
       expect(kind.cause).to.be.instanceOf(TypeError);
     });
@@ -169,7 +173,8 @@ describe('select()', () => {
     it("onError 'reject': bad rows go to rejects with reason, stage and index; the summary counts them", async () => {
       const rejects: Reject[] = [];
       const sink = collect();
-      const summary = await runAccounted([{ a: 1 }, { b: 2 }, { a: 3 }], select(['a'], { onError: 'reject' }), sink, { rejects: (r) => void rejects.push(r) });
+      // Cast: a row lacking the column on purpose (the stage's row type would reject it).
+      const summary = await runAccounted([{ a: 1 }, { b: 2 }, { a: 3 }] as never[], select(['a'], { onError: 'reject' }), sink, { rejects: (r) => void rejects.push(r) });
       expect(sink.rows).to.deep.equal([{ a: 1 }, { a: 3 }]);
       expect(rejects.map(({ stage, reason, index, row }) => ({ stage, reason, index, row }))).to.deep.equal([
         { stage: 'select(a)', reason: 'no column "a" in the row', index: 2, row: { b: 2 } },
@@ -180,7 +185,7 @@ describe('select()', () => {
 
     it('onError { replaceWith } value and function', async () => {
       const byValue = collect();
-      await runAccounted([[1, 2], [1]], select([1], { onError: { replaceWith: [null] } }), byValue);
+      await runAccounted([[1, 2], [1]], select<(number | null)[]>([1], { onError: { replaceWith: [null] } }), byValue);
       expect(byValue.rows).to.deep.equal([[2], [null]]);
       const byFunction = collect();
       const summary = await runAccounted([[1, 2], [7]], select([1], { onError: { replaceWith: (row: unknown[]) => [`short row of ${row.length}`] } }), byFunction);
@@ -191,14 +196,16 @@ describe('select()', () => {
     it('maxRejects exceeded: RejectLimitError; every stage closed', async () => {
       const stage = select(['a'], { onError: 'reject' });
       const sink = collect();
-      const error = await rejectionOf(run([{}, {}, {}], stage, sink, { rejects: () => {}, maxRejects: 2 }));
+      // Cast: rows lacking the column on purpose (the stage's row type would reject it).
+      const error = await rejectionOf(run([{}, {}, {}] as never[], stage, sink, { rejects: () => {}, maxRejects: 2 }));
       expect(error).to.be.instanceOf(RejectLimitError);
       expect(error.message).to.equal('more than 2 row(s) rejected; the last: select(a) failed on row 3: no column "a" in the row');
       expect([stage.closed, sink.closed]).to.deep.equal([true, true]);
     });
 
     it("onError 'reject' without a rejects target: nothing receives rejects", async () => {
-      const error = await rejectionOf(run([{}], select(['a'], { onError: 'reject' }), collect()));
+      // Cast: a row lacking the column on purpose (the stage's row type would reject it).
+      const error = await rejectionOf(run([{}] as never[], select(['a'], { onError: 'reject' }), collect()));
       expect(error.message).to.equal(
         'select(a) failed on row 1: no column "a" in the row — the row was to be rejected, but nothing receives rejects ' +
           "(pass `rejects` to run() or listen for 'reject' on the stage)",

@@ -95,7 +95,8 @@ describe('set()', () => {
     it('does not change the options object', async () => {
       const options = Object.freeze({ highWaterMark: 1, onError: Object.freeze({ replaceWith: ['fallback'] }) });
       const sink = collect();
-      await runAccounted([['a'], {}], set(0, 'z', options), sink);
+      // Cast: a row of the wrong kind on purpose (the stage's row type would reject it).
+      await runAccounted([['a'], {}] as never[], set(0, 'z', options), sink);
       expect(sink.rows).to.deep.equal([['z'], ['fallback']]);
       expect(options).to.deep.equal({ highWaterMark: 1, onError: { replaceWith: ['fallback'] } });
     });

@@ -159,7 +159,7 @@ describe('skip()', () => {
     it("for await … break over pipe() runs the generator's finally", async () => {
       const gen = trackedGenerator();
       const stage = skip(5);
-      for await (const row of pipe<number>(gen.source, stage)) {
+      for await (const row of pipe(gen.source, stage)) {
         expect(row).to.equal(6);
         break;
       }

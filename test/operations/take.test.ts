@@ -108,7 +108,7 @@ describe('take()', () => {
       const gen = trackedGenerator();
       const stage = take(4);
       const seen: number[] = [];
-      for await (const row of pipe<number>(gen.source, stage)) seen.push(row);
+      for await (const row of pipe(gen.source, stage)) seen.push(row);
       expect(seen).to.deep.equal([1, 2, 3, 4]);
       await until(() => gen.state.finallyRan, "the generator's finally");
     });
@@ -228,7 +228,7 @@ describe('take()', () => {
     it("for await … break before the limit runs the generator's finally", async () => {
       const gen = trackedGenerator();
       const stage = take(100);
-      for await (const row of pipe<number>(gen.source, stage)) {
+      for await (const row of pipe(gen.source, stage)) {
         if (row === 2) break;
       }
       await closed(stage);

@@ -307,7 +307,7 @@ describe('tap()', () => {
       const gen = trackedGenerator();
       const stage = tap(async () => {});
       let n = 0;
-      for await (const row of pipe<number>(gen.source, stage)) {
+      for await (const row of pipe(gen.source, stage)) {
         expect(row).to.equal(++n);
         if (n === 3) break;
       }

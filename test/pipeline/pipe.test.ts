@@ -43,13 +43,13 @@ describe('pipe()', () => {
 
   it('yields the rows of source and stages in order', async () => {
     const rows: number[] = [];
-    for await (const row of pipe<number>([1, 2, 3, 4], map((x: number) => x * 10), (x: number) => x + 1)) rows.push(row);
+    for await (const row of pipe([1, 2, 3, 4], map((x: number) => x * 10), (x: number) => x + 1)) rows.push(row);
     expect(rows).to.deep.equal([11, 21, 31, 41]);
   });
 
   it('works with a source alone', async () => {
     const rows: string[] = [];
-    for await (const row of pipe<string>(Readable.from(['a', 'b']))) rows.push(row);
+    for await (const row of pipe(Readable.from(['a', 'b']))) rows.push(row);
     expect(rows).to.deep.equal(['a', 'b']);
   });
 
@@ -57,7 +57,7 @@ describe('pipe()', () => {
     this.timeout(2000);
     const { source, released, pulled } = endless();
     const stage = map((x: number) => x);
-    const rows = pipe<number>(source, stage);
+    const rows = pipe(source, stage);
     const seen: number[] = [];
     for await (const row of rows) {
       seen.push(row);
@@ -108,7 +108,7 @@ describe('pipe()', () => {
     this.timeout(2000);
     const { source, released } = endless();
     const rows: number[] = [];
-    for await (const row of pipe<number>(source, take(4))) rows.push(row);
+    for await (const row of pipe(source, take(4))) rows.push(row);
     expect(rows).to.deep.equal([1, 2, 3, 4]);
     await released;
   });
@@ -227,7 +227,7 @@ describe('pipe()', () => {
     it('sends rejected rows to a function and yields the rest', async () => {
       const received: Reject[] = [];
       const rows: number[] = [];
-      for await (const row of pipe<number>([1, 2, 3, 4], rejectOdd(), { rejects: (r) => void received.push(r) })) rows.push(row);
+      for await (const row of pipe([1, 2, 3, 4], rejectOdd(), { rejects: (r) => void received.push(r) })) rows.push(row);
       expect(rows).to.deep.equal([2, 4]);
       expect(received.map((r) => [r.row, r.reason, r.index])).to.deep.equal([
         [1, 'odd 1', 1],
@@ -237,7 +237,7 @@ describe('pipe()', () => {
 
     it('ends a rejects Writable after the iteration completes', async () => {
       const target = collector<RejectRecord>();
-      const rows = pipe<number>([1, 2, 3], rejectOdd(), { rejects: target });
+      const rows = pipe([1, 2, 3], rejectOdd(), { rejects: target });
       for await (const _row of rows) void _row;
       await closed(target);
       expect(target.writableFinished).to.equal(true);
@@ -268,7 +268,7 @@ describe('pipe()', () => {
   });
 
   it('is destroyed, not ended, when broken out of (no end event)', async () => {
-    const rows = pipe<number>([1, 2, 3], map((x: number) => x));
+    const rows = pipe([1, 2, 3], map((x: number) => x));
     let ended = false;
     rows.on('end', () => {
       ended = true;
