@@ -2,7 +2,7 @@ import { pipeline, type Readable } from 'node:stream';
 import { AbortError } from '../internal/errors.js';
 import { allClosed } from './stages.js';
 import { wire, type RunOptions } from './run.js';
-import type { SourceLike, StageLike } from './stages.js';
+import type { StageLike } from './stages.js';
 import type { From, Through } from './typed.js';
 
 /**
@@ -18,6 +18,11 @@ import type { From, Through } from './typed.js';
  * }
  */
 export function pipe<A = any, S1 = any, S2 = any, S3 = any, S4 = any, S5 = any, S6 = any, S7 = any, S8 = any, S9 = any, S10 = any, S11 = any, S12 = any>(source: From<A>, s1: Through<A, S1>, s2: Through<S1, S2>, s3: Through<S2, S3>, s4: Through<S3, S4>, s5: Through<S4, S5>, s6: Through<S5, S6>, s7: Through<S6, S7>, s8: Through<S7, S8>, s9: Through<S8, S9>, s10: Through<S9, S10>, s11: Through<S10, S11>, s12: Through<S11, S12>, ...rest: (StageLike | RunOptions)[]): Readable & AsyncIterable<unknown>;
+// Typed overloads, one per stage count (most stages first: TypeScript types the stages'
+// callbacks, e.g. `filter((row) => …)`, against the first overload of the right arity it
+// tries, and a trailing options object is the rarer case). Each stage must accept what the
+// one before gives (`Through<In, Out>`); untyped streams fit anywhere (their output is
+// whatever the next stage accepts). Past 12 stages the rest are accepted unchecked.
 export function pipe<A = any, S1 = any, S2 = any, S3 = any, S4 = any, S5 = any, S6 = any, S7 = any, S8 = any, S9 = any, S10 = any, S11 = any, S12 = any>(source: From<A>, s1: Through<A, S1>, s2: Through<S1, S2>, s3: Through<S2, S3>, s4: Through<S3, S4>, s5: Through<S4, S5>, s6: Through<S5, S6>, s7: Through<S6, S7>, s8: Through<S7, S8>, s9: Through<S8, S9>, s10: Through<S9, S10>, s11: Through<S10, S11>, s12: Through<S11, S12>, options?: RunOptions): Readable & AsyncIterable<S12>;
 export function pipe<A = any, S1 = any, S2 = any, S3 = any, S4 = any, S5 = any, S6 = any, S7 = any, S8 = any, S9 = any, S10 = any, S11 = any>(source: From<A>, s1: Through<A, S1>, s2: Through<S1, S2>, s3: Through<S2, S3>, s4: Through<S3, S4>, s5: Through<S4, S5>, s6: Through<S5, S6>, s7: Through<S6, S7>, s8: Through<S7, S8>, s9: Through<S8, S9>, s10: Through<S9, S10>, s11: Through<S10, S11>, options?: RunOptions): Readable & AsyncIterable<S11>;
 export function pipe<A = any, S1 = any, S2 = any, S3 = any, S4 = any, S5 = any, S6 = any, S7 = any, S8 = any, S9 = any, S10 = any>(source: From<A>, s1: Through<A, S1>, s2: Through<S1, S2>, s3: Through<S2, S3>, s4: Through<S3, S4>, s5: Through<S4, S5>, s6: Through<S5, S6>, s7: Through<S6, S7>, s8: Through<S7, S8>, s9: Through<S8, S9>, s10: Through<S9, S10>, options?: RunOptions): Readable & AsyncIterable<S10>;
