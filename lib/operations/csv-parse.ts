@@ -61,7 +61,8 @@ export interface CsvParseOptions {
   /**
    * Keep only these columns, in this order: indexes for array rows, header names for object
    * rows. Fields of other columns are never made into strings, which makes reading a few
-   * columns of a wide file several times faster than `select` after the source. Each row
+   * columns of a wide file much faster (`run()`/`pipe()` apply a `select` right after the
+   * source this way when the result is the same, see lib/pipeline/fuse-projection.ts). Each row
    * is still checked for its full field count (`ragged`); with `ragged: 'keep'`, a row that
    * lacks one of these columns fails with its line.
    * @default every column
@@ -187,6 +188,13 @@ export function checkParseOptions(options: CsvParseOptions): void {
 /** Rows up to this size are parsed again with every chunk; longer ones as input doubles. */
 const LONG_ROW = 65_536;
 
+/** What a csv source needs of a `select` fused into it (see `SelectStage`). */
+export interface FusedSelect {
+  readonly stage: string;
+  readonly columns: readonly number[] | readonly string[];
+  failureFor(row: unknown, index: number): Error | undefined;
+}
+
 /** What the stage needs of a parser: sluice's scanner, or fast-csv's behind an adapter. */
 interface RowReader {
   scan(text: string, more: boolean, options?: ScanOptions): ScanResult;
@@ -205,7 +213,11 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> {
   bytesIn = 0;
   /** Which parser reads the input: sluice's scanner, or fast-csv's (see the `parser` option). */
   readonly parser: 'sluice' | 'fast-csv';
-  private readonly options: Resolved;
+  private options: Resolved;
+  /** A `select` fused into this source by `run()`/`pipe()` (see lib/pipeline/fuse-projection.ts), or null. */
+  fusedSelect: FusedSelect | null = null;
+  /** The fused select's failure, raised at the end of the chunk that holds its first row. */
+  private fusedFailure: Error | undefined;
   /** The parser; fast-csv's is loaded on first use (it costs ~7 MB of memory to load). */
   private reader: RowReader | null;
   private readonly readerLoading: Promise<void> | null = null;
@@ -252,6 +264,44 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> {
       this.readerLoading.catch(() => {}); // reported by the first write or the end
     }
     this.decoder = new StringDecoder(resolved.encoding);
+  }
+
+  /** The columns this source keeps (its `columns` option, or a fused `select`'s), or null for all. */
+  get columns(): readonly number[] | readonly string[] | null {
+    return this.options.columns;
+  }
+
+  /** Whether rows are objects (`rows: 'objects'`). */
+  get objectRows(): boolean {
+    return this.options.objects;
+  }
+
+  /** The `ragged` policy. */
+  get ragged(): 'fail' | 'reject' | 'keep' {
+    return this.options.ragged;
+  }
+
+  /**
+   * Internal (lib/pipeline/fuse-projection.ts): reads only `select.columns` from now on, as
+   * the `columns` option would, but fails as `select` would have: should a column be
+   * missing (known at the header, or the first row without one), the source goes back to
+   * whole rows and raises the select's own error for the first row it would have passed on.
+   */
+  fuseSelect(select: FusedSelect): void {
+    this.fusedSelect = select;
+    this.options = { ...this.options, columns: select.columns };
+    if (this.options.names) {
+      if (this.resolveIndexes(this.options.names)) this.unfuse();
+    } else if (!this.options.headerLine) {
+      this.indexes = select.columns as readonly number[];
+    }
+  }
+
+  /** The fused select lacks a column: rows stay whole, and the first one fails as select would. */
+  private unfuse(): void {
+    this.options = { ...this.options, columns: null };
+    this.indexes = null;
+    this.readerProjects = false;
   }
 
   override _transform(chunk: Buffer | string, encoding: BufferEncoding, callback: TransformCallback): void {
@@ -399,6 +449,12 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> {
 
   /** Returns an error to fail with, or pushes every row. Rejected rows wait for the sink. */
   private emitRows(result: ScanResult): Error | undefined {
+    const failure = this.emitScanned(result);
+    // A fused select failed before: its error comes first, as it would from the select stage.
+    return this.fusedFailure ?? failure;
+  }
+
+  private emitScanned(result: ScanResult): Error | undefined {
     const { rows, lines, widths } = result;
     const raws = result.raws ?? null;
     const { delimiter, quote } = this.options.dialect;
@@ -422,7 +478,8 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> {
           if (problem) return new CsvError(source, line, problem);
           this.headers = fields;
           const missing = this.resolveIndexes(fields, line);
-          if (missing) return missing;
+          if (missing && this.fusedSelect) this.unfuse();
+          else if (missing) return missing;
           this.emit('headers', fields);
           continue;
         }
@@ -437,12 +494,25 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> {
       }
       if (this.indexes) {
         const beyond = this.indexes.find((column) => column >= width);
-        if (beyond !== undefined) return new CsvError(source, line, `the row has ${width} fields, no column ${beyond}`);
-        if (!this.readerProjects) fields = pickColumns(fields, this.indexes);
+        if (beyond !== undefined && this.fusedSelect) {
+          // Fields of this chunk may be projected already: the select sees a row of this width.
+          this.unfuse();
+          fields = fields.length === width ? fields : Array.from({ length: width }, (_, i) => fields[i] ?? '');
+        } else {
+          if (beyond !== undefined) return new CsvError(source, line, `the row has ${width} fields, no column ${beyond}`);
+          if (!this.readerProjects) fields = pickColumns(fields, this.indexes);
+        }
       }
       const row = objects ? this.toObject(fields) : fields;
       const raw = raws === null ? null : raws[r];
       setOrigin(row, new CsvOrigin(source, line, raw === null ? undefined : { text: raw, fields: fields.slice(), delimiter, quote }));
+      if (this.fusedSelect && this.options.columns === null) {
+        // Unfused: the select stage would fail on its first row. The rest of the chunk is
+        // still read (a ragged row there fails too) as the source would while that error
+        // travels; the select's error wins, as it reaches the pipeline first.
+        this.fusedFailure ??= this.fusedSelect.failureFor(row, 1);
+        if (this.fusedFailure) continue;
+      }
       this.stats.out++;
       this.push(row);
     }

@@ -1,6 +1,7 @@
 import { Duplex, Readable, Writable, type Stream } from 'node:stream';
 import { chain } from 'stream-chain';
 import { isStage, type Stage } from '../internal/stage.js';
+import { fuseProjection } from './fuse-projection.js';
 import { SourceGate } from './source-gate.js';
 
 /** What may stand first: a Readable, an (async) iterable, or a function returning either. */
@@ -67,6 +68,8 @@ export function buildChain(items: readonly unknown[]): Chain {
     }
   });
   flush();
+  // `csv.read(…)` then `select(columns)`: the source reads only those columns (see there).
+  if (streams[1] === items[1] && fuseProjection(source, streams[1])) streams.splice(1, 1);
   return { gate, streams, stages: [source, ...streams].filter(isStage), all: [source, ...streams] };
 }
 
