@@ -53,6 +53,10 @@ function chunked(text: string, cuts: number[]): Buffer[] {
   return chunks.filter((c) => c.length > 0);
 }
 
+// Cast: the generated chains have a varying number of stages, so they are spread untyped.
+const runChain = run as (...args: unknown[]) => ReturnType<typeof run>;
+const pipeChain = pipe as (...args: unknown[]) => AsyncIterable<unknown>;
+
 async function outcome(c: Case, fusion: boolean): Promise<Outcome> {
   projectionFusion.enabled = fusion;
   const rejects: Outcome['rejects'] = [];
@@ -72,12 +76,12 @@ async function outcome(c: Case, fusion: boolean): Promise<Outcome> {
   try {
     if (c.via === 'run') {
       const sink = collector();
-      const { ms, ...counts } = await run(...stages(), sink, options);
+      const { ms, ...counts } = await runChain(...stages(), sink, options);
       expect(ms).to.be.a('number');
       summary = counts;
       rows.push(...sink.rows);
     } else {
-      for await (const row of pipe(...stages(), options)) rows.push(row);
+      for await (const row of pipeChain(...stages(), options)) rows.push(row);
     }
   } catch (caught) {
     error = describeError(caught);
