@@ -38,7 +38,7 @@ export function jsonBytes(row: unknown): number {
   return (text === undefined ? 4 : Buffer.byteLength(text)) + 1;
 }
 
-export const noFlushes = (): FlushCounts => ({ size: 0, bytes: 0, time: 0, end: 0 });
+const noFlushes = (): FlushCounts => ({ size: 0, bytes: 0, time: 0, end: 0 });
 
 export class Batcher<T> {
   private rows: T[] = [];

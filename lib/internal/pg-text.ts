@@ -48,7 +48,7 @@ const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n'
 const escapeOne = (c: string): string => ESCAPES[c];
 
 /** One value in COPY text format. */
-export function copyField(text: PgText): string {
+function copyField(text: PgText): string {
   if (text === null) return '\\N';
   return SPECIAL.test(text) ? text.replace(SPECIALS, escapeOne) : text;
 }
@@ -94,9 +94,4 @@ export function fromCopyField(field: string): PgText {
     } else out += next;
   }
   return out;
-}
-
-/** One row of COPY's text format (without its newline) as texts. */
-export function fromCopyLine(line: string): PgText[] {
-  return line.split('\t').map(fromCopyField);
 }

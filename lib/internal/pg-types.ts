@@ -79,7 +79,7 @@ export const exactTypes: TypeParsers = {
   getTypeParser: (oid: number) => EXACT.get(oid) ?? identity,
 };
 
-export const textTypes: TypeParsers = {
+const textTypes: TypeParsers = {
   getTypeParser: () => identity,
 };
 

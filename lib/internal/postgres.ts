@@ -42,7 +42,7 @@ export class PostgresError extends Error {
 export const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
 /** host:port/database of a pool, client or connection string — never user or password. */
-export function describeServer(target: PgTarget | pg.ClientConfig | undefined): string {
+function describeServer(target: PgTarget | pg.ClientConfig | undefined): string {
   let host: unknown;
   let port: unknown;
   let database: unknown;

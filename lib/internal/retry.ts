@@ -133,7 +133,7 @@ const field = (value: unknown, name: string): unknown =>
   typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[name] : undefined;
 
 /** The HTTP status an error carries (`status`, `statusCode`, or `response.status`). */
-export function statusOf(error: unknown): number | undefined {
+function statusOf(error: unknown): number | undefined {
   for (const value of [field(error, 'status'), field(error, 'statusCode'), field(field(error, 'response'), 'status')]) {
     if (typeof value === 'number') return value;
   }

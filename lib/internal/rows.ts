@@ -15,7 +15,7 @@ export function setField(target: Record<string, unknown> | unknown[], column: Co
   }
 }
 
-export function describeColumn(column: Column): string {
+function describeColumn(column: Column): string {
   return typeof column === 'number' ? `column ${column}` : `column "${column}"`;
 }
 

@@ -14,7 +14,7 @@ export interface TakeOptions {
  * dropped and counted as `filtered`. In a bare `stream.pipeline` nothing stops the
  * source, so the rest of the input is read and dropped.
  */
-export class TakeStage<T> extends Stage<T, T> {
+class TakeStage<T> extends Stage<T, T> {
   /** True once the limit is reached. */
   stopped = false;
 

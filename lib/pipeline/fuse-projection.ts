@@ -17,7 +17,7 @@ export const projectionFusion = { enabled: true };
  * A column the rows lack is found at the header (or first row): the source then reads
  * whole rows again and raises the select's own error for the first row it would pass on.
  */
-export function fusionBlocker(source: unknown, next: unknown): string | null {
+function fusionBlocker(source: unknown, next: unknown): string | null {
   if (!projectionFusion.enabled) return 'disabled';
   if (!(source instanceof CsvParseStage)) return 'source is not a csv stage';
   if (!(next instanceof SelectStage)) return 'next stage is not select';

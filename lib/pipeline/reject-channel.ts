@@ -16,7 +16,7 @@ export interface RejectRecord {
   row: string;
 }
 
-export function toRecord(reject: Reject): RejectRecord {
+function toRecord(reject: Reject): RejectRecord {
   return {
     stage: reject.stage,
     reason: reject.reason,

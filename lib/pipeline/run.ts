@@ -91,7 +91,7 @@ function wireChecked(args: readonly unknown[], caller: string): Wired {
   return { chain, channel, signal };
 }
 
-export function summarize(chain: Chain, channel: RejectChannel, written: number, started: number): Summary {
+function summarize(chain: Chain, channel: RejectChannel, written: number, started: number): Summary {
   // Rows the source itself rejected (e.g. ragged CSV lines) were read too.
   const source = chain.all[0];
   const rejectedAtSource = isStage(source) ? source.stats.rejected : 0;

@@ -31,7 +31,7 @@ export interface Chain {
 const isReadable = (value: unknown): value is Readable =>
   value instanceof Readable || (typeof value === 'object' && value !== null && typeof (value as Readable).pipe === 'function' && typeof (value as Readable).read === 'function');
 
-export function toReadable(source: unknown): Readable {
+function toReadable(source: unknown): Readable {
   const value = typeof source === 'function' ? (source as () => unknown)() : source;
   if (isReadable(value)) return value;
   if (typeof value === 'string') {

@@ -36,7 +36,7 @@ export interface PostJsonOptions<In, R> {
 const SECRET_HEADER = /authorization|cookie|token|secret|key|password|signature/i;
 
 /** The URL as errors may show it: no user name or password, no query string (API keys live there). */
-export function safeUrl(url: URL): string {
+function safeUrl(url: URL): string {
   return `${url.protocol}//${url.host}${url.pathname}${url.search ? '?…' : ''}`;
 }
 
