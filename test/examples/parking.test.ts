@@ -46,6 +46,25 @@ describe('examples: parking pipelines', () => {
     it('handles years before 100 without mapping them to 19xx', () => {
       expect(epochDay(99, 1, 1)).to.equal(epochDay(100, 1, 1)! - 365);
     });
+
+    it("epochDay agrees with Date's proleptic Gregorian calendar on every day of years 1–600 and 1800–2600", () => {
+      let checked = 0;
+      for (const [from, to] of [[1, 600], [1800, 2600]]) {
+        for (let year = from; year <= to; year++) {
+          for (let month = 0; month <= 13; month++) {
+            for (let day = 0; day <= 32; day++) {
+              const date = new Date(0);
+              date.setUTCFullYear(year, month - 1, day);
+              const valid = month >= 1 && month <= 12 && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+              const expected = valid ? Math.round(date.getTime() / 86_400_000) : null;
+              if (epochDay(year, month, day) !== expected) expect(epochDay(year, month, day), `${year}-${month}-${day}`).to.equal(expected);
+              if (valid) checked++;
+            }
+          }
+        }
+      }
+      expect(checked).to.equal(((600 + 801) * 365 + 145 + 194)); // days in those years: 145 + 194 leap days
+    });
   });
 
   // The expected files were computed by bench/python (stdlib csv + datetime), not by sluice.
