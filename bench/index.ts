@@ -1,11 +1,12 @@
 /**
  * `npm run bench [-- --rows N --runs K]`: generates the parking data deterministically, then
- * runs each pipeline with sluice and with its baselines (the naive fast-csv Node pipeline,
- * and the Python generator + csv module version when python3 exists), K runs each, each in
- * its own process, and prints median wall time, rows/s, peak RSS and the ratio to Python.
- * Results also go to bench/results/latest.json, and as a bar chart to bench/chart.svg (shown
- * in the README). sluice runs as one bundled ES module (esbuild, dependencies external) —
- * what a user of the built package runs — since tsx alone takes ~0.5 s to start here.
+ * runs each pipeline with sluice and with its baselines (the naive Node pipelines on
+ * fast-csv's parser and on csv-parse, and the Python generator + csv module version when
+ * python3 exists), K runs each, each in its own process, and prints median wall time,
+ * rows/s, peak RSS and the ratio to Python. Results also go to bench/results/latest.json,
+ * and as a bar chart to bench/chart.svg (shown in the README). Every Node contender runs as
+ * one bundled ES module (esbuild, dependencies external) — what a user of the built package
+ * runs — since tsx alone takes ~0.5 s to start here.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -21,16 +22,16 @@ const runs = arg('runs', 3);
 const root = new URL('..', import.meta.url).pathname;
 const dataDir = join(root, 'data');
 const input = join(dataDir, `bench-${rows}.csv`);
-const tsx = [process.execPath, '--import', 'tsx'];
 // sluice as plain JavaScript: bundled once per bench run into the git-ignored tmp/. Code
 // splitting keeps the lazy imports lazy (fast-csv is loaded only as a fallback), as in dist/.
 const bundleDir = join(root, 'tmp/bench/dist');
 const bundled = join(bundleDir, 'run-sluice.mjs');
 execFileSync(join(root, 'node_modules/.bin/esbuild'), [
-  join(root, 'bench/run-sluice.ts'), '--bundle', '--splitting', '--platform=node', '--format=esm', '--packages=external',
+  join(root, 'bench/run-sluice.ts'), join(root, 'bench/naive.ts'), '--bundle', '--splitting', '--platform=node', '--format=esm', '--packages=external',
   `--outdir=${bundleDir}`, '--out-extension:.js=.mjs', '--log-level=warning',
 ]);
 const sluice = (pipeline: string) => [process.execPath, bundled, pipeline];
+const naive = (parser: string) => [process.execPath, join(bundleDir, 'naive.mjs'), parser];
 const hasPython = (() => {
   try {
     execFileSync('python3', ['--version'], { stdio: 'ignore' });
@@ -61,7 +62,8 @@ const contenders: Record<string, Record<string, string[]>> = {
   'nj-ford-police': {
     sluice: sluice('nj-ford-police'),
     'sluice, columns option': sluice('nj-ford-police-columns'),
-    'naive fast-csv': [...tsx, join(root, 'bench/naive-fast-csv.ts')],
+    'naive fast-csv': naive('fast-csv'),
+    'naive csv-parse': naive('csv-parse'),
     ...(hasPython ? { 'python generators': ['python3', join(root, 'bench/python/nj_ford_police.py')] } : {}),
   },
   'days-until-expiration': {
