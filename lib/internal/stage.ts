@@ -1,5 +1,6 @@
 import { Transform, type TransformOptions } from 'node:stream';
 import { inheritOrigin } from './origin.js';
+import { RowBatch } from './row-batch.js';
 
 /** Row counts of one stage; `run()` adds them up into its summary. */
 export interface StageStats {
@@ -29,6 +30,49 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
     options: TransformOptions = {},
   ) {
     super({ readableObjectMode: true, writableObjectMode: true, ...(highWaterMark === undefined ? {} : { highWaterMark }), ...options });
+  }
+
+  /**
+   * A {@link RowBatch} is transformed one row at a time, as if each row had been written on
+   * its own: the next row goes in only once the previous row's transform has called back,
+   * which Transform holds back while the output is full — so a batch pauses mid-way under
+   * backpressure, and a failure on one row stops the rest of its batch, as does a source
+   * stopped early (`take`).
+   */
+  override _write(chunk: unknown, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (chunk instanceof RowBatch) this.writeRows(chunk, 0, encoding, callback);
+    else super._write(chunk, encoding, callback);
+  }
+
+  private writeRows(batch: RowBatch, from: number, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    const { rows, gate } = batch;
+    for (let i = from; i < rows.length; i++) {
+      if (this.destroyed) break;
+      if (gate?.stopped) {
+        // The source was stopped: the rows not taken yet were never read, as if still in it.
+        gate.read_ -= rows.length - i;
+        break;
+      }
+      let sync = true;
+      let done = false;
+      let failure: Error | null | undefined;
+      super._write(rows[i], encoding, (error) => {
+        if (!sync) {
+          if (error) callback(error);
+          else this.writeRows(batch, i + 1, encoding, callback);
+          return;
+        }
+        done = true;
+        failure = error;
+      });
+      sync = false;
+      if (!done) return; // resumed by the callback above
+      if (failure) {
+        callback(failure);
+        return;
+      }
+    }
+    callback();
   }
 
   /** Passes a row on, counting it and keeping the source line of the row it came from. */

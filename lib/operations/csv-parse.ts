@@ -7,6 +7,7 @@ import { CsvOrigin } from '../internal/csv-origin.js';
 import { setOrigin } from '../internal/origin.js';
 import { sendReject } from '../internal/reject.js';
 import { setField } from '../internal/rows.js';
+import { RowBatch } from '../internal/row-batch.js';
 import { Stage } from '../internal/stage.js';
 import { checkHighWaterMark, checkInteger, checkOneOf, checkOptions, fail } from '../internal/validate.js';
 
@@ -216,6 +217,8 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> {
   private options: Resolved;
   /** A `select` fused into this source by `run()`/`pipe()` (see lib/pipeline/fuse-projection.ts), or null. */
   fusedSelect: FusedSelect | null = null;
+  /** Whether the rows of each parsed chunk go out as one {@link RowBatch} (see `batchRows()`). */
+  private batched = false;
   /** The fused select's failure, raised at the end of the chunk that holds its first row. */
   private fusedFailure: Error | undefined;
   /** The parser; fast-csv's is loaded on first use (it costs ~7 MB of memory to load). */
@@ -295,6 +298,16 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> {
     } else if (!this.options.headerLine) {
       this.indexes = select.columns as readonly number[];
     }
+  }
+
+  /**
+   * Internal (lib/pipeline/batch-rows.ts): from now on, pushes the rows of each parsed chunk
+   * as one {@link RowBatch}, for a sluice stage downstream; the output buffer then holds one
+   * batch (its high-water mark counts batches, no longer rows).
+   */
+  batchRows(): void {
+    this.batched = true;
+    (this as unknown as { _readableState: { highWaterMark: number } })._readableState.highWaterMark = 1;
   }
 
   /** The fused select lacks a column: rows stay whole, and the first one fails as select would. */
@@ -455,6 +468,17 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> {
   }
 
   private emitScanned(result: ScanResult): Error | undefined {
+    if (!this.batched) return this.emitEach(result, (row) => this.push(row));
+    const batch: Row[] = [];
+    try {
+      return this.emitEach(result, (row) => batch.push(row));
+    } finally {
+      // Rows before a failing one are passed on, as they would be one at a time.
+      if (batch.length > 0) this.push(new RowBatch(batch));
+    }
+  }
+
+  private emitEach(result: ScanResult, emit: (row: Row) => void): Error | undefined {
     const { rows, lines, widths } = result;
     const raws = result.raws ?? null;
     const { delimiter, quote } = this.options.dialect;
@@ -514,7 +538,7 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> {
         if (this.fusedFailure) continue;
       }
       this.stats.out++;
-      this.push(row);
+      emit(row as Row);
     }
     return undefined;
   }

@@ -1,4 +1,5 @@
 import { finished, Readable, Transform, type TransformCallback } from 'node:stream';
+import { RowBatch } from '../internal/row-batch.js';
 
 /**
  * The first stage of every `run()`/`pipe()`: counts the rows read and can stop the source
@@ -11,10 +12,11 @@ export class SourceGate extends Transform {
   read_ = 0;
   stopped = false;
 
-  constructor(readonly source: Readable) {
+  /** @param batched the source sends batches of rows: the gate holds one a side. */
+  constructor(readonly source: Readable, batched = false) {
     // A byte source keeps its byte high-water mark: an object-mode gate would hold 16 chunks
     // a side, whatever their size (megabytes ahead of a parser that is about to fail).
-    super(source.readableObjectMode === false ? { highWaterMark: source.readableHighWaterMark } : { objectMode: true });
+    super(source.readableObjectMode === false ? { highWaterMark: source.readableHighWaterMark } : { objectMode: true, ...(batched ? { highWaterMark: 1 } : {}) });
     source.on('error', (error) => {
       if (!this.stopped) this.destroy(error);
     });
@@ -26,7 +28,14 @@ export class SourceGate extends Transform {
   }
 
   override _transform(row: unknown, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.read_++;
+    // A batch passes whole: only a sluice stage, which takes batches apart, follows a
+    // source that sends them (see lib/pipeline/batch-rows.ts); it may give some back.
+    if (row instanceof RowBatch) {
+      row.gate = this;
+      this.read_ += row.rows.length;
+    } else {
+      this.read_++;
+    }
     callback(null, row);
   }
 

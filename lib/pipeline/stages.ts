@@ -1,6 +1,7 @@
 import { Duplex, Readable, Writable, type Stream } from 'node:stream';
 import { chain } from 'stream-chain';
 import { isStage, type Stage } from '../internal/stage.js';
+import { batchRows } from './batch-rows.js';
 import { fuseProjection } from './fuse-projection.js';
 import { SourceGate } from './source-gate.js';
 
@@ -53,8 +54,7 @@ function toStream(stage: unknown, position: number): Stream {
 export function buildChain(items: readonly unknown[]): Chain {
   if (items.length === 0) throw new TypeError('Expected at least a source');
   const source = toReadable(items[0]);
-  const gate = new SourceGate(source);
-  const streams: Stream[] = [gate];
+  const streams: Stream[] = [];
   let functions: ((row: unknown) => unknown)[] = [];
   const flush = () => {
     if (functions.length > 0) streams.push(chain(functions) as unknown as Duplex);
@@ -69,7 +69,10 @@ export function buildChain(items: readonly unknown[]): Chain {
   });
   flush();
   // `csv.read(…)` then `select(columns)`: the source reads only those columns (see there).
-  if (streams[1] === items[1] && fuseProjection(source, streams[1])) streams.splice(1, 1);
+  if (streams[0] === items[1] && fuseProjection(source, streams[0])) streams.shift();
+  // csv stages hand their rows to a sluice stage after them in batches (see there).
+  const gate = new SourceGate(source, batchRows(source, streams));
+  streams.unshift(gate);
   return { gate, streams, stages: [source, ...streams].filter(isStage), all: [source, ...streams] };
 }
 
