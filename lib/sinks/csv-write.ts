@@ -1,11 +1,11 @@
-import { createWriteStream } from 'node:fs';
 import { finished, Writable } from 'node:stream';
 import { CsvFormatStage, type CsvFormatOptions, type CsvRow } from '../operations/csv-format.js';
+import { FileWriter } from '../internal/file-writer.js';
 import { fail } from '../internal/validate.js';
 
 /**
- * Bytes a file target buffers: the next rows are formatted while earlier text is written on
- * libuv's thread pool, instead of waiting for each small write.
+ * Bytes of each of a file target's two buffers: the next rows are formatted into one while
+ * the other is written on libuv's thread pool, instead of waiting for each small write.
  */
 const FILE_BUFFER = 1 << 20;
 
@@ -36,7 +36,9 @@ export class CsvWriteSink extends Writable {
     if (!isPath && (!target || typeof (target as Writable).write !== 'function')) fail('target', 'a path or a Writable', target);
     this.stage = `csv.write(${isPath ? String(target) : 'stream'})`;
     this.format = new CsvFormatStage(formatOptions, this.stage);
-    this.output = (isPath ? createWriteStream(target, { highWaterMark: FILE_BUFFER }) : target) as Writable;
+    this.output = (isPath ? new FileWriter(target, FILE_BUFFER) : target) as Writable;
+    // Text stays text on its way to a file: the writer encodes it into buffers it reuses.
+    if (isPath) this.format.setEncoding('utf8');
     this.endOutput = isPath || end !== false;
     this.format.on('error', (error) => this.destroy(error));
     this.output.on('error', (error: Error) => this.destroy(error));
