@@ -10,7 +10,7 @@
  * is the same in every zone), json/jsonb (big integers inside survive), intervals.
  * Arrays of text-kept types become arrays of strings.
  */
-import pg from 'pg';
+import { pgModule } from './pg-module.js';
 
 /** What pg calls with each column's type OID to get a parser. */
 export interface TypeParsers {
@@ -49,9 +49,10 @@ function parseBytea(value: string): Buffer {
 type ArrayParser = ((text: string, fn: (item: string) => unknown) => unknown[]) & {
   create?: (text: string, fn: (item: string) => unknown) => { parse(): unknown[] };
 };
-const arrayParser = pg.types.arrayParser as unknown as ArrayParser;
-const parseArray = (text: string, fn: (item: string) => unknown): unknown[] =>
-  arrayParser.create ? arrayParser.create(text, fn).parse() : arrayParser(text, fn);
+const parseArray = (text: string, fn: (item: string) => unknown): unknown[] => {
+  const arrayParser = pgModule().pg.types.arrayParser as unknown as ArrayParser; // (rows come after loadPg)
+  return arrayParser.create ? arrayParser.create(text, fn).parse() : arrayParser(text, fn);
+};
 
 /** Elements are never NULL here: postgres-array only calls `fn` for non-NULL entries. */
 const arrayOf = (element: (value: string) => unknown) => (value: string): unknown => parseArray(value, element);

@@ -8,7 +8,8 @@
  * cancel could otherwise hit the next user's query); an error never carries the password.
  */
 import { connect as netConnect } from 'node:net';
-import pg from 'pg';
+import type pg from 'pg';
+import { loadPg } from './pg-module.js';
 import { fail } from './validate.js';
 
 /** What a PostgreSQL stage can work with: a pool, an already-connected client, or a connection string. */
@@ -114,6 +115,7 @@ export interface Lease {
  */
 export async function acquire(target: PgTarget, stage: string): Promise<Lease> {
   const kind = checkTarget('target', target);
+  const { pg: driver } = await loadPg();
   let client: pg.ClientBase;
   if (kind === 'client') {
     client = target as pg.ClientBase;
@@ -130,7 +132,7 @@ export async function acquire(target: PgTarget, stage: string): Promise<Lease> {
         guardPool(target as pg.Pool);
         client = await (target as pg.Pool).connect();
       } else {
-        client = new pg.Client({ connectionString: target as string, application_name: 'sluice' });
+        client = new driver.Client({ connectionString: target as string, application_name: 'sluice' });
         client.on('error', () => {}); // a failed connect also emits 'error'; connect() rejects
         try {
           await (client as pg.Client).connect();

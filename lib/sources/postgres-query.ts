@@ -14,8 +14,9 @@
  * - the stream ends only after the client is back, so the pool is usable when `run` resolves.
  */
 import type { TransformOptions } from 'node:stream';
-import Cursor from 'pg-cursor';
-import pg from 'pg';
+import type Cursor from 'pg-cursor';
+import type pg from 'pg';
+import { pgModule } from '../internal/pg-module.js';
 import { Stage } from '../internal/stage.js';
 import { acquire, cancel, checkTarget, PostgresError, quoteIdent, setStatementTimeout, sqlExcerpt, type Lease, type PgTarget } from '../internal/postgres.js';
 import { resolveTypes, type TypeParsers, type TypesOption } from '../internal/pg-types.js';
@@ -101,7 +102,7 @@ class CursorReader implements Reader {
   private reading = false;
 
   constructor(client: pg.ClientBase, sql: string, params: unknown[] | undefined, rowMode: 'object' | 'array', types: TypeParsers | undefined, onError: (error: Error) => void) {
-    this.cursor = new Cursor(sql, params, { ...(rowMode === 'array' ? { rowMode: 'array' } : {}), ...(types ? { types } : {}) });
+    this.cursor = new (pgModule().Cursor)(sql, params, { ...(rowMode === 'array' ? { rowMode: 'array' } : {}), ...(types ? { types } : {}) });
     // Errors that arrive while no read is pending (the backend was terminated while the
     // consumer was slow) would otherwise wait for the next read.
     this.cursor.on('error', onError);
@@ -228,7 +229,7 @@ class CopyReader implements Reader {
   async start(): Promise<void> {
     const probe = await this.client.query({ text: `SELECT * FROM (${this.sql}
 ) AS sluice_copy LIMIT 0`, rowMode: 'array' });
-    const registry = this.types ?? (pg.types as unknown as TypeParsers);
+    const registry = this.types ?? (pgModule().pg.types as unknown as TypeParsers);
     this.names = probe.fields.map((f) => f.name);
     this.parsers = probe.fields.map((f) => registry.getTypeParser(f.dataTypeID, 'text'));
     if (this.closing) return; // destroyed while describing: no COPY
