@@ -8,7 +8,7 @@
  */
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { Transform, type TransformCallback } from 'node:stream';
+import { Transform, type TransformCallback, type Writable } from 'node:stream';
 import { addColumn, csv, filter, map, originOf, pipe, run, select, skip, take, tap, type Reject, type Summary } from '../../lib/index.js';
 import type { CsvParseStage } from '../../lib/operations/csv-parse.js';
 import { RowBatch } from '../../lib/internal/row-batch.js';
@@ -20,7 +20,7 @@ import { StalledSink, quiesce, until } from '../helpers/streams.js';
 const scale = Number(process.env.CSV_FUZZ_SCALE ?? 1);
 
 /** Records every chunk written to a stage (before `Stage._write` takes batches apart). */
-function recordWrites(stage: Stage): unknown[] {
+function recordWrites(stage: Writable): unknown[] {
   const chunks: unknown[] = [];
   const write = stage._write.bind(stage);
   stage._write = (chunk, encoding, callback) => {
@@ -207,7 +207,7 @@ describe('row batching: a csv stage hands its rows to the next sluice stage in b
   describe('backpressure', () => {
     // One 500-row chunk reaches the stage as one batch, its consumer stalled: the batch must
     // stop where single rows would.
-    async function taken(stage: Stage, batching = true): Promise<number> {
+    async function taken(stage: Stage<string[], unknown>, batching = true): Promise<number> {
       rowBatching.enabled = batching;
       const text = Array.from({ length: 500 }, (_, i) => `${i}\n`).join('');
       const sink = new StalledSink(1);
