@@ -413,9 +413,11 @@ describe('callService()', () => {
       const controller = new AbortController();
       const done = run(range(100), stage, collect(), { signal: controller.signal });
       await service.called(2);
-      controller.abort(new Error('deadline'));
+      const reason = new Error('deadline');
+      controller.abort(reason);
       const error = await rejectionOf(done);
       expect(error).to.be.instanceOf(AbortError);
+      expect(error.cause, 'the abort reason').to.equal(reason);
       expect(service.calls.map((c) => c.context.signal.aborted)).to.deep.equal([true, true]);
       await quiesce(() => service.calls.length);
       expect(service.calls.length).to.equal(2);

@@ -201,14 +201,17 @@ describe('postJson() with callService() against a misbehaving HTTP service', fun
     expect(service.maxActive).to.be.at.most(4);
   });
 
-  it('abort: stops new calls and aborts the ones in flight (the server sees them closed) (TESTPLAN B15)', async () => {
+  it('abort: an AbortError with the reason as `cause`, no new calls, the ones in flight aborted (the server sees them closed) (TESTPLAN B15)', async () => {
     service.reply = () => ({ hang: true });
     const controller = new AbortController();
     const stage = callService(postJson(service.url), { batchSize: 2, concurrency: 2 });
     const done = run(range(100), stage, collect(), { signal: controller.signal });
     await service.received(2);
-    controller.abort();
-    expect(await rejectionOf(done)).to.be.instanceOf(AbortError);
+    const reason = new Error('operator cancelled the load');
+    controller.abort(reason);
+    const error = await rejectionOf(done);
+    expect(error).to.be.instanceOf(AbortError);
+    expect(error.cause, 'the abort reason').to.equal(reason);
     await until(() => service.active === 0, 'both requests closed', 100_000);
     expect(service.requests.map((r) => r.aborted)).to.deep.equal([true, true]);
     expect(service.requests.length).to.equal(2);

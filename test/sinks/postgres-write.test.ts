@@ -336,8 +336,11 @@ describe('postgres.write()', function () {
           if (rows.length > 0) break;
           await turn();
         }
-        controller.abort();
-        expect(await done).to.be.instanceOf(AbortError);
+        const reason = new Error('operator cancelled the load');
+        controller.abort(reason);
+        const error = await done;
+        expect(error).to.be.instanceOf(AbortError);
+        expect(error.cause, 'the abort reason').to.equal(reason);
       } finally {
         await locker.query('COMMIT');
         locker.release();
