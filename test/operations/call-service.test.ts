@@ -12,7 +12,7 @@ import {
 } from '../../lib/index.js';
 import {
   ControlledCalls, CountingSource, StalledSink, closed, collect, destroyAll, expectAccounted, ignoresBackpressure,
-  measureHeld, quiesce, range, rejectionOf, thrownBy, until,
+  expectTypeErrors, measureHeld, quiesce, range, rejectionOf, until,
 } from '../helpers/streams.js';
 
 /** A service function whose calls (one per batch) stay pending until the test settles them. */
@@ -679,11 +679,7 @@ describe('callService()', () => {
         [() => callService(times10, { merge: 'x' as never }), 'Expected `merge` to be a function, got `x` (string)'],
         [() => callService(times10, { maxWaitMs: 0 }), 'Expected `maxWaitMs` to be an integer from 1 and up (or Infinity), got `0` (number)'],
       ];
-      for (const [call, message] of cases) {
-        const error = thrownBy(call);
-        expect(error).to.be.instanceOf(TypeError);
-        expect(error.message).to.equal(message);
-      }
+      expectTypeErrors(cases);
     });
 
     it('does not change the options object', () => {

@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { ServiceError, itemFailed } from '../../lib/index.js';
 import { ItemFailure } from '../../lib/services/item-failed.js';
-import { thrownBy } from '../helpers/streams.js';
+import { expectTypeErrors } from '../helpers/streams.js';
 
 describe('itemFailed()', () => {
   describe('behaviour', () => {
@@ -58,11 +58,7 @@ describe('itemFailed()', () => {
         [() => itemFailed('x', { retryAfter: 1.5 }), 'Expected `retryAfter` to be an integer from 0 and up, got `1.5` (number)'],
         [() => itemFailed('x', { retryAfter: {} as never }), 'Expected `retryAfter` to be whole seconds or an HTTP date, got an object'],
       ];
-      for (const [call, message] of cases) {
-        const error = thrownBy(call);
-        expect(error).to.be.instanceOf(TypeError);
-        expect(error.message).to.equal(message);
-      }
+      expectTypeErrors(cases);
     });
 
     it('does not change the options object', () => {
