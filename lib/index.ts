@@ -38,6 +38,7 @@ export { PostgresWriteError, type PostgresWriteOptions, type PostgresWriteSink }
 export type { BatchStage, FlushCounts, FlushReason } from './operations/batch.js';
 export { callService, type CallServiceOptions, type CallContext, type ServiceFunction, type ServiceMetrics, type ServiceStage } from './operations/call-service.js';
 export { postJson, type PostJsonOptions } from './services/post-json.js';
+export { itemFailed, type ItemFailure, type ItemFailedOptions } from './services/item-failed.js';
 export { RateLimiter, type RateOptions, type AdaptiveOptions } from './internal/rate-limiter.js';
 export { RetryBudget, isRetryable, type RetryOptions, type RetryBudgetOptions } from './internal/retry.js';
 export { ServiceError, BatchError, type ServiceErrorKind } from './internal/errors.js';

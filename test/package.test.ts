@@ -34,6 +34,19 @@ describe('the built package', () => {
     expect(JSON.parse(stdout)).to.deep.equal(expected);
   });
 
+  it('a failed-item marker made by the CommonJS copy is understood by the ES module copy, both loaded (TESTPLAN D25)', async () => {
+    const code = `
+      import { createRequire } from 'node:module';
+      import { run, callService } from 'sluice';
+      const cjs = createRequire(import.meta.url)('sluice');
+      const rejects = [];
+      const fn = (rows) => rows.map((r) => (r === 2 ? cjs.itemFailed('no such plate') : r * 10));
+      const summary = await run([1, 2, 3], callService(fn, { onError: 'reject' }), { rejects: (r) => void rejects.push([r.row, r.reason]) });
+      console.log(JSON.stringify({ written: summary.written, rejects }));`;
+    const { stdout } = await exec(process.execPath, ['--input-type=module', '-e', code], { cwd: root });
+    expect(JSON.parse(stdout)).to.deep.equal({ written: 2, rejects: [[2, 'no such plate (not retryable)']] });
+  });
+
   it('ships type declarations for both', () => {
     expect(existsSync(`${root}dist/esm/index.d.ts`)).to.equal(true);
     expect(existsSync(`${root}dist/cjs/index.d.ts`)).to.equal(true);

@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { Transform, Writable } from 'node:stream';
 import { chain } from 'stream-chain';
-import { batch, csv, filter, flatten, map, pipe, postgres, run, select, take, tap, type Stage } from '../lib/index.js';
+import { batch, callService, csv, filter, flatten, itemFailed, map, pipe, postgres, postJson, run, select, take, tap, type Stage } from '../lib/index.js';
 import { collector } from './helpers/csv.js';
 
 declare const numbers: Stage<number, number>;
@@ -60,6 +60,27 @@ export function typeChecks(): void {
   void pipe([1, 2, 3], flatten());
   // @ts-expect-error a mismatch deep in a chain of functions
   void pipe(['a'], (s) => s.length, (n) => n + 1, tap((s: string) => s));
+}
+
+/** A service function may put itemFailed() in a row's place; the result type stays the rows' own. */
+export function serviceChecks(): void {
+  type Owner = { owner: string; error?: string }; // a result type with an `error` field of its own
+  const lookup = async (rows: { plate: string }[]) => rows.map((r): Owner | ReturnType<typeof itemFailed> => (r.plate ? { owner: 'x' } : itemFailed('no plate')));
+  const stage = callService(lookup, { merge: (row, result) => ({ ...row, owner: result.owner }) });
+  const owned: Stage<{ plate: string }, { plate: string; owner: string }> = stage;
+  void owned;
+  // Unannotated, as most will write it.
+  const scored: Stage<number, { score: number }> = callService(async (rows: number[]) => rows.map((n) => (n > 0 ? { score: n } : itemFailed('negative'))));
+  void scored;
+  // Without merge, the rows out are the results, never markers.
+  const plain: Stage<{ plate: string }, Owner> = callService(lookup);
+  void plain;
+  void callService(postJson<{ plate: string }, Owner>('http://127.0.0.1/', {
+    results: (body) => (body as Owner[]).map((r) => (r.error ? itemFailed(r.error, { status: 422 }) : r)),
+  }), { merge: (row, result) => ({ ...row, owner: result.owner }) });
+  // The result type is inferred (not unknown): its `owner` is a string.
+  // @ts-expect-error a string is not a number
+  void callService(lookup, { merge: (_row, result): number => result.owner });
 }
 
 /** `for await` over pipe() gives the last stage's row type. */

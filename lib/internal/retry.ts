@@ -203,10 +203,14 @@ export function backoff(attempt: number, baseMs: number, maxDelayMs: number, ran
   return Math.floor(random() * (ceiling + 1));
 }
 
-export type Decision =
-  | { readonly retry: true; readonly delayMs: number }
-  /** `permanent`: the error itself is not worth retrying (not a spent limit). */
-  | { readonly retry: false; readonly permanent: boolean; readonly why: string };
+/** Not to be retried; `permanent`: the error itself is not worth retrying (not a spent limit). */
+export interface Stop {
+  readonly retry: false;
+  readonly permanent: boolean;
+  readonly why: string;
+}
+
+export type Decision = { readonly retry: true; readonly delayMs: number } | Stop;
 
 /**
  * After attempt `attempt` failed with `error`: retry, and after how long, or stop, and why.
@@ -214,18 +218,60 @@ export type Decision =
  * long Retry-After are checked before the budget is drawn on.
  */
 export function decide(error: unknown, attempt: number, policy: ResolvedRetry, now: number, timedOut: boolean, random: () => number = Math.random): Decision {
-  let retryable: boolean;
+  const judged = judge(error, attempt, policy);
+  if (judged) return judged;
+  if (attempt >= policy.attempts) return { retry: false, permanent: false, why: `gave up after ${attempt} attempt(s)` };
+  const retryAfter = retryAfterOf(error, now);
+  if (retryAfter !== undefined && retryAfter > policy.maxRetryAfterMs) return { retry: false, permanent: false, why: tooLong(retryAfter, policy) };
+  if (!policy.budget.withdraw(timedOut)) return { retry: false, permanent: false, why: 'the retry budget is spent' };
+  return { retry: true, delayMs: Math.max(backoff(attempt, policy.baseMs, policy.maxDelayMs, random), retryAfter ?? 0) };
+}
+
+/** Whether `retryOn` calls the error permanent: that decision, else null. */
+function judge(error: unknown, attempt: number, policy: ResolvedRetry): Stop | null {
   try {
-    retryable = policy.retryOn(error, attempt);
+    if (policy.retryOn(error, attempt)) return null;
   } catch (retryOnError) {
     return { retry: false, permanent: true, why: `retryOn threw: ${retryOnError instanceof Error ? retryOnError.message : String(retryOnError)}` };
   }
-  if (!retryable) return { retry: false, permanent: true, why: 'not retryable' };
-  if (attempt >= policy.attempts) return { retry: false, permanent: false, why: `gave up after ${attempt} attempt(s)` };
-  const retryAfter = retryAfterOf(error, now);
-  if (retryAfter !== undefined && retryAfter > policy.maxRetryAfterMs) {
-    return { retry: false, permanent: false, why: `the service asked to wait ${Math.ceil(retryAfter / 1000)} s, more than maxRetryAfterMs (${policy.maxRetryAfterMs} ms)` };
-  }
-  if (!policy.budget.withdraw(timedOut)) return { retry: false, permanent: false, why: 'the retry budget is spent' };
-  return { retry: true, delayMs: Math.max(backoff(attempt, policy.baseMs, policy.maxDelayMs, random), retryAfter ?? 0) };
+  return { retry: false, permanent: true, why: 'not retryable' };
+}
+
+const tooLong = (retryAfter: number, policy: ResolvedRetry): string =>
+  `the service asked to wait ${Math.ceil(retryAfter / 1000)} s, more than maxRetryAfterMs (${policy.maxRetryAfterMs} ms)`;
+
+/** What to do with each failed item of an answer, and how long to wait before sending the retried ones. */
+export interface ItemsDecision {
+  /** One per failed item, in the order given: `{ retry: true }` or why it failed for good. */
+  readonly items: readonly ({ readonly retry: true } | Stop)[];
+  /** The wait before the retried items are sent again (0 when none is). */
+  readonly delayMs: number;
+}
+
+/**
+ * After attempt `attempt` succeeded as a call but some of its items failed (`errors`, one
+ * per failed item): `retryOn` judges each item's error on its own, and an item whose
+ * `Retry-After` is longer than `maxRetryAfterMs` fails at once. The rest go together in one
+ * retry, which costs one retry from the budget and waits the backoff or the longest
+ * `Retry-After` among them; the attempts limit and a spent budget end all of them, with
+ * the same reason.
+ */
+export function decideItems(errors: readonly unknown[], attempt: number, policy: ResolvedRetry, now: number, random: () => number = Math.random): ItemsDecision {
+  const items: (ItemsDecision['items'][number] | null)[] = errors.map((error) => judge(error, attempt, policy));
+  let retryAfter: number | undefined;
+  const exhausted = attempt >= policy.attempts;
+  errors.forEach((error, i) => {
+    if (items[i] !== null) return;
+    if (exhausted) {
+      items[i] = { retry: false, permanent: false, why: `gave up after ${attempt} attempt(s)` };
+      return;
+    }
+    const wait = retryAfterOf(error, now);
+    if (wait !== undefined && wait > policy.maxRetryAfterMs) items[i] = { retry: false, permanent: false, why: tooLong(wait, policy) };
+    else if (wait !== undefined) retryAfter = Math.max(retryAfter ?? 0, wait);
+  });
+  const again = items.some((item) => item === null);
+  const spent = again && !policy.budget.withdraw(false);
+  const decided = items.map((item): ItemsDecision['items'][number] => item ?? (spent ? { retry: false, permanent: false, why: 'the retry budget is spent' } : { retry: true }));
+  return { items: decided, delayMs: again && !spent ? Math.max(backoff(attempt, policy.baseMs, policy.maxDelayMs, random), retryAfter ?? 0) : 0 };
 }

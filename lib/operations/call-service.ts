@@ -2,13 +2,14 @@ import { setMaxListeners } from 'node:events';
 import type { TransformCallback } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { Batcher, type ClosedBatch, type FlushCounts } from '../internal/batcher.js';
-import { BatchError, RowError, ServiceError, reasonOf } from '../internal/errors.js';
+import { BatchError, RowError, ServiceError, reasonOf, rowsText, type RowRange } from '../internal/errors.js';
 import { originOf } from '../internal/origin.js';
 import { RateLimiter, type Permit, type RateOptions } from '../internal/rate-limiter.js';
 import { sendReject } from '../internal/reject.js';
-import { decide, isThrottle, resolveRetry, type ResolvedRetry, type RetryOptions } from '../internal/retry.js';
+import { decide, decideItems, isThrottle, resolveRetry, type ResolvedRetry, type RetryOptions } from '../internal/retry.js';
 import { Stage, stageName } from '../internal/stage.js';
 import { checkFunction, checkHighWaterMark, checkInteger, checkOneOf, checkOptions, fail } from '../internal/validate.js';
+import { ItemFailure } from '../services/item-failed.js';
 
 /** Passed to the service function with each call. */
 export interface CallContext {
@@ -17,17 +18,22 @@ export interface CallContext {
   /** 1-based attempt of this call (2 and up are retries). */
   readonly attempt: number;
   /**
-   * The idempotency key of the rows sent: the same for every attempt of a batch, another
-   * for each batch (and for each half when a batch is split). Send it to the service
-   * (e.g. an `Idempotency-Key` header) so a retried call is not applied twice.
+   * The idempotency key of the rows sent: the same for every attempt with the same rows,
+   * another for each batch, for each half when a batch is split (`key.1`, `key.2`) and for
+   * the failed items sent again after a partial failure (`key.r2` at attempt 2, …). Send it
+   * to the service (e.g. an `Idempotency-Key` header) so a retried call is not applied twice.
    */
   readonly key: string;
   /** 1-based number of the batch within the stage. */
   readonly batch: number;
 }
 
-/** The user's call: one result per row, in the rows' order (sync or async). */
-export type ServiceFunction<In, R> = (rows: In[], context: CallContext) => PromiseLike<readonly R[]> | readonly R[];
+/**
+ * The user's call: one result per row, in the rows' order (sync or async). A row the
+ * service did not process gets `itemFailed(reason)` in its place: only those rows are
+ * sent again.
+ */
+export type ServiceFunction<In, R> = (rows: In[], context: CallContext) => PromiseLike<readonly (R | ItemFailure)[]> | readonly (R | ItemFailure)[];
 
 export interface CallServiceOptions<In, R, Out> {
   /**
@@ -81,9 +87,11 @@ export interface CallServiceOptions<In, R, Out> {
    */
   ordered?: boolean;
   /**
-   * A batch that still fails after its retries: `'fail'` fails the pipeline with a
-   * `BatchError` naming its first and last rows; `'reject'` sends each of its rows to the
-   * reject channel with the reason, and the rest go on.
+   * Rows that still fail after their retries (a whole batch, or the items the service
+   * marked with `itemFailed`): `'fail'` fails the pipeline with a `BatchError` naming the
+   * failed rows (the batch's rows before the first of them are passed on first);
+   * `'reject'` sends each failed row to the reject channel with its own reason, and the
+   * rest go on.
    * @default 'fail'
    */
   onError?: 'fail' | 'reject';
@@ -122,6 +130,8 @@ export interface ServiceMetrics {
   retries: number;
   /** Extra calls made to isolate poison rows. */
   isolationCalls: number;
+  /** Items the service answered with `itemFailed` (each time: a retried item may count twice). */
+  itemFailures: number;
   /** Rows carried by all calls, and per call on average. */
   rowsSent: number;
   rowsPerCall: number;
@@ -131,7 +141,7 @@ export interface ServiceMetrics {
   /** Throttled (429) and timed-out calls. */
   throttled: number;
   timeouts: number;
-  /** Batches (or parts) that failed for good, and the rows rejected because of them. */
+  /** Batches or parts of batches (each failed item is a part) that failed for good, and the rows rejected because of them. */
   failedBatches: number;
   rejectedRows: number;
   /** Why each batch was closed: size, bytes, time (maxWaitMs), end of input. */
@@ -143,14 +153,14 @@ export interface ServiceStage<In, Out> extends Stage<In, Out> {
   readonly metrics: Readonly<ServiceMetrics>;
 }
 
-interface Segment<In, R> {
-  /** Offset of its first row in the batch. */
-  readonly offset: number;
-  readonly rows: In[];
-  readonly results?: readonly R[];
-  readonly error?: unknown;
+/** Rows of a batch that failed for good together (a call, a half, or one item). */
+interface Failure {
+  /** Their positions in the batch (0-based, ascending; not always adjacent). */
+  readonly at: readonly number[];
+  /** The last attempt's error. */
+  readonly error: unknown;
   readonly attempts: number;
-  readonly why?: string;
+  readonly why: string;
 }
 
 interface Job<In, R> {
@@ -160,10 +170,23 @@ interface Job<In, R> {
   readonly firstIndex: number;
   readonly key: string;
   done: boolean;
-  segments?: Segment<In, R>[];
+  /** Results by position in the batch; the positions of `failures` have none. */
+  readonly results: R[];
+  readonly failures: Failure[];
 }
 
-type Outcome<R> = { ok: true; results: readonly R[] } | { ok: false; error: unknown; attempts: number; permanent: boolean; why: string };
+/** Rows to send again after `delayMs`, each group with the error it failed with. */
+interface Retry {
+  readonly again: readonly { readonly at: readonly number[]; readonly error: unknown }[];
+  readonly delayMs: number;
+}
+
+/** What the calls for some rows came to: positions are in those rows. */
+interface Called<R> {
+  readonly results: Map<number, R>;
+  /** `permanent`: the error is not worth retrying; `key`: the key these rows were last sent with. */
+  readonly failures: (Failure & { readonly permanent: boolean; readonly key: string })[];
+}
 
 interface Settings<In, R, Out> {
   fn: ServiceFunction<In, R>;
@@ -190,8 +213,11 @@ const defaultKey = (): string => randomUUID();
  *   (plus, at a `maxBytes` close, the row that did not fit).
  * - A batch starts only while the output is below its high-water mark: a slow consumer
  *   stops new calls, and then the input.
- * - Rows of a batch are pushed together when it is delivered; in `ordered` mode batches
- *   are delivered in input order. Deliveries are serial (a reject may wait for its sink).
+ * - Rows of a batch are pushed together when it is delivered, in input order, once each
+ *   has a result or has failed for good; in `ordered` mode batches are delivered in input
+ *   order. Deliveries are serial (a reject may wait for its sink).
+ * - A row that got a result is never sent again: after a partial answer only the items
+ *   marked `itemFailed` are, and every row leaves (or is rejected) exactly once.
  * - Every timer (batch wait, call timeout, backoff, rate wait) is cleared when it is no
  *   longer needed and on destroy; in-flight calls see their signal aborted.
  */
@@ -212,7 +238,7 @@ class ServiceStageImpl<In, R, Out> extends Stage<In, Out> implements ServiceStag
     super(name, settings.highWaterMark);
     this.batcher = new Batcher(settings.batch, this.onTime);
     this.metrics = {
-      batches: 0, calls: 0, retries: 0, isolationCalls: 0, rowsSent: 0, rowsPerCall: 0, inFlight: 0, maxInFlight: 0,
+      batches: 0, calls: 0, retries: 0, isolationCalls: 0, itemFailures: 0, rowsSent: 0, rowsPerCall: 0, inFlight: 0, maxInFlight: 0,
       throttled: 0, timeouts: 0, failedBatches: 0, rejectedRows: 0, flushes: this.batcher.flushes,
     };
     // One listener per call in flight, per backoff and per rate wait.
@@ -279,7 +305,7 @@ class ServiceStageImpl<In, R, Out> extends Stage<In, Out> implements ServiceStag
     const seq = ++this.metrics.batches;
     const firstIndex = this.batched + 1;
     this.batched += batch.rows.length;
-    this.ready.push({ seq, rows: batch.rows, firstIndex, key: this.settings.key(batch.rows, seq), done: false });
+    this.ready.push({ seq, rows: batch.rows, firstIndex, key: this.settings.key(batch.rows, seq), done: false, results: [], failures: [] });
   }
 
   /** Starts ready batches while there is room in flight and in the output. */
@@ -287,12 +313,11 @@ class ServiceStageImpl<In, R, Out> extends Stage<In, Out> implements ServiceStag
     while (!this.destroyed && !this.doomed && this.ready.length > 0 && this.queue.length < this.settings.concurrency && !this.outputFull) {
       const job = this.ready.shift()!;
       this.queue.push(job);
-      this.solve(job.rows, 0, job.key, job, { left: this.settings.maxExtraCalls }).then(
-        (segments) => {
+      this.solve(job.rows.map((_, i) => i), job.key, job, { left: this.settings.maxExtraCalls }).then(
+        () => {
           if (this.destroyed) return;
-          job.segments = segments;
           job.done = true;
-          if (this.settings.onError === 'fail' && segments.some((s) => s.error !== undefined)) this.doomed = true;
+          if (this.settings.onError === 'fail' && job.failures.length > 0) this.doomed = true;
           this.deliver();
         },
         (error: unknown) => {
@@ -320,45 +345,66 @@ class ServiceStageImpl<In, R, Out> extends Stage<In, Out> implements ServiceStag
 
   // ---- calling --------------------------------------------------------------------------
 
-  /** Calls for `rows`; on a permanent failure, splits them to isolate the poison rows. */
-  private async solve(rows: In[], offset: number, key: string, job: Job<In, R>, split: { left: number }): Promise<Segment<In, R>[]> {
-    const outcome = await this.callWithRetries(rows, key, job.seq);
-    if (outcome.ok) return [{ offset, rows, results: outcome.results, attempts: 1 }];
-    const splittable = outcome.permanent && !(outcome.error instanceof ServiceError && outcome.error.kind === 'response');
-    if (!splittable || rows.length === 1 || split.left < 2) {
-      let why = outcome.why;
-      if (splittable && rows.length > 1 && this.settings.maxExtraCalls > 0) why += `; not split further: maxExtraCalls (${this.settings.maxExtraCalls}) reached`;
-      return [{ offset, rows, error: outcome.error, attempts: outcome.attempts, why }];
+  /**
+   * Calls for the rows of `job` at positions `at`; rows that failed together with a
+   * permanent error are split in halves to isolate the poison rows. Fills `job.results`
+   * and `job.failures`.
+   */
+  private async solve(at: readonly number[], key: string, job: Job<In, R>, split: { left: number }): Promise<void> {
+    const rows = at.length === job.rows.length ? job.rows : at.map((i) => job.rows[i]);
+    const called = await this.callWithRetries(rows, key, job.seq);
+    for (const [i, result] of called.results) job.results[at[i]] = result;
+    for (const failure of called.failures) {
+      const positions = failure.at.map((i) => at[i]);
+      const splittable = failure.permanent && !(failure.error instanceof ServiceError && failure.error.kind === 'response');
+      if (!splittable || positions.length === 1 || split.left < 2) {
+        let why = failure.why;
+        if (splittable && positions.length > 1 && this.settings.maxExtraCalls > 0) why += `; not split further: maxExtraCalls (${this.settings.maxExtraCalls}) reached`;
+        job.failures.push({ at: positions, error: failure.error, attempts: failure.attempts, why });
+        continue;
+      }
+      split.left -= 2;
+      this.metrics.isolationCalls += 2;
+      const middle = Math.ceil(positions.length / 2);
+      await this.solve(positions.slice(0, middle), `${failure.key}.1`, job, split);
+      await this.solve(positions.slice(middle), `${failure.key}.2`, job, split);
     }
-    split.left -= 2;
-    this.metrics.isolationCalls += 2;
-    const middle = Math.ceil(rows.length / 2);
-    const left = await this.solve(rows.slice(0, middle), offset, `${key}.1`, job, split);
-    const right = await this.solve(rows.slice(middle), offset + middle, `${key}.2`, job, split);
-    return [...left, ...right];
   }
 
-  private async callWithRetries(rows: In[], key: string, batch: number): Promise<Outcome<R>> {
+  /**
+   * Calls for `rows` until each has a result or has failed for good. A call that fails is
+   * retried whole; a call that succeeds with some items marked `itemFailed` is followed by
+   * one with only those of them worth retrying (under a key of their own: a de-duplicating
+   * service would otherwise replay the first answer). Rows that got a result are never
+   * sent again. Attempts, backoff, the budget, the rate limit and the deadline apply to
+   * every call alike.
+   */
+  private async callWithRetries(rows: In[], key: string, batch: number): Promise<Called<R>> {
     const { retry, limiter } = this.settings;
     const signal = this.controller.signal;
     const deadline = Date.now() + retry.deadlineMs;
+    const called: Called<R> = { results: new Map(), failures: [] };
+    /** Positions (in `rows`) still without a result, and the key they are sent with. */
+    let pending = rows.map((_, i) => i);
+    let sendKey = key;
     for (let attempt = 1; ; attempt++) {
+      const sending = pending.length === rows.length ? rows : pending.map((i) => rows[i]);
       const permit = limiter ? await limiter.acquire(signal) : null;
       if (signal.aborted) throw signal.reason;
       const m = this.metrics;
       m.calls++;
       if (attempt > 1) m.retries++;
-      m.rowsSent += rows.length;
+      m.rowsSent += sending.length;
       m.rowsPerCall = m.rowsSent / m.calls;
       m.inFlight++;
       m.maxInFlight = Math.max(m.maxInFlight, m.inFlight);
+      let answer: readonly (R | ItemFailure)[] = [];
+      let answered = false;
       let error: unknown;
       let timedOut = false;
       try {
-        const results = await this.invoke(rows, { attempt, key, batch }, permit, deadline);
-        retry.budget.refund();
-        limiter?.succeeded();
-        return { ok: true, results };
+        answer = await this.invoke(sending, { attempt, key: sendKey, batch }, permit, deadline);
+        answered = true;
       } catch (caught) {
         if (signal.aborted) throw signal.reason;
         error = caught;
@@ -366,22 +412,73 @@ class ServiceStageImpl<In, R, Out> extends Stage<In, Out> implements ServiceStag
       } finally {
         m.inFlight--;
       }
-      if (timedOut) m.timeouts++;
-      if (isThrottle(error)) {
-        m.throttled++;
-        if (permit) limiter?.throttled(permit.grantedAt);
+      const next = answered ? this.afterAnswer(answer, pending, attempt, sendKey, permit, called) : this.afterError(error, timedOut, pending, attempt, sendKey, permit, called);
+      if (!next) return called;
+      if (Date.now() + next.delayMs >= deadline) {
+        const why = `its deadline of ${retry.deadlineMs} ms (retries.deadlineMs) would pass`;
+        for (const group of next.again) called.failures.push({ ...group, attempts: attempt, permanent: false, why, key: sendKey });
+        return called;
       }
-      const decision = decide(error, attempt, retry, Date.now(), timedOut);
-      if (!decision.retry) return { ok: false, error, attempts: attempt, permanent: decision.permanent, why: decision.why };
-      if (Date.now() + decision.delayMs >= deadline) {
-        return { ok: false, error, attempts: attempt, permanent: false, why: `its deadline of ${retry.deadlineMs} ms (retries.deadlineMs) would pass` };
-      }
-      await sleep(decision.delayMs, signal);
+      pending = next.again.flatMap((group) => group.at);
+      // The service answered for this key: a de-duplicating one would replay that answer.
+      if (answered) sendKey = `${key}.r${attempt + 1}`;
+      await sleep(next.delayMs, signal);
     }
   }
 
+  /**
+   * A call answered: rows with a result are done; of the items marked failed, those worth
+   * another attempt are returned (each with its own error), the others fail for good.
+   */
+  private afterAnswer(answer: readonly (R | ItemFailure)[], pending: readonly number[], attempt: number, key: string, permit: Permit | null, called: Called<R>): Retry | null {
+    const { retry, limiter } = this.settings;
+    const failed: { at: number[]; error: unknown }[] = [];
+    for (let i = 0; i < answer.length; i++) {
+      const result = answer[i];
+      if (ItemFailure.is(result)) failed.push({ at: [pending[i]], error: result.error });
+      else called.results.set(pending[i], result);
+    }
+    if (failed.length === 0) {
+      // Only a wholly successful answer refills the retry budget.
+      retry.budget.refund();
+      limiter?.succeeded();
+      return null;
+    }
+    this.metrics.itemFailures += failed.length;
+    // Items refused for throughput (429) slow the shared rate as a throttled call does.
+    if (failed.some((f) => isThrottle(f.error))) {
+      this.metrics.throttled++;
+      if (permit) limiter?.throttled(permit.grantedAt);
+    } else {
+      limiter?.succeeded();
+    }
+    const decision = decideItems(failed.map((f) => f.error), attempt, retry, Date.now());
+    const again: Retry['again'][number][] = [];
+    decision.items.forEach((d, i) => {
+      if (d.retry) again.push(failed[i]);
+      else called.failures.push({ ...failed[i], attempts: attempt, permanent: d.permanent, why: d.why, key });
+    });
+    return again.length === 0 ? null : { again, delayMs: decision.delayMs };
+  }
+
+  /** A call failed as a whole: all its rows are tried again, or fail together for good. */
+  private afterError(error: unknown, timedOut: boolean, pending: readonly number[], attempt: number, key: string, permit: Permit | null, called: Called<R>): Retry | null {
+    const m = this.metrics;
+    if (timedOut) m.timeouts++;
+    if (isThrottle(error)) {
+      m.throttled++;
+      if (permit) this.settings.limiter?.throttled(permit.grantedAt);
+    }
+    const decision = decide(error, attempt, this.settings.retry, Date.now(), timedOut);
+    if (!decision.retry) {
+      called.failures.push({ at: pending, error, attempts: attempt, permanent: decision.permanent, why: decision.why, key });
+      return null;
+    }
+    return { again: [{ at: pending, error }], delayMs: decision.delayMs };
+  }
+
   /** One attempt: the user's function under a timeout, its results checked. */
-  private async invoke(rows: In[], context: Omit<CallContext, 'signal'>, permit: Permit | null, deadline: number): Promise<readonly R[]> {
+  private async invoke(rows: In[], context: Omit<CallContext, 'signal'>, permit: Permit | null, deadline: number): Promise<readonly (R | ItemFailure)[]> {
     const stage = this.controller.signal;
     const attempt = new AbortController();
     const onStageAbort = () => attempt.abort(stage.reason);
@@ -413,7 +510,7 @@ class ServiceStageImpl<In, R, Out> extends Stage<In, Out> implements ServiceStag
       if (results.length !== rows.length) {
         throw new ServiceError(`the service returned ${results.length} result(s) for ${rows.length} row(s)`, { kind: 'response', retryable: false });
       }
-      return results as readonly R[];
+      return results as readonly (R | ItemFailure)[];
     } finally {
       if (timer) clearTimeout(timer);
       stage.removeEventListener('abort', onStageAbort);
@@ -451,48 +548,79 @@ class ServiceStageImpl<In, R, Out> extends Stage<In, Out> implements ServiceStag
     );
   }
 
+  /**
+   * The batch's rows in input order: results are passed on, failed rows rejected (one
+   * error per failed part, shared by its rows); with `onError: 'fail'` the first failed
+   * row throws an error naming every failed row of the batch.
+   */
   private async deliverJob(job: Job<In, R>): Promise<void> {
-    for (const segment of job.segments!) {
+    const failedAt = new Map<number, Failure>();
+    for (const failure of job.failures) for (const at of failure.at) failedAt.set(at, failure);
+    const errors = new Map<Failure, BatchError>();
+    for (let i = 0; i < job.rows.length; i++) {
       if (this.destroyed) return;
-      if (segment.error === undefined) await this.pushResults(job, segment);
-      else await this.failSegment(job, segment);
-    }
-  }
-
-  private async pushResults(job: Job<In, R>, segment: Segment<In, R>): Promise<void> {
-    const { merge } = this.settings;
-    const results = segment.results!;
-    for (let i = 0; i < segment.rows.length; i++) {
-      if (this.destroyed) return;
-      const row = segment.rows[i];
-      const index = job.firstIndex + segment.offset + i;
-      let out: Out;
-      try {
-        out = merge ? merge(row, results[i], index) : (results[i] as unknown as Out);
-        if (out === null || out === undefined) throw new TypeError(`${merge ? 'merge returned' : 'the result is'} ${out}`);
-      } catch (error) {
-        const rowError = new RowError(this.stage, index, originOf(row), reasonOf(error), error);
-        if (this.settings.onError === 'fail') throw rowError;
-        await this.reject(row, index, rowError, reasonOf(error));
+      const failure = failedAt.get(i);
+      if (failure === undefined) {
+        const rejecting = this.pushResult(job, i);
+        if (rejecting) await rejecting;
         continue;
       }
-      this.pushOut(row, out);
+      if (this.settings.onError === 'fail') {
+        this.metrics.failedBatches += job.failures.length;
+        throw this.failedError(job, job.failures);
+      }
+      let error = errors.get(failure);
+      if (!error) {
+        this.metrics.failedBatches++;
+        error = this.failedError(job, [failure]);
+        errors.set(failure, error);
+      }
+      await this.reject(job.rows[i], job.firstIndex + i, error, reasonWhy(failure));
     }
   }
 
-  private async failSegment(job: Job<In, R>, segment: Segment<In, R>): Promise<void> {
-    this.metrics.failedBatches++;
-    const first = job.firstIndex + segment.offset;
-    const last = first + segment.rows.length - 1;
-    const reason = `${reasonOf(segment.error)} (${segment.why})`;
-    const error = new BatchError(this.stage, job.seq, {
-      first, last, firstOrigin: originOf(segment.rows[0]), lastOrigin: originOf(segment.rows[segment.rows.length - 1]),
-    }, segment.attempts, reason, segment.error);
-    if (this.settings.onError === 'fail') throw error;
-    for (let i = 0; i < segment.rows.length; i++) {
-      if (this.destroyed) return;
-      await this.reject(segment.rows[i], first + i, error, reason);
+  /** Passes on the row at position `i` with its result; a promise only when the row is rejected. */
+  private pushResult(job: Job<In, R>, i: number): Promise<void> | undefined {
+    const { merge } = this.settings;
+    const row = job.rows[i];
+    const index = job.firstIndex + i;
+    const result = job.results[i];
+    let out: Out;
+    try {
+      out = merge ? merge(row, result, index) : (result as unknown as Out);
+      if (out === null || out === undefined) throw new TypeError(`${merge ? 'merge returned' : 'the result is'} ${out}`);
+    } catch (error) {
+      const rowError = new RowError(this.stage, index, originOf(row), reasonOf(error), error);
+      if (this.settings.onError === 'fail') throw rowError;
+      return this.reject(row, index, rowError, reasonOf(error));
     }
+    this.pushOut(row, out);
+    return undefined;
+  }
+
+  /** A BatchError for failed parts of a batch: their rows, and each part's reason when there are several. */
+  private failedError(job: Job<In, R>, failures: readonly Failure[]): BatchError {
+    const parts = [...failures].sort((a, b) => a.at[0] - b.at[0]);
+    const ranges = this.rangesOf(job, parts.flatMap((f) => f.at).sort((a, b) => a - b));
+    let reason = reasonWhy(parts[0]);
+    if (parts.length > 1) {
+      reason = parts.slice(0, 10).map((f) => `${rowsText(this.rangesOf(job, f.at))}: ${reasonWhy(f)}`).join('; ');
+      if (parts.length > 10) reason += `; … (${parts.length} parts)`;
+    }
+    return new BatchError(this.stage, job.seq, ranges, Math.max(...parts.map((f) => f.attempts)), reason, parts[0].error);
+  }
+
+  /** Ascending positions in a batch as ranges of row numbers within the stage, with their origins. */
+  private rangesOf(job: Job<In, R>, positions: readonly number[]): RowRange[] {
+    const ranges: RowRange[] = [];
+    for (let k = 0; k < positions.length; ) {
+      let end = k;
+      while (end + 1 < positions.length && positions[end + 1] === positions[end] + 1) end++;
+      const [a, b] = [positions[k], positions[end]];
+      ranges.push({ first: job.firstIndex + a, last: job.firstIndex + b, firstOrigin: originOf(job.rows[a]), lastOrigin: originOf(job.rows[b]) });
+      k = end + 1;
+    }
+    return ranges;
   }
 
   private reject(row: In, index: number, error: Error, reason: string): Promise<void> {
@@ -503,6 +631,8 @@ class ServiceStageImpl<In, R, Out> extends Stage<In, Out> implements ServiceStag
     });
   }
 }
+
+const reasonWhy = (failure: Failure): string => `${reasonOf(failure.error)} (${failure.why})`;
 
 /** Waits `ms`, or rejects with the signal's reason when it aborts (the timer is cleared). */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -568,12 +698,26 @@ function resolveSettings<In, R, Out>(fn: ServiceFunction<In, R>, options: unknow
  * cancelled with the pipeline. Delivery to the service is at-least-once: a retried call
  * may repeat an effect the service already applied, so send the `key` as an idempotency key.
  *
+ * Per-item failure: when the service processes a batch but refuses some of its rows (a
+ * bulk API's per-item errors), `fn` returns `itemFailed(reason, { status?, retryable?,
+ * retryAfter? })` in those rows' places. Only those rows are sent again, together, in a
+ * later call that counts as a retry (attempts, backoff, `Retry-After`, budget, rate limit
+ * and deadline apply) under a key of its own (`key.r2`, `key.r3`, …); a row that got a
+ * result is never sent again and leaves the stage once. A batch's rows leave together, in
+ * input order, when each has a result or has failed for good; rows that still fail go to
+ * `onError` ('fail': one `BatchError` naming them all; 'reject': each with its own reason).
+ *
  * @param fn The call; `postJson(url)` makes one for a JSON HTTP API.
  * @example
  * callService(postJson('https://registry.example/lookup', { headers: { authorization: `Bearer ${token}` } }), {
  *   batchSize: 500, concurrency: 4, rate: { calls: 10, per: 1_000 }, retries: { attempts: 5 },
  *   merge: (row, owner) => ({ ...row, owner }), onError: 'reject',
  * })
+ * @example
+ * // A bulk API answering { items: [{ owner } | { error, status }] }: 429/5xx items are retried alone.
+ * callService(postJson(url, {
+ *   results: (body) => (body as Bulk).items.map((item) => ('error' in item ? itemFailed(item.error, { status: item.status }) : item.owner)),
+ * }), { batchSize: 500, retries: { attempts: 4 }, onError: 'reject' })
  */
 export function callService<In, R, Out = R>(fn: ServiceFunction<In, R>, options: CallServiceOptions<In, R, Out> = {}): ServiceStage<In, Out> {
   checkFunction('fn', fn);

@@ -2,6 +2,7 @@ import { ServiceError } from '../internal/errors.js';
 import { isRetryableStatus } from '../internal/retry.js';
 import { checkFunction, checkOptions, describe, fail } from '../internal/validate.js';
 import type { CallContext } from '../operations/call-service.js';
+import type { ItemFailure } from './item-failed.js';
 
 export interface PostJsonOptions<In, R> {
   /**
@@ -15,10 +16,12 @@ export interface PostJsonOptions<In, R> {
    */
   body?: (rows: In[]) => unknown;
   /**
-   * The results within the response body, one per row.
+   * The results within the response body, one per row; `itemFailed(reason, { status })`
+   * in a row's place when the service reports that row failed (only those rows are sent
+   * again, as retries).
    * @default the body if it is an array, else its `results` field
    */
-  results?: (body: unknown, rows: In[]) => readonly R[];
+  results?: (body: unknown, rows: In[]) => readonly (R | ItemFailure)[];
   /**
    * The header that carries the batch's idempotency key (the same for every retry of a
    * batch); `false` to send none.
@@ -53,7 +56,9 @@ function defaultResults(body: unknown): readonly unknown[] {
  * 501/505) and network failures become retryable `ServiceError`s carrying `Retry-After`;
  * other 4xx are permanent (the batch is not retried: its rows fail or are rejected).
  * Error messages name the method, the URL without credentials or query, the status and
- * a short excerpt of the answer — never the request headers.
+ * a short excerpt of the answer — never the request headers. A 2xx answer that reports
+ * some rows as failed (a bulk API's per-item errors) is mapped by `results` to
+ * `itemFailed` markers.
  *
  * @example
  * callService(postJson('https://geo.example/v1/batch', {
@@ -61,7 +66,7 @@ function defaultResults(body: unknown): readonly unknown[] {
  *   body: (rows) => ({ addresses: rows.map((r) => r.address) }),
  * }), { batchSize: 1_000, concurrency: 4, merge: (row, geo) => ({ ...row, ...geo }) })
  */
-export function postJson<In = unknown, R = unknown>(url: string | URL, options: PostJsonOptions<In, R> = {}): (rows: In[], context: CallContext) => Promise<readonly R[]> {
+export function postJson<In = unknown, R = unknown>(url: string | URL, options: PostJsonOptions<In, R> = {}): (rows: In[], context: CallContext) => Promise<readonly (R | ItemFailure)[]> {
   let target: URL;
   try {
     target = new URL(url);
@@ -72,7 +77,8 @@ export function postJson<In = unknown, R = unknown>(url: string | URL, options: 
   const o = checkOptions('options', options) as PostJsonOptions<In, R>;
   const headers = { ...(checkOptions('headers', o.headers) as Record<string, string>) };
   const toBody = o.body === undefined ? (rows: In[]) => rows : checkFunction<(rows: In[]) => unknown>('body', o.body);
-  const toResults = o.results === undefined ? (defaultResults as (body: unknown, rows: In[]) => readonly R[]) : checkFunction<(body: unknown, rows: In[]) => readonly R[]>('results', o.results);
+  type ToResults = (body: unknown, rows: In[]) => readonly (R | ItemFailure)[];
+  const toResults = o.results === undefined ? (defaultResults as ToResults) : checkFunction<ToResults>('results', o.results);
   const keyHeader = o.idempotencyHeader === undefined ? 'Idempotency-Key' : o.idempotencyHeader;
   if (keyHeader !== false && (typeof keyHeader !== 'string' || keyHeader === '')) fail('idempotencyHeader', 'a header name or false', keyHeader);
   const doFetch = o.fetch === undefined ? fetch : checkFunction<typeof fetch>('fetch', o.fetch);
@@ -82,7 +88,7 @@ export function postJson<In = unknown, R = unknown>(url: string | URL, options: 
   const where = `POST ${safeUrl(target)}`;
   const redact = (text: string) => secrets.reduce((t, secret) => t.split(secret).join('[redacted]'), text);
 
-  return async function postJson(rows: In[], { signal, key }: CallContext): Promise<readonly R[]> {
+  return async function postJson(rows: In[], { signal, key }: CallContext): Promise<readonly (R | ItemFailure)[]> {
     const requestHeaders: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json', ...headers };
     if (keyHeader !== false) requestHeaders[keyHeader] = key;
     let response: Response;

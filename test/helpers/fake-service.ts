@@ -32,12 +32,14 @@ export interface Received {
   /** `performance.now()` when the request arrived (headers read). */
   readonly at: number;
   status?: number;
+  /** The JSON answer sent (or to be sent after a delay); undefined for a hang or a reset. */
+  answer?: unknown;
   /** The client closed the request before the answer was sent. */
   aborted: boolean;
 }
 
 export interface FakeServiceOptions {
-  /** Results for a batch of rows (2xx answers). @default each row as its own result */
+  /** Results for a batch of rows (2xx answers); may mark items failed. @default each row as its own result */
   respond?: (rows: unknown[], request: Received) => unknown[];
   /** Commit once per idempotency key: a repeat gets the first answer again. @default false */
   dedupe?: boolean;
@@ -49,6 +51,8 @@ export class FakeService {
   readonly script: Reply[] = [];
   /** The reply once the script is used up (may look at the request). */
   reply: (request: Received) => Reply = () => ({});
+  /** The results of a committed request; set from `options.respond`, may be replaced by a test. */
+  respond: (rows: unknown[], request: Received) => unknown[];
   /** Effects applied: one entry per committed request (per key when de-duplicating). */
   readonly effects: { key: string | undefined; rows: number }[] = [];
   /** Requests in progress now, and the most at once. */
@@ -58,7 +62,9 @@ export class FakeService {
   private readonly answers = new Map<string, unknown>();
   private readonly waiters: { count: number; resolve: () => void }[] = [];
 
-  private constructor(private readonly server: Server, readonly url: string, private readonly options: FakeServiceOptions) {}
+  private constructor(private readonly server: Server, readonly url: string, private readonly options: FakeServiceOptions) {
+    this.respond = options.respond ?? ((rows) => rows);
+  }
 
   static async start(options: FakeServiceOptions = {}): Promise<FakeService> {
     const server = createServer();
@@ -138,6 +144,7 @@ export class FakeService {
         if (status >= 200 && status < 300) body = this.commit(record);
         else body = { error: `HTTP ${status}` };
       }
+      record.answer = body;
       const send = () => {
         if (ended) return;
         res.writeHead(status, { 'content-type': 'application/json', ...reply.headers });
@@ -156,7 +163,7 @@ export class FakeService {
   private commit(record: Received): unknown {
     if (this.options.dedupe && record.key !== undefined && this.answers.has(record.key)) return this.answers.get(record.key);
     const rows = Array.isArray(record.body) ? record.body : [];
-    const answer = { results: (this.options.respond ?? ((r: unknown[]) => r))(rows, record) };
+    const answer = { results: this.respond(rows, record) };
     this.effects.push({ key: record.key, rows: rows.length });
     if (record.key !== undefined) this.answers.set(record.key, answer);
     return answer;

@@ -346,6 +346,15 @@ export function thrownBy(fn: () => unknown): Error {
   throw new Error('expected the call to throw');
 }
 
+/** Each call throws a TypeError with exactly its documented message. */
+export function expectTypeErrors(cases: readonly (readonly [() => unknown, string])[]): void {
+  for (const [call, message] of cases) {
+    const error = thrownBy(call);
+    expect(error, message).to.be.instanceOf(TypeError);
+    expect(error.message).to.equal(message);
+  }
+}
+
 // ---------------------------------------------------------------------------------------
 // Summaries
 

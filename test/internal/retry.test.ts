@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { ServiceError } from '../../lib/internal/errors.js';
-import { RetryBudget, backoff, decide, isRetryable, isThrottle, parseRetryAfter, resolveRetry, retryAfterOf } from '../../lib/internal/retry.js';
+import { RetryBudget, backoff, decide, decideItems, isRetryable, isThrottle, parseRetryAfter, resolveRetry, retryAfterOf } from '../../lib/internal/retry.js';
 import { thrownBy } from '../helpers/streams.js';
 
 const NOW = Date.parse('2024-05-01T12:00:00Z');
@@ -109,6 +109,58 @@ describe('retry policy (no clock)', () => {
       expect(decide(status(503), 1, p, NOW, true).retry, 'a timeout costs 10').to.equal(true);
       expect(decide(status(503), 1, p, NOW, true).retry).to.equal(false);
       expect(budget.tokens).to.equal(0);
+    });
+  });
+
+  describe('decideItems (some items of an answer failed)', () => {
+    const policy = (options = {}) => resolveRetry({ attempts: 3, baseMs: 100, maxDelayMs: 1_000, ...options });
+    const RETRY = { retry: true };
+
+    it('judges each item: permanent ones stop, the retryable ones go again together after one backoff', () => {
+      const d = decideItems([status(400), status(503), new Error('bug'), status(429)], 1, policy(), NOW, () => 0.5);
+      expect(d).to.deep.equal({
+        items: [{ retry: false, permanent: true, why: 'not retryable' }, RETRY, { retry: false, permanent: true, why: 'not retryable' }, RETRY],
+        delayMs: 50,
+      });
+      expect(decideItems([status(400)], 1, policy(), NOW)).to.deep.equal({ items: [{ retry: false, permanent: true, why: 'not retryable' }], delayMs: 0 });
+    });
+
+    it('the attempts limit ends every retryable item, with the same reason', () => {
+      const gaveUp = { retry: false, permanent: false, why: 'gave up after 3 attempt(s)' };
+      expect(decideItems([status(503), status(400), status(502)], 3, policy(), NOW)).to.deep.equal({
+        items: [gaveUp, { retry: false, permanent: true, why: 'not retryable' }, gaveUp], delayMs: 0,
+      });
+    });
+
+    it('waits the longest Retry-After of the items that go again; an item asking for more than maxRetryAfterMs stops alone', () => {
+      const p = policy({ maxRetryAfterMs: 5_000 });
+      const d = decideItems([status(429, { retryAfter: '2' }), status(503, { retryAfter: '3' }), status(503, { retryAfter: '3600' }), status(503)], 1, p, NOW, () => 0);
+      expect(d).to.deep.equal({
+        items: [RETRY, RETRY, { retry: false, permanent: false, why: 'the service asked to wait 3600 s, more than maxRetryAfterMs (5000 ms)' }, RETRY],
+        delayMs: 3_000,
+      });
+    });
+
+    it('one retry of the items costs one retry from the budget; when it is spent, they all stop saying so', () => {
+      const budget = new RetryBudget({ capacity: 10, retryCost: 5 });
+      const p = policy({ budget });
+      expect(decideItems([status(503), status(503), status(503)], 1, p, NOW).items).to.deep.equal([RETRY, RETRY, RETRY]);
+      expect(budget.tokens).to.equal(5);
+      expect(decideItems([status(400)], 1, p, NOW).delayMs, 'nothing to retry: nothing drawn').to.equal(0);
+      expect(budget.tokens).to.equal(5);
+      decideItems([status(503)], 1, p, NOW);
+      const spent = { retry: false, permanent: false, why: 'the retry budget is spent' };
+      expect(decideItems([status(503), status(400)], 1, p, NOW).items).to.deep.equal([spent, { retry: false, permanent: true, why: 'not retryable' }]);
+    });
+
+    it('a custom retryOn sees each item error and the attempt; one that throws stops that item', () => {
+      const p = policy({ retryOn: (error: unknown) => {
+        if ((error as Error).message === 'odd') throw new Error('cannot tell');
+        return (error as Error).message === 'flaky';
+      } });
+      expect(decideItems([new Error('flaky'), new Error('odd'), new Error('other')], 1, p, NOW, () => 0).items).to.deep.equal([
+        RETRY, { retry: false, permanent: true, why: 'retryOn threw: cannot tell' }, { retry: false, permanent: true, why: 'not retryable' },
+      ]);
     });
   });
 

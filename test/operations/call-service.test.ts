@@ -5,17 +5,18 @@
  */
 import { expect } from 'chai';
 import { pipeline } from 'node:stream';
+import { Readable } from 'node:stream';
 import {
-  AbortError, BatchError, RateLimiter, RetryBudget, RowError, ServiceError, callService, csv, run,
-  type CallContext, type Reject,
+  AbortError, BatchError, RateLimiter, RetryBudget, RowError, ServiceError, callService, csv, itemFailed, run,
+  type CallContext, type ItemFailure, type Reject,
 } from '../../lib/index.js';
 import {
   ControlledCalls, CountingSource, StalledSink, closed, collect, destroyAll, expectAccounted, ignoresBackpressure,
-  measureHeld, quiesce, range, rejectionOf, thrownBy, until,
+  expectTypeErrors, measureHeld, quiesce, range, rejectionOf, until,
 } from '../helpers/streams.js';
 
 /** A service function whose calls (one per batch) stay pending until the test settles them. */
-class ControlledService extends ControlledCalls<number[], readonly unknown[], CallContext> {
+class ControlledService extends ControlledCalls<number[], readonly (unknown | ItemFailure)[], CallContext> {
   /** Answers call i with each row × 10. */
   answer(i: number): void {
     this.calls[i].result.resolve(this.calls[i].row.map((r) => r * 10));
@@ -389,6 +390,200 @@ describe('callService()', () => {
     });
   });
 
+  describe('per-item failure (TESTPLAN D25)', () => {
+    /** Items fail as `fails(row, attempt)` says (a marker, or nothing); every call is logged. */
+    function partial(fails: (row: number, attempt: number) => ItemFailure | undefined) {
+      const calls: { rows: number[]; attempt: number; key: string }[] = [];
+      const fn = async function partial(rows: number[], { attempt, key }: CallContext) {
+        calls.push({ rows, attempt, key });
+        return rows.map((r) => fails(r, attempt) ?? r * 10);
+      };
+      return { calls, fn };
+    }
+    const busy = () => itemFailed('busy', { retryable: true });
+
+    it('TESTPLAN D25: only the failed items go again (attempt 2, key `key.r2`); each row comes out once, in order, merged with its own result', async () => {
+      const service = partial((r, attempt) => ((r === 2 && attempt === 1) || (r === 5 && attempt < 3) ? busy() : undefined));
+      const stage = callService(service.fn, { batchSize: 3, concurrency: 3, retries: { baseMs: 5 }, merge: (row, result, index) => ({ row, result, index }) });
+      const sink = collect<{ row: number; result: number; index: number }>();
+      const summary = await run(range(9), stage, sink);
+      expect(service.calls.map((c) => c.rows).sort((a, b) => a[0] - b[0] || b.length - a.length)).to.deep.equal([[1, 2, 3], [2], [4, 5, 6], [5], [5], [7, 8, 9]]);
+      expect(sink.rows).to.deep.equal(range(9).map((r) => ({ row: r, result: r * 10, index: r })));
+      const first = service.calls.filter((c) => c.rows.includes(5)).map((c) => [c.attempt, c.key]);
+      expect(first).to.deep.equal([[1, first[0][1]], [2, `${first[0][1]}.r2`], [3, `${first[0][1]}.r3`]]);
+      expect(summary).to.include({ read: 9, written: 9, rejected: 0 });
+      expect(stage.metrics).to.include({ batches: 3, calls: 6, retries: 3, itemFailures: 3, rowsSent: 12, failedBatches: 0 });
+    });
+
+    it('ordered: a batch waits for an earlier one whose items are being retried; ordered: false lets it pass', async () => {
+      for (const ordered of [true, false]) {
+        const service = new ControlledService();
+        const sink = collect<number>();
+        const done = run(range(4), callService(service.fn, { batchSize: 2, concurrency: 2, ordered, retries: { baseMs: 0 } }), sink);
+        await service.called(2);
+        service.resolve(0, [busy(), 20]);
+        service.answer(1);
+        await service.called(3);
+        expect(service.calls[2].row).to.deep.equal([1]);
+        await quiesce(() => sink.rows.length);
+        expect(sink.rows, `ordered: ${ordered}`).to.deep.equal(ordered ? [] : [30, 40]);
+        service.answer(2);
+        await done;
+        expect(sink.rows, `ordered: ${ordered}`).to.deep.equal(ordered ? [10, 20, 30, 40] : [30, 40, 10, 20]);
+      }
+    });
+
+    it("TESTPLAN D25 'reject': items that still fail go to the reject channel, each with its own error naming its row; in = out + rejected", async () => {
+      const service = partial((r) => (r === 3 ? itemFailed('plate 3 is not a plate') : r === 7 ? busy() : undefined));
+      const store = rejectStore();
+      const stage = callService(service.fn, { batchSize: 5, onError: 'reject', retries: { attempts: 2, baseMs: 0 } });
+      const sink = collect<number>();
+      const summary = await run(range(10), stage, sink, { rejects: store.target });
+      expect(sink.rows).to.deep.equal(range(10).filter((r) => r !== 3 && r !== 7).map((r) => r * 10));
+      expect(store.rejects.map((r) => [r.row, r.index, r.reason])).to.deep.equal([
+        [3, 3, 'plate 3 is not a plate (not retryable)'],
+        [7, 7, 'busy (gave up after 2 attempt(s))'],
+      ]);
+      expect(store.rejects.map((r) => r.error.message)).to.deep.equal([
+        'callService(partial) failed on batch 1 (row 3) after 1 attempt(s): plate 3 is not a plate (not retryable)',
+        'callService(partial) failed on batch 2 (row 7) after 2 attempt(s): busy (gave up after 2 attempt(s))',
+      ]);
+      expect(store.rejects[1].error.cause).to.be.instanceOf(ServiceError).and.include({ kind: 'item', retryable: true });
+      expect(service.calls.map((c) => c.rows)).to.deep.equal([[1, 2, 3, 4, 5], [6, 7, 8, 9, 10], [7]]);
+      expect(summary).to.include({ read: 10, written: 8, rejected: 2 });
+      expectAccounted(summary);
+      expect(stage.metrics).to.include({ failedBatches: 2, rejectedRows: 2, itemFailures: 3 });
+    });
+
+    it("TESTPLAN D25 'fail': one BatchError naming every failed row of the batch, its source lines and each reason; the rows before the first are delivered", async () => {
+      const text = 'id\n' + range(10).map(String).join('\n') + '\n';
+      const service = async function registry(rows: string[][]) {
+        return rows.map((r) => (r[0] === '3' || r[0] === '4' ? itemFailed(`no plate ${r[0]}`) : r[0] === '7' ? itemFailed('busy', { status: 503 }) : r[0]));
+      };
+      const sink = collect<string>();
+      const error = await rejectionOf(run(csv.read(Readable.from([text]), { source: 'in.csv' }), callService(service, { batchSize: 10, retries: { attempts: 2, baseMs: 0 } }), sink)) as unknown as BatchError;
+      expect(error).to.be.instanceOf(BatchError);
+      expect(error.message).to.equal(
+        'callService(registry) failed on batch 1 (rows 3–4, 7; in.csv, lines 4–5, 8) after 2 attempt(s): ' +
+          'row 3: no plate 3 (not retryable); row 4: no plate 4 (not retryable); row 7: busy (gave up after 2 attempt(s))',
+      );
+      expect(error).to.deep.include({ firstRow: 3, lastRow: 7, ranges: [{ first: 3, last: 4 }, { first: 7, last: 7 }], first: { source: 'in.csv', line: 4 }, last: { source: 'in.csv', line: 8 } });
+      expect((error.cause as ServiceError).message).to.equal('no plate 3');
+      expect(sink.rows).to.deep.equal(['1', '2']);
+    });
+
+    it("'fail' with many failed items: the message lists ten and counts the rest", async () => {
+      const error = await rejectionOf(run(range(30), callService(async (rows: number[]) => rows.map((r) => (r % 2 === 1 ? itemFailed('odd') : r)), { batchSize: 30 }), collect()));
+      expect(error.message).to.equal(
+        'callService() failed on batch 1 (rows 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, … (15 rows in all)) after 1 attempt(s): ' +
+          range(10).map((i) => `row ${2 * i - 1}: odd (not retryable)`).join('; ') + '; … (15 parts)',
+      );
+    });
+
+    it('what is retried: `retryable`, `status`, a ServiceError or a reason object with `retryable: true`; not a plain Error or message; `retryOn` decides in the end', async () => {
+      const reasons: Record<number, () => ItemFailure> = {
+        1: () => itemFailed('refused'),
+        2: () => itemFailed('busy', { retryable: true }),
+        3: () => itemFailed(new Error('bug in the service')),
+        4: () => itemFailed('unavailable', { status: 503 }),
+        5: () => itemFailed(new ServiceError('locked', { kind: 'item', retryable: true })),
+        6: () => itemFailed({ error: 'quota', retryable: true }),
+        7: () => itemFailed('conflict', { status: 409 }),
+      };
+      const service = partial((r, attempt) => (attempt === 1 ? reasons[r]?.() : undefined));
+      const store = rejectStore();
+      await run(range(8), callService(service.fn, { batchSize: 8, onError: 'reject', retries: { baseMs: 0 } }), collect(), { rejects: store.target });
+      expect(service.calls.map((c) => c.rows)).to.deep.equal([range(8), [2, 4, 5, 6]]);
+      expect(store.rejects.map((r) => r.reason)).to.deep.equal(['refused (not retryable)', 'bug in the service (not retryable)', 'conflict (not retryable)']);
+      expect(store.rejects[2].error.cause).to.include({ kind: 'item', status: 409 });
+
+      const seen: [string, number][] = [];
+      const retryOn = (error: unknown, attempt: number) => {
+        seen.push([(error as Error).message, attempt]);
+        return (error as Error).message === 'bug in the service';
+      };
+      const again = partial((r, attempt) => (attempt === 1 ? reasons[r]?.() : undefined));
+      await run(range(8), callService(again.fn, { batchSize: 8, onError: 'reject', retries: { baseMs: 0, retryOn } }), collect(), { rejects: rejectStore().target });
+      expect(again.calls.map((c) => c.rows)).to.deep.equal([range(8), [3]]);
+      expect(seen.map(([m]) => m)).to.deep.equal(['refused', 'busy', 'bug in the service', 'unavailable', 'locked', 'quota', 'conflict']);
+      expect(seen.every(([, attempt]) => attempt === 1)).to.equal(true);
+    });
+
+    it("a failed item's Retry-After is waited for (429 items slow an adaptive rate); one longer than maxRetryAfterMs or the deadline ends it at once", async () => {
+      const limiter = new RateLimiter({ calls: 100, per: 1_000, adaptive: true });
+      const starts: number[] = [];
+      const service = partial((r, attempt) => {
+        if (r === 1) starts.push(performance.now());
+        return r === 1 && attempt === 1 ? itemFailed('slow down', { status: 429, retryAfter: 1 }) : undefined;
+      });
+      const stage = callService(service.fn, { batchSize: 2, rate: limiter, retries: { baseMs: 0 } });
+      await run(range(2), stage, collect());
+      // Leeway: never early; at most 1.5 s late on a loaded machine.
+      expect(starts[1] - starts[0]).to.be.within(1_000, 2_500);
+      expect(stage.metrics).to.include({ throttled: 1, retries: 1 });
+      expect(limiter.stats.decreases).to.equal(1);
+
+      const store = rejectStore();
+      const long = partial((r) => (r === 1 ? itemFailed('come back tomorrow', { status: 503, retryAfter: 86_400 }) : r === 2 ? itemFailed('later', { status: 503, retryAfter: 1 }) : undefined));
+      const started = Date.now();
+      await run([1, 3], callService(long.fn, { batchSize: 3, onError: 'reject', retries: { maxRetryAfterMs: 60_000 } }), collect(), { rejects: store.target });
+      await run([2, 3], callService(long.fn, { batchSize: 3, onError: 'reject', retries: { deadlineMs: 200 } }), collect(), { rejects: store.target });
+      expect(Date.now() - started, 'neither waited').to.be.below(1_000);
+      expect(store.rejects.map((r) => [r.row, r.reason])).to.deep.equal([
+        [1, 'come back tomorrow (the service asked to wait 86400 s, more than maxRetryAfterMs (60000 ms))'],
+        [2, 'later (its deadline of 200 ms (retries.deadlineMs) would pass)'],
+      ]);
+      expect(long.calls.length).to.equal(2);
+    });
+
+    it('retries of items draw on the retry budget: when it is spent, the items fail saying so', async () => {
+      const budget = new RetryBudget({ capacity: 5, retryCost: 5 });
+      const service = partial((r) => (r % 2 === 0 ? busy() : undefined));
+      const store = rejectStore();
+      await run(range(4), callService(service.fn, { batchSize: 2, onError: 'reject', retries: { attempts: 5, baseMs: 0, budget } }), collect(), { rejects: store.target });
+      expect(service.calls.map((c) => c.rows)).to.deep.equal([[1, 2], [2], [3, 4]]);
+      expect(store.rejects.map((r) => [r.row, r.reason])).to.deep.equal([[2, 'busy (the retry budget is spent)'], [4, 'busy (the retry budget is spent)']]);
+    });
+
+    it('a retry of failed items that fails as a whole is retried with the same key; a permanent failure of it is isolated', async () => {
+      const keys: string[] = [];
+      let failWhole = true;
+      const flaky = async (rows: number[], { attempt, key }: CallContext) => {
+        keys.push(key);
+        if (attempt === 2 && failWhole) {
+          failWhole = false;
+          throw status(503);
+        }
+        return rows.map((r) => (attempt === 1 && (r === 2 || r === 5) ? busy() : r));
+      };
+      const sink = collect<number>();
+      await run(range(6), callService(flaky, { batchSize: 6, retries: { baseMs: 0 } }), sink);
+      expect(sink.rows).to.deep.equal(range(6));
+      expect(keys).to.deep.equal([keys[0], `${keys[0]}.r2`, `${keys[0]}.r2`]);
+
+      const calls: { rows: number[]; key: string }[] = [];
+      const seen = new Set<number>();
+      // Items 2, 5 and 6 are busy the first time; then any call carrying 5 is refused.
+      const refuses5 = async (rows: number[], { key }: CallContext) => {
+        calls.push({ rows, key });
+        if (rows.some((r) => r === 5 && seen.has(r))) throw status(400, 'HTTP 400: 5 is bad');
+        const answer = rows.map((r) => ([2, 5, 6].includes(r) && !seen.has(r) ? busy() : r));
+        for (const r of rows) seen.add(r);
+        return answer;
+      };
+      const store = rejectStore();
+      const out = collect<number>();
+      const summary = await run(range(6), callService(refuses5, { batchSize: 6, onError: 'reject', isolate: true, retries: { baseMs: 0 } }), out, { rejects: store.target });
+      const k = calls[0].key;
+      expect(calls.map((c) => [c.rows, c.key])).to.deep.equal([
+        [range(6), k], [[2, 5, 6], `${k}.r2`], [[2, 5], `${k}.r2.1`], [[2], `${k}.r2.1.1`], [[5], `${k}.r2.1.2`], [[6], `${k}.r2.2`],
+      ]);
+      expect(out.rows).to.deep.equal([1, 2, 3, 4, 6]);
+      expect(store.rejects.map((r) => [r.row, r.reason])).to.deep.equal([[5, 'HTTP 400: 5 is bad (not retryable)']]);
+      expectAccounted(summary);
+    });
+  });
+
   describe('timeouts, abort and timers', () => {
     it("timeoutMs: the call's signal aborts, the attempt fails as retryable, the retry succeeds — even if the function ignores its signal", async () => {
       const signals: AbortSignal[] = [];
@@ -413,9 +608,11 @@ describe('callService()', () => {
       const controller = new AbortController();
       const done = run(range(100), stage, collect(), { signal: controller.signal });
       await service.called(2);
-      controller.abort(new Error('deadline'));
+      const reason = new Error('deadline');
+      controller.abort(reason);
       const error = await rejectionOf(done);
       expect(error).to.be.instanceOf(AbortError);
+      expect(error.cause, 'the abort reason').to.equal(reason);
       expect(service.calls.map((c) => c.context.signal.aborted)).to.deep.equal([true, true]);
       await quiesce(() => service.calls.length);
       expect(service.calls.length).to.equal(2);
@@ -482,11 +679,7 @@ describe('callService()', () => {
         [() => callService(times10, { merge: 'x' as never }), 'Expected `merge` to be a function, got `x` (string)'],
         [() => callService(times10, { maxWaitMs: 0 }), 'Expected `maxWaitMs` to be an integer from 1 and up (or Infinity), got `0` (number)'],
       ];
-      for (const [call, message] of cases) {
-        const error = thrownBy(call);
-        expect(error).to.be.instanceOf(TypeError);
-        expect(error.message).to.equal(message);
-      }
+      expectTypeErrors(cases);
     });
 
     it('does not change the options object', () => {

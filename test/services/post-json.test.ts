@@ -5,12 +5,33 @@
  */
 import { expect } from 'chai';
 import { inspect } from 'node:util';
-import { AbortError, BatchError, ServiceError, callService, postJson, run, type Reject } from '../../lib/index.js';
-import { FakeService, mostInWindow } from '../helpers/fake-service.js';
+import { AbortError, BatchError, ServiceError, callService, itemFailed, postJson, run, type Reject } from '../../lib/index.js';
+import { FakeService, mostInWindow, type Received } from '../helpers/fake-service.js';
 import { collect, expectAccounted, range, rejectionOf, thrownBy, until } from '../helpers/streams.js';
 
 const rowsOf = (n: number) => range(n).map((id) => ({ id }));
 type Row = { id: number };
+
+/** A bulk API's answer: a result per item, or that item's error. */
+type Item = { score: number } | { error: string; status: number };
+/** postJson's `results` for such an API: failed items become itemFailed markers. */
+const perItem = (body: unknown) => (body as { results: Item[] }).results.map((item) => ('error' in item ? itemFailed(item.error, { status: item.status }) : item));
+
+/**
+ * From the server's records, in arrival order: for each row id, what became of it in each
+ * request that carried it — 'ok', 'failed' (its item failed), or 'call failed'.
+ */
+function historyById(requests: readonly Received[]): Map<number, string[]> {
+  const history = new Map<number, string[]>();
+  for (const request of requests) {
+    const results = (request.answer as { results?: Item[] } | undefined)?.results;
+    (request.body as Row[]).forEach((row, i) => {
+      const outcome = results === undefined ? 'call failed' : 'error' in results[i] ? 'failed' : 'ok';
+      history.set(row.id, [...(history.get(row.id) ?? []), outcome]);
+    });
+  }
+  return history;
+}
 
 describe('postJson() with callService() against a misbehaving HTTP service', function () {
   let service: FakeService;
@@ -111,13 +132,20 @@ describe('postJson() with callService() against a misbehaving HTTP service', fun
 
   it('a call that never answers: timeoutMs aborts the request (the server sees it closed), the retry succeeds (TESTPLAN D23: per-attempt timeout)', async () => {
     service.script.push({ hang: true });
-    const stage = callService(postJson<Row, { score: number }>(service.url), { merge, timeoutMs: 100, retries: { baseMs: 1 } });
+    // Timed where the timeout runs, at the client: the first request reaches the server
+    // some ms after its call started (a new connection), so server arrivals can be < 100 ms apart.
+    const starts: number[] = [];
+    const timed: typeof fetch = (input, init) => {
+      starts.push(performance.now());
+      return fetch(input, init);
+    };
+    const stage = callService(postJson<Row, { score: number }>(service.url, { fetch: timed }), { merge, timeoutMs: 100, retries: { baseMs: 1 } });
     const sink = collect();
     await run(rowsOf(3), stage, sink);
     expect(sink.rows.length).to.equal(3);
     await until(() => service.requests[0].aborted, 'the hung request closed by the client', 100_000);
-    // Never before the 100 ms timeout; leeway 1.4 s late on a loaded machine.
-    expect(service.arrivals[1]).to.be.within(100, 1_500);
+    // Never before the 100 ms timeout (1 ms for the timer clock's rounding); leeway 1.4 s late on a loaded machine.
+    expect(starts[1] - starts[0]).to.be.within(100 - 1, 1_500);
     expect(stage.metrics).to.include({ timeouts: 1, retries: 1 });
   });
 
@@ -175,6 +203,97 @@ describe('postJson() with callService() against a misbehaving HTTP service', fun
     expect(stage.metrics).to.include({ timeouts: 1, retries: 1 });
   });
 
+  describe('TESTPLAN D25: per-item partial failure', () => {
+    it('TESTPLAN D25: only the failed items are sent again; the server saw no item after its success and every item reached it; in = out + rejected', async () => {
+      await service.close();
+      service = await FakeService.start({ dedupe: true });
+      // Per id, how many times its item fails before it succeeds (Infinity: always).
+      const busy = new Map([[3, 2], [7, 1], [21, 1], [25, Infinity]]);
+      const failures = new Map<number, number>();
+      service.respond = (rows) => (rows as Row[]).map((r): Item => {
+        if (r.id === 12) return { error: 'plate 12 is not a plate', status: 422 };
+        const failed = failures.get(r.id) ?? 0;
+        if (failed < (busy.get(r.id) ?? 0)) {
+          failures.set(r.id, failed + 1);
+          return { error: `row ${r.id} is locked, try again`, status: 503 };
+        }
+        return { score: r.id * 2 };
+      });
+      const rejects: Reject[] = [];
+      const stage = callService(postJson<Row, { score: number }>(service.url, { results: perItem }), {
+        batchSize: 10, concurrency: 2, merge, onError: 'reject', retries: { attempts: 3, baseMs: 1 },
+      });
+      const sink = collect<Row & { score: number }>();
+      const summary = await run(rowsOf(30), stage, sink, { rejects: (r) => void rejects.push(r) });
+
+      // Output: every row that succeeded, once, in input order, with its own result.
+      expect(sink.rows).to.deep.equal(rowsOf(30).filter((r) => r.id !== 12 && r.id !== 25).map((r) => ({ ...r, score: r.id * 2 })));
+      expect(rejects.map((r) => [(r.row as Row).id, r.index, r.reason])).to.deep.equal([
+        [12, 12, 'plate 12 is not a plate (not retryable)'],
+        [25, 25, 'row 25 is locked, try again (gave up after 3 attempt(s))'],
+      ]);
+      expect(rejects[0].error).to.be.instanceOf(BatchError);
+      expect(rejects[0].error.message).to.equal('callService(postJson) failed on batch 2 (row 12) after 1 attempt(s): plate 12 is not a plate (not retryable)');
+      expect(rejects[0].error.cause).to.be.instanceOf(ServiceError).and.include({ kind: 'item', status: 422, retryable: false, message: 'plate 12 is not a plate' });
+      expect(summary).to.include({ read: 30, written: 28, rejected: 2 });
+      expectAccounted(summary);
+
+      // The server's side: no item was sent again after it succeeded, none was lost.
+      const history = historyById(service.requests);
+      expect([...history.keys()].sort((a, b) => a - b)).to.deep.equal(range(30));
+      for (const [id, outcomes] of history) expect(outcomes.slice(0, -1), `id ${id}: sent again after its success`).to.not.include('ok');
+      const resent = Object.fromEntries([...history].filter(([, outcomes]) => outcomes.length > 1));
+      expect(resent).to.deep.equal({ 3: ['failed', 'failed', 'ok'], 7: ['failed', 'ok'], 21: ['failed', 'ok'], 25: ['failed', 'failed', 'failed'] });
+      expect(history.get(12)).to.deep.equal(['failed']);
+      // Retries carry only the failed items, under keys of their own (a de-duplicating
+      // server would replay the first answer for the batch's key).
+      const bodies = service.requests.map((r) => (r.body as Row[]).map((row) => row.id));
+      expect(bodies.filter((b) => b.length < 10).sort((a, b) => a[0] - b[0] || a.length - b.length)).to.deep.equal([[3], [3, 7], [21, 25], [25]]);
+      const keys = service.requests.map((r) => r.key!);
+      expect(new Set(keys).size).to.equal(keys.length);
+      const k1 = service.requests.find((r) => (r.body as Row[])[0].id === 1)!.key!;
+      expect(keys.filter((k) => k.startsWith(k1))).to.deep.equal([k1, `${k1}.r2`, `${k1}.r3`]);
+      expect(service.effects.length).to.equal(7);
+      expect(stage.metrics).to.include({ batches: 3, calls: 7, retries: 4, itemFailures: 8, rowsSent: 36, failedBatches: 2, rejectedRows: 2 });
+    });
+
+    it('TESTPLAN D25 with D24: a retry of failed items that times out after the server applied it goes again with the same key; each item is applied once', async () => {
+      await service.close();
+      service = await FakeService.start({ dedupe: true });
+      let failedOnce = false;
+      service.respond = (rows) => (rows as Row[]).map((r): Item => {
+        if (r.id === 2 && !failedOnce) {
+          failedOnce = true;
+          return { error: 'busy', status: 503 };
+        }
+        return { score: r.id * 2 };
+      });
+      service.script.push({}, { delayMs: 300 }); // the retry of item 2 is applied at once, answered too late
+      const stage = callService(postJson<Row, { score: number }>(service.url, { results: perItem }), { batchSize: 4, merge, timeoutMs: 100, retries: { baseMs: 1 } });
+      const sink = collect<Row & { score: number }>();
+      await run(rowsOf(4), stage, sink);
+      expect(sink.rows.map((r) => r.id)).to.deep.equal([1, 2, 3, 4]);
+      const [k, r2, again] = service.requests.map((r) => r.key!);
+      expect([r2, again]).to.deep.equal([`${k}.r2`, `${k}.r2`]);
+      expect(service.requests.map((r) => (r.body as Row[]).map((row) => row.id))).to.deep.equal([[1, 2, 3, 4], [2], [2]]);
+      // Applied: the batch once (item 2 failed in it), the retry of item 2 once.
+      expect(service.effects).to.deep.equal([{ key: k, rows: 4 }, { key: r2, rows: 1 }]);
+      expect(stage.metrics).to.include({ calls: 3, retries: 2, timeouts: 1, itemFailures: 1 });
+    });
+
+    it("TESTPLAN D25 with onError 'fail': the BatchError names every failed row of the batch and each one's reason", async () => {
+      service.respond = (rows) => (rows as Row[]).map((r): Item => (r.id % 4 === 0 ? { error: `no plate ${r.id}`, status: 400 } : { score: r.id * 2 }));
+      const sink = collect<Row & { score: number }>();
+      const error = await rejectionOf(run(rowsOf(10), callService(postJson<Row, { score: number }>(service.url, { results: perItem }), { batchSize: 10, merge }), sink));
+      expect(error).to.be.instanceOf(BatchError);
+      expect(error.message).to.equal('callService(postJson) failed on batch 1 (rows 4, 8) after 1 attempt(s): row 4: no plate 4 (not retryable); row 8: no plate 8 (not retryable)');
+      expect(error).to.deep.include({ firstRow: 4, lastRow: 8, ranges: [{ first: 4, last: 4 }, { first: 8, last: 8 }] });
+      // The rows before the first failed one were passed on; no retry was made.
+      expect(sink.rows.map((r) => r.id)).to.deep.equal([1, 2, 3]);
+      expect(service.requests.length).to.equal(1);
+    });
+  });
+
   it('TESTPLAN D27: rate limit under concurrency, by the server’s arrival times', async () => {
     // Warm-up: open the client's four connections first (each call waits 20 ms, so they
     // overlap), so that connection set-up does not delay some measured requests only.
@@ -201,14 +320,17 @@ describe('postJson() with callService() against a misbehaving HTTP service', fun
     expect(service.maxActive).to.be.at.most(4);
   });
 
-  it('abort: stops new calls and aborts the ones in flight (the server sees them closed) (TESTPLAN B15)', async () => {
+  it('abort: an AbortError with the reason as `cause`, no new calls, the ones in flight aborted (the server sees them closed) (TESTPLAN B15)', async () => {
     service.reply = () => ({ hang: true });
     const controller = new AbortController();
     const stage = callService(postJson(service.url), { batchSize: 2, concurrency: 2 });
     const done = run(range(100), stage, collect(), { signal: controller.signal });
     await service.received(2);
-    controller.abort();
-    expect(await rejectionOf(done)).to.be.instanceOf(AbortError);
+    const reason = new Error('operator cancelled the load');
+    controller.abort(reason);
+    const error = await rejectionOf(done);
+    expect(error).to.be.instanceOf(AbortError);
+    expect(error.cause, 'the abort reason').to.equal(reason);
     await until(() => service.active === 0, 'both requests closed', 100_000);
     expect(service.requests.map((r) => r.aborted)).to.deep.equal([true, true]);
     expect(service.requests.length).to.equal(2);

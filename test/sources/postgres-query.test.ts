@@ -417,14 +417,18 @@ describe('postgres.query()', function () {
       expect(pool.totalCount).to.equal(pool.idleCount);
     });
 
-    it('an AbortSignal mid-stream ends the run with an AbortError and releases the client', async () => {
+    it('an AbortSignal mid-stream ends the run with an AbortError (the reason as `cause`), closes the cursor and releases the client (TESTPLAN B15: the cursor)', async () => {
       const controller = new AbortController();
       const sink = new Sink(true);
       const done = run(postgres.query(pool, million), sink, { signal: controller.signal });
       await once(sink, 'received');
-      controller.abort();
-      expect(await rejection(done)).to.be.instanceOf(AbortError);
+      const reason = new Error('operator cancelled the export');
+      controller.abort(reason);
+      const error = await rejection(done);
+      expect(error).to.be.instanceOf(AbortError);
+      expect(error.cause, 'the abort reason').to.equal(reason);
       expect(pool.totalCount).to.equal(pool.idleCount);
+      expect(await activePids(), 'no statement or cursor left on the server').to.deep.equal([]);
     });
 
     it('an AbortSignal already aborted: no client is taken, no query sent', async () => {
