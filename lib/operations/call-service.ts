@@ -273,7 +273,7 @@ class ServiceStageImpl<In, R, Out> extends Stage<In, Out> implements ServiceStag
           this.deliver();
         },
         (error: unknown) => {
-          // Only an abort (the stage is being destroyed) or a bug in this file gets here.
+          // Only an abort (the stage is being destroyed) or a bug in the stage or its calls (service-calls.ts) gets here.
           if (!this.destroyed) this.destroy(error as Error);
         },
       );
