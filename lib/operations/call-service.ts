@@ -1,15 +1,17 @@
 import { setMaxListeners } from 'node:events';
 import type { TransformCallback } from 'node:stream';
-import { randomUUID } from 'node:crypto';
 import { Batcher, type ClosedBatch, type FlushCounts } from '../internal/batcher.js';
-import { BatchError, RowError, ServiceError, reasonOf, rowsText, type RowRange } from '../internal/errors.js';
+import { BatchError, RowError, reasonOf } from '../internal/errors.js';
 import { originOf } from '../internal/origin.js';
-import { RateLimiter, type Permit, type RateOptions } from '../internal/rate-limiter.js';
+import type { RateLimiter, RateOptions } from '../internal/rate-limiter.js';
 import { sendReject } from '../internal/reject.js';
-import { decide, decideItems, isThrottle, resolveRetry, type ResolvedRetry, type RetryOptions } from '../internal/retry.js';
+import type { RetryOptions } from '../internal/retry.js';
+import { ServiceCalls } from '../internal/service-calls.js';
+import { failedError, reasonWhy, type Failure, type Job } from '../internal/service-job.js';
+import { resolveServiceSettings, type ServiceSettings } from '../internal/service-settings.js';
 import { Stage, stageName } from '../internal/stage.js';
-import { checkFunction, checkHighWaterMark, checkInteger, checkOneOf, checkOptions, fail } from '../internal/validate.js';
-import { ItemFailure } from '../services/item-failed.js';
+import { checkFunction } from '../internal/validate.js';
+import type { ItemFailure } from '../services/item-failed.js';
 
 /** Passed to the service function with each call. */
 export interface CallContext {
@@ -153,58 +155,6 @@ export interface ServiceStage<In, Out> extends Stage<In, Out> {
   readonly metrics: Readonly<ServiceMetrics>;
 }
 
-/** Rows of a batch that failed for good together (a call, a half, or one item). */
-interface Failure {
-  /** Their positions in the batch (0-based, ascending; not always adjacent). */
-  readonly at: readonly number[];
-  /** The last attempt's error. */
-  readonly error: unknown;
-  readonly attempts: number;
-  readonly why: string;
-}
-
-interface Job<In, R> {
-  readonly seq: number;
-  readonly rows: In[];
-  /** 1-based number within the stage of the batch's first row. */
-  readonly firstIndex: number;
-  readonly key: string;
-  done: boolean;
-  /** Results by position in the batch; the positions of `failures` have none. */
-  readonly results: R[];
-  readonly failures: Failure[];
-}
-
-/** Rows to send again after `delayMs`, each group with the error it failed with. */
-interface Retry {
-  readonly again: readonly { readonly at: readonly number[]; readonly error: unknown }[];
-  readonly delayMs: number;
-}
-
-/** What the calls for some rows came to: positions are in those rows. */
-interface Called<R> {
-  readonly results: Map<number, R>;
-  /** `permanent`: the error is not worth retrying; `key`: the key these rows were last sent with. */
-  readonly failures: (Failure & { readonly permanent: boolean; readonly key: string })[];
-}
-
-interface Settings<In, R, Out> {
-  fn: ServiceFunction<In, R>;
-  batch: { size: number; maxBytes?: number; maxWaitMs?: number; sizeOf?: (row: In) => number };
-  concurrency: number;
-  limiter: RateLimiter | null;
-  retry: ResolvedRetry;
-  timeoutMs: number;
-  ordered: boolean;
-  onError: 'fail' | 'reject';
-  maxExtraCalls: number;
-  merge: ((row: In, result: R, index: number) => Out) | null;
-  key: (rows: readonly In[], batch: number) => string;
-  highWaterMark?: number;
-}
-
-const defaultKey = (): string => randomUUID();
-
 /**
  * Invariants:
  * - `queue` holds the batches started and not yet delivered, ≤ `concurrency`; `ready`
@@ -224,6 +174,7 @@ const defaultKey = (): string => randomUUID();
 class ServiceStageImpl<In, R, Out> extends Stage<In, Out> implements ServiceStage<In, Out> {
   private readonly controller = new AbortController();
   private readonly batcher: Batcher<In>;
+  private readonly calls: ServiceCalls<In, R>;
   private readonly ready: Job<In, R>[] = [];
   private readonly queue: Job<In, R>[] = [];
   private heldWrite: TransformCallback | null = null;
@@ -234,13 +185,14 @@ class ServiceStageImpl<In, R, Out> extends Stage<In, Out> implements ServiceStag
   private batched = 0;
   readonly metrics: ServiceMetrics;
 
-  constructor(name: string, private readonly settings: Settings<In, R, Out>) {
+  constructor(name: string, private readonly settings: ServiceSettings<In, R, Out>) {
     super(name, settings.highWaterMark);
     this.batcher = new Batcher(settings.batch, this.onTime);
     this.metrics = {
       batches: 0, calls: 0, retries: 0, isolationCalls: 0, itemFailures: 0, rowsSent: 0, rowsPerCall: 0, inFlight: 0, maxInFlight: 0,
       throttled: 0, timeouts: 0, failedBatches: 0, rejectedRows: 0, flushes: this.batcher.flushes,
     };
+    this.calls = new ServiceCalls(settings, this.controller.signal, this.metrics);
     // One listener per call in flight, per backoff and per rate wait.
     setMaxListeners(0, this.controller.signal);
   }
@@ -313,7 +265,7 @@ class ServiceStageImpl<In, R, Out> extends Stage<In, Out> implements ServiceStag
     while (!this.destroyed && !this.doomed && this.ready.length > 0 && this.queue.length < this.settings.concurrency && !this.outputFull) {
       const job = this.ready.shift()!;
       this.queue.push(job);
-      this.solve(job.rows.map((_, i) => i), job.key, job, { left: this.settings.maxExtraCalls }).then(
+      this.calls.callBatch(job).then(
         () => {
           if (this.destroyed) return;
           job.done = true;
@@ -321,7 +273,7 @@ class ServiceStageImpl<In, R, Out> extends Stage<In, Out> implements ServiceStag
           this.deliver();
         },
         (error: unknown) => {
-          // Only an abort (the stage is being destroyed) or a bug in this file gets here.
+          // Only an abort (the stage is being destroyed) or a bug in the stage or its calls (service-calls.ts) gets here.
           if (!this.destroyed) this.destroy(error as Error);
         },
       );
@@ -340,181 +292,6 @@ class ServiceStageImpl<In, R, Out> extends Stage<In, Out> implements ServiceStag
       const callback = this.heldFlush;
       this.heldFlush = null;
       callback();
-    }
-  }
-
-  // ---- calling --------------------------------------------------------------------------
-
-  /**
-   * Calls for the rows of `job` at positions `at`; rows that failed together with a
-   * permanent error are split in halves to isolate the poison rows. Fills `job.results`
-   * and `job.failures`.
-   */
-  private async solve(at: readonly number[], key: string, job: Job<In, R>, split: { left: number }): Promise<void> {
-    const rows = at.length === job.rows.length ? job.rows : at.map((i) => job.rows[i]);
-    const called = await this.callWithRetries(rows, key, job.seq);
-    for (const [i, result] of called.results) job.results[at[i]] = result;
-    for (const failure of called.failures) {
-      const positions = failure.at.map((i) => at[i]);
-      const splittable = failure.permanent && !(failure.error instanceof ServiceError && failure.error.kind === 'response');
-      if (!splittable || positions.length === 1 || split.left < 2) {
-        let why = failure.why;
-        if (splittable && positions.length > 1 && this.settings.maxExtraCalls > 0) why += `; not split further: maxExtraCalls (${this.settings.maxExtraCalls}) reached`;
-        job.failures.push({ at: positions, error: failure.error, attempts: failure.attempts, why });
-        continue;
-      }
-      split.left -= 2;
-      this.metrics.isolationCalls += 2;
-      const middle = Math.ceil(positions.length / 2);
-      await this.solve(positions.slice(0, middle), `${failure.key}.1`, job, split);
-      await this.solve(positions.slice(middle), `${failure.key}.2`, job, split);
-    }
-  }
-
-  /**
-   * Calls for `rows` until each has a result or has failed for good. A call that fails is
-   * retried whole; a call that succeeds with some items marked `itemFailed` is followed by
-   * one with only those of them worth retrying (under a key of their own: a de-duplicating
-   * service would otherwise replay the first answer). Rows that got a result are never
-   * sent again. Attempts, backoff, the budget, the rate limit and the deadline apply to
-   * every call alike.
-   */
-  private async callWithRetries(rows: In[], key: string, batch: number): Promise<Called<R>> {
-    const { retry, limiter } = this.settings;
-    const signal = this.controller.signal;
-    const deadline = Date.now() + retry.deadlineMs;
-    const called: Called<R> = { results: new Map(), failures: [] };
-    /** Positions (in `rows`) still without a result, and the key they are sent with. */
-    let pending = rows.map((_, i) => i);
-    let sendKey = key;
-    for (let attempt = 1; ; attempt++) {
-      const sending = pending.length === rows.length ? rows : pending.map((i) => rows[i]);
-      const permit = limiter ? await limiter.acquire(signal) : null;
-      if (signal.aborted) throw signal.reason;
-      const m = this.metrics;
-      m.calls++;
-      if (attempt > 1) m.retries++;
-      m.rowsSent += sending.length;
-      m.rowsPerCall = m.rowsSent / m.calls;
-      m.inFlight++;
-      m.maxInFlight = Math.max(m.maxInFlight, m.inFlight);
-      let answer: readonly (R | ItemFailure)[] = [];
-      let answered = false;
-      let error: unknown;
-      let timedOut = false;
-      try {
-        answer = await this.invoke(sending, { attempt, key: sendKey, batch }, permit, deadline);
-        answered = true;
-      } catch (caught) {
-        if (signal.aborted) throw signal.reason;
-        error = caught;
-        timedOut = caught instanceof ServiceError && caught.kind === 'timeout';
-      } finally {
-        m.inFlight--;
-      }
-      const next = answered ? this.afterAnswer(answer, pending, attempt, sendKey, permit, called) : this.afterError(error, timedOut, pending, attempt, sendKey, permit, called);
-      if (!next) return called;
-      if (Date.now() + next.delayMs >= deadline) {
-        const why = `its deadline of ${retry.deadlineMs} ms (retries.deadlineMs) would pass`;
-        for (const group of next.again) called.failures.push({ ...group, attempts: attempt, permanent: false, why, key: sendKey });
-        return called;
-      }
-      pending = next.again.flatMap((group) => group.at);
-      // The service answered for this key: a de-duplicating one would replay that answer.
-      if (answered) sendKey = `${key}.r${attempt + 1}`;
-      await sleep(next.delayMs, signal);
-    }
-  }
-
-  /**
-   * A call answered: rows with a result are done; of the items marked failed, those worth
-   * another attempt are returned (each with its own error), the others fail for good.
-   */
-  private afterAnswer(answer: readonly (R | ItemFailure)[], pending: readonly number[], attempt: number, key: string, permit: Permit | null, called: Called<R>): Retry | null {
-    const { retry, limiter } = this.settings;
-    const failed: { at: number[]; error: unknown }[] = [];
-    for (let i = 0; i < answer.length; i++) {
-      const result = answer[i];
-      if (ItemFailure.is(result)) failed.push({ at: [pending[i]], error: result.error });
-      else called.results.set(pending[i], result);
-    }
-    if (failed.length === 0) {
-      // Only a wholly successful answer refills the retry budget.
-      retry.budget.refund();
-      limiter?.succeeded();
-      return null;
-    }
-    this.metrics.itemFailures += failed.length;
-    // Items refused for throughput (429) slow the shared rate as a throttled call does.
-    if (failed.some((f) => isThrottle(f.error))) {
-      this.metrics.throttled++;
-      if (permit) limiter?.throttled(permit.grantedAt);
-    } else {
-      limiter?.succeeded();
-    }
-    const decision = decideItems(failed.map((f) => f.error), attempt, retry, Date.now());
-    const again: Retry['again'][number][] = [];
-    decision.items.forEach((d, i) => {
-      if (d.retry) again.push(failed[i]);
-      else called.failures.push({ ...failed[i], attempts: attempt, permanent: d.permanent, why: d.why, key });
-    });
-    return again.length === 0 ? null : { again, delayMs: decision.delayMs };
-  }
-
-  /** A call failed as a whole: all its rows are tried again, or fail together for good. */
-  private afterError(error: unknown, timedOut: boolean, pending: readonly number[], attempt: number, key: string, permit: Permit | null, called: Called<R>): Retry | null {
-    const m = this.metrics;
-    if (timedOut) m.timeouts++;
-    if (isThrottle(error)) {
-      m.throttled++;
-      if (permit) this.settings.limiter?.throttled(permit.grantedAt);
-    }
-    const decision = decide(error, attempt, this.settings.retry, Date.now(), timedOut);
-    if (!decision.retry) {
-      called.failures.push({ at: pending, error, attempts: attempt, permanent: decision.permanent, why: decision.why, key });
-      return null;
-    }
-    return { again: [{ at: pending, error }], delayMs: decision.delayMs };
-  }
-
-  /** One attempt: the user's function under a timeout, its results checked. */
-  private async invoke(rows: In[], context: Omit<CallContext, 'signal'>, permit: Permit | null, deadline: number): Promise<readonly (R | ItemFailure)[]> {
-    const stage = this.controller.signal;
-    const attempt = new AbortController();
-    const onStageAbort = () => attempt.abort(stage.reason);
-    stage.addEventListener('abort', onStageAbort, { once: true });
-    const { timeoutMs } = this.settings;
-    // The attempt ends at its own timeout or at the batch's deadline, whichever comes first.
-    const untilDeadline = deadline - Date.now();
-    const limit = Math.min(timeoutMs, untilDeadline);
-    const which = untilDeadline < timeoutMs ? 'retries.deadlineMs' : 'timeoutMs';
-    const timer = limit === Infinity ? null : setTimeout(() => {
-      attempt.abort(new ServiceError(`no answer within ${Math.max(0, Math.round(limit))} ms (${which})`, { kind: 'timeout', retryable: true }));
-    }, Math.max(0, limit));
-    // Settles when the attempt is aborted, even if the user's function ignores its signal.
-    let onAttemptAbort!: () => void;
-    const aborted = new Promise<never>((_, reject) => {
-      onAttemptAbort = () => reject(attempt.signal.reason);
-      attempt.signal.addEventListener('abort', onAttemptAbort, { once: true });
-    });
-    try {
-      const call = Promise.resolve().then(() => {
-        permit?.start();
-        return this.settings.fn(rows, { ...context, signal: attempt.signal });
-      });
-      call.catch(() => {}); // an abandoned call's late failure is nobody's business
-      const results = await Promise.race([call, aborted]);
-      if (!Array.isArray(results)) {
-        throw new ServiceError(`the service function returned ${results === null ? 'null' : typeof results}, not an array of results`, { kind: 'response', retryable: false });
-      }
-      if (results.length !== rows.length) {
-        throw new ServiceError(`the service returned ${results.length} result(s) for ${rows.length} row(s)`, { kind: 'response', retryable: false });
-      }
-      return results as readonly (R | ItemFailure)[];
-    } finally {
-      if (timer) clearTimeout(timer);
-      stage.removeEventListener('abort', onStageAbort);
-      attempt.signal.removeEventListener('abort', onAttemptAbort);
     }
   }
 
@@ -567,12 +344,12 @@ class ServiceStageImpl<In, R, Out> extends Stage<In, Out> implements ServiceStag
       }
       if (this.settings.onError === 'fail') {
         this.metrics.failedBatches += job.failures.length;
-        throw this.failedError(job, job.failures);
+        throw failedError(this.stage, job, job.failures);
       }
       let error = errors.get(failure);
       if (!error) {
         this.metrics.failedBatches++;
-        error = this.failedError(job, [failure]);
+        error = failedError(this.stage, job, [failure]);
         errors.set(failure, error);
       }
       await this.reject(job.rows[i], job.firstIndex + i, error, reasonWhy(failure));
@@ -598,31 +375,6 @@ class ServiceStageImpl<In, R, Out> extends Stage<In, Out> implements ServiceStag
     return undefined;
   }
 
-  /** A BatchError for failed parts of a batch: their rows, and each part's reason when there are several. */
-  private failedError(job: Job<In, R>, failures: readonly Failure[]): BatchError {
-    const parts = [...failures].sort((a, b) => a.at[0] - b.at[0]);
-    const ranges = this.rangesOf(job, parts.flatMap((f) => f.at).sort((a, b) => a - b));
-    let reason = reasonWhy(parts[0]);
-    if (parts.length > 1) {
-      reason = parts.slice(0, 10).map((f) => `${rowsText(this.rangesOf(job, f.at))}: ${reasonWhy(f)}`).join('; ');
-      if (parts.length > 10) reason += `; … (${parts.length} parts)`;
-    }
-    return new BatchError(this.stage, job.seq, ranges, Math.max(...parts.map((f) => f.attempts)), reason, parts[0].error);
-  }
-
-  /** Ascending positions in a batch as ranges of row numbers within the stage, with their origins. */
-  private rangesOf(job: Job<In, R>, positions: readonly number[]): RowRange[] {
-    const ranges: RowRange[] = [];
-    for (let k = 0; k < positions.length; ) {
-      let end = k;
-      while (end + 1 < positions.length && positions[end + 1] === positions[end] + 1) end++;
-      const [a, b] = [positions[k], positions[end]];
-      ranges.push({ first: job.firstIndex + a, last: job.firstIndex + b, firstOrigin: originOf(job.rows[a]), lastOrigin: originOf(job.rows[b]) });
-      k = end + 1;
-    }
-    return ranges;
-  }
-
   private reject(row: In, index: number, error: Error, reason: string): Promise<void> {
     this.stats.rejected++;
     this.metrics.rejectedRows++;
@@ -630,64 +382,6 @@ class ServiceStageImpl<In, R, Out> extends Stage<In, Out> implements ServiceStag
       sendReject(this, { stage: this.stage, reason, error, row, index, origin: originOf(row) }, (err) => (err ? reject(err) : resolve()));
     });
   }
-}
-
-const reasonWhy = (failure: Failure): string => `${reasonOf(failure.error)} (${failure.why})`;
-
-/** Waits `ms`, or rejects with the signal's reason when it aborts (the timer is cleared). */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-function resolveSettings<In, R, Out>(fn: ServiceFunction<In, R>, options: unknown): Settings<In, R, Out> {
-  const o = checkOptions('options', options) as CallServiceOptions<In, R, Out>;
-  const size = o.batchSize === undefined ? 100 : checkInteger('batchSize', o.batchSize, 1);
-  let limiter: RateLimiter | null = null;
-  if (o.rate instanceof RateLimiter) limiter = o.rate;
-  else if (o.rate !== undefined) {
-    checkOptions('rate', o.rate);
-    limiter = new RateLimiter(o.rate);
-  }
-  let maxExtraCalls = 0;
-  if (o.isolate === true) maxExtraCalls = Math.max(2, 4 * Math.ceil(Math.log2(size)));
-  else if (o.isolate !== undefined && o.isolate !== false) {
-    const isolate = checkOptions('isolate', o.isolate) as { maxExtraCalls?: number };
-    maxExtraCalls = isolate.maxExtraCalls === undefined ? Math.max(2, 4 * Math.ceil(Math.log2(size))) : checkInteger('isolate.maxExtraCalls', isolate.maxExtraCalls, 0);
-  }
-  if (o.ordered !== undefined && typeof o.ordered !== 'boolean') fail('ordered', 'a boolean', o.ordered);
-  return {
-    fn,
-    batch: {
-      size,
-      maxBytes: o.maxBytes === undefined ? undefined : checkInteger('maxBytes', o.maxBytes, 1, true),
-      maxWaitMs: o.maxWaitMs === undefined ? undefined : checkInteger('maxWaitMs', o.maxWaitMs, 1, true),
-      sizeOf: o.sizeOf === undefined ? undefined : checkFunction<(row: In) => number>('sizeOf', o.sizeOf),
-    },
-    concurrency: o.concurrency === undefined ? 1 : checkInteger('concurrency', o.concurrency, 1),
-    limiter,
-    retry: resolveRetry(o.retries),
-    timeoutMs: o.timeoutMs === undefined ? 30_000 : checkInteger('timeoutMs', o.timeoutMs, 1, true),
-    ordered: o.ordered ?? true,
-    onError: o.onError === undefined ? 'fail' : checkOneOf('onError', o.onError, ['fail', 'reject'] as const),
-    maxExtraCalls,
-    merge: o.merge === undefined ? null : checkFunction<(row: In, result: R, index: number) => Out>('merge', o.merge),
-    key: o.idempotencyKey === undefined ? defaultKey : checkFunction<(rows: readonly In[], batch: number) => string>('idempotencyKey', o.idempotencyKey),
-    highWaterMark: checkHighWaterMark('highWaterMark', o.highWaterMark),
-  };
 }
 
 /**
@@ -721,5 +415,5 @@ function resolveSettings<In, R, Out>(fn: ServiceFunction<In, R>, options: unknow
  */
 export function callService<In, R, Out = R>(fn: ServiceFunction<In, R>, options: CallServiceOptions<In, R, Out> = {}): ServiceStage<In, Out> {
   checkFunction('fn', fn);
-  return new ServiceStageImpl<In, R, Out>(stageName('callService', fn), resolveSettings<In, R, Out>(fn, options));
+  return new ServiceStageImpl<In, R, Out>(stageName('callService', fn), resolveServiceSettings<In, R, Out>(fn, options));
 }
