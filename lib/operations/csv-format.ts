@@ -73,6 +73,12 @@ export class CsvFormatStage extends Stage<CsvRow, string> {
   /** fast-csv's formatter is needed (the options ask for it): loaded on first use, ~3 MB. */
   private readonly fallback: boolean;
   private readonly safe: boolean;
+  /**
+   * Safe mode with object rows and a header line from their keys: the first row's keys,
+   * by which every row is written as an array, so that the header line (cells too) is
+   * made safe like the values. Null otherwise.
+   */
+  private keys: string[] | null = null;
   private fastCsv: typeof import('../internal/csv-fast-csv-format.js') | null = null;
   private readonly fastCsvLoading: Promise<void> | null = null;
 
@@ -111,7 +117,7 @@ export class CsvFormatStage extends Stage<CsvRow, string> {
       callback(new RowError(this.stage, index, originOf(given), `expected an array or object row, got ${kindOf(given)}`));
       return;
     }
-    const row = this.safe ? safeRow(given) : given;
+    const row = this.safe ? safeRow(this.keyed(given)) : given;
     try {
       this.formatter ??= this.start(Array.isArray(row));
     } catch (error) {
@@ -205,8 +211,21 @@ export class CsvFormatStage extends Stage<CsvRow, string> {
     callback();
   }
 
+  /**
+   * In safe mode, an object row whose keys would become the header line: as an array in
+   * the order of the first row's keys (what fast-csv does with object rows once it has
+   * header names), so that the names can be written as safe cells.
+   */
+  private keyed(row: CsvRow): CsvRow {
+    const headers = this.options.headers;
+    if (Array.isArray(row) || (headers !== undefined && headers !== true)) return row;
+    this.keys ??= Object.keys(row);
+    return this.keys.map((key) => (row as Record<string, unknown>)[key]) as CsvRow;
+  }
+
   private start(arrays: boolean): RowFormatter<CsvRow, CsvRow> | FastRowFormatter {
-    const { headers: given, formatter: _formatter, spreadsheetSafe: _safe, ...rest } = this.options;
+    const { headers: option, formatter: _formatter, spreadsheetSafe: _safe, ...rest } = this.options;
+    const given = this.keys ?? option;
     const named = typeof given === 'function' ? given() : given;
     if (typeof given === 'function' && !isNames(named)) fail('headers()', 'an array of column names', named);
     const headers = this.safe && isNames(named) ? (named.map(safeCell) as string[]) : named;

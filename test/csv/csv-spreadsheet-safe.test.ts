@@ -41,6 +41,18 @@ describe('csv.format({ spreadsheetSafe }) — TESTPLAN C20 formula injection', (
     expect(row).to.deep.equal({ a: '=2*3', b: '-7' });
   });
 
+  for (const formatter of ['auto', 'fast-csv'] as const) {
+    it(`object rows: header names taken from their keys are cells too, and made safe (${formatter})`, async () => {
+      // Keys of rows read from an untrusted file become the header line.
+      const rows = [{ '=cmd|x': '=1+2', '@id': '-5' }, { '@id': '7', '=cmd|x': '+cmd' }, { '=cmd|x': 'z' }];
+      const text = await format(rows, { spreadsheetSafe: true, formatter });
+      expect(text).to.equal(`"'=cmd|x",'@id\n'=1+2,-5\n'+cmd,7\nz,\n`);
+      // Without the option the same rows come out in the same order, names as they are.
+      expect(await format(rows, { formatter })).to.equal(`"=cmd|x",@id\n=1+2,-5\n+cmd,7\nz,\n`);
+      expect(await format(rows, { spreadsheetSafe: true, headers: false, formatter })).to.equal(`'=1+2,-5\n'+cmd,7\nz,\n`);
+    });
+  }
+
   it('is off by default: the same rows are written as they are', async () => {
     expect(await format([['=1+1', '@x']], {})).to.equal('=1+1,@x\n');
   });
