@@ -11,7 +11,9 @@ export type Replacements<R> =
 
 /**
  * Replaces values of one column: values found in `replacements` are swapped, others are
- * kept. Each output row is a copy; the input row is not changed.
+ * kept. Each output row is a copy; the input row is not changed. A plain object's keys are
+ * strings, so they match string values only (CSV fields); for numbers, booleans or `null`
+ * (e.g. PostgreSQL rows) use a `Map`, whose keys match by `SameValueZero`.
  *
  * @example
  * replace(8, { P: 'police', T: 'traffic' })
