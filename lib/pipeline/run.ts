@@ -34,7 +34,7 @@ export interface Summary {
   filtered: number;
   /** Rows sent to the reject channel. */
   rejected: number;
-  /** True when a stage such as `take(n)` stopped the source before its end. */
+  /** True when a stage such as `take(n)` stopped the source before its end was seen (a source of exactly n rows may count: the stop does not wait to learn whether more would come). */
   stoppedEarly: boolean;
   /** Wall time in milliseconds. */
   ms: number;
