@@ -83,6 +83,18 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
   }
 }
 
+/**
+ * Implemented by a sink that counts the rows it has written (`csv.write`, `postgres.write`):
+ * `run()` takes `written` from it instead of counting the rows on their way in, which costs
+ * a stream hop per row.
+ */
+export const writtenRows = Symbol('sluice.writtenRows');
+
+/** Whether `value` is a sink that counts its rows (see {@link writtenRows}). */
+export function countsWritten(value: unknown): value is { [writtenRows](): number } {
+  return typeof value === 'object' && value !== null && typeof (value as { [writtenRows]?: unknown })[writtenRows] === 'function';
+}
+
 export function isStage(value: unknown): value is Stage {
   return value instanceof Stage;
 }

@@ -1,7 +1,7 @@
 import type { Readable, Stream } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AbortError } from '../internal/errors.js';
-import { isStage } from '../internal/stage.js';
+import { countsWritten, isStage, writtenRows } from '../internal/stage.js';
 import { checkInteger, checkOptions, checkSignal, fail } from '../internal/validate.js';
 import { RejectChannel, type RejectTarget } from './reject-channel.js';
 import { allClosed, buildChain, type Chain, type SourceLike, type StageLike } from './stages.js';
@@ -146,10 +146,11 @@ export async function run(...args: unknown[]): Promise<Summary> {
   const { chain, channel, signal } = wire(args, 'run');
   const streams = [...chain.streams];
   const last = streams[streams.length - 1];
-  // Count rows reaching the sink; a pipeline that ends in a Transform is drained here.
-  const counter = CountingSink.needed(last) ? new CountingSink() : new WrittenCounter();
+  // Count rows reaching the sink (unless it counts them); a pipeline that ends in a
+  // Transform is drained here.
+  const counter = countsWritten(last) ? null : CountingSink.needed(last) ? new CountingSink() : new WrittenCounter();
   if (counter instanceof CountingSink) streams.push(counter);
-  else streams.splice(streams.length - 1, 0, counter);
+  else if (counter) streams.splice(streams.length - 1, 0, counter);
   let failure: unknown = null;
   // Already aborted: fail before a single row flows (stream.pipeline would only notice later).
   if (signal?.aborted) chain.gate.destroy(new AbortError(signal.reason));
@@ -163,7 +164,7 @@ export async function run(...args: unknown[]): Promise<Summary> {
   if (signal?.aborted && failure instanceof Error && failure.name === 'AbortError' && !(failure instanceof AbortError)) {
     failure = new AbortError(signal.reason);
   }
-  await allClosed([...chain.all, counter]);
+  await allClosed([...chain.all, ...(counter ? [counter] : [])]);
   try {
     await channel.close(failure !== null);
   } catch (error) {
@@ -172,6 +173,7 @@ export async function run(...args: unknown[]): Promise<Summary> {
   if (failure !== null) throw failure;
   // Rows formatted into text before a byte sink (csv.format → res) are counted by the
   // formatter: the sink receives chunks, not rows.
+  if (counter === null) return summarize(chain, channel, (last as unknown as { [writtenRows](): number })[writtenRows](), started);
   const formatter = chain.streams[chain.streams.length - (counter instanceof CountingSink ? 1 : 2)];
   const written = isStage(formatter) && !formatter.readableObjectMode ? formatter.stats.out : counter.count;
   return summarize(chain, channel, written, started);

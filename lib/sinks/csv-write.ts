@@ -1,6 +1,7 @@
 import { finished, Writable } from 'node:stream';
 import { CsvFormatStage, type CsvFormatOptions, type CsvRow } from '../operations/csv-format.js';
 import { FileWriter } from '../internal/file-writer.js';
+import { writtenRows } from '../internal/stage.js';
 import { fail } from '../internal/validate.js';
 
 /**
@@ -49,9 +50,15 @@ export class CsvWriteSink extends Writable {
     return this.format.stats.out;
   }
 
-  override _write(row: unknown, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    if (this.format.write(row)) callback();
-    else this.format.once('drain', () => callback());
+  /** For `run()`: the rows written (see `writtenRows`). */
+  [writtenRows](): number {
+    return this.format.stats.out;
+  }
+
+  // Straight to the formatter's transform, past its writable side: one row at a time (this
+  // sink's own writable side sees to that), held back while the text waits for the output.
+  override _write(row: unknown, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.format._write(row, encoding, callback);
   }
 
   override _final(callback: (error?: Error | null) => void): void {
