@@ -8,6 +8,7 @@
  *   objects → JSON.
  * - COPY text format: columns split by tab, rows by newline, NULL as `\N`, and a backslash,
  *   tab, newline or carriage return inside a value escaped as `\\`, `\t`, `\n`, `\r`.
+ *   So a line without a backslash has no NULL and nothing escaped: its fields are the values.
  */
 
 export type PgText = string | null;
@@ -94,4 +95,62 @@ export function fromCopyField(field: string): PgText {
     } else out += next;
   }
   return out;
+}
+
+/** Turns a column's text into its value; `null`: the text is the value. */
+export type FieldParser = ((text: string) => unknown) | null;
+
+/**
+ * Decodes lines of COPY's text format (one row each, without the newline) into rows of
+ * typed values: `\N` is NULL, escapes are undone, and each other value goes through its
+ * column's parser. `'object'` rows get every name as an own property, in column order, all
+ * rows with the same shape (a later column with a name already used wins, as in pg).
+ *
+ * The hot path of `postgres.query({ copy: true })`: fields are cut out of the line with
+ * `indexOf` (no `split` array), and only a line with a backslash in it is unescaped field
+ * by field — the rest (most lines) need no check per field.
+ */
+export function copyLineDecoder(names: readonly string[], parsers: readonly FieldParser[], rowMode: 'object' | 'array'): (line: string) => unknown {
+  const n = names.length;
+  const last = n - 1;
+  // The loop is written out twice, for arrays and for objects: a store callback shared by
+  // both costs a call per value on the hottest line of a COPY read.
+  if (rowMode === 'array') {
+    return (line) => {
+      const row = new Array<unknown>(n);
+      const plain = line.indexOf('\\') === -1;
+      let start = 0;
+      for (let i = 0; i < n; i++) {
+        let end = i === last ? line.length : line.indexOf('\t', start);
+        if (end === -1) end = line.length;
+        let text: PgText = line.slice(start, end);
+        start = end + 1;
+        if (!plain && (text = fromCopyField(text)) === null) row[i] = null;
+        else {
+          const parse = parsers[i];
+          row[i] = parse === null ? text : parse(text);
+        }
+      }
+      return row;
+    };
+  }
+  // Own data properties (even `__proto__`): assigning to them afterwards keeps the shape.
+  const template = Object.fromEntries(names.map((name) => [name, null])) as Record<string, unknown>;
+  return (line) => {
+    const row = { ...template };
+    const plain = line.indexOf('\\') === -1;
+    let start = 0;
+    for (let i = 0; i < n; i++) {
+      let end = i === last ? line.length : line.indexOf('\t', start);
+      if (end === -1) end = line.length;
+      let text: PgText = line.slice(start, end);
+      start = end + 1;
+      if (!plain && (text = fromCopyField(text)) === null) row[names[i]] = null;
+      else {
+        const parse = parsers[i];
+        row[names[i]] = parse === null ? text : parse(text);
+      }
+    }
+    return row;
+  };
 }

@@ -21,6 +21,8 @@ export interface TypeParsers {
 export type TypesOption = 'exact' | 'text' | 'pg' | TypeParsers;
 
 const identity = (value: string): string => value;
+/** True for the parser that keeps the server's text as it is (a decoder can skip calling it). */
+export const keepsText = (parser: (value: string) => unknown): boolean => parser === identity;
 const parseBool = (value: string): boolean => value === 't' || value === 'true';
 const parseNumber = (value: string): number => Number(value);
 const parseFloatValue = (value: string): number => parseFloat(value); // 'NaN', 'Infinity', '-Infinity'

@@ -19,8 +19,8 @@ import type pg from 'pg';
 import { pgModule } from '../internal/pg-module.js';
 import { Stage } from '../internal/stage.js';
 import { acquire, cancel, checkTarget, PostgresError, quoteIdent, setStatementTimeout, sqlExcerpt, type Lease, type PgTarget } from '../internal/postgres.js';
-import { resolveTypes, type TypeParsers, type TypesOption } from '../internal/pg-types.js';
-import { fromCopyField } from '../internal/pg-text.js';
+import { keepsText, resolveTypes, type TypeParsers, type TypesOption } from '../internal/pg-types.js';
+import { copyLineDecoder } from '../internal/pg-text.js';
 import { checkInteger, checkOneOf, checkOptions, fail } from '../internal/validate.js';
 
 export interface KeysetOptions {
@@ -210,8 +210,7 @@ class CopyReader implements Reader {
   private paused = false;
   private closing = false;
   private finished!: Promise<void>;
-  private parsers: ((value: string) => unknown)[] = [];
-  private names: string[] = [];
+  private decode: (line: string) => unknown = () => undefined;
 
   constructor(
     private readonly client: pg.ClientBase,
@@ -230,8 +229,11 @@ class CopyReader implements Reader {
     const probe = await this.client.query({ text: `SELECT * FROM (${this.sql}
 ) AS sluice_copy LIMIT 0`, rowMode: 'array' });
     const registry = this.types ?? (pgModule().pg.types as unknown as TypeParsers);
-    this.names = probe.fields.map((f) => f.name);
-    this.parsers = probe.fields.map((f) => registry.getTypeParser(f.dataTypeID, 'text'));
+    const parsers = probe.fields.map((f) => {
+      const parse = registry.getTypeParser(f.dataTypeID, 'text');
+      return keepsText(parse) ? null : parse;
+    });
+    this.decode = copyLineDecoder(probe.fields.map((f) => f.name), parsers, this.rowMode);
     if (this.closing) return; // destroyed while describing: no COPY
     this.finished = new Promise<void>((resolve) => {
       const settle = (error: Error | null) => {
@@ -267,23 +269,7 @@ class CopyReader implements Reader {
   private receive(chunk: Buffer): void {
     if (this.closing) return; // stopped early: drain what is still coming, keep nothing
     // The server sends one CopyData message per row, ending in a newline.
-    const fields = chunk.toString('utf8', 0, chunk.length - 1).split('\t');
-    const n = this.parsers.length;
-    if (this.rowMode === 'array') {
-      const row = new Array<unknown>(n);
-      for (let i = 0; i < n; i++) {
-        const text = fromCopyField(fields[i]);
-        row[i] = text === null ? null : this.parsers[i](text);
-      }
-      this.queue.push(row);
-    } else {
-      const row: Record<string, unknown> = {};
-      for (let i = 0; i < n; i++) {
-        const text = fromCopyField(fields[i]);
-        row[this.names[i]] = text === null ? null : this.parsers[i](text);
-      }
-      this.queue.push(row);
-    }
+    this.queue.push(this.decode(chunk.toString('utf8', 0, chunk.length - 1)));
     if (this.queue.length >= this.count) {
       if (this.waiting) this.deliver();
       else if (!this.paused) {
