@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { copyLine, copyLineDecoder, type PgText } from '../../lib/internal/pg-text.js';
+import { copyField, copyLine, copyLineDecoder, toPgText, type PgText } from '../../lib/internal/pg-text.js';
 
 /** Text that COPY must escape, and text that looks like its escapes. */
 const text = fc.array(fc.constantFrom('a', 'xyz', '', '\t', '\n', '\r', '\\', '\\N', 'N', '\\t', 'é', '😀', ' ', '"', ',', '\u2028'), { maxLength: 6 }).map((parts) => parts.join(''));
@@ -40,5 +40,45 @@ describe('copyLineDecoder (COPY text format → rows, pure)', () => {
     expect(Object.keys(row)).to.deep.equal(['__proto__', 'a']);
     expect(Object.getOwnPropertyDescriptor(row, '__proto__')?.value).to.equal('{}');
     expect(row.a).to.equal('2');
+  });
+});
+
+describe('copyField (a value → a COPY field, pure)', () => {
+  it('is copyLine of toPgText, for every kind of value (5,000 random values)', () => {
+    const anyValue = fc.oneof(
+      text,
+      fc.constant(null),
+      fc.constant(undefined),
+      fc.double(),
+      fc.integer(),
+      fc.bigInt(),
+      fc.boolean(),
+      fc.date({ noInvalidDate: false }), // years -271821 to 275760, and the invalid Date
+      fc.uint8Array({ maxLength: 8 }).map((bytes) => Buffer.from(bytes)),
+      fc.array(fc.oneof(text, fc.constant(null), fc.integer()), { maxLength: 3 }),
+      fc.dictionary(text, text, { maxKeys: 2 }),
+    );
+    fc.assert(
+      fc.property(anyValue, (value) => {
+        let expected: string | Error;
+        try {
+          expected = copyLine([toPgText(value)]);
+        } catch (error) {
+          expected = error as Error;
+        }
+        if (expected instanceof Error) expect(() => copyField(value)).to.throw(TypeError, expected.message);
+        else expect(copyField(value)).to.equal(expected);
+      }),
+      { numRuns: 5_000, seed: 7 },
+    );
+  });
+
+  it('writes Dates exactly as toISOString, in every year it can (0–9999 quickly, the rest by toISOString)', () => {
+    for (const time of [Date.UTC(0, 0, 1), Date.UTC(-1, 11, 31, 23, 59, 59, 999), Date.UTC(999, 5, 6, 7, 8, 9, 10), 0, -1, Date.UTC(9999, 11, 31, 23, 59, 59, 999), Date.UTC(10000, 0, 1), 8.64e15, -8.64e15]) {
+      const date = new Date(time);
+      expect(copyField(date), date.toISOString()).to.equal(date.toISOString());
+      expect(toPgText(date)).to.equal(date.toISOString());
+    }
+    expect(() => copyField(new Date(NaN))).to.throw(TypeError, 'an invalid Date');
   });
 });

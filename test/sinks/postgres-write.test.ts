@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Readable } from 'node:stream';
-import type pg from 'pg';
+import pg from 'pg';
 import { AbortError, csv, postgres, PostgresWriteError, run, type Reject } from '../../lib/index.js';
 import { copyLine, copyText, toPgText } from '../../lib/internal/pg-text.js';
 import { APP, quoteIdent, usePostgres } from '../helpers/postgres.js';
@@ -126,6 +126,33 @@ describe('postgres.write()', function () {
       expect((await db.query(`SELECT v FROM ${db.schema}.${table} WHERE id = 1`)).rows).to.deep.equal([{ v: 'b' }]);
       await run([{ id: 1, v: 'c' }], postgres.write(pool, { table, mode: 'upsert', onConflict: 'nothing' }));
       expect((await db.query(`SELECT v FROM ${db.schema}.${table} WHERE id = 1`)).rows).to.deep.equal([{ v: 'b' }]);
+    });
+
+    it('copy: the data goes out with the COPY statement; when the statement fails before copying (lock_timeout), the server drops that data and the connection stays in step', async () => {
+      const table = fresh();
+      await db.query(`CREATE TABLE ${db.schema}.${table} (id int, pad text)`);
+      const rows = Array.from({ length: 2500 }, (_, i) => [i, 'x'.repeat(1000)]); // 2.5 MB a batch: more than a socket buffer
+      const client = new pg.Client(db.config());
+      await client.connect();
+      try {
+        await client.query(`SET lock_timeout = '200ms'`);
+        const locker = await pool.connect();
+        await locker.query(`BEGIN; LOCK TABLE ${db.schema}.${table} IN ACCESS EXCLUSIVE MODE`);
+        let error: Error & Record<string, unknown>;
+        try {
+          error = await rejection(run(rows, postgres.write(client, { table, batchSize: 2500 })));
+        } finally {
+          await locker.query('COMMIT');
+          locker.release();
+        }
+        expect(error).to.be.instanceOf(PostgresWriteError);
+        expect(error).to.include({ code: '55P03', batch: 1 });
+        expect((await client.query('SELECT 1 AS ok')).rows).to.deep.equal([{ ok: 1 }]);
+        await run(rows, postgres.write(client, { table, batchSize: 2500 }));
+      } finally {
+        await client.end();
+      }
+      expect(await count(table)).to.equal(2500);
     });
 
     it("transaction: 'load' commits everything at the end, as one", async () => {
