@@ -16,6 +16,7 @@
  * rows and is not in object mode, so `run()` takes `written` from its `stats.out`, the
  * rows committed — as it does for `csv.format` before a byte sink.
  */
+import { randomBytes } from 'node:crypto';
 import type { TransformCallback, TransformOptions } from 'node:stream';
 import type pg from 'pg';
 import { originOf, type Origin } from '../internal/origin.js';
@@ -35,8 +36,10 @@ export interface PostgresWriteOptions {
   columns?: readonly string[];
   /**
    * `'copy'`: COPY FROM STDIN (fastest); `'insert'`: multi-row INSERT … VALUES (at most
-   * 65,535 parameters a statement: rows are split); `'upsert'`: INSERT … SELECT FROM
-   * unnest(…) ON CONFLICT (key) DO UPDATE, so a re-run after a crash writes each row once.
+   * 65,535 parameters a statement: rows are split); `'upsert'`: each batch is COPied into
+   * a temporary table of the sink's own, then `INSERT … SELECT … ON CONFLICT (key) DO
+   * UPDATE` into the table (one round trip, one transaction), so a re-run after a crash
+   * writes each row once. The temporary table is dropped when the sink finishes.
    * @default 'copy'
    */
   mode?: 'copy' | 'insert' | 'upsert';
@@ -75,7 +78,7 @@ export interface PostgresWriteOptions {
 
 type Mode = NonNullable<PostgresWriteOptions['mode']>;
 
-/** A batch ready to send: COPY data, or (insert, upsert) each row's values as text. */
+/** A batch ready to send: COPY data (copy, upsert), or (insert) each row's values as text. */
 type Encoded = Buffer | PgText[][];
 
 interface Resolved {
@@ -105,6 +108,8 @@ interface Plan {
   key: string[];
   /** Rows per INSERT statement: 65,535 parameters at most. */
   rowsPerInsert: number;
+  /** Upsert: the session's temporary table each batch is COPied into (quoted, in pg_temp). */
+  staging: string | null;
 }
 
 /** PostgreSQL's bind-parameter limit (a 16-bit count in the protocol). */
@@ -188,6 +193,8 @@ export class PostgresWriteSink extends Stage<unknown, never> {
   private cleanup: Promise<void> | null = null;
   private cancelled = false;
   private closing = false;
+  /** Upsert: the temporary table created on the leased client, to drop before giving it back. */
+  private staging: string | null = null;
 
   constructor(private readonly target: PgTarget, private readonly o: Resolved) {
     super(`postgres.write(${o.schema === null ? o.table : `${o.schema}.${o.table}`})`, o.highWaterMark, { readableObjectMode: false } as TransformOptions);
@@ -314,12 +321,23 @@ export class PostgresWriteSink extends Stage<unknown, never> {
       const missing = key.filter((k) => !names.includes(k));
       if (missing.length > 0) throw new PostgresError(`${this.stage}: the upsert key ${JSON.stringify(missing)} is not among the written columns`);
     }
+    const columns = names.map((name) => ({ name, type: byName.get(name)!.type }));
+    let staging: string | null = null;
+    if (this.o.mode === 'upsert') {
+      // The written columns with their types (format_type's text, as the catalog spells
+      // it) and no constraints: values are checked by their types' input as COPY reads
+      // them (as in the other modes), constraints by the INSERT into the table.
+      staging = `pg_temp.${quoteIdent(`sluice_upsert_${randomBytes(8).toString('hex')}`)}`;
+      await this.run(`CREATE TEMPORARY TABLE ${staging} (${columns.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ')})`);
+      this.staging = staging;
+    }
     return {
       target: `${quoteIdent(nspname)}.${quoteIdent(relname)}`,
-      columns: names.map((name) => ({ name, type: byName.get(name)!.type })),
+      columns,
       byName: !isArray,
       key,
       rowsPerInsert: Math.max(1, Math.floor(MAX_PARAMETERS / names.length)),
+      staging,
     };
   }
 
@@ -338,24 +356,46 @@ export class PostgresWriteSink extends Stage<unknown, never> {
   }
 
   /**
-   * The batch ready to send — COPY mode: its COPY data (one string for the batch, made into
-   * one Buffer); other modes: each row's values as text — or the error naming the first
-   * row that cannot be encoded.
+   * The batch ready to send — copy and upsert: its COPY data (one string for the batch,
+   * made into one Buffer); insert: each row's values as text — or the error naming the
+   * first row that cannot be encoded.
    */
   private encode(plan: Plan, batch: number, first: number, rows: unknown[]): Encoded | PostgresWriteError {
-    const copy = this.o.mode === 'copy';
-    // COPY: a line per row, plus '' so that joining ends the last line too.
-    const out = new Array<PgText[] | string>(copy ? rows.length + 1 : rows.length);
+    if (this.o.mode === 'insert') {
+      const values = new Array<PgText[]>(rows.length);
+      for (let i = 0; i < rows.length; i++) {
+        try {
+          values[i] = this.values(rows[i], plan, toPgText);
+        } catch (error) {
+          return new PostgresWriteError(this.stage, batch, first, rows, i, 'nothing of it was sent', error);
+        }
+      }
+      return values;
+    }
+    const upsert = this.o.mode === 'upsert';
+    const keyIndexes = upsert ? plan.key.map((k) => plan.columns.findIndex((c) => c.name === k)) : [];
+    // Upsert: the line of the last row with each key (ON CONFLICT may touch a row only
+    // once a statement). Keys compare as their COPY text, which is as unique as the text.
+    const lastOfKey = new Map<string, number>();
+    // A line per row, plus '' so that joining ends the last line too.
+    const lines = new Array<string>(rows.length + 1);
     for (let i = 0; i < rows.length; i++) {
+      let fields: string[];
       try {
-        out[i] = copy ? this.values(rows[i], plan, copyField).join('\t') : this.values(rows[i], plan, toPgText);
+        fields = this.values(rows[i], plan, copyField);
       } catch (error) {
         return new PostgresWriteError(this.stage, batch, first, rows, i, 'nothing of it was sent', error);
       }
+      lines[i] = fields.join('\t');
+      if (upsert) lastOfKey.set(keyIndexes.length === 1 ? fields[keyIndexes[0]] : keyIndexes.map((k) => fields[k]).join('\t'), i);
     }
-    if (!copy) return out as PgText[][];
-    out[rows.length] = '';
-    return Buffer.from((out as string[]).join('\n'));
+    lines[rows.length] = '';
+    if (upsert && lastOfKey.size < rows.length) {
+      const kept = [...lastOfKey.values()].sort((a, b) => a - b).map((i) => lines[i]);
+      kept.push('');
+      return Buffer.from(kept.join('\n'));
+    }
+    return Buffer.from(lines.join('\n'));
   }
 
   private async writeBatch(batch: number, first: number, rows: unknown[], encoded: Encoded | PostgresWriteError | null): Promise<void> {
@@ -382,7 +422,7 @@ export class PostgresWriteSink extends Stage<unknown, never> {
       let rolledBack: string;
       if (load) {
         await this.run('ROLLBACK TO SAVEPOINT sluice_batch');
-        failing = await this.diagnose(plan, values, error).catch(() => undefined);
+        failing = await this.diagnose(plan, rows, error).catch(() => undefined);
         await this.run('ROLLBACK');
         this.inTransaction = false;
         rolledBack = `the whole load was rolled back (transaction: 'load')`;
@@ -391,7 +431,7 @@ export class PostgresWriteSink extends Stage<unknown, never> {
           await this.run('ROLLBACK');
           this.inTransaction = false;
         }
-        failing = await this.diagnose(plan, values, error).catch(() => undefined);
+        failing = await this.diagnose(plan, rows, error).catch(() => undefined);
         rolledBack = `none of its rows were written${this.batches > 0 ? ` (batches 1–${batch - 1} are committed)` : ''}`;
       }
       const failure = new PostgresWriteError(this.stage, batch, first, rows, failing, rolledBack, error);
@@ -405,13 +445,8 @@ export class PostgresWriteSink extends Stage<unknown, never> {
 
   /** Sends one batch: one statement, or a transaction around several. */
   private async send(plan: Plan, values: Encoded, ownTransaction: boolean): Promise<void> {
-    const { mode } = this.o;
     if (Buffer.isBuffer(values)) {
       await this.copy(plan, values);
-      return;
-    }
-    if (mode === 'upsert') {
-      await this.run(this.upsertSql(plan), this.columnArrays(plan, this.dedupe(plan, values)));
       return;
     }
     const statements = Math.ceil(values.length / plan.rowsPerInsert);
@@ -441,34 +476,32 @@ export class PostgresWriteSink extends Stage<unknown, never> {
     return `INSERT INTO ${plan.target} (${plan.columns.map((c) => quoteIdent(c.name)).join(', ')}) VALUES ${tuples.join(',')}`;
   }
 
-  private upsertSql(plan: Plan): string {
-    const names = plan.columns.map((c) => quoteIdent(c.name));
-    const unnest = plan.columns.map((_, i) => `$${i + 1}::text[]`).join(', ');
-    const casts = plan.columns.map((c, i) => `u.c${i}::${c.type}`).join(', ');
-    const aliases = plan.columns.map((_, i) => `c${i}`).join(', ');
+  /** `DO UPDATE SET` the other written columns, or `DO NOTHING`. */
+  private conflictAction(plan: Plan): string {
     const others = plan.columns.filter((c) => !plan.key.includes(c.name));
-    const action = this.o.onConflict === 'nothing' || others.length === 0
+    return this.o.onConflict === 'nothing' || others.length === 0
       ? 'DO NOTHING'
       : `DO UPDATE SET ${others.map((c) => `${quoteIdent(c.name)} = EXCLUDED.${quoteIdent(c.name)}`).join(', ')}`;
-    return `INSERT INTO ${plan.target} (${names.join(', ')}) SELECT ${casts} FROM unnest(${unnest}) AS u(${aliases}) ON CONFLICT (${plan.key.map(quoteIdent).join(', ')}) ${action}`;
   }
 
-  /** One array per column (unnest's input): the parameter count stays at the column count. */
-  private columnArrays(plan: Plan, values: PgText[][]): PgText[][] {
-    return plan.columns.map((_, c) => values.map((row) => row[c]));
+  /**
+   * Upsert of one batch, as one simple-query message (so one round trip, and one implicit
+   * transaction: the batch commits whole or not at all): empty the staging table, COPY the
+   * batch into it, insert it from there.
+   */
+  private upsertBatchSql(plan: Plan): string {
+    const names = plan.columns.map((c) => quoteIdent(c.name)).join(', ');
+    return `TRUNCATE ${plan.staging}; COPY ${plan.staging} (${names}) FROM STDIN; INSERT INTO ${plan.target} (${names}) SELECT ${names} FROM ${plan.staging} ON CONFLICT (${plan.key.map(quoteIdent).join(', ')}) ${this.conflictAction(plan)}`;
   }
 
-  /** Upsert: the last row of each key in the batch (ON CONFLICT may touch a row once per statement). */
-  private dedupe(plan: Plan, values: PgText[][]): PgText[][] {
-    const keyIndexes = plan.key.map((k) => plan.columns.findIndex((c) => c.name === k));
-    const last = new Map<string, number>();
-    values.forEach((row, i) => last.set(JSON.stringify(keyIndexes.map((k) => row[k])), i));
-    return last.size === values.length ? values : values.filter((row, i) => last.get(JSON.stringify(keyIndexes.map((k) => row[k]))) === i);
+  /** Upsert of one row, to find the one a refused batch failed on. */
+  private upsertRowSql(plan: Plan): string {
+    return `${this.insertSql(plan, 1)} ON CONFLICT (${plan.key.map(quoteIdent).join(', ')}) ${this.conflictAction(plan)}`;
   }
 
   private copy(plan: Plan, data: Buffer): Promise<void> {
     if (this.closing) return Promise.reject(new PostgresError(`${this.stage} was destroyed`));
-    const sql = `COPY ${plan.target} (${plan.columns.map((c) => quoteIdent(c.name)).join(', ')}) FROM STDIN`;
+    const sql = plan.staging ? this.upsertBatchSql(plan) : `COPY ${plan.target} (${plan.columns.map((c) => quoteIdent(c.name)).join(', ')}) FROM STDIN`;
     const query = new Promise<void>((resolve, reject) => {
       this.lease!.client.query(new CopyIn(sql, data, (error) => (error ? reject(error) : resolve())) as never);
     });
@@ -484,18 +517,18 @@ export class PostgresWriteSink extends Stage<unknown, never> {
    * Which row of a refused batch is at fault: COPY says (its `where` names the line); for
    * INSERT and upsert the rows are tried one at a time in a transaction that is rolled back.
    */
-  private async diagnose(plan: Plan, values: Encoded, error: unknown): Promise<number | undefined> {
+  private async diagnose(plan: Plan, rows: unknown[], error: unknown): Promise<number | undefined> {
     const line = /\bline (\d+)\b/.exec((error as { where?: string })?.where ?? '');
-    if (Buffer.isBuffer(values)) return line ? Number(line[1]) - 1 : undefined;
-    if (values.length === 1) return 0;
+    if (this.o.mode === 'copy') return line ? Number(line[1]) - 1 : undefined;
+    if (rows.length === 1) return 0;
     const nested = this.inTransaction;
     await this.run(nested ? 'SAVEPOINT sluice_diagnose' : 'BEGIN');
     let failing: number | undefined;
     try {
-      for (let i = 0; i < values.length; i++) {
+      for (let i = 0; i < rows.length; i++) {
         try {
-          if (this.o.mode === 'upsert') await this.run(this.upsertSql(plan), this.columnArrays(plan, [values[i]]));
-          else await this.run(this.insertSql(plan, 1), values[i]);
+          const values = this.values(rows[i], plan, toPgText);
+          await this.run(this.o.mode === 'upsert' ? this.upsertRowSql(plan) : this.insertSql(plan, 1), values);
         } catch {
           failing = i;
           break;
@@ -544,6 +577,15 @@ export class PostgresWriteSink extends Stage<unknown, never> {
           discard = true;
         }
         this.inTransaction = false;
+      }
+      // A session that outlives the sink (pooled, or the caller's own client) must not keep
+      // our temporary table. (A discarded one would drop it as it closes.)
+      if (this.staging && !held.broken) {
+        try {
+          await Promise.race([held.client.query(`DROP TABLE IF EXISTS ${this.staging}`), held.whenBroken.then((error) => Promise.reject(error))]);
+        } catch {
+          discard = true;
+        }
       }
       await held.release(discard);
     })();

@@ -128,6 +128,36 @@ describe('postgres.write()', function () {
       expect((await db.query(`SELECT v FROM ${db.schema}.${table} WHERE id = 1`)).rows).to.deep.equal([{ v: 'b' }]);
     });
 
+    it('upsert: a value too long for varchar(n) is refused, as in insert and copy (stored by assignment, never a truncating cast)', async () => {
+      const table = fresh();
+      await db.query(`CREATE TABLE ${db.schema}.${table} (id int PRIMARY KEY, code varchar(3))`);
+      for (const mode of MODES) {
+        const error = await rejection(run([{ id: 1, code: 'abcd' }], postgres.write(pool, { table, mode })));
+        expect(error.message, mode).to.contain('value too long for type character varying(3)');
+      }
+      expect(await count(table)).to.equal(0);
+    });
+
+    it('upsert: stages each batch in a temporary table of its own, dropped when the sink ends or fails (the session keeps none)', async () => {
+      const table = fresh();
+      await db.query(`CREATE TABLE ${db.schema}.${table} (id int PRIMARY KEY, v text CHECK (v <> 'bad'))`);
+      const client = new pg.Client(db.config());
+      await client.connect();
+      const temporary = async () => Number((await client.query(`SELECT count(*) AS n FROM pg_class WHERE relnamespace = pg_my_temp_schema()`)).rows[0].n);
+      try {
+        await run(Array.from({ length: 2500 }, (_, i) => ({ id: i, v: 'ok' })), postgres.write(client, { table, mode: 'upsert', batchSize: 1000 }));
+        expect(await temporary()).to.equal(0);
+        const error = await rejection(run([{ id: 1, v: 'bad' }], postgres.write(client, { table, mode: 'upsert' })));
+        expect(error).to.be.instanceOf(PostgresWriteError);
+        expect(await temporary()).to.equal(0);
+        await run([{ id: 1, v: 'again' }], postgres.write(client, { table, mode: 'upsert', transaction: 'load' }));
+        expect(await temporary()).to.equal(0);
+      } finally {
+        await client.end();
+      }
+      expect(await count(table)).to.equal(2500);
+    });
+
     it('copy: the data goes out with the COPY statement; when the statement fails before copying (lock_timeout), the server drops that data and the connection stays in step', async () => {
       const table = fresh();
       await db.query(`CREATE TABLE ${db.schema}.${table} (id int, pad text)`);
