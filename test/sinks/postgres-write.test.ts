@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import pg from 'pg';
 import { AbortError, csv, postgres, PostgresWriteError, run, type Reject } from '../../lib/index.js';
@@ -377,6 +378,32 @@ describe('postgres.write()', function () {
         locker.release();
       }
       expect((await done).written).to.equal(100_000);
+    });
+
+    it('an upsert load killed midway (AbortSignal), then run again over the same input, holds each row exactly once (count and checksum)', async () => {
+      const table = fresh();
+      await db.query(`CREATE TABLE ${db.schema}.${table} (id int PRIMARY KEY, v text)`);
+      const total = 20_000;
+      const input = function* (onRow?: (id: number) => void) {
+        for (let id = 1; id <= total; id++) {
+          onRow?.(id);
+          yield { id, v: `row ${id}${'\t\\'.repeat(id % 3)}` };
+        }
+      };
+      const controller = new AbortController();
+      // Aborted from outside the generator (as a signal would be), once row 11,500 is read.
+      const killed = await rejection(
+        run(input((id) => id === 11_500 && setImmediate(() => controller.abort())), postgres.write(pool, { table, mode: 'upsert', batchSize: 1000 }), { signal: controller.signal }),
+      );
+      expect(killed).to.be.instanceOf(AbortError);
+      const partial = await count(table);
+      expect(partial, 'midway: some batches committed, not all').to.be.within(1000, total - 1000);
+      expect(partial % 1000, 'whole batches only').to.equal(0);
+      const summary = await run(input(), postgres.write(pool, { table, mode: 'upsert', batchSize: 1000 }));
+      expect(summary.written).to.equal(total);
+      const { rows } = await db.query(`SELECT count(*)::int AS n, count(DISTINCT id)::int AS ids, md5(string_agg(id || ':' || v, ',' ORDER BY id)) AS checksum FROM ${db.schema}.${table}`);
+      const expected = createHash('md5').update(Array.from(input(), (row) => `${row.id}:${row.v}`).join(',')).digest('hex');
+      expect(rows[0]).to.deep.equal({ n: total, ids: total, checksum: expected });
     });
 
     it('abort cancels the running statement on the server and rolls the batch back (TESTPLAN B15: the open transaction)', async () => {
