@@ -7,7 +7,10 @@
  * a bare pg-cursor loop (what the stream wrapper must match), pg-query-stream, a plain
  * client.query (everything in memory), COPY (…) TO STDOUT counting raw bytes (the
  * ceiling), and Python psycopg2 with a named cursor when python3-psycopg2 is installed.
- * Writes (`write-rows` rows, one commit per batch): postgres.write's modes.
+ * Writes (`write-rows` rows, one commit per batch): postgres.write's modes. Each mode at
+ * its default batch size and insert also at upsert's and copy's default (5,000), so that
+ * the ratios compare like with like; every write case starts from an empty table (upsert
+ * then inserts every row), and one upsert case runs over a full one (every row an update).
  */
 import { execFile } from 'node:child_process';
 import { Writable } from 'node:stream';
@@ -96,7 +99,7 @@ function copyOutRaw(client: pg.ClientBase, sql: string): Promise<{ rows: number;
   });
 }
 
-const CASES: Record<string, (pool: pg.Pool) => Promise<number>> = {
+const CASES: Record<string, (pool: pg.Pool) => Promise<number | Result>> = {
   'read: postgres.query, batchSize 100': (pool) => run(postgres.query(pool, SELECT, [], { batchSize: 100 }), counter()).then((s) => s.read),
   'read: postgres.query, batchSize 1,000': (pool) => run(postgres.query(pool, SELECT, [], { batchSize: 1000 }), counter()).then((s) => s.read),
   'read: postgres.query, batchSize 10,000': (pool) => run(postgres.query(pool, SELECT, [], { batchSize: 10_000 }), counter()).then((s) => s.read),
@@ -138,29 +141,34 @@ const CASES: Record<string, (pool: pg.Pool) => Promise<number>> = {
       client.release();
     }
   },
-  'write: insert, batchSize 1,000': (pool) => writeCase(pool, 'insert', 1000),
-  'write: upsert (unnest), batchSize 5,000': (pool) => writeCase(pool, 'upsert', 5000),
+  'write: insert, batchSize 1,000 (default)': (pool) => writeCase(pool, 'insert', 1000),
+  'write: insert, batchSize 5,000': (pool) => writeCase(pool, 'insert', 5000),
+  'write: upsert, batchSize 5,000 (default)': (pool) => writeCase(pool, 'upsert', 5000),
+  'write: upsert, batchSize 5,000, every row an update': (pool) => writeCase(pool, 'upsert', 5000, true),
   'write: copy, batchSize 1,000': (pool) => writeCase(pool, 'copy', 1000),
-  'write: copy, batchSize 5,000': (pool) => writeCase(pool, 'copy', 5000),
+  'write: copy, batchSize 5,000 (default)': (pool) => writeCase(pool, 'copy', 5000),
   'write: copy, batchSize 20,000': (pool) => writeCase(pool, 'copy', 20_000),
 };
 
-async function writeCase(pool: pg.Pool, mode: 'insert' | 'upsert' | 'copy', batchSize: number): Promise<number> {
+/** Rows/s of a write: the clock runs for the `run` only (not for emptying or filling the table). */
+async function writeCase(pool: pg.Pool, mode: 'insert' | 'upsert' | 'copy', batchSize: number, full = false): Promise<Result> {
   await pool.query(`TRUNCATE ${WRITE_TABLE}`);
+  if (full) await pool.query(`INSERT INTO ${WRITE_TABLE} (id) SELECT generate_series(1, ${WRITE_ROWS})`);
   function* rows() {
     for (let i = 1; i <= WRITE_ROWS; i++) yield writeRow(i);
   }
+  const started = performance.now();
   const summary = await run(rows, postgres.write(pool, { table: WRITE_TABLE, mode, batchSize }));
-  return summary.written;
+  return { rows: summary.written, ms: performance.now() - started, maxRssMb: 0 };
 }
 
 async function child(name: string, url: string): Promise<void> {
   const pool = new pg.Pool({ connectionString: url, application_name: 'sluice-bench', max: 2 });
   try {
     const started = performance.now();
-    const rows = await CASES[name](pool);
+    const outcome = await CASES[name](pool);
     const ms = performance.now() - started;
-    const result: Result = { rows, ms, maxRssMb: process.resourceUsage().maxRSS / 1024 };
+    const result: Result = { ...(typeof outcome === 'number' ? { rows: outcome, ms } : outcome), maxRssMb: process.resourceUsage().maxRSS / 1024 };
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
     await pool.end();
@@ -228,15 +236,21 @@ async function main(): Promise<void> {
   const bare = get("read: bare pg-cursor loop, 1,000 (sluice's 'exact' types)");
   const copyRead = get('read: postgres.query, copy: true');
   const py = results.find(([n]) => n.startsWith('read: Python'))?.[1];
-  const insert = get('write: insert, batchSize 1,000');
-  const copy = get('write: copy, batchSize 5,000');
-  const upsert = get('write: upsert (unnest), batchSize 5,000');
+  const insert1000 = get('write: insert, batchSize 1,000 (default)');
+  const insert5000 = get('write: insert, batchSize 5,000');
+  const copy = get('write: copy, batchSize 5,000 (default)');
+  const upsert = get('write: upsert, batchSize 5,000 (default)');
+  const upsertUpdates = get('write: upsert, batchSize 5,000, every row an update');
+  // The ratios' denominator: insert at 5,000 (the same batch size) and at its best.
+  const insert = insert1000 && insert5000 ? (rate(insert1000) > rate(insert5000) ? insert1000 : insert5000) : (insert1000 ?? insert5000);
+  const ratio = (a: Result, b: Result) => `${(rate(a) / rate(b)).toFixed(2)}×`;
   console.log('');
-  if (stream && bare) console.log(`postgres.query / bare pg-cursor: ${(rate(stream) / rate(bare)).toFixed(2)}× (target ≥ 0.95×)`);
-  if (copyRead && stream) console.log(`copy: true / cursor: ${(rate(copyRead) / rate(stream)).toFixed(2)}×`);
-  if (copyRead && py) console.log(`copy: true / psycopg2 fetchmany(10000): ${(rate(copyRead) / rate(py)).toFixed(2)}× (target ≥ 1.5×)`);
-  if (copy && insert) console.log(`copy / insert: ${(rate(copy) / rate(insert)).toFixed(2)}× (target ≥ 4×)`);
-  if (upsert && insert) console.log(`upsert / insert: ${(rate(upsert) / rate(insert)).toFixed(2)}× (target ≥ 2×)`);
+  if (stream && bare) console.log(`postgres.query / bare pg-cursor: ${ratio(stream, bare)} (target ≥ 0.95×)`);
+  if (copyRead && stream) console.log(`copy: true / cursor: ${ratio(copyRead, stream)}`);
+  if (copyRead && py) console.log(`copy: true / psycopg2 fetchmany(10000): ${ratio(copyRead, py)} (target ≥ 1.5×)`);
+  if (copy && insert && insert5000) console.log(`copy / insert, batchSize 5,000 each: ${ratio(copy, insert5000)}; / the faster insert: ${ratio(copy, insert)} (target ≥ 4×)`);
+  if (upsert && insert && insert5000) console.log(`upsert / insert, batchSize 5,000 each: ${ratio(upsert, insert5000)}; / the faster insert: ${ratio(upsert, insert)} (target ≥ 2×)`);
+  if (upsertUpdates && insert) console.log(`upsert, every row an update / the faster insert: ${ratio(upsertUpdates, insert)}`);
   if (!pyResult) console.log('Python reference skipped: python3-psycopg2 is not installed.');
   await stopServer();
 }
