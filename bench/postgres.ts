@@ -1,7 +1,9 @@
 /**
- * `npx tsx bench/postgres.ts [--rows 1000000] [--write-rows 200000]`: PostgreSQL read and
- * write paths side by side, each case in a child process of its own, so its peak RSS
- * (`maxRSS`) is its own. Uses DATABASE_URL, else the tests' choice of server.
+ * `npx tsx bench/postgres.ts [--rows 1000000] [--write-rows 200000] [--runs 1]`: PostgreSQL
+ * read and write paths side by side, each case in a child process of its own, so its peak
+ * RSS (`maxRSS`) is its own. With `--runs K` every case runs K times, the cases taking
+ * turns (so a burst of other load hits them alike), and the table shows each case's median.
+ * Uses DATABASE_URL, else the tests' choice of server.
  *
  * Reads (a table of `rows` × 10 mixed columns): postgres.query at several batch sizes,
  * a bare pg-cursor loop (what the stream wrapper must match), pg-query-stream, a plain
@@ -29,6 +31,7 @@ const arg = (name: string, fallback: number) => {
 };
 const ROWS = arg('rows', 1_000_000);
 const WRITE_ROWS = arg('write-rows', 200_000);
+const RUNS = arg('runs', 1);
 const READ_TABLE = `sluice_bench_read_${ROWS}`;
 const WRITE_TABLE = 'sluice_bench_write';
 const COLUMNS = `id int8 PRIMARY KEY, name text, amount numeric(12,2), at timestamptz, flag bool, qty int4, ratio float8, code varchar(8), day date, note text`;
@@ -217,17 +220,23 @@ async function main(): Promise<void> {
   } finally {
     await setup.end();
   }
-  const results: [string, Result][] = [];
-  for (const name of Object.keys(CASES)) {
-    const { stdout } = await exec(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, '--case', name, '--url', url, '--rows', String(ROWS), '--write-rows', String(WRITE_ROWS)], { maxBuffer: 1 << 20 });
-    const result = JSON.parse(stdout.trim().split('\n').pop()!) as Result;
-    results.push([name, result]);
-    console.error(`${name}: ${Math.round(result.rows / (result.ms / 1000)).toLocaleString('en-US')} rows/s`);
-  }
-  const pyResult = await python(url);
-  if (pyResult) results.push(['read: Python psycopg2 named cursor, fetchmany(10000)', pyResult]);
   const rate = (r: Result) => r.rows / (r.ms / 1000);
-  console.log(`\nPostgreSQL paths (read: ${ROWS.toLocaleString('en-US')} rows × 10 columns; write: ${WRITE_ROWS.toLocaleString('en-US')} rows, one commit per batch)\n`);
+  const PYTHON = 'read: Python psycopg2 named cursor, fetchmany(10000)';
+  const samples = new Map<string, Result[]>();
+  for (let round = 1; round <= RUNS; round++) {
+    for (const name of Object.keys(CASES)) {
+      const { stdout } = await exec(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, '--case', name, '--url', url, '--rows', String(ROWS), '--write-rows', String(WRITE_ROWS)], { maxBuffer: 1 << 20 });
+      const result = JSON.parse(stdout.trim().split('\n').pop()!) as Result;
+      samples.set(name, [...(samples.get(name) ?? []), result]);
+      console.error(`${RUNS > 1 ? `[${round}/${RUNS}] ` : ''}${name}: ${Math.round(rate(result)).toLocaleString('en-US')} rows/s`);
+    }
+    const pyResult = await python(url);
+    if (pyResult) samples.set(PYTHON, [...(samples.get(PYTHON) ?? []), pyResult]);
+  }
+  // Each case's median run (by rows/s).
+  const results: [string, Result][] = [...samples].map(([name, runs]) => [name, [...runs].sort((a, b) => rate(a) - rate(b))[Math.floor(runs.length / 2)]]);
+  const pyResult = samples.has(PYTHON);
+  console.log(`\nPostgreSQL paths (read: ${ROWS.toLocaleString('en-US')} rows × 10 columns; write: ${WRITE_ROWS.toLocaleString('en-US')} rows, one commit per batch${RUNS > 1 ? `; median of ${RUNS} runs` : ''})\n`);
   console.log('| path | rows/s | peak RSS |');
   console.log('|---|---:|---:|');
   for (const [name, r] of results) console.log(`| ${name} | ${Math.round(rate(r)).toLocaleString('en-US')} | ${r.maxRssMb.toFixed(0)} MB |`);
