@@ -39,7 +39,8 @@ export interface PostgresWriteOptions {
    * 65,535 parameters a statement: rows are split); `'upsert'`: each batch is COPied into
    * a temporary table of the sink's own, then `INSERT … SELECT … ON CONFLICT (key) DO
    * UPDATE` into the table (one round trip, one transaction), so a re-run after a crash
-   * writes each row once. The temporary table is dropped when the sink finishes.
+   * writes each row once. The temporary table is dropped when the sink finishes (upsert
+   * needs the TEMPORARY privilege on the database, which PUBLIC has by default).
    * @default 'copy'
    */
   mode?: 'copy' | 'insert' | 'upsert';
