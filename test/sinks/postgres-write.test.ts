@@ -129,14 +129,40 @@ describe('postgres.write()', function () {
       expect((await db.query(`SELECT v FROM ${db.schema}.${table} WHERE id = 1`)).rows).to.deep.equal([{ v: 'b' }]);
     });
 
-    it('upsert: a value too long for varchar(n) is refused, as in insert and copy (stored by assignment, never a truncating cast)', async () => {
+    it('upsert: a value too long for varchar(n) or bit(n) is refused, as in insert and copy, in either transaction mode (stored by assignment, never a truncating cast)', async () => {
       const table = fresh();
-      await db.query(`CREATE TABLE ${db.schema}.${table} (id int PRIMARY KEY, code varchar(3))`);
-      for (const mode of MODES) {
-        const error = await rejection(run([{ id: 1, code: 'abcd' }], postgres.write(pool, { table, mode })));
-        expect(error.message, mode).to.contain('value too long for type character varying(3)');
+      await db.query(`CREATE TABLE ${db.schema}.${table} (id int PRIMARY KEY, code varchar(3), flags bit(3), pad char(3), n numeric(4,1))`);
+      for (const transaction of ['batch', 'load'] as const) {
+        for (const mode of MODES) {
+          const tooLong = await rejection(run([{ id: 1, code: 'abcd' }], postgres.write(pool, { table, mode, transaction })));
+          expect(tooLong.message, `${mode}, ${transaction}`).to.contain('value too long for type character varying(3)');
+          const wrongLength = await rejection(run([{ id: 1, flags: '1011' }], postgres.write(pool, { table, mode, transaction })));
+          expect(wrongLength.message, `${mode}, ${transaction}`).to.contain('bit string length 4 does not match type bit(3)');
+        }
       }
       expect(await count(table)).to.equal(0);
+      // Modifiers that round or pad do so alike in every mode.
+      for (const [i, mode] of MODES.entries()) {
+        await run([{ id: i, code: 'ab', flags: '101', pad: 'a', n: '12.34' }], postgres.write(pool, { table, mode }));
+        await run([{ id: 10 + i, code: 'ab', flags: '101', pad: 'a', n: '12.36' }], postgres.write(pool, { table, mode, transaction: 'load' }));
+      }
+      const { rows } = await db.query(`SELECT DISTINCT code, flags::text, pad || '|' AS pad, n::text FROM ${db.schema}.${table} ORDER BY n`);
+      expect(rows).to.deep.equal([
+        { code: 'ab', flags: '101', pad: 'a|', n: '12.3' },
+        { code: 'ab', flags: '101', pad: 'a|', n: '12.4' },
+      ]);
+    });
+
+    it("upsert with transaction: 'load' (through unnest, no staging table): a re-run updates, the last row of a key in a batch wins", async () => {
+      const table = fresh();
+      await db.query(`CREATE TABLE ${db.schema}.${table} (id int PRIMARY KEY, v text, tags text[])`);
+      const rows = (v: string) => Array.from({ length: 3000 }, (_, i) => ({ id: i + 1, v, tags: [v, 'b,c', null] }));
+      await run(rows('first'), postgres.write(pool, { table, mode: 'upsert', transaction: 'load', batchSize: 1000 }));
+      // Row 3,001 repeats the key of row 2,999, in the same batch (rows 2,801–3,001).
+      await run([...rows('second'), { id: 2999, v: 'last', tags: [] }], postgres.write(pool, { table, mode: 'upsert', transaction: 'load', batchSize: 700 }));
+      expect(await count(table)).to.equal(3000);
+      const { rows: got } = await db.query(`SELECT id, v, tags FROM ${db.schema}.${table} WHERE id IN (1, 2999) ORDER BY id`);
+      expect(got).to.deep.equal([{ id: 1, v: 'second', tags: ['second', 'b,c', null] }, { id: 2999, v: 'last', tags: [] }]);
     });
 
     it('upsert: stages each batch in a temporary table of its own, dropped when the sink ends or fails (the session keeps none)', async () => {
