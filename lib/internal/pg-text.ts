@@ -112,25 +112,17 @@ export function copyField(value: unknown): string {
   }
 }
 
-/** One row in COPY text format, without its newline. */
+/** One row in COPY text format, without its newline (the sink joins `copyField`s itself; this is the format's reference). */
 export function copyLine(values: readonly PgText[]): string {
   const fields = new Array<string>(values.length);
   for (let i = 0; i < values.length; i++) fields[i] = copyTextField(values[i]);
   return fields.join('\t');
 }
 
-/** Rows in COPY text format, each ending in a newline. (Joining is ~3× faster than `+=` here.) */
-export function copyText(rows: readonly (readonly PgText[])[]): string {
-  const lines = new Array<string>(rows.length + 1);
-  for (let i = 0; i < rows.length; i++) lines[i] = copyLine(rows[i]);
-  lines[rows.length] = '';
-  return lines.join('\n');
-}
-
 const UNESCAPES: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
 
 /** One field of COPY's text format back to its text: `\N` is NULL; backslash escapes undone. */
-export function fromCopyField(field: string): PgText {
+function fromCopyField(field: string): PgText {
   if (field === '\\N') return null;
   if (!field.includes('\\')) return field;
   let out = '';

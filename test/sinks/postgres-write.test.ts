@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import pg from 'pg';
 import { AbortError, csv, postgres, PostgresWriteError, run, type Reject } from '../../lib/index.js';
-import { copyLine, copyText, toPgText } from '../../lib/internal/pg-text.js';
+import { copyLine, toPgText } from '../../lib/internal/pg-text.js';
 import { APP, quoteIdent, usePostgres } from '../helpers/postgres.js';
 
 async function rejection(promise: Promise<unknown>): Promise<Error & Record<string, unknown>> {
@@ -34,8 +34,6 @@ describe('postgres.write()', function () {
   describe('COPY text format (pure)', () => {
     it('escapes backslash, tab, newline and carriage return; NULL is \\N, the empty string stays empty', () => {
       expect(copyLine(['a\\b', 'c\td', 'e\nf', 'g\rh', null, '', '\\N'])).to.equal('a\\\\b\tc\\td\te\\nf\tg\\rh\t\\N\t\t\\\\N');
-      expect(copyText([['1'], ['2']])).to.equal('1\n2\n');
-      expect(copyText([])).to.equal('');
     });
 
     it('turns values into PostgreSQL text the same way in every mode', () => {
