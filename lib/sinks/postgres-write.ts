@@ -13,8 +13,8 @@
  * - the client is given back exactly once, after the last commit or after the rollback.
  *
  * It is a Stage (so `run()` wires its rejects and counts): its readable side carries no
- * rows and is not in object mode, so `run()` takes `written` from its `stats.out`, the
- * rows committed — as it does for `csv.format` before a byte sink.
+ * rows and is not in object mode; `run()` takes `written` from it (`writtenRows`: the
+ * rows committed) and puts no counting stage before it.
  */
 import { randomBytes } from 'node:crypto';
 import type { TransformCallback, TransformOptions } from 'node:stream';
@@ -23,7 +23,7 @@ import { originOf, type Origin } from '../internal/origin.js';
 import { acquire, cancel, checkTarget, PostgresError, quoteIdent, type Lease, type PgTarget } from '../internal/postgres.js';
 import { copyField, toPgText, type PgText } from '../internal/pg-text.js';
 import { sendReject } from '../internal/reject.js';
-import { Stage } from '../internal/stage.js';
+import { Stage, writtenRows } from '../internal/stage.js';
 import { checkInteger, checkOneOf, checkOptions, fail } from '../internal/validate.js';
 
 export interface PostgresWriteOptions {
@@ -208,6 +208,11 @@ export class PostgresWriteSink extends Stage<unknown, never> {
 
   /** Rows committed so far. */
   get rows(): number {
+    return this.stats.out;
+  }
+
+  /** For `run()`: the rows committed (see `writtenRows`), so no counting stage sits before the sink. */
+  [writtenRows](): number {
     return this.stats.out;
   }
 
