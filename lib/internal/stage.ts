@@ -40,39 +40,50 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
    * stopped early (`take`).
    */
   override _write(chunk: unknown, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    if (chunk instanceof RowBatch) this.writeRows(chunk, 0, encoding, callback);
+    if (chunk instanceof RowBatch) this.writeRows(chunk, encoding, callback);
     else super._write(chunk, encoding, callback);
   }
 
-  private writeRows(batch: RowBatch, from: number, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+  private writeRows(batch: RowBatch, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     const { rows, gate } = batch;
-    for (let i = from; i < rows.length; i++) {
-      if (this.destroyed) break;
-      if (gate?.stopped) {
-        // The source was stopped: the rows not taken yet were never read, as if still in it.
-        gate.read_ -= rows.length - i;
-        break;
+    let i = 0;
+    let sync = false;
+    let settled = false;
+    let failure: Error | null | undefined;
+    // One callback for the whole batch (not a closure a row): the row's transform calls it,
+    // at once or later — then the batch goes on from the next row.
+    const rowDone = (error?: Error | null): void => {
+      if (sync) {
+        settled = true;
+        failure = error;
+      } else if (error) {
+        callback(error);
+      } else {
+        i++;
+        next();
       }
-      let sync = true;
-      let done = false;
-      let failure: Error | null | undefined;
-      super._write(rows[i], encoding, (error) => {
-        if (!sync) {
-          if (error) callback(error);
-          else this.writeRows(batch, i + 1, encoding, callback);
+    };
+    const next = (): void => {
+      for (; i < rows.length; i++) {
+        if (this.destroyed) break;
+        if (gate?.stopped) {
+          // The source was stopped: the rows not taken yet were never read, as if still in it.
+          gate.read_ -= rows.length - i;
+          break;
+        }
+        sync = true;
+        settled = false;
+        super._write(rows[i], encoding, rowDone);
+        sync = false;
+        if (!settled) return; // resumed by rowDone
+        if (failure) {
+          callback(failure);
           return;
         }
-        done = true;
-        failure = error;
-      });
-      sync = false;
-      if (!done) return; // resumed by the callback above
-      if (failure) {
-        callback(failure);
-        return;
       }
-    }
-    callback();
+      callback();
+    };
+    next();
   }
 
   /** Passes a row on, counting it and keeping the source line of the row it came from. */

@@ -302,8 +302,8 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> {
 
   /**
    * Internal (lib/pipeline/batch-rows.ts): from now on, pushes the rows of each parsed chunk
-   * as one {@link RowBatch}, for a sluice stage downstream; the output buffer then holds one
-   * batch (its high-water mark counts batches, no longer rows).
+   * as one {@link RowBatch}; the output buffer then holds one batch (its high-water mark
+   * counts batches, no longer rows).
    */
   batchRows(): void {
     this.batched = true;

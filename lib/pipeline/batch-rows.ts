@@ -4,24 +4,44 @@ import { isStage } from '../internal/stage.js';
 /** Internal switch, for tests that compare batched and unbatched pipelines. */
 export const rowBatching = { enabled: true };
 
+/** A sluice source that can push its rows in batches (a csv stage, postgres.query). */
+interface BatchingStage {
+  batchRows(): void;
+}
+
+const canBatch = (stream: unknown): stream is BatchingStage =>
+  isStage(stream) && typeof (stream as Partial<BatchingStage>).batchRows === 'function';
+
+/** What the gate does with the source's rows: single rows, batches passed whole, or batches taken apart. */
+export type GateMode = 'rows' | 'pass' | 'unbatch';
+
 /**
- * Lets each csv stage (the source, or `csv.parse` in the middle) push its rows in batches
- * (see lib/internal/row-batch.ts) where the stream that receives them is a sluice stage,
- * which takes them apart again; the source's rows pass the gate whole. Anywhere else (a
- * user's Transform, a plain Writable, the end of a `pipe()`) rows stay single. `streams`
- * are the ones after the gate; returns whether the source sends batches.
+ * Lets stages that produce rows in batches (a csv stage's parsed chunk, a cursor's fetch)
+ * push each batch as one stream chunk (see lib/internal/row-batch.ts):
+ * - the source always: the gate passes its batches whole to a sluice stage, which takes
+ *   them apart, and takes them apart itself for anything else (a user's Transform, a plain
+ *   Writable, the end of a `pipe()`);
+ * - `csv.parse` in the middle, where a sluice stage receives its rows.
+ * A stage that receives batches queues one, not 16, before its write() says stop (Node has
+ * no other way to weigh a chunk; from then on it only ever receives batches). `streams` are
+ * the ones after the gate; returns what the gate does.
  */
-export function batchRows(source: unknown, streams: readonly unknown[]): boolean {
-  if (!rowBatching.enabled) return false;
-  const receivers = new Map<unknown, unknown>([[source, streams[0]]]);
-  for (let i = 0; i < streams.length; i++) receivers.set(streams[i], streams[i + 1]);
-  for (const [stream, receiver] of receivers) {
+export function batchRows(source: unknown, streams: readonly unknown[]): GateMode {
+  if (!rowBatching.enabled) return 'rows';
+  for (let i = 0; i < streams.length; i++) {
+    const [stream, receiver] = [streams[i], streams[i + 1]];
     if (stream instanceof CsvParseStage && isStage(receiver)) {
       stream.batchRows();
-      // The receiver queues one batch, not 16, before its write() says stop. (Node has no
-      // other way to weigh a chunk; the stage only ever receives batches from now on.)
-      (receiver as unknown as { _writableState: { highWaterMark: number } })._writableState.highWaterMark = 1;
+      takesBatches(receiver);
     }
   }
-  return source instanceof CsvParseStage && isStage(streams[0]);
+  if (!canBatch(source)) return 'rows';
+  source.batchRows();
+  if (!isStage(streams[0])) return 'unbatch';
+  takesBatches(streams[0]);
+  return 'pass';
+}
+
+function takesBatches(receiver: unknown): void {
+  (receiver as { _writableState: { highWaterMark: number } })._writableState.highWaterMark = 1;
 }

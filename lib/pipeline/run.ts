@@ -6,7 +6,7 @@ import { checkInteger, checkOptions, checkSignal, fail } from '../internal/valid
 import { RejectChannel, type RejectTarget } from './reject-channel.js';
 import { allClosed, buildChain, type Chain, type SourceLike, type StageLike } from './stages.js';
 import type { From, Through } from './typed.js';
-import { CountingSink, WrittenCounter } from './written-counter.js';
+import { countData, CountingSink } from './written-counter.js';
 
 export interface RunOptions {
   /** Aborts the whole pipeline: every stage is destroyed and `run` rejects with an `AbortError`. */
@@ -146,16 +146,18 @@ export async function run(...args: unknown[]): Promise<Summary> {
   const { chain, channel, signal } = wire(args, 'run');
   const streams = [...chain.streams];
   const last = streams[streams.length - 1];
-  // Count rows reaching the sink (unless it counts them); a pipeline that ends in a
-  // Transform is drained here.
-  const counter = countsWritten(last) ? null : CountingSink.needed(last) ? new CountingSink() : new WrittenCounter();
-  if (counter instanceof CountingSink) streams.push(counter);
-  else if (counter) streams.splice(streams.length - 1, 0, counter);
+  // Count rows reaching the sink, unless it counts them; a pipeline that ends in a
+  // Transform is drained (and counted) here.
+  const selfCounting = countsWritten(last);
+  const drain = !selfCounting && CountingSink.needed(last) ? new CountingSink() : null;
+  if (drain) streams.push(drain);
   let failure: unknown = null;
   // Already aborted: fail before a single row flows (stream.pipeline would only notice later).
   if (signal?.aborted) chain.gate.destroy(new AbortError(signal.reason));
+  const done = pipeline(streams as unknown as NodeJS.ReadableStream[], signal ? { signal } : {});
+  const counter = selfCounting ? null : drain ?? countData(streams[streams.length - 2] as Readable);
   try {
-    await pipeline(streams as unknown as NodeJS.ReadableStream[], signal ? { signal } : {});
+    await done;
   } catch (error) {
     failure = error;
   }
@@ -164,7 +166,7 @@ export async function run(...args: unknown[]): Promise<Summary> {
   if (signal?.aborted && failure instanceof Error && failure.name === 'AbortError' && !(failure instanceof AbortError)) {
     failure = new AbortError(signal.reason);
   }
-  await allClosed([...chain.all, ...(counter ? [counter] : [])]);
+  await allClosed([...chain.all, ...(drain ? [drain] : [])]);
   try {
     await channel.close(failure !== null);
   } catch (error) {
@@ -174,7 +176,7 @@ export async function run(...args: unknown[]): Promise<Summary> {
   // Rows formatted into text before a byte sink (csv.format → res) are counted by the
   // formatter: the sink receives chunks, not rows.
   if (counter === null) return summarize(chain, channel, (last as unknown as { [writtenRows](): number })[writtenRows](), started);
-  const formatter = chain.streams[chain.streams.length - (counter instanceof CountingSink ? 1 : 2)];
+  const formatter = chain.streams[chain.streams.length - (drain ? 1 : 2)];
   const written = isStage(formatter) && !formatter.readableObjectMode ? formatter.stats.out : counter.count;
   return summarize(chain, channel, written, started);
 }

@@ -1,5 +1,6 @@
 import { finished, Readable, Transform, type TransformCallback } from 'node:stream';
 import { RowBatch } from '../internal/row-batch.js';
+import type { GateMode } from './batch-rows.js';
 
 /**
  * The first stage of every `run()`/`pipe()`: counts the rows read and can stop the source
@@ -12,11 +13,18 @@ export class SourceGate extends Transform {
   read_ = 0;
   stopped = false;
 
-  /** @param batched the source sends batches of rows: the gate holds one a side. */
-  constructor(readonly source: Readable, batched = false) {
+  /**
+   * @param mode whether the source sends batches of rows (see lib/pipeline/batch-rows.ts)
+   * and the gate passes them whole (holding one a side) or takes them apart.
+   */
+  constructor(readonly source: Readable, private readonly mode: GateMode = 'rows') {
     // A byte source keeps its byte high-water mark: an object-mode gate would hold 16 chunks
     // a side, whatever their size (megabytes ahead of a parser that is about to fail).
-    super(source.readableObjectMode === false ? { highWaterMark: source.readableHighWaterMark } : { objectMode: true, ...(batched ? { highWaterMark: 1 } : {}) });
+    super(
+      source.readableObjectMode === false
+        ? { highWaterMark: source.readableHighWaterMark }
+        : { objectMode: true, ...(mode === 'rows' ? {} : { writableHighWaterMark: 1 }), ...(mode === 'pass' ? { readableHighWaterMark: 1 } : {}) },
+    );
     source.on('error', (error) => {
       if (!this.stopped) this.destroy(error);
     });
@@ -28,8 +36,14 @@ export class SourceGate extends Transform {
   }
 
   override _transform(row: unknown, _encoding: BufferEncoding, callback: TransformCallback): void {
-    // A batch passes whole: only a sluice stage, which takes batches apart, follows a
-    // source that sends them (see lib/pipeline/batch-rows.ts); it may give some back.
+    // A batch passes whole to a sluice stage, which takes it apart (and may give some rows
+    // back); for anything else the gate takes it apart (see lib/pipeline/batch-rows.ts).
+    if (row instanceof RowBatch && this.mode === 'unbatch') {
+      this.read_ += row.rows.length;
+      for (const each of row.rows) this.push(each);
+      callback();
+      return;
+    }
     if (row instanceof RowBatch) {
       row.gate = this;
       this.read_ += row.rows.length;

@@ -17,6 +17,7 @@ import type { TransformOptions } from 'node:stream';
 import type Cursor from 'pg-cursor';
 import type pg from 'pg';
 import { pgModule } from '../internal/pg-module.js';
+import { RowBatch } from '../internal/row-batch.js';
 import { Stage } from '../internal/stage.js';
 import { acquire, cancel, checkTarget, PostgresError, quoteIdent, setStatementTimeout, sqlExcerpt, type Lease, type PgTarget } from '../internal/postgres.js';
 import { keepsText, resolveTypes, type TypeParsers, type TypesOption } from '../internal/pg-types.js';
@@ -342,6 +343,8 @@ export class PostgresQueryStage<Row = Record<string, unknown>> extends Stage<nev
   private deadline: NodeJS.Timeout | undefined;
   private cleanup: Promise<void> | null = null;
   private readonly types: TypeParsers | undefined;
+  /** Whether each fetch's rows go out as one {@link RowBatch} (see `batchRows()`). */
+  private batched = false;
 
   constructor(
     private readonly target: PgTarget,
@@ -404,6 +407,15 @@ export class PostgresQueryStage<Row = Record<string, unknown>> extends Stage<nev
     this.fetch();
   }
 
+  /**
+   * Internal (lib/pipeline/batch-rows.ts): from now on, pushes each fetch's rows as one
+   * {@link RowBatch}; the output buffer then holds one batch (one fetch ahead, as before).
+   */
+  batchRows(): void {
+    this.batched = true;
+    (this as unknown as { _readableState: { highWaterMark: number } })._readableState.highWaterMark = 1;
+  }
+
   private fetch(): void {
     this.fetching = true;
     this.reader!.read(this.options.batchSize).then(
@@ -414,7 +426,8 @@ export class PostgresQueryStage<Row = Record<string, unknown>> extends Stage<nev
         this.fetched += rows.length;
         this.stats.in += rows.length;
         this.stats.out += rows.length;
-        for (const row of rows) this.push(row);
+        if (!this.batched) for (const row of rows) this.push(row);
+        else if (rows.length > 0) this.push(new RowBatch(rows));
         this.emit('batch', rows.length);
         if (done) this.finish();
       },

@@ -221,9 +221,8 @@ describe('row batching: a csv stage hands its rows to the next sluice stage in b
     }
     const asyncMap = () => map(async (row: string[]) => row, { concurrency: 2, highWaterMark: 4 });
 
-    // Downstream of the stage: 1 row at the stalled sink and up to 16 + 16 in run()'s counter
-    // of written rows; the stage's own output buffer holds 4.
-    const downstream = 1 + 16 + 16 + 4;
+    // Downstream of the stage: 1 row at the stalled sink; the stage's own output buffer holds 4.
+    const downstream = 1 + 4;
 
     it('a batch pauses mid-way: an async map takes exactly the rows it takes one at a time (+ 2 in flight)', async () => {
       const batched = await taken(asyncMap());

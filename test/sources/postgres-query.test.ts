@@ -280,6 +280,30 @@ describe('postgres.query()', function () {
     });
   });
 
+  describe('row batching (issue 5)', () => {
+    it('under run(), each fetch reaches a sluice stage as one write; a plain Writable and pipe() get single rows', async () => {
+      const sql = 'SELECT i FROM generate_series(1, 2500) i';
+      const stage = map((row: { i: number }) => row.i);
+      const writes: unknown[] = [];
+      const write = stage._write.bind(stage);
+      stage._write = (chunk, encoding, callback) => {
+        writes.push(chunk);
+        write(chunk, encoding, callback);
+      };
+      const sink = new Sink();
+      const summary = await run(postgres.query(pool, sql, [], { batchSize: 1000 }), stage, sink);
+      expect(writes.map((w) => (w as { rows: unknown[] }).rows.length)).to.deep.equal([1000, 1000, 500]);
+      expect(sink.rows).to.deep.equal(Array.from({ length: 2500 }, (_, i) => i + 1));
+      expect(summary).to.include({ read: 2500, written: 2500 });
+      const plain = new Sink();
+      expect(await run(postgres.query(pool, sql, [], { batchSize: 1000 }), plain)).to.include({ read: 2500, written: 2500 });
+      expect(plain.rows[2499]).to.deep.equal({ i: 2500 });
+      const piped: unknown[] = [];
+      for await (const row of pipe(postgres.query(pool, sql, [], { batchSize: 1000 }))) piped.push(row);
+      expect(piped).to.deep.equal(plain.rows);
+    });
+  });
+
   describe('backpressure', () => {
     it('a stalled consumer stops the fetching: the server produces no rows beyond what is buffered', async () => {
       await db.query(`CREATE SEQUENCE ${db.schema}.produced`);
@@ -293,14 +317,17 @@ describe('postgres.query()', function () {
       const fetched = source.fetched;
       try {
         expect(await produced()).to.equal(fetched);
-        // The bound: under two batches in the source's buffer (a fetch starts below the
-        // high-water mark) plus what the stages after it hold (16 a side) — so three batches.
+        // The bound: one fetch in the source's buffer (run() has it push each fetch as one
+        // batch, its high-water mark then one batch), one the gate takes apart, and what the
+        // stages after it hold (16 rows a side) — so three batches.
+        expect(source.readableHighWaterMark).to.equal(1);
         expect(fetched).to.be.at.most(100 * 3);
         for (let i = 0; i < 50; i++) await turn();
         expect(source.fetched).to.equal(fetched);
         expect(await produced()).to.equal(fetched);
-        // ...and the bound is reached: the buffer is full, not merely small.
-        expect(source.readableLength).to.be.at.least(100);
+        // ...and the bound is reached: the buffer is full (a fetch of 100 rows), not merely small.
+        expect(source.readableLength).to.equal(1);
+        expect(fetched).to.be.at.least(200);
       } finally {
         sink.destroy();
         await rejection(done);
