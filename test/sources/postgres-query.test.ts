@@ -291,7 +291,7 @@ describe('postgres.query()', function () {
         write(chunk, encoding, callback);
       };
       const sink = new Sink();
-      const summary = await run(postgres.query(pool, sql, [], { batchSize: 1000 }), stage, sink);
+      const summary = await run(postgres.query<{ i: number }>(pool, sql, [], { batchSize: 1000 }), stage, sink);
       expect(writes.map((w) => (w as { rows: unknown[] }).rows.length)).to.deep.equal([1000, 1000, 500]);
       expect(sink.rows).to.deep.equal(Array.from({ length: 2500 }, (_, i) => i + 1));
       expect(summary).to.include({ read: 2500, written: 2500 });
