@@ -1,4 +1,5 @@
-import { close, open, read } from 'node:fs';
+import { read } from 'node:fs';
+import { closeFile, openFile } from './file-descriptor.js';
 import { Readable } from 'node:stream';
 
 interface Chunk {
@@ -22,15 +23,10 @@ export class FileChunks extends Readable {
   }
 
   override _construct(callback: (error?: Error | null) => void): void {
-    open(this.path, 'r', (error, fd) => {
-      if (error) {
-        callback(error);
-        return;
-      }
+    openFile(this.path, 'r', (fd) => {
       this.fd = fd;
       this.readAhead();
-      callback();
-    });
+    }, callback);
   }
 
   override _read(): void {
@@ -52,14 +48,10 @@ export class FileChunks extends Readable {
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     const fd = this.fd;
-    if (fd === null) {
-      callback(error);
-      return;
-    }
     this.fd = null;
-    // Never close a descriptor a read still uses: the number could be reused meanwhile.
-    void (this.next ?? Promise.resolve()).then(() => close(fd, (closeError) => callback(error ?? closeError)));
+    closeFile(fd, this.next, error, callback);
   }
+
 
   private readAhead(): void {
     const fd = this.fd!;

@@ -1,4 +1,5 @@
-import { close, open, write } from 'node:fs';
+import { write } from 'node:fs';
+import { closeFile, openFile } from './file-descriptor.js';
 import { Writable } from 'node:stream';
 
 /**
@@ -22,14 +23,9 @@ export class FileWriter extends Writable {
   }
 
   override _construct(callback: (error?: Error | null) => void): void {
-    open(this.path, 'w', (error, fd) => {
-      if (error) {
-        callback(error);
-        return;
-      }
+    openFile(this.path, 'w', (fd) => {
       this.fd = fd;
-      callback();
-    });
+    }, callback);
   }
 
   override _write(text: string | Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
@@ -58,14 +54,10 @@ export class FileWriter extends Writable {
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     const fd = this.fd;
-    if (fd === null) {
-      callback(error);
-      return;
-    }
     this.fd = null;
-    // Never close a descriptor a write still uses: the number could be reused meanwhile.
-    void (this.inFlight ?? Promise.resolve()).catch(() => {}).then(() => close(fd, (closeError) => callback(error ?? closeError)));
+    closeFile(fd, this.inFlight, error, callback);
   }
+
 
   /** Starts writing the filled buffer, once the previous write is done, and swaps buffers. */
   private async flush(): Promise<void> {
