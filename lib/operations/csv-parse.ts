@@ -303,11 +303,13 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> {
   /**
    * Internal (lib/pipeline/batch-rows.ts): from now on, pushes the rows of each parsed chunk
    * as one {@link RowBatch}; the output buffer then holds one batch (its high-water mark
-   * counts batches, no longer rows).
+   * counts batches, no longer rows). Declined (false) when a `highWaterMark` in rows was given.
    */
-  batchRows(): void {
+  batchRows(): boolean {
+    if (this.options.highWaterMark !== undefined) return false;
     this.batched = true;
     (this as unknown as { _readableState: { highWaterMark: number } })._readableState.highWaterMark = 1;
+    return true;
   }
 
   /** The fused select lacks a column: rows stay whole, and the first one fails as select would. */

@@ -6,7 +6,8 @@ export const rowBatching = { enabled: true };
 
 /** A sluice source that can push its rows in batches (a csv stage, postgres.query). */
 interface BatchingStage {
-  batchRows(): void;
+  /** Starts pushing batches; false if it declines (a bound in rows was asked for). */
+  batchRows(): boolean;
 }
 
 const canBatch = (stream: unknown): stream is BatchingStage =>
@@ -30,13 +31,9 @@ export function batchRows(source: unknown, streams: readonly unknown[]): GateMod
   if (!rowBatching.enabled) return 'rows';
   for (let i = 0; i < streams.length; i++) {
     const [stream, receiver] = [streams[i], streams[i + 1]];
-    if (stream instanceof CsvParseStage && isStage(receiver)) {
-      stream.batchRows();
-      takesBatches(receiver);
-    }
+    if (stream instanceof CsvParseStage && isStage(receiver) && stream.batchRows()) takesBatches(receiver);
   }
-  if (!canBatch(source)) return 'rows';
-  source.batchRows();
+  if (!canBatch(source) || !source.batchRows()) return 'rows';
   if (!isStage(streams[0])) return 'unbatch';
   takesBatches(streams[0]);
   return 'pass';

@@ -409,11 +409,14 @@ export class PostgresQueryStage<Row = Record<string, unknown>> extends Stage<nev
 
   /**
    * Internal (lib/pipeline/batch-rows.ts): from now on, pushes each fetch's rows as one
-   * {@link RowBatch}; the output buffer then holds one batch (one fetch ahead, as before).
+   * {@link RowBatch}; the output buffer then counts fetches: `highWaterMark` rows, rounded
+   * up to whole fetches (one by default, as before).
    */
-  batchRows(): void {
+  batchRows(): boolean {
     this.batched = true;
-    (this as unknown as { _readableState: { highWaterMark: number } })._readableState.highWaterMark = 1;
+    const state = (this as unknown as { _readableState: { highWaterMark: number } })._readableState;
+    state.highWaterMark = Math.max(1, Math.ceil(state.highWaterMark / this.options.batchSize));
+    return true;
   }
 
   private fetch(): void {

@@ -194,6 +194,15 @@ describe('row batching: a csv stage hands its rows to the next sluice stage in b
       await run(csv.read(bytes([text]), { header: false }), sink);
       expect(sink.rows).to.deep.equal([['a', '1'], ['b', '2']]);
     });
+    it('a csv source given a highWaterMark in rows keeps it: its rows go one at a time', async () => {
+      const after = map((row: string[]) => row.join('-'));
+      const writes = recordWrites(after);
+      const source = csv.read(bytes([text]), { header: false, highWaterMark: 4 });
+      await run(source, after, collector());
+      expect(writes).to.deep.equal([['a', '1'], ['b', '2']]);
+      expect(source.readableHighWaterMark).to.equal(4);
+    });
+
     it('csv.parse in the middle batches to the stage after it', async () => {
       const after = map((row: string[]) => row.join('-'));
       const writes = recordWrites(after);

@@ -302,6 +302,13 @@ describe('postgres.query()', function () {
       for await (const row of pipe(postgres.query(pool, sql, [], { batchSize: 1000 }))) piped.push(row);
       expect(piped).to.deep.equal(plain.rows);
     });
+
+    it('a highWaterMark in rows becomes whole fetches: 2,500 rows of batchSize 1,000 → 3 fetches buffered', async () => {
+      const source = postgres.query(pool, 'SELECT i FROM generate_series(1, 10) i', [], { batchSize: 1000, highWaterMark: 2500 });
+      expect(source.readableHighWaterMark).to.equal(2500);
+      await run(source, map((row: unknown) => row), new Sink());
+      expect(source.readableHighWaterMark).to.equal(3);
+    });
   });
 
   describe('backpressure', () => {
