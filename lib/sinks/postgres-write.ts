@@ -20,10 +20,11 @@ import type { TransformCallback, TransformOptions } from 'node:stream';
 import type pg from 'pg';
 import { CopyIn } from '../internal/pg-copy-in.js';
 import { originOf } from '../internal/origin.js';
-import { acquire, cancel, checkTarget, PostgresError, quoteIdent, type Lease, type PgTarget } from '../internal/postgres.js';
+import { acquire, cancel, checkTarget, PostgresError, type Lease, type PgTarget } from '../internal/postgres.js';
 import { copyField, toPgText, type PgText } from '../internal/pg-text.js';
 import { planTable, rowValues, type Plan } from '../internal/pg-table-plan.js';
 import { PostgresWriteError } from '../internal/pg-write-error.js';
+import { copySql, insertSql, upsertRowSql, upsertUnnestSql } from '../internal/pg-write-sql.js';
 import { resolveWriteOptions, type PostgresWriteOptions, type Resolved } from '../internal/pg-write-options.js';
 import { sendReject } from '../internal/reject.js';
 import { Stage, writtenRows } from '../internal/stage.js';
@@ -247,7 +248,7 @@ export class PostgresWriteSink extends Stage<unknown, never> {
       return;
     }
     if (this.o.mode === 'upsert') {
-      await this.run(this.upsertUnnestSql(plan), this.columnArrays(plan, this.dedupe(plan, values)));
+      await this.run(upsertUnnestSql(plan, this.o.onConflict), this.columnArrays(plan, this.dedupe(plan, values)));
       return;
     }
     const statements = Math.ceil(values.length / plan.rowsPerInsert);
@@ -258,55 +259,12 @@ export class PostgresWriteSink extends Stage<unknown, never> {
     }
     for (let i = 0; i < values.length; i += plan.rowsPerInsert) {
       const chunk = values.slice(i, i + plan.rowsPerInsert);
-      await this.run(this.insertSql(plan, chunk.length), chunk.flat());
+      await this.run(insertSql(plan, chunk.length), chunk.flat());
     }
     if (wrap) {
       await this.run('COMMIT');
       this.inTransaction = false;
     }
-  }
-
-  private insertSql(plan: Plan, rows: number): string {
-    const n = plan.columns.length;
-    const tuples: string[] = [];
-    for (let r = 0; r < rows; r++) {
-      const p: string[] = [];
-      for (let c = 1; c <= n; c++) p.push(`$${r * n + c}`);
-      tuples.push(`(${p.join(',')})`);
-    }
-    return `INSERT INTO ${plan.target} (${plan.columns.map((c) => quoteIdent(c.name)).join(', ')}) VALUES ${tuples.join(',')}`;
-  }
-
-  /** `DO UPDATE SET` the other written columns, or `DO NOTHING`. */
-  private conflictAction(plan: Plan): string {
-    const others = plan.columns.filter((c) => !plan.key.includes(c.name));
-    return this.o.onConflict === 'nothing' || others.length === 0
-      ? 'DO NOTHING'
-      : `DO UPDATE SET ${others.map((c) => `${quoteIdent(c.name)} = EXCLUDED.${quoteIdent(c.name)}`).join(', ')}`;
-  }
-
-  /**
-   * Upsert of one batch, as one simple-query message (so one round trip, and one implicit
-   * transaction: the batch commits whole or not at all): empty the staging table, COPY the
-   * batch into it, insert it from there.
-   */
-  private upsertBatchSql(plan: Plan): string {
-    const names = plan.columns.map((c) => quoteIdent(c.name)).join(', ');
-    return `TRUNCATE ${plan.staging}; COPY ${plan.staging} (${names}) FROM STDIN; INSERT INTO ${plan.target} (${names}) SELECT ${names} FROM ${plan.staging} ON CONFLICT (${plan.key.map(quoteIdent).join(', ')}) ${this.conflictAction(plan)}`;
-  }
-
-  /**
-   * Upsert of one batch without a staging table (transaction: 'load'): one text array per
-   * column, each element cast to the column's type without its modifier — the INSERT then
-   * applies the modifier as an assignment, as COPY and INSERT do (a cast to
-   * `varchar(8)` would cut a longer value instead of refusing it).
-   */
-  private upsertUnnestSql(plan: Plan): string {
-    const names = plan.columns.map((c) => quoteIdent(c.name));
-    const unnest = plan.columns.map((_, i) => `$${i + 1}::text[]`).join(', ');
-    const casts = plan.columns.map((c, i) => `u.c${i}::${c.base}`).join(', ');
-    const aliases = plan.columns.map((_, i) => `c${i}`).join(', ');
-    return `INSERT INTO ${plan.target} (${names.join(', ')}) SELECT ${casts} FROM unnest(${unnest}) AS u(${aliases}) ON CONFLICT (${plan.key.map(quoteIdent).join(', ')}) ${this.conflictAction(plan)}`;
   }
 
   /** One array per column (unnest's input): the parameter count stays at the column count. */
@@ -322,14 +280,9 @@ export class PostgresWriteSink extends Stage<unknown, never> {
     return last.size === values.length ? values : values.filter((row, i) => last.get(JSON.stringify(keyIndexes.map((k) => row[k]))) === i);
   }
 
-  /** Upsert of one row, to find the one a refused batch failed on. */
-  private upsertRowSql(plan: Plan): string {
-    return `${this.insertSql(plan, 1)} ON CONFLICT (${plan.key.map(quoteIdent).join(', ')}) ${this.conflictAction(plan)}`;
-  }
-
   private copy(plan: Plan, data: Buffer): Promise<void> {
     if (this.closing) return Promise.reject(new PostgresError(`${this.stage} was destroyed`));
-    const sql = plan.staging ? this.upsertBatchSql(plan) : `COPY ${plan.target} (${plan.columns.map((c) => quoteIdent(c.name)).join(', ')}) FROM STDIN`;
+    const sql = copySql(plan, this.o.onConflict);
     const query = new Promise<void>((resolve, reject) => {
       this.lease!.client.query(new CopyIn(sql, data, (error) => (error ? reject(error) : resolve())) as never);
     });
@@ -356,7 +309,7 @@ export class PostgresWriteSink extends Stage<unknown, never> {
       for (let i = 0; i < rows.length; i++) {
         try {
           const values = rowValues(rows[i], plan, toPgText);
-          await this.run(this.o.mode === 'upsert' ? this.upsertRowSql(plan) : this.insertSql(plan, 1), values);
+          await this.run(this.o.mode === 'upsert' ? upsertRowSql(plan, this.o.onConflict) : insertSql(plan, 1), values);
         } catch {
           failing = i;
           break;
