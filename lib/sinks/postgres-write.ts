@@ -21,8 +21,9 @@ import type pg from 'pg';
 import { CopyIn } from '../internal/pg-copy-in.js';
 import { originOf } from '../internal/origin.js';
 import { acquire, cancel, checkTarget, PostgresError, type Lease, type PgTarget } from '../internal/postgres.js';
-import { copyField, toPgText, type PgText } from '../internal/pg-text.js';
+import { toPgText } from '../internal/pg-text.js';
 import { planTable, rowValues, type Plan } from '../internal/pg-table-plan.js';
+import { columnArrays, dedupe, encodeBatch, type Encoded } from '../internal/pg-write-encode.js';
 import { PostgresWriteError } from '../internal/pg-write-error.js';
 import { copySql, insertSql, upsertRowSql, upsertUnnestSql } from '../internal/pg-write-sql.js';
 import { resolveWriteOptions, type PostgresWriteOptions, type Resolved } from '../internal/pg-write-options.js';
@@ -31,9 +32,6 @@ import { Stage, writtenRows } from '../internal/stage.js';
 
 // Public: lib/index.ts exports them from here.
 export { PostgresWriteError, type PostgresWriteOptions };
-
-/** A batch ready to send: COPY data (copy, upsert), or (insert) each row's values as text. */
-type Encoded = Buffer | PgText[][];
 
 /** The PostgreSQL sink; see {@link postgresWrite}. */
 export class PostgresWriteSink extends Stage<unknown, never> {
@@ -111,7 +109,7 @@ export class PostgresWriteSink extends Stage<unknown, never> {
     this.firstPending += rows.length;
     const batch = ++this.batchNumber;
     const previous = this.writing;
-    const encoded = this.plan ? this.encode(this.plan, batch, first, rows) : null;
+    const encoded = this.plan ? encodeBatch(this.plan, this.o.mode, this.stage, batch, first, rows) : null;
     const current = (async () => {
       if (previous) await previous;
       await this.writeBatch(batch, first, rows, encoded);
@@ -153,53 +151,10 @@ export class PostgresWriteSink extends Stage<unknown, never> {
     return plan;
   }
 
-  /**
-   * The batch ready to send — copy, and upsert through the staging table: its COPY data
-   * (one string for the batch, made into one Buffer); otherwise each row's values as text
-   * — or the error naming the first row that cannot be encoded.
-   */
-  private encode(plan: Plan, batch: number, first: number, rows: unknown[]): Encoded | PostgresWriteError {
-    if (this.o.mode === 'insert' || (this.o.mode === 'upsert' && plan.staging === null)) {
-      const values = new Array<PgText[]>(rows.length);
-      for (let i = 0; i < rows.length; i++) {
-        try {
-          values[i] = rowValues(rows[i], plan, toPgText);
-        } catch (error) {
-          return new PostgresWriteError(this.stage, batch, first, rows, i, 'nothing of it was sent', error);
-        }
-      }
-      return values;
-    }
-    const upsert = this.o.mode === 'upsert';
-    const keyIndexes = upsert ? plan.key.map((k) => plan.columns.findIndex((c) => c.name === k)) : [];
-    // Upsert: the line of the last row with each key (ON CONFLICT may touch a row only
-    // once a statement). Keys compare as their COPY text, which is as unique as the text.
-    const lastOfKey = new Map<string, number>();
-    // A line per row, plus '' so that joining ends the last line too.
-    const lines = new Array<string>(rows.length + 1);
-    for (let i = 0; i < rows.length; i++) {
-      let fields: string[];
-      try {
-        fields = rowValues(rows[i], plan, copyField);
-      } catch (error) {
-        return new PostgresWriteError(this.stage, batch, first, rows, i, 'nothing of it was sent', error);
-      }
-      lines[i] = fields.join('\t');
-      if (upsert) lastOfKey.set(keyIndexes.length === 1 ? fields[keyIndexes[0]] : keyIndexes.map((k) => fields[k]).join('\t'), i);
-    }
-    lines[rows.length] = '';
-    if (upsert && lastOfKey.size < rows.length) {
-      const kept = [...lastOfKey.values()].sort((a, b) => a - b).map((i) => lines[i]);
-      kept.push('');
-      return Buffer.from(kept.join('\n'));
-    }
-    return Buffer.from(lines.join('\n'));
-  }
-
   private async writeBatch(batch: number, first: number, rows: unknown[], encoded: Encoded | PostgresWriteError | null): Promise<void> {
     if (this.destroyed) return;
     const plan = (this.plan ??= await this.prepare(rows[0]));
-    const values = encoded ?? this.encode(plan, batch, first, rows);
+    const values = encoded ?? encodeBatch(plan, this.o.mode, this.stage, batch, first, rows);
     if (values instanceof PostgresWriteError) throw values;
     const load = this.o.transaction === 'load';
     try {
@@ -248,7 +203,7 @@ export class PostgresWriteSink extends Stage<unknown, never> {
       return;
     }
     if (this.o.mode === 'upsert') {
-      await this.run(upsertUnnestSql(plan, this.o.onConflict), this.columnArrays(plan, this.dedupe(plan, values)));
+      await this.run(upsertUnnestSql(plan, this.o.onConflict), columnArrays(plan, dedupe(plan, values)));
       return;
     }
     const statements = Math.ceil(values.length / plan.rowsPerInsert);
@@ -265,19 +220,6 @@ export class PostgresWriteSink extends Stage<unknown, never> {
       await this.run('COMMIT');
       this.inTransaction = false;
     }
-  }
-
-  /** One array per column (unnest's input): the parameter count stays at the column count. */
-  private columnArrays(plan: Plan, values: PgText[][]): PgText[][] {
-    return plan.columns.map((_, c) => values.map((row) => row[c]));
-  }
-
-  /** Upsert: the last row of each key in the batch (ON CONFLICT may touch a row once per statement). */
-  private dedupe(plan: Plan, values: PgText[][]): PgText[][] {
-    const keyIndexes = plan.key.map((k) => plan.columns.findIndex((c) => c.name === k));
-    const last = new Map<string, number>();
-    values.forEach((row, i) => last.set(JSON.stringify(keyIndexes.map((k) => row[k])), i));
-    return last.size === values.length ? values : values.filter((row, i) => last.get(JSON.stringify(keyIndexes.map((k) => row[k]))) === i);
   }
 
   private copy(plan: Plan, data: Buffer): Promise<void> {
