@@ -18,15 +18,15 @@
  */
 import type { TransformCallback, TransformOptions } from 'node:stream';
 import type pg from 'pg';
-import { CopyIn } from '../internal/pg-copy-in.js';
 import { originOf } from '../internal/origin.js';
-import { acquire, cancel, checkTarget, PostgresError, type Lease, type PgTarget } from '../internal/postgres.js';
-import { toPgText } from '../internal/pg-text.js';
-import { planTable, rowValues, type Plan } from '../internal/pg-table-plan.js';
+import { CopyIn } from '../internal/pg-copy-in.js';
+import { findFailingRow } from '../internal/pg-failing-row.js';
+import { planTable, type Plan } from '../internal/pg-table-plan.js';
 import { columnArrays, dedupe, encodeBatch, type Encoded } from '../internal/pg-write-encode.js';
 import { PostgresWriteError } from '../internal/pg-write-error.js';
-import { copySql, insertSql, upsertRowSql, upsertUnnestSql } from '../internal/pg-write-sql.js';
 import { resolveWriteOptions, type PostgresWriteOptions, type Resolved } from '../internal/pg-write-options.js';
+import { copySql, insertSql, upsertUnnestSql } from '../internal/pg-write-sql.js';
+import { acquire, cancel, checkTarget, PostgresError, type Lease, type PgTarget } from '../internal/postgres.js';
 import { sendReject } from '../internal/reject.js';
 import { Stage, writtenRows } from '../internal/stage.js';
 
@@ -175,7 +175,7 @@ export class PostgresWriteSink extends Stage<unknown, never> {
       let rolledBack: string;
       if (load) {
         await this.run('ROLLBACK TO SAVEPOINT sluice_batch');
-        failing = await this.diagnose(plan, rows, error).catch(() => undefined);
+        failing = await findFailingRow(this.run.bind(this), plan, this.o, rows, error, this.inTransaction).catch(() => undefined);
         await this.run('ROLLBACK');
         this.inTransaction = false;
         rolledBack = `the whole load was rolled back (transaction: 'load')`;
@@ -184,7 +184,7 @@ export class PostgresWriteSink extends Stage<unknown, never> {
           await this.run('ROLLBACK');
           this.inTransaction = false;
         }
-        failing = await this.diagnose(plan, rows, error).catch(() => undefined);
+        failing = await findFailingRow(this.run.bind(this), plan, this.o, rows, error, this.inTransaction).catch(() => undefined);
         rolledBack = `none of its rows were written${this.batches > 0 ? ` (batches 1–${batch - 1} are committed)` : ''}`;
       }
       const failure = new PostgresWriteError(this.stage, batch, first, rows, failing, rolledBack, error);
@@ -234,33 +234,6 @@ export class PostgresWriteSink extends Stage<unknown, never> {
     };
     query.then(settle, settle);
     return query;
-  }
-
-  /**
-   * Which row of a refused batch is at fault: COPY says (its `where` names the line); for
-   * INSERT and upsert the rows are tried one at a time in a transaction that is rolled back.
-   */
-  private async diagnose(plan: Plan, rows: unknown[], error: unknown): Promise<number | undefined> {
-    const line = /\bline (\d+)\b/.exec((error as { where?: string })?.where ?? '');
-    if (this.o.mode === 'copy') return line ? Number(line[1]) - 1 : undefined;
-    if (rows.length === 1) return 0;
-    const nested = this.inTransaction;
-    await this.run(nested ? 'SAVEPOINT sluice_diagnose' : 'BEGIN');
-    let failing: number | undefined;
-    try {
-      for (let i = 0; i < rows.length; i++) {
-        try {
-          const values = rowValues(rows[i], plan, toPgText);
-          await this.run(this.o.mode === 'upsert' ? upsertRowSql(plan, this.o.onConflict) : insertSql(plan, 1), values);
-        } catch {
-          failing = i;
-          break;
-        }
-      }
-    } finally {
-      await this.run(nested ? 'ROLLBACK TO SAVEPOINT sluice_diagnose' : 'ROLLBACK');
-    }
-    return failing;
   }
 
   private async reject(rows: unknown[], first: number, failure: PostgresWriteError): Promise<void> {
