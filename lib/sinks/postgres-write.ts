@@ -15,6 +15,12 @@
  * It is a Stage (so `run()` wires its rejects and counts): its readable side carries no
  * rows and is not in object mode; `run()` takes `written` from it (`writtenRows`: the
  * rows committed) and puts no counting stage before it.
+ *
+ * This file is the stage: batching, transactions, and giving the client back. Its parts are
+ * in lib/internal/: pg-write-options (the options, checked once), pg-table-plan (the table
+ * and columns from the catalog), pg-write-encode (a batch made ready to send), pg-write-sql
+ * (the statements), pg-copy-in (COPY FROM STDIN), pg-failing-row (which row of a refused
+ * batch is at fault) and pg-write-error.
  */
 import type { TransformCallback, TransformOptions } from 'node:stream';
 import type pg from 'pg';
