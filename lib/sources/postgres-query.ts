@@ -12,76 +12,25 @@
  *   high-water mark (= batchSize), so the stage holds under two batches however slow the
  *   consumer: while it stalls, the server produces no further rows;
  * - the stream ends only after the client is back, so the pool is usable when `run` resolves.
+ *
+ * This file is the stage: the client, the deadline, fetching and giving the client back. Its
+ * parts are in lib/internal/: pg-query-options (the options, checked once) and the readers
+ * behind pg-reader — pg-cursor-reader, pg-keyset-reader and pg-copy-reader.
  */
 import type { TransformOptions } from 'node:stream';
 import { CopyReader } from '../internal/pg-copy-reader.js';
 import { CursorReader } from '../internal/pg-cursor-reader.js';
 import { KeysetReader } from '../internal/pg-keyset-reader.js';
+import { resolveQueryOptions, type KeysetOptions, type PostgresQueryOptions, type ResolvedQueryOptions } from '../internal/pg-query-options.js';
 import type { Reader } from '../internal/pg-reader.js';
+import { resolveTypes, type TypeParsers } from '../internal/pg-types.js';
+import { acquire, cancel, checkTarget, PostgresError, setStatementTimeout, sqlExcerpt, type Lease, type PgTarget } from '../internal/postgres.js';
 import { RowBatch } from '../internal/row-batch.js';
 import { Stage } from '../internal/stage.js';
-import { acquire, cancel, checkTarget, PostgresError, setStatementTimeout, sqlExcerpt, type Lease, type PgTarget } from '../internal/postgres.js';
-import { resolveTypes, type TypeParsers, type TypesOption } from '../internal/pg-types.js';
-import { checkInteger, checkOneOf, checkOptions, fail } from '../internal/validate.js';
+import { fail } from '../internal/validate.js';
 
-export interface KeysetOptions {
-  /**
-   * The column (or columns) the rows are ordered by; together unique, and present in the
-   * query's result. Each page is `SELECT * FROM (sql) … WHERE (key) > (last) ORDER BY key
-   * LIMIT batchSize`, with an index on the key a cheap statement of its own.
-   */
-  key: string | readonly string[];
-}
-
-export interface PostgresQueryOptions {
-  /**
-   * Rows per fetch (one round trip). 1,000 measured fastest here (1 M rows × 10 columns:
-   * 100 → 312k rows/s, 1,000 → 374k, 10,000 → 292k, with more memory); see bench/postgres.ts.
-   * @default 1000
-   */
-  batchSize?: number;
-  /**
-   * Rows the stream buffers before it stops fetching.
-   * @default batchSize
-   */
-  highWaterMark?: number;
-  /**
-   * `'object'`: `{ column: value }` rows; `'array'`: values in column order.
-   * @default 'object'
-   */
-  rowMode?: 'object' | 'array';
-  /**
-   * How values are converted. `'exact'`: nothing that loses precision or depends on the time
-   * zone (int8, numeric, dates, times and json stay the server's text; bool, int2/int4,
-   * float and bytea are converted); `'text'`: every value as text; `'pg'`: pg's global
-   * `pg.types` parsers; or your own `{ getTypeParser(oid) }`. Set per query: pg's global
-   * registry is never changed.
-   * @default 'exact'
-   */
-  types?: TypesOption;
-  /**
-   * Milliseconds the statement may take: the server's `statement_timeout` for the session
-   * (restored afterwards), and for a cursor also a deadline for the whole read, including
-   * the time downstream takes between batches (the server does not time a suspended
-   * cursor). Fails with a `PostgresError` with code `57014`. 0: none.
-   * @default the session's own
-   */
-  statementTimeout?: number;
-  /**
-   * Read by keyset pagination instead of a cursor: each batch is a separate short statement,
-   * so no transaction or snapshot is held open between batches (a read that takes hours does
-   * not hold back vacuum) — at the price of each page seeing the table as it is then.
-   */
-  keyset?: KeysetOptions;
-  /**
-   * Read through `COPY (sql) TO STDOUT` instead of a cursor: the fastest path (no fetch
-   * round trips), same rows and types. Only for queries without parameters; the whole
-   * query runs as one statement (as with a cursor) and the socket is paused while
-   * downstream is slow.
-   * @default false
-   */
-  copy?: boolean;
-}
+// Public: lib/index.ts exports them from here.
+export type { KeysetOptions, PostgresQueryOptions };
 
 /** Errors after which the connection is gone (terminated backend, lost socket). */
 function isFatal(error: unknown): boolean {
@@ -111,7 +60,7 @@ export class PostgresQueryStage<Row = Record<string, unknown>> extends Stage<nev
     private readonly target: PgTarget,
     private readonly sql: string,
     private readonly params: unknown[] | undefined,
-    private readonly options: Required<Pick<PostgresQueryOptions, 'batchSize' | 'rowMode' | 'types'>> & PostgresQueryOptions,
+    private readonly options: ResolvedQueryOptions,
   ) {
     // A source: the writable side is born finished, so the Transform never flushes or ends it.
     super(`postgres.query(${sqlExcerpt(sql)})`, options.highWaterMark ?? options.batchSize, { writable: false } as TransformOptions);
@@ -306,31 +255,5 @@ export function postgresQuery<Row = Record<string, unknown>>(
     fail('sql', 'SQL text', sql);
   }
   if (params !== undefined && !Array.isArray(params)) fail('params', 'an array', params);
-  const o = checkOptions('options', options) as PostgresQueryOptions;
-  const batchSize = o.batchSize === undefined ? 1_000 : checkInteger('batchSize', o.batchSize, 1);
-  const highWaterMark = o.highWaterMark === undefined ? batchSize : checkInteger('highWaterMark', o.highWaterMark, 1);
-  const rowMode = o.rowMode === undefined ? 'object' : checkOneOf('rowMode', o.rowMode, ['object', 'array'] as const);
-  let types: TypesOption = 'exact';
-  if (o.types !== undefined) {
-    if (typeof o.types === 'object' && o.types !== null && typeof (o.types as TypeParsers).getTypeParser === 'function') types = o.types;
-    else types = checkOneOf('types', o.types, ['exact', 'text', 'pg'] as const);
-  }
-  if (o.statementTimeout !== undefined) checkInteger('statementTimeout', o.statementTimeout, 0);
-  if (o.copy !== undefined && typeof o.copy !== 'boolean') fail('copy', 'a boolean', o.copy);
-  if (o.copy && params !== undefined && params.length > 0) fail('params', 'empty with copy: true (COPY takes no parameters)', params);
-  if (o.copy && o.keyset !== undefined) fail('copy', 'false with keyset', o.copy);
-  if (o.keyset !== undefined) {
-    const keyset = checkOptions('keyset', o.keyset) as unknown as KeysetOptions;
-    const keys = typeof keyset.key === 'string' ? [keyset.key] : keyset.key;
-    if (!Array.isArray(keys) || keys.length === 0 || keys.some((k) => typeof k !== 'string' || k === '')) {
-      fail('keyset.key', 'a column name or a non-empty array of them', keyset.key);
-    }
-  }
-  return new PostgresQueryStage<Row>(target, sql, params === undefined ? undefined : [...params], {
-    ...o,
-    batchSize,
-    highWaterMark,
-    rowMode,
-    types,
-  });
+  return new PostgresQueryStage<Row>(target, sql, params === undefined ? undefined : [...params], resolveQueryOptions(options, params));
 }
