@@ -4,18 +4,10 @@ import { Readable } from 'node:stream';
 import pg from 'pg';
 import { AbortError, csv, postgres, PostgresWriteError, run, type Reject } from '../../lib/index.js';
 import { copyLine, toPgText } from '../../lib/internal/pg-text.js';
+import { rejection } from '../helpers/csv.js';
 import { APP, quoteIdent, usePostgres } from '../helpers/postgres.js';
+import { turn } from '../helpers/streams.js';
 
-async function rejection(promise: Promise<unknown>): Promise<Error & Record<string, unknown>> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & Record<string, unknown>;
-  }
-  throw new Error('expected a rejection');
-}
-
-const turn = () => new Promise((resolve) => setImmediate(resolve));
 const MODES = ['copy', 'insert', 'upsert'] as const;
 
 describe('postgres.write()', function () {

@@ -10,7 +10,9 @@ import pg from 'pg';
 import QueryStream from 'pg-query-stream';
 import { AbortError, map, pipe, postgres, run, take, type Summary } from '../../lib/index.js';
 import { PostgresError } from '../../lib/internal/postgres.js';
+import { rejection } from '../helpers/csv.js';
 import { APP, usePostgres, withParams } from '../helpers/postgres.js';
+import { turn } from '../helpers/streams.js';
 
 const exec = promisify(execFile);
 const root = new URL('../..', import.meta.url).pathname;
@@ -37,17 +39,6 @@ class Sink extends Writable {
     this.held = [];
     callback(error);
   }
-}
-
-const turn = () => new Promise((resolve) => setImmediate(resolve));
-
-async function rejection(promise: Promise<unknown>): Promise<Error & Record<string, unknown>> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & Record<string, unknown>;
-  }
-  throw new Error('expected a rejection');
 }
 
 function counts(summary: Summary): Omit<Summary, 'ms'> {
