@@ -90,26 +90,15 @@ function copyTextField(text: PgText): string {
 }
 
 /**
- * A value as a COPY field: `copyTextField(toPgText(value))`, in one step. Numbers, booleans
- * and Dates are never escaped (nothing in their text needs it); a Buffer's `\x` is.
+ * A value as a COPY field: `copyTextField(toPgText(value))`, without the escape check where
+ * nothing can need it — the text of numbers, booleans and Dates (a Buffer's `\x` is escaped).
  */
 export function copyField(value: unknown): string {
   if (value === null || value === undefined) return '\\N';
-  switch (typeof value) {
-    case 'string':
-      return copyEscape(value);
-    case 'number':
-    case 'bigint':
-      return String(value);
-    case 'boolean':
-      return value ? 'true' : 'false';
-    case 'object':
-      if (value instanceof Date) return isoTime(value);
-      if (Buffer.isBuffer(value) || value instanceof Uint8Array) return `\\\\x${Buffer.from(value).toString('hex')}`;
-      return copyTextField(toPgText(value));
-    default:
-      return copyTextField(toPgText(value));
-  }
+  if (typeof value === 'string') return copyEscape(value);
+  const text = toPgText(value)!;
+  const plain = typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean' || value instanceof Date;
+  return plain ? text : copyEscape(text);
 }
 
 /** One row in COPY text format, without its newline (the sink joins `copyField`s itself; this is the format's reference). */
