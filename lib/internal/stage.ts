@@ -22,6 +22,10 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
   /** Typed marker for the row types; never set at run time. */
   declare readonly __types?: { in: (row: In) => void; out: Out };
   readonly stats: StageStats = { in: 0, out: 0, filtered: 0, rejected: 0 };
+  /** Whether the rows passed on while a batch is taken apart leave as one batch (see `batchOutput()`). */
+  private batching = false;
+  /** While a batch is taken apart (with `batching`): the rows passed on so far. */
+  private collected: unknown[] | null = null;
 
   constructor(
     /** How the stage appears in errors and rejects, e.g. `map(addDays)`. */
@@ -64,6 +68,7 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
       }
     };
     const next = (): void => {
+      if (this.batching) this.collected = [];
       for (; i < rows.length; i++) {
         if (this.destroyed) break;
         if (gate?.stopped) {
@@ -75,22 +80,46 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
         settled = false;
         super._write(rows[i], encoding, rowDone);
         sync = false;
-        if (!settled) return; // resumed by rowDone
+        if (!settled) {
+          this.passCollected();
+          return; // resumed by rowDone
+        }
         if (failure) {
+          this.passCollected();
           callback(failure);
           return;
         }
       }
+      this.passCollected();
       callback();
     };
     next();
+  }
+
+  /**
+   * Internal (lib/pipeline/batch-rows.ts): the rows this stage passes on while it takes a
+   * batch apart leave as one batch too (at the end of the batch, or where it waits for an
+   * async call); the output buffer then holds one batch. Only for stages that pass every row
+   * on through `pushOut` (the row operations).
+   */
+  batchOutput(): void {
+    this.batching = true;
+    (this as unknown as { _readableState: { highWaterMark: number } })._readableState.highWaterMark = 1;
+  }
+
+  /** Passes on the rows collected so far as one batch; collects again from here. */
+  private passCollected(): void {
+    const rows = this.collected;
+    this.collected = null;
+    if (rows !== null && rows.length > 0 && !this.destroyed) this.push(new RowBatch(rows));
   }
 
   /** Passes a row on, counting it and keeping the source line of the row it came from. */
   protected pushOut(from: unknown, value: Out): void {
     this.stats.out++;
     inheritOrigin(from, value);
-    this.push(value);
+    if (this.collected) this.collected.push(value);
+    else this.push(value);
   }
 }
 

@@ -1,5 +1,7 @@
 import { CsvParseStage } from '../operations/csv-parse.js';
+import { RowOperation } from '../internal/row-operation.js';
 import { isStage } from '../internal/stage.js';
+import { CsvWriteSink } from '../sinks/csv-write.js';
 
 /** Internal switch, for tests that compare batched and unbatched pipelines. */
 export const rowBatching = { enabled: true };
@@ -36,8 +38,20 @@ export function batchRows(source: unknown, streams: readonly unknown[]): GateMod
   if (!canBatch(source) || !source.batchRows()) return 'rows';
   if (!isStage(streams[0])) return 'unbatch';
   takesBatches(streams[0]);
+  // Row operations that receive batches pass their rows on as batches too, down the chain
+  // while the next stream takes them apart (a sluice stage, or csv.write's formatter) — but
+  // not before a stage that can stop the source (take): a stage would run a whole batch
+  // ahead of it, calling its function on rows past the limit (which might fail).
+  const stopper = streams.findLastIndex((stream) => typeof (stream as { stopped?: unknown }).stopped === 'boolean');
+  for (let i = 0; streams[i] instanceof RowOperation && takesApart(streams[i + 1]); i++) {
+    if (i < stopper) break;
+    (streams[i] as RowOperation<unknown, unknown>).batchOutput();
+    takesBatches(streams[i + 1]);
+  }
   return 'pass';
 }
+
+const takesApart = (stream: unknown): boolean => isStage(stream) || stream instanceof CsvWriteSink;
 
 function takesBatches(receiver: unknown): void {
   (receiver as { _writableState: { highWaterMark: number } })._writableState.highWaterMark = 1;

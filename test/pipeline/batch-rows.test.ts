@@ -14,7 +14,7 @@ import type { CsvParseStage } from '../../lib/operations/csv-parse.js';
 import { RowBatch } from '../../lib/internal/row-batch.js';
 import { Stage } from '../../lib/internal/stage.js';
 import { rowBatching } from '../../lib/pipeline/batch-rows.js';
-import { bytes, collector } from '../helpers/csv.js';
+import { bytes, collector, textSink } from '../helpers/csv.js';
 import { StalledSink, quiesce, until } from '../helpers/streams.js';
 
 const scale = Number(process.env.CSV_FUZZ_SCALE ?? 1);
@@ -176,6 +176,44 @@ describe('row batching: a csv stage hands its rows to the next sluice stage in b
     expect(sink.rows[999]).to.equal('v999');
     expect(originOf(sink.rows[999] as never)).to.equal(undefined); // strings carry no origin
     expect(summary).to.include({ read: 1000, written: 1000, filtered: 0, rejected: 0 });
+  });
+
+  describe('row operations pass a batch on as a batch', () => {
+    const text = Array.from({ length: 100 }, (_, i) => `${i},v${i}\n`).join('');
+
+    it('to the next sluice stage and to csv.write; not to a plain Writable', async () => {
+      const first = map((row: string[]) => [...row, 'x']);
+      const second = filter((row: string[]) => row[0] !== '5');
+      const writes = recordWrites(second);
+      const sink = collector();
+      const summary = await run(csv.read(bytes([text]), { header: false }), first, second, sink);
+      expect(writes.length).to.equal(1);
+      expect((writes[0] as RowBatch).rows.length).to.equal(100);
+      expect(sink.rows.length).to.equal(99);
+      expect(sink.rows.every((row) => !(row instanceof RowBatch))).to.equal(true);
+      expect(summary).to.include({ read: 100, written: 99, filtered: 1 });
+      const target = textSink();
+      const writer = csv.write(target);
+      const toFile = recordWrites(writer);
+      await run(csv.read(bytes([text]), { header: false }), addColumn('n', (row: string[]) => row.length), writer);
+      expect(toFile.length).to.equal(1);
+      expect(target.text()).to.equal(text.replace(/\n/g, ',2\n'));
+    });
+
+    it('not before a take: no stage runs a batch ahead of the limit', async () => {
+      let calls = 0;
+      const first = map((row: string[]) => (calls++, row));
+      const limit = take(3);
+      const taken = recordWrites(limit);
+      const sink = collector();
+      await run(csv.read(bytes([text]), { header: false }), first, limit, sink);
+      expect(taken.length).to.equal(3);
+      expect(taken.every((w) => !(w instanceof RowBatch))).to.equal(true);
+      expect(sink.rows.length).to.equal(3);
+      // Rows flow one at a time from the map to take, so the map stops with the source at
+      // the limit instead of running through the rest of its batch.
+      expect(calls).to.equal(3);
+    });
   });
 
   describe('rows stay single where a stream other than a sluice stage receives them', () => {
