@@ -26,6 +26,8 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
   private batching = false;
   /** While a batch is taken apart (with `batching`): the rows passed on so far. */
   private collected: unknown[] | null = null;
+  /** A batch's callback, held back while its rows fill the output (see `writeRows`). */
+  private heldBatch: (() => void) | null = null;
 
   constructor(
     /** How the stage appears in errors and rejects, e.g. `map(addDays)`. */
@@ -91,10 +93,26 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
         }
       }
       this.passCollected();
-      callback();
+      // Rows passed on as one batch were pushed at once, past Transform's check after each
+      // row: the next batch waits until the consumer has read (as Transform holds a write).
+      if (this.batching && !this.destroyed && this.readableLength >= this.readableHighWaterMark) this.heldBatch = callback;
+      else callback();
     };
     next();
   }
+
+  override _read(size: number): void {
+    super._read(size);
+    // Released a tick later, as RowOperation releases its held write (see there).
+    if (this.heldBatch) process.nextTick(this.releaseBatch);
+  }
+
+  private readonly releaseBatch = (): void => {
+    const callback = this.heldBatch;
+    if (!callback || this.destroyed || this.readableLength >= this.readableHighWaterMark) return;
+    this.heldBatch = null;
+    callback();
+  };
 
   /**
    * Internal (lib/pipeline/batch-rows.ts): the rows this stage passes on while it takes a

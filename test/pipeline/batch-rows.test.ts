@@ -200,6 +200,32 @@ describe('row batching: a csv stage hands its rows to the next sluice stage in b
       expect(target.text()).to.equal(text.replace(/\n/g, ',2\n'));
     });
 
+    it('backpressure: a stage passing batches on takes no next batch while its output is full (control: one that does not wait)', async () => {
+      // 1,000 rows in chunks of 10 lines (so batches of 10) into a map, then a tap stalled
+      // on its first row: the map may hold a batch, its output one, the tap's input one.
+      const lines = Array.from({ length: 1000 }, (_, i) => `${i}\n`);
+      const chunks = Array.from({ length: 100 }, (_, c) => lines.slice(c * 10, c * 10 + 10).join(''));
+      const taken = async (stageOf: () => Stage<string[], string[]>) => {
+        const stage = stageOf();
+        const stalled = tap(() => new Promise<void>(() => {}));
+        const done = run(csv.read(bytes(chunks), { header: false }), stage, stalled, collector()).catch((e: Error) => e);
+        const count = await quiesce(() => stage.stats.in);
+        stage.destroy(new Error('stop'));
+        await done;
+        return count;
+      };
+      expect(await taken(() => map((row: string[]) => row))).to.be.within(10, 4 * 10);
+      class Greedy extends Stage<string[], string[]> {
+        override _write(chunk: unknown, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+          const rows = chunk instanceof RowBatch ? chunk.rows : [chunk];
+          this.stats.in += rows.length;
+          this.push(new RowBatch(rows));
+          callback();
+        }
+      }
+      expect(await taken(() => new Greedy('greedy'))).to.equal(1000);
+    });
+
     it('not before a take: no stage runs a batch ahead of the limit', async () => {
       let calls = 0;
       const first = map((row: string[]) => (calls++, row));
