@@ -590,7 +590,7 @@ describe('postgres.query()', function () {
       expect(source.batches).to.equal(5);
     });
 
-    it('holds no transaction or running statement between batches; composite keys and array rows work', async () => {
+    it('holds no transaction or running statement between batches (TESTPLAN A11: the documented way around PgBouncer transaction pooling, which breaks cursors); composite keys and array rows work', async () => {
       const sink = new Sink(true);
       const source = postgres.query(pool, 'SELECT id % 7 AS k, id, name FROM numbers', [], { keyset: { key: ['k', 'id'] }, batchSize: 100, rowMode: 'array' });
       const done = run(source, sink);
@@ -605,6 +605,8 @@ describe('postgres.query()', function () {
       await done;
       expect(sink.rows[0]).to.deep.equal([0, 7, 'n7']);
       expect(sink.rows[4999]).to.deep.equal([6, 4997, 'n4997']); // the largest id with id % 7 = 6
+      const readme = await readFile(`${root}README.md`, 'utf8');
+      expect(readme).to.match(/PgBouncer in transaction pooling mode breaks cursors\*\* \("portal … does not exist"\)[^]*?or `keyset`/);
     });
 
     it('fails clearly when the key is not a column of the result', async () => {
