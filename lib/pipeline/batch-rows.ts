@@ -24,7 +24,8 @@ export type GateMode = 'rows' | 'pass' | 'unbatch';
  * - the source always: the gate passes its batches whole to a sluice stage, which takes
  *   them apart, and takes them apart itself for anything else (a user's Transform, a plain
  *   Writable, the end of a `pipe()`);
- * - `csv.parse` in the middle, where a sluice stage receives its rows.
+ * - `csv.parse` in the middle, where a sluice stage receives its rows;
+ * - row operations that receive the source's batches, down the chain (see below).
  * A stage that receives batches queues one, not 16, before its write() says stop (Node has
  * no other way to weigh a chunk; from then on it only ever receives batches). `streams` are
  * the ones after the gate; returns what the gate does.
