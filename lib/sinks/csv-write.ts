@@ -55,10 +55,11 @@ export class CsvWriteSink extends Writable {
     return this.format.stats.out;
   }
 
-  // Straight to the formatter's transform, past its writable side: one row at a time (this
-  // sink's own writable side sees to that), held back while the text waits for the output.
-  override _write(row: unknown, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.format._write(row, encoding, callback);
+  // Straight to the formatter's transform, past its writable side: a row, or a batch of
+  // them that the formatter takes apart, one write at a time (this sink's own writable side
+  // sees to that), held back while the text waits for the output.
+  override _write(chunk: unknown, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.format._write(chunk, encoding, callback);
   }
 
   override _final(callback: (error?: Error | null) => void): void {
