@@ -6,6 +6,15 @@ import { once } from 'node:events';
 import { Readable, Writable, type Stream } from 'node:stream';
 import { csv, originOf, type CsvParseOptions } from '../../lib/index.js';
 
+import { rejectionOf } from './streams.js';
+
+// The promise and stream helpers under the names the CSV tests use (one implementation).
+export { closed, deferred, thrownBy as thrown } from './streams.js';
+
+/** The error a promise rejects with (fails when it resolves), its fields readable: `line`, `code`, … */
+export const rejection = (promise: Promise<unknown>): Promise<Error & Record<string, unknown>> =>
+  rejectionOf(promise) as Promise<Error & Record<string, unknown>>;
+
 /** A byte Readable that emits exactly these chunks, in order (strings are UTF-8 encoded). */
 export function bytes(chunks: readonly (string | Buffer)[]): Readable {
   const queue = chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c));
@@ -67,41 +76,7 @@ export async function parseChunks(chunks: readonly (string | Buffer)[], options:
   return result;
 }
 
-/** The error a promise rejects with; fails when it resolves instead. */
-export async function rejection(promise: Promise<unknown>): Promise<Error & Record<string, unknown>> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & Record<string, unknown>;
-  }
-  throw new Error('expected the promise to reject, but it resolved');
-}
-
-/** The error a function throws synchronously; fails when it does not throw. */
-export function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the call to throw');
-}
-
 export const isClosed = (stream: Stream): boolean => (stream as unknown as { closed: boolean }).closed === true;
-
-/** Resolves on the stream's 'close' (at once if it already closed). */
-export function closed(stream: Stream): Promise<void> {
-  return isClosed(stream) ? Promise.resolve() : once(stream, 'close').then(() => undefined);
-}
-
-/** A promise with its resolve function outside, for waiting on an event in a callback. */
-export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => {
-    resolve = r;
-  });
-  return { promise, resolve };
-}
 
 /** Deterministic pseudo-random numbers (mulberry32) so generated cases are reproducible. */
 export function random(seed: number): () => number {
