@@ -10,6 +10,7 @@ import { Duplex } from 'node:stream';
 import { inspect } from 'node:util';
 import { CsvError, csv, run, type CsvParseOptions } from '../../lib/index.js';
 import { collector, parseChunks, rejection } from '../helpers/csv.js';
+import { expectNoUnhandledRejections } from '../helpers/streams.js';
 
 const require = createRequire(import.meta.url);
 
@@ -30,14 +31,7 @@ function atLeast(version: string, min: string): boolean {
 describe('TESTPLAN B13: the original error from every kind of stage', () => {
   // Every failure must arrive as run()'s rejection, never as a stray unhandled rejection
   // (the leak gate checks this too; here it is also checked right after each test).
-  const unhandled: unknown[] = [];
-  const record = (reason: unknown) => void unhandled.push(reason);
-  before(() => process.on('unhandledRejection', record));
-  after(() => process.off('unhandledRejection', record));
-  afterEach(async () => {
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(unhandled).to.deep.equal([]);
-  });
+  expectNoUnhandledRejections();
 
   const expectOriginal = (error: Error & { code?: unknown }, boom: Error) => {
     expect(error).to.equal(boom);

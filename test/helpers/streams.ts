@@ -7,7 +7,7 @@
  */
 import { expect } from 'chai';
 import { Readable, Transform, Writable, pipeline, type Duplex, type Stream, type TransformCallback } from 'node:stream';
-import { run, type RowContext, type Summary } from '../../lib/index.js';
+import { RowError, map, run, type RowContext, type Summary } from '../../lib/index.js';
 
 // ---------------------------------------------------------------------------------------
 // Promises and the event loop
@@ -324,6 +324,44 @@ export function pipelineResult(...streams: Stream[]): Promise<Error | null> {
   return new Promise((resolve) => {
     (pipeline as unknown as (...args: unknown[]) => void)(...streams, (error: Error | null | undefined) => resolve(error ?? null));
   });
+}
+
+/**
+ * For a describe block whose failures must all arrive as rejections of `run()`: fails each
+ * test after which (a turn later) a promise rejection went unhandled.
+ */
+export function expectNoUnhandledRejections(): void {
+  const unhandled: unknown[] = [];
+  const record = (reason: unknown) => void unhandled.push(reason);
+  before(() => process.on('unhandledRejection', record));
+  after(() => process.off('unhandledRejection', record));
+  afterEach(async () => {
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(unhandled.splice(0)).to.deep.equal([]);
+  });
+}
+
+/**
+ * `run(source, stage, check, sink)` where `check` (a map, sync or async) throws on the
+ * `failOn`-th row it receives: asserts that run fails with check's RowError for that row,
+ * the thrown error as its cause, and that the stage, check and the sink all closed.
+ * Returns the rows the sink received before the failure.
+ */
+export async function failsDownstream(source: unknown, stage: Duplex, failOn: number, kind: 'sync' | 'async' = 'sync'): Promise<unknown[]> {
+  const original = new Error('downstream failure');
+  let seen = 0;
+  const fail = (row: unknown) => {
+    if (++seen === failOn) throw original;
+    return row;
+  };
+  const check = kind === 'sync' ? map(function check(row: unknown) { return fail(row); }) : map(async function check(row: unknown) { return fail(row); });
+  const sink = collect();
+  const error = await rejectionOf(run(source as never, stage as never, check, sink));
+  expect(error).to.be.instanceOf(RowError);
+  expect(error.message).to.equal(`map(check) failed on row ${failOn}: downstream failure`);
+  expect(error.cause).to.equal(original);
+  for (const s of [stage, check, sink]) expect(s.closed, 'every stage closed').to.equal(true);
+  return sink.rows;
 }
 
 /** Awaits a promise that must reject, and returns the rejection. */

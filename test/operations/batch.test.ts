@@ -14,6 +14,7 @@ import {
   measureHeld,
   quiesce,
   range,
+  failsDownstream,
   rejectionOf,
   thrownBy,
   trackedGenerator,
@@ -141,18 +142,8 @@ describe('batch()', () => {
   });
 
   describe('errors', () => {
-    it('a stage after batch failing on the first batch: RowError; every stage closed', async () => {
-      const stage = batch(2);
-      const original = new Error('service rejected the batch');
-      const send = map(async function send(): Promise<number> {
-        throw original;
-      });
-      const sink = collect();
-      const error = await rejectionOf(run(range(5), stage, send, sink));
-      expect(error).to.be.instanceOf(RowError);
-      expect(error.message).to.equal('map(send) failed on row 1: service rejected the batch');
-      expect(error.cause).to.equal(original);
-      for (const s of [stage, send, sink]) expect(s.closed).to.equal(true);
+    it('a stage after batch failing on the first batch (async): RowError; every stage closed', async () => {
+      expect(await failsDownstream(range(5), batch(2), 1, 'async')).to.deep.equal([]);
     });
 
     it('an error on the last partial batch (emitted at flush) propagates; it is not a success (TESTPLAN B14)', async () => {

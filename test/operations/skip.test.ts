@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Readable } from 'node:stream';
-import { RowError, map, pipe, run, skip } from '../../lib/index.js';
+import { RowError, pipe, run, skip } from '../../lib/index.js';
 import {
   closed,
   collect,
@@ -10,6 +10,7 @@ import {
   ignoresBackpressure,
   measureHeld,
   range,
+  failsDownstream,
   rejectionOf,
   thrownBy,
   trackedGenerator,
@@ -109,28 +110,12 @@ describe('skip()', () => {
   describe('errors', () => {
     it('a stage after skip failing on its first row: RowError; every stage closed; source released', async () => {
       const gen = trackedGenerator();
-      const stage = skip(2);
-      const original = new Error('nope');
-      const after = map(function check(): number {
-        throw original;
-      });
-      const sink = collect();
-      const error = await rejectionOf(run(gen.source, stage, after, sink));
-      expect(error).to.be.instanceOf(RowError);
-      expect(error.message).to.equal('map(check) failed on row 1: nope');
-      expect(error.cause).to.equal(original);
-      for (const s of [stage, after, sink]) expect(s.closed).to.equal(true);
+      expect(await failsDownstream(gen.source, skip(2), 1)).to.deep.equal([]);
       expect(gen.state.finallyRan).to.equal(true);
     });
 
     it('a stage after skip failing on a middle row: earlier rows delivered', async () => {
-      const sink = collect<number>();
-      const error = await rejectionOf(run(range(10), skip(2), map(function check(x: number) {
-        if (x === 5) throw new Error('five');
-        return x;
-      }), sink));
-      expect(error.message).to.equal('map(check) failed on row 3: five');
-      expect(sink.rows).to.deep.equal([3, 4]);
+      expect(await failsDownstream(range(10), skip(2), 3)).to.deep.equal([3, 4]);
     });
 
     it('a failing source fails run() with its error; skip closes', async () => {

@@ -14,6 +14,7 @@ import {
   measureHeld,
   pipelineResult,
   range,
+  failsDownstream,
   rejectionOf,
   thrownBy,
   trackedGenerator,
@@ -179,28 +180,12 @@ describe('take()', () => {
   describe('errors', () => {
     it('a stage after take failing on its first row: RowError, every stage closed, the source released', async () => {
       const gen = trackedGenerator();
-      const original = new Error('first');
-      const stage = take(10);
-      const after = map(function check(): number {
-        throw original;
-      });
-      const sink = collect();
-      const error = await rejectionOf(run(gen.source, stage, after, sink));
-      expect(error).to.be.instanceOf(RowError);
-      expect(error.message).to.equal('map(check) failed on row 1: first');
-      expect(error.cause).to.equal(original);
-      for (const s of [stage, after, sink]) expect(s.closed).to.equal(true);
+      expect(await failsDownstream(gen.source, take(10), 1)).to.deep.equal([]);
       expect(gen.state.finallyRan).to.equal(true);
     });
 
     it('a stage after take failing on a middle row: earlier rows delivered', async () => {
-      const sink = collect<number>();
-      const error = await rejectionOf(run(range(10), take(5), map(function check(x: number) {
-        if (x === 3) throw new Error('three');
-        return x;
-      }), sink));
-      expect(error.message).to.equal('map(check) failed on row 3: three');
-      expect(sink.rows).to.deep.equal([1, 2]);
+      expect(await failsDownstream(range(10), take(5), 3)).to.deep.equal([1, 2]);
     });
 
     it('a source that fails before the limit fails run() with its error; take closes', async () => {

@@ -19,6 +19,7 @@ import {
 } from '../../lib/index.js';
 import { bytes, closed, collector, deferred, isClosed, rejection, textSink } from '../helpers/csv.js';
 import { numberedCsv, openFilesUnder, readText, tempDir, type TempDir } from '../helpers/files.js';
+import { expectNoUnhandledRejections } from '../helpers/streams.js';
 
 /** The summary without its wall time, for exact comparison. */
 function counts(summary: Summary): Omit<Summary, 'ms'> {
@@ -39,6 +40,19 @@ function slowToClose(): Transform {
     objectMode: true,
     transform(row, _encoding, callback) {
       callback(null, row);
+    },
+    destroy(error, callback) {
+      setTimeout(() => callback(error), 20);
+    },
+  });
+}
+
+/** A sink that takes 20 ms to close, like `slowToClose`. */
+function slowToCloseSink(): Writable {
+  return new Writable({
+    objectMode: true,
+    write(_row, _encoding, callback) {
+      callback();
     },
     destroy(error, callback) {
       setTimeout(() => callback(error), 20);
@@ -480,14 +494,7 @@ describe('run()', () => {
 
   describe('errors', () => {
     // Every failure must arrive as run()'s rejection, never as a stray unhandled rejection.
-    const unhandled: unknown[] = [];
-    const record = (reason: unknown) => void unhandled.push(reason);
-    before(() => process.on('unhandledRejection', record));
-    after(() => process.off('unhandledRejection', record));
-    afterEach(async () => {
-      await new Promise((resolve) => setImmediate(resolve));
-      expect(unhandled).to.deep.equal([]);
-    });
+    expectNoUnhandledRejections();
 
     it('an async generator source that throws: that error (TESTPLAN B13)', async () => {
       const boom = new Error('async source broke');
@@ -606,15 +613,7 @@ describe('run()', () => {
       const source = Readable.from(range(5));
       const middle = slowToClose();
       const stage = map((x: number) => x);
-      const sink = new Writable({
-        objectMode: true,
-        write(_row, _encoding, callback) {
-          callback();
-        },
-        destroy(error, callback) {
-          setTimeout(() => callback(error), 20);
-        },
-      });
+      const sink = slowToCloseSink();
       const streams: Stream[] = [source, middle, stage, sink];
       await run(source, middle, stage, sink);
       expect(streams.map(isClosed)).to.deep.equal([true, true, true, true]);
@@ -627,15 +626,7 @@ describe('run()', () => {
         if (x === 3) throw new Error('third');
         return x;
       });
-      const sink = new Writable({
-        objectMode: true,
-        write(_row, _encoding, callback) {
-          callback();
-        },
-        destroy(error, callback) {
-          setTimeout(() => callback(error), 20);
-        },
-      });
+      const sink = slowToCloseSink();
       const streams: Stream[] = [source, middle, stage, sink];
       const error = await rejection(run(source, middle, stage, sink));
       expect(error.message).to.equal('map() failed on row 3: third');
