@@ -10,7 +10,7 @@ import {
   measureHeld,
   range,
   rejectionOf,
-  thrownBy,
+  expectTypeErrors,
   trackedGenerator,
   until,
   runAccounted,
@@ -88,11 +88,7 @@ describe('addColumn()', () => {
         [() => addColumn('x', () => 1, { highWaterMark: 0 }), 'Expected `highWaterMark` to be an integer from 1 and up, got `0` (number)'],
         [() => addColumn('x', () => 1, { onError: { replaceWith: null as never } }), 'Expected `onError.replaceWith` to be a row or a function, got `null`'],
       ];
-      for (const [call, message] of cases) {
-        const error = thrownBy(call);
-        expect(error).to.be.instanceOf(TypeError);
-        expect(error.message).to.equal(message);
-      }
+      expectTypeErrors(cases);
     });
 
     it('does not change the options object', async () => {

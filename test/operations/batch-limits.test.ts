@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { PassThrough, Readable, pipeline } from 'node:stream';
 import { Batcher, jsonBytes } from '../../lib/internal/batcher.js';
 import { RowError, batch, run } from '../../lib/index.js';
-import { CountingSource, StalledSink, collect, destroyAll, quiesce, range, rejectionOf, thrownBy, turn, until } from '../helpers/streams.js';
+import { CountingSource, StalledSink, collect, destroyAll, expectTypeErrors, quiesce, range, rejectionOf, thrownBy, turn, until } from '../helpers/streams.js';
 
 const timers = () => process.getActiveResourcesInfo().filter((name) => name === 'Timeout').length;
 /** Timers alive now, once mocha's own timeout timer for the running test exists. */
@@ -191,11 +191,7 @@ describe('batch() limits', () => {
         [() => batch(10, { maxWaitMs: '5' as never }), 'Expected `maxWaitMs` to be an integer from 1 and up (or Infinity), got `5` (string)'],
         [() => batch(10, { maxBytes: 10, sizeOf: 3 as never }), 'Expected `sizeOf` to be a function, got `3` (number)'],
       ];
-      for (const [call, message] of cases) {
-        const error = thrownBy(call);
-        expect(error).to.be.instanceOf(TypeError);
-        expect(error.message).to.equal(message);
-      }
+      expectTypeErrors(cases);
     });
 
     it('does not change the options object', () => {

@@ -16,7 +16,7 @@ import {
   range,
   failsDownstream,
   rejectionOf,
-  thrownBy,
+  expectTypeErrors,
   trackedGenerator,
   until,
 } from '../helpers/streams.js';
@@ -86,11 +86,7 @@ describe('batch()', () => {
         [() => batch(10, null as never), 'Expected `options` to be an object, got `null`'],
         [() => batch(10, { highWaterMark: 0 }), 'Expected `highWaterMark` to be an integer from 1 and up, got `0` (number)'],
       ];
-      for (const [call, message] of cases) {
-        const error = thrownBy(call);
-        expect(error).to.be.instanceOf(TypeError);
-        expect(error.message).to.equal(message);
-      }
+      expectTypeErrors(cases);
     });
 
     it('highWaterMark counts batches on the readable side; the options object is not changed', () => {

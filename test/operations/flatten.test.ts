@@ -12,7 +12,7 @@ import {
   range,
   failsDownstream,
   rejectionOf,
-  thrownBy,
+  expectTypeErrors,
   trackedGenerator,
   until,
   CountingSource,
@@ -75,11 +75,7 @@ describe('flatten()', () => {
         [() => flatten(null as never), 'Expected `options` to be an object, got `null`'],
         [() => flatten({ highWaterMark: 0 }), 'Expected `highWaterMark` to be an integer from 1 and up, got `0` (number)'],
       ];
-      for (const [call, message] of cases) {
-        const error = thrownBy(call);
-        expect(error).to.be.instanceOf(TypeError);
-        expect(error.message).to.equal(message);
-      }
+      expectTypeErrors(cases);
     });
 
     it('passes highWaterMark through and does not change the options object', () => {

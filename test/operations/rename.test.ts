@@ -10,7 +10,7 @@ import {
   measureHeld,
   range,
   rejectionOf,
-  thrownBy,
+  expectTypeErrors,
   trackedGenerator,
   until,
   runAccounted,
@@ -92,11 +92,7 @@ describe('rename()', () => {
         [() => rename({ a: 'b' }, 'strict' as never), 'Expected `rename(a) options` to be an object, got `strict` (string)'],
         [() => rename({ a: 'b' }, { highWaterMark: 0 }), 'Expected `highWaterMark` to be an integer from 1 and up, got `0` (number)'],
       ];
-      for (const [call, message] of cases) {
-        const error = thrownBy(call);
-        expect(error).to.be.instanceOf(TypeError);
-        expect(error.message).to.equal(message);
-      }
+      expectTypeErrors(cases);
     });
 
     it('does not change the mapping or the options object', async () => {

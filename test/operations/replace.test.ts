@@ -10,7 +10,7 @@ import {
   measureHeld,
   range,
   rejectionOf,
-  thrownBy,
+  expectTypeErrors,
   trackedGenerator,
   until,
   runAccounted,
@@ -85,11 +85,7 @@ describe('replace()', () => {
         [() => replace(0, {}, { highWaterMark: 1.5 }), 'Expected `highWaterMark` to be an integer from 1 and up, got `1.5` (number)'],
         [() => replace(0, {}, { onError: 'warn' as never }), "Expected `onError` to be 'fail', 'reject' or { replaceWith }, got `warn` (string)"],
       ];
-      for (const [call, message] of cases) {
-        const error = thrownBy(call);
-        expect(error).to.be.instanceOf(TypeError);
-        expect(error.message).to.equal(message);
-      }
+      expectTypeErrors(cases);
     });
 
     it('does not change the table or the options object', async () => {

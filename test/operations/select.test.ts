@@ -10,7 +10,7 @@ import {
   measureHeld,
   range,
   rejectionOf,
-  thrownBy,
+  expectTypeErrors,
   trackedGenerator,
   until,
   runAccounted,
@@ -104,11 +104,7 @@ describe('select()', () => {
         [() => select([0], { highWaterMark: 0 }), 'Expected `highWaterMark` to be an integer from 1 and up, got `0` (number)'],
         [() => select([0], { onError: 'drop' as never }), "Expected `onError` to be 'fail', 'reject' or { replaceWith }, got `drop` (string)"],
       ];
-      for (const [call, message] of cases) {
-        const error = thrownBy(call);
-        expect(error).to.be.instanceOf(TypeError);
-        expect(error.message).to.equal(message);
-      }
+      expectTypeErrors(cases);
     });
 
     it('does not change the columns array or the options object', async () => {

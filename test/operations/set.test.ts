@@ -10,7 +10,7 @@ import {
   measureHeld,
   range,
   rejectionOf,
-  thrownBy,
+  expectTypeErrors,
   trackedGenerator,
   until,
   runAccounted,
@@ -85,11 +85,7 @@ describe('set()', () => {
         [() => set('a', 1, 7 as never), 'Expected `set(a) options` to be an object, got `7` (number)'],
         [() => set('a', 1, { highWaterMark: '4' as never }), 'Expected `highWaterMark` to be an integer from 1 and up, got `4` (string)'],
       ];
-      for (const [call, message] of cases) {
-        const error = thrownBy(call);
-        expect(error).to.be.instanceOf(TypeError);
-        expect(error.message).to.equal(message);
-      }
+      expectTypeErrors(cases);
     });
 
     it('does not change the options object', async () => {

@@ -12,7 +12,7 @@ import {
   range,
   failsDownstream,
   rejectionOf,
-  thrownBy,
+  expectTypeErrors,
   trackedGenerator,
   until,
   runAccounted,
@@ -74,11 +74,7 @@ describe('skip()', () => {
         [() => skip(1, 'x' as never), 'Expected `options` to be an object, got `x` (string)'],
         [() => skip(1, { highWaterMark: -4 }), 'Expected `highWaterMark` to be an integer from 1 and up, got `-4` (number)'],
       ];
-      for (const [call, message] of cases) {
-        const error = thrownBy(call);
-        expect(error).to.be.instanceOf(TypeError);
-        expect(error.message).to.equal(message);
-      }
+      expectTypeErrors(cases);
     });
 
     it('passes highWaterMark through and does not change the options object', () => {

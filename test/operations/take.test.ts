@@ -16,7 +16,7 @@ import {
   range,
   failsDownstream,
   rejectionOf,
-  thrownBy,
+  expectTypeErrors,
   trackedGenerator,
   until,
   runAccounted,
@@ -132,11 +132,7 @@ describe('take()', () => {
         [() => take(1, null as never), 'Expected `options` to be an object, got `null`'],
         [() => take(1, { highWaterMark: 0 }), 'Expected `highWaterMark` to be an integer from 1 and up, got `0` (number)'],
       ];
-      for (const [call, message] of cases) {
-        const error = thrownBy(call);
-        expect(error).to.be.instanceOf(TypeError);
-        expect(error.message).to.equal(message);
-      }
+      expectTypeErrors(cases);
     });
 
     it('passes highWaterMark through and does not change the options object', () => {
