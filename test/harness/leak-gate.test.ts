@@ -38,6 +38,15 @@ describe('the leak gate (TESTPLAN harness)', function () {
     expect(output).to.include('nobody caught me');
   });
 
+  it('passes a run whose one-shot timer fires after the test, without blaming mocha\'s own hook timer', async () => {
+    // Before the fix this failed 10 s later with "leaked handles after the run: Timeout" (the
+    // CI flake): once the gate had to wait, mocha's timeout timer for the gate's hook counted.
+    const { code, output, ms } = await mocha('fixtures.pending-timer.ts');
+    expect(code, output).to.equal(0);
+    expect(output).to.include('1 passing');
+    expect(ms).to.be.below(8_000);
+  });
+
   it('passes a run that cleans up (the control)', async () => {
     const { code, output } = await mocha('fixtures.clean.ts');
     expect(output).to.include('1 passing');
