@@ -191,7 +191,7 @@ export class PostgresWriteSink extends Stage<unknown, never> {
           this.inTransaction = false;
         }
         failing = await findFailingRow(this.run.bind(this), plan, this.o, rows, error, this.inTransaction).catch(() => undefined);
-        rolledBack = `none of its rows were written${this.batches > 0 ? ` (batches 1–${batch - 1} are committed)` : ''}`;
+        rolledBack = `none of its rows were written${committedBefore(batch, this.batches)}`;
       }
       const failure = new PostgresWriteError(this.stage, batch, first, rows, failing, rolledBack, error);
       if (this.o.onError === 'reject') {
@@ -311,4 +311,11 @@ export class PostgresWriteSink extends Stage<unknown, never> {
 export function postgresWrite(target: PgTarget, options: PostgresWriteOptions): PostgresWriteSink {
   checkTarget('target', target);
   return new PostgresWriteSink(target, resolveWriteOptions(options));
+}
+
+/** " (batches 1–3 are committed)", " (batch 1 is committed)", or, after rejected batches, a count. */
+function committedBefore(batch: number, committed: number): string {
+  if (committed === 0) return '';
+  if (committed < batch - 1) return ` (${committed} earlier batch${committed === 1 ? ' is' : 'es are'} committed)`;
+  return committed === 1 ? ' (batch 1 is committed)' : ` (batches 1–${committed} are committed)`;
 }

@@ -329,12 +329,14 @@ describe('postgres.write()', function () {
     it("onError: 'reject' sends the refused batch's rows to the reject channel and goes on", async () => {
       const table = fresh();
       await db.query(`CREATE TABLE ${db.schema}.${table} (id int PRIMARY KEY, v int CHECK (v >= 0))`);
-      const rows = Array.from({ length: 300 }, (_, i) => ({ id: i, v: i === 150 ? -1 : i }));
+      const rows = Array.from({ length: 400 }, (_, i) => ({ id: i, v: i === 150 || i === 350 ? -1 : i }));
       const rejects: Reject[] = [];
       const summary = await run(rows, postgres.write(pool, { table, batchSize: 100, onError: 'reject' }), { rejects: (r) => void rejects.push(r) });
-      expect(summary).to.include({ read: 300, written: 200, rejected: 100 });
-      expect(rejects.map((r) => r.index)).to.deep.equal(Array.from({ length: 100 }, (_, i) => 101 + i));
-      expect(rejects[0].reason).to.contain('failed at row 151');
+      expect(summary).to.include({ read: 400, written: 200, rejected: 200 });
+      expect(rejects.map((r) => r.index)).to.deep.equal([...Array.from({ length: 100 }, (_, i) => 101 + i), ...Array.from({ length: 100 }, (_, i) => 301 + i)]);
+      expect(rejects[0].reason).to.contain('failed at row 151 (row 51 of the batch); none of its rows were written (batch 1 is committed)');
+      // Batch 2 was refused, so "batches 1–3" would be wrong: the reason counts what is committed.
+      expect(rejects[100].reason).to.contain('failed at row 351 (row 51 of the batch); none of its rows were written (2 earlier batches are committed)');
       expect(await count(table)).to.equal(200);
     });
 
