@@ -393,6 +393,22 @@ export function expectTypeErrors(cases: readonly (readonly [() => unknown, strin
   }
 }
 
+/**
+ * A stage's highWaterMark: 16 rows on both sides by default (`make()`), and `make(options)`
+ * takes it from a frozen options object that it leaves as it was.
+ */
+export function expectHighWaterMarks(make: (options?: { highWaterMark: number }) => Duplex, highWaterMark: number): void {
+  const sides = (stage: Duplex) => [stage.readableHighWaterMark, stage.writableHighWaterMark];
+  const byDefault = make();
+  expect(sides(byDefault)).to.deep.equal([16, 16]);
+  byDefault.destroy();
+  const options = Object.freeze({ highWaterMark });
+  const given = make(options);
+  expect(sides(given)).to.deep.equal([highWaterMark, highWaterMark]);
+  expect(options).to.deep.equal({ highWaterMark });
+  given.destroy();
+}
+
 // ---------------------------------------------------------------------------------------
 // Summaries
 

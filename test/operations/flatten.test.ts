@@ -13,6 +13,7 @@ import {
   failsDownstream,
   rejectionOf,
   expectTypeErrors,
+  expectHighWaterMarks,
   trackedGenerator,
   until,
   CountingSource,
@@ -62,11 +63,9 @@ describe('flatten()', () => {
   });
 
   describe('options', () => {
-    it('defaults: highWaterMark 16 on both sides; named flatten()', () => {
-      const stage = flatten();
-      expect([stage.readableHighWaterMark, stage.writableHighWaterMark]).to.deep.equal([16, 16]);
-      expect(stage.stage).to.equal('flatten()');
-      stage.destroy();
+    it('highWaterMark: 16 on both sides by default, else as given (the options object unchanged); named flatten()', () => {
+      expectHighWaterMarks((options) => flatten(options), 5);
+      expect(flatten().stage).to.equal('flatten()');
     });
 
     it('throws the documented TypeError for invalid values', () => {
@@ -76,14 +75,6 @@ describe('flatten()', () => {
         [() => flatten({ highWaterMark: 0 }), 'Expected `highWaterMark` to be an integer from 1 and up, got `0` (number)'],
       ];
       expectTypeErrors(cases);
-    });
-
-    it('passes highWaterMark through and does not change the options object', () => {
-      const options = Object.freeze({ highWaterMark: 5 });
-      const stage = flatten(options);
-      expect([stage.readableHighWaterMark, stage.writableHighWaterMark]).to.deep.equal([5, 5]);
-      expect(options).to.deep.equal({ highWaterMark: 5 });
-      stage.destroy();
     });
   });
 

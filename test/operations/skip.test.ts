@@ -13,6 +13,7 @@ import {
   failsDownstream,
   rejectionOf,
   expectTypeErrors,
+  expectHighWaterMarks,
   trackedGenerator,
   until,
   runAccounted,
@@ -60,10 +61,8 @@ describe('skip()', () => {
   });
 
   describe('options', () => {
-    it('defaults: highWaterMark 16 on both sides', () => {
-      const stage = skip(1);
-      expect([stage.readableHighWaterMark, stage.writableHighWaterMark]).to.deep.equal([16, 16]);
-      stage.destroy();
+    it('highWaterMark: 16 on both sides by default, else as given (the options object unchanged)', () => {
+      expectHighWaterMarks((options) => skip(1, options), 2);
     });
 
     it('throws the documented TypeError for invalid values', () => {
@@ -75,14 +74,6 @@ describe('skip()', () => {
         [() => skip(1, { highWaterMark: -4 }), 'Expected `highWaterMark` to be an integer from 1 and up, got `-4` (number)'],
       ];
       expectTypeErrors(cases);
-    });
-
-    it('passes highWaterMark through and does not change the options object', () => {
-      const options = Object.freeze({ highWaterMark: 2 });
-      const stage = skip(1, options);
-      expect([stage.readableHighWaterMark, stage.writableHighWaterMark]).to.deep.equal([2, 2]);
-      expect(options).to.deep.equal({ highWaterMark: 2 });
-      stage.destroy();
     });
   });
 

@@ -17,6 +17,7 @@ import {
   failsDownstream,
   rejectionOf,
   expectTypeErrors,
+  expectHighWaterMarks,
   trackedGenerator,
   until,
   runAccounted,
@@ -116,11 +117,9 @@ describe('take()', () => {
   });
 
   describe('options', () => {
-    it('defaults: highWaterMark 16 on both sides', () => {
-      const stage = take(1);
-      expect([stage.readableHighWaterMark, stage.writableHighWaterMark]).to.deep.equal([16, 16]);
-      expect(stage.stage).to.equal('take(1)');
-      stage.destroy();
+    it('highWaterMark: 16 on both sides by default, else as given (the options object unchanged); named take(n)', () => {
+      expectHighWaterMarks((options) => take(1, options), 3);
+      expect(take(1).stage).to.equal('take(1)');
     });
 
     it('throws the documented TypeError for invalid values', () => {
@@ -133,14 +132,6 @@ describe('take()', () => {
         [() => take(1, { highWaterMark: 0 }), 'Expected `highWaterMark` to be an integer from 1 and up, got `0` (number)'],
       ];
       expectTypeErrors(cases);
-    });
-
-    it('passes highWaterMark through and does not change the options object', () => {
-      const options = Object.freeze({ highWaterMark: 3 });
-      const stage = take(1, options);
-      expect([stage.readableHighWaterMark, stage.writableHighWaterMark]).to.deep.equal([3, 3]);
-      expect(options).to.deep.equal({ highWaterMark: 3 });
-      stage.destroy();
     });
   });
 
