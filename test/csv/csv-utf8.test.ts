@@ -62,6 +62,20 @@ describe('csv.parse({ invalidUtf8 }) — TESTPLAN C19 encoding', () => {
     expect(rows).to.deep.equal([['1', '2'], ['3', 'x\ufffdy'], ['5', '6']]);
   });
 
+  it('ASCII chunks decode as Latin-1 (faster), except after a character left unfinished: the same text at every split into three', async () => {
+    // é, then € cut off after two bytes (one U+FFFD), then ASCII only.
+    const input = Buffer.concat([Buffer.from('a,b,c\n1,é'), Buffer.from('€').subarray(0, 2), Buffer.from(',x\n3,4,5\n')]);
+    const expected = [['1', 'é\ufffd', 'x'], ['3', '4', '5']];
+    expect(new TextDecoder().decode(input)).to.equal('a,b,c\n1,é\ufffd,x\n3,4,5\n');
+    for (let i = 0; i <= input.length; i++) {
+      for (let j = i; j <= input.length; j++) {
+        const { rows, error } = await parseChunks([input.subarray(0, i), input.subarray(i, j), input.subarray(j)]);
+        expect(error).to.equal(null);
+        expect(rows, `split at ${i}, ${j}`).to.deep.equal(expected);
+      }
+    }
+  });
+
   it('options: invalidUtf8 is checked, and fail needs utf8', () => {
     expect(thrown(() => csv.parse({ invalidUtf8: 'skip' as 'fail' })).message).to.equal("Expected `invalidUtf8` to be one of 'replace', 'fail', got `skip` (string)");
     expect(thrown(() => csv.parse({ invalidUtf8: 'fail', encoding: 'latin1' })).message).to.equal("Expected `encoding` to be 'utf8' when invalidUtf8 is 'fail', got `latin1` (string)");
