@@ -110,6 +110,11 @@ export abstract class RowOperation<In, Out, R = Out> extends Stage<In, Out> {
 
   override _transform(row: In, _encoding: BufferEncoding, callback: TransformCallback): void {
     const index = ++this.stats.in;
+    if (this.pastLimit) {
+      this.stats.filtered++;
+      callback();
+      return;
+    }
     let result: R | PromiseLike<R>;
     try {
       result = this.call(row, { signal: this.controller.signal, index });
@@ -207,6 +212,12 @@ export abstract class RowOperation<In, Out, R = Out> extends Stage<In, Out> {
     this.delivering = true;
     while (!this.destroyed && this.queue.length > 0 && this.queue[0].settled) {
       const slot = this.queue.shift()!;
+      if (this.pastLimit) {
+        // A call that was in flight when take(n) got its n rows: its result (or failure)
+        // would only be dropped by take.
+        this.stats.filtered++;
+        continue;
+      }
       if (slot.ok) {
         this.deliver(slot.row, slot.value as R);
         continue;

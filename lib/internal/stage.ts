@@ -28,6 +28,12 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
   private collected: unknown[] | null = null;
   /** A batch's callback, held back while its rows fill the output (see `writeRows`). */
   private heldBatch: (() => void) | null = null;
+  /**
+   * Set by `run()`/`pipe()` once a `take(n)` after this stage has its n rows: every row that
+   * reaches this stage from then on is past the limit (rows keep their order), so row
+   * operations drop it without calling their function (see RowOperation).
+   */
+  pastLimit = false;
 
   constructor(
     /** How the stage appears in errors and rejects, e.g. `map(addDays)`. */

@@ -11,8 +11,10 @@ export interface TakeOptions {
  * Passes the first `count` rows, then ends its output and emits `'stop'`: under `run()` or
  * `pipe()` that stops the source (its file is closed, its generator's `finally` runs) and
  * the pipeline then completes normally. Rows already in flight behind the limit are
- * dropped and counted as `filtered`. In a bare `stream.pipeline` nothing stops the
- * source, so the rest of the input is read and dropped.
+ * dropped and counted as `filtered`: the row operations before `take` no longer call
+ * their function on them, and drop the result of an async call that was already running
+ * for one (so its failure cannot fail the pipeline). In a bare `stream.pipeline` nothing
+ * stops the source, so the rest of the input is read and dropped.
  */
 class TakeStage<T> extends Stage<T, T> {
   /** True once the limit is reached. */

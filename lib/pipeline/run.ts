@@ -82,12 +82,16 @@ function wireChecked(args: readonly unknown[], caller: string): Wired {
   }
   const chain = buildChain(items);
   const channel = new RejectChannel(target, maxRejects);
-  for (const stage of chain.stages) {
+  chain.stages.forEach((stage, i) => {
     if (channel.attached) stage.on('reject', channel.receive);
     else if (maxRejects !== Infinity) fail('rejects', 'set when maxRejects is', target);
-    stage.on('stop', () => chain.gate.stop());
-    if ((stage as { stopped?: boolean }).stopped) chain.gate.stop();
-  }
+    const stop = () => {
+      chain.gate.stop();
+      for (const before of chain.stages.slice(0, i)) before.pastLimit = true;
+    };
+    stage.on('stop', stop);
+    if ((stage as { stopped?: boolean }).stopped) stop();
+  });
   return { chain, channel, signal };
 }
 

@@ -39,8 +39,13 @@ export class SourceGate extends Transform {
     // A batch passes whole to a sluice stage, which takes it apart (and may give some rows
     // back); for anything else the gate takes it apart (see lib/pipeline/batch-rows.ts).
     if (row instanceof RowBatch && this.mode === 'unbatch') {
-      this.read_ += row.rows.length;
-      for (const each of row.rows) this.push(each);
+      // Row by row, as the source would have pushed them: a push may reach a take(n) at
+      // once, which stops the source; the rows after that were never read.
+      for (const each of row.rows) {
+        if (this.stopped || this.destroyed) break;
+        this.read_++;
+        this.push(each);
+      }
       callback();
       return;
     }

@@ -53,11 +53,13 @@ describe('take()', () => {
       const source = new CountingSource(10_000, { highWaterMark: 64, burst: 64 });
       const sink = collect<number>();
       const limit = take(3);
-      const summary = await runAccounted(source, map(async (x: number) => x, { concurrency: 8 }), limit, sink);
+      const before = map(async (x: number) => x, { concurrency: 8 });
+      const summary = await runAccounted(source, before, limit, sink);
       expect(sink.rows).to.deep.equal([1, 2, 3]);
-      expect(limit.stats.filtered).to.be.greaterThan(0);
+      // The map drops what it still holds (see the next tests); take, what already left it.
+      expect(before.stats.filtered).to.be.greaterThan(0);
       expect(limit.stats.filtered).to.equal(limit.stats.in - 3);
-      expect(summary.filtered).to.equal(limit.stats.filtered);
+      expect(summary.filtered).to.equal(before.stats.filtered + limit.stats.filtered);
       expect(summary.stoppedEarly).to.equal(true);
       expect(source.destroyed).to.equal(true);
       expectAccounted(summary);
@@ -114,6 +116,36 @@ describe('take()', () => {
       expect(seen).to.deep.equal([1, 2, 3, 4]);
       await until(() => gen.state.finallyRan, "the generator's finally");
     });
+
+    for (const via of ['run', 'pipe'] as const) {
+      it(`${via}(): rows in flight past the limit reach no function before take, and a call that would fail on one does not fail the pipeline`, async () => {
+        // The async map has rows 1–5 in flight at once; take(3) has its rows before 4 and 5
+        // come out of it. Before, map(check) was called on 4 and 5 and failed the run on 5.
+        const called: number[] = [];
+        const check = map((n: number) => {
+          called.push(n);
+          if (n === 5) throw new Error('row 5 is bad');
+          return n;
+        });
+        const first = map(async (n: number) => n, { concurrency: 5 });
+        const stages = [Array.from({ length: 1000 }, (_, i) => i + 1), first, check, take(3)] as const;
+        let rows: number[];
+        if (via === 'run') {
+          const sink = collect<number>();
+          const summary = await run(...stages, sink);
+          expect(summary).to.deep.include({ written: 3, rejected: 0, stoppedEarly: true });
+          expect(summary.read).to.equal(summary.written + summary.filtered);
+          rows = sink.rows;
+        } else {
+          rows = [];
+          for await (const row of pipe(...stages)) rows.push(row as number);
+        }
+        expect(rows).to.deep.equal([1, 2, 3]);
+        expect(called).to.deep.equal([1, 2, 3]);
+        expect(first.stats.in).to.be.above(3); // they were in flight
+        expect(check.stats.filtered).to.equal(check.stats.in - 3);
+      });
+    }
   });
 
   describe('options', () => {
