@@ -199,6 +199,12 @@ class ServiceStageImpl<In, R, Out> extends Stage<In, Out> implements ServiceStag
 
   override _transform(row: In, _encoding: BufferEncoding, callback: TransformCallback): void {
     const index = ++this.stats.in;
+    if (this.pastLimit) {
+      // A take(n) after this stage has its rows: no call for a row past the limit.
+      this.stats.filtered++;
+      callback();
+      return;
+    }
     let closed: ClosedBatch<In>[];
     try {
       closed = this.batcher.add(row);
@@ -254,6 +260,10 @@ class ServiceStageImpl<In, R, Out> extends Stage<In, Out> implements ServiceStag
   }
 
   private close(batch: ClosedBatch<In>): void {
+    if (this.pastLimit) {
+      this.stats.filtered += batch.rows.length;
+      return;
+    }
     const seq = ++this.metrics.batches;
     const firstIndex = this.batched + 1;
     this.batched += batch.rows.length;
@@ -262,6 +272,10 @@ class ServiceStageImpl<In, R, Out> extends Stage<In, Out> implements ServiceStag
 
   /** Starts ready batches while there is room in flight and in the output. */
   private pump(): void {
+    if (this.pastLimit) {
+      // Batches not started when a take(n) after this stage got its rows are never sent.
+      for (const job of this.ready.splice(0)) this.stats.filtered += job.rows.length;
+    }
     while (!this.destroyed && !this.doomed && this.ready.length > 0 && this.queue.length < this.settings.concurrency && !this.outputFull) {
       const job = this.ready.shift()!;
       this.queue.push(job);
@@ -336,6 +350,11 @@ class ServiceStageImpl<In, R, Out> extends Stage<In, Out> implements ServiceStag
     const errors = new Map<Failure, BatchError>();
     for (let i = 0; i < job.rows.length; i++) {
       if (this.destroyed) return;
+      if (this.pastLimit) {
+        // The rest are past a take(n)'s limit: dropped, failed or not.
+        this.stats.filtered += job.rows.length - i;
+        return;
+      }
       const failure = failedAt.get(i);
       if (failure === undefined) {
         const rejecting = this.pushResult(job, i);

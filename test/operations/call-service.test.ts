@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { pipeline } from 'node:stream';
 import { Readable } from 'node:stream';
 import {
-  AbortError, BatchError, RateLimiter, RetryBudget, RowError, ServiceError, callService, csv, itemFailed, run,
+  AbortError, BatchError, RateLimiter, RetryBudget, RowError, ServiceError, callService, csv, itemFailed, run, take,
   type CallContext, type ItemFailure, type Reject,
 } from '../../lib/index.js';
 import {
@@ -133,6 +133,25 @@ describe('callService()', () => {
       await done;
       expect(sink.rows).to.deep.equal([10, 20, 30]);
       expect(stage.metrics.flushes).to.deep.equal({ size: 0, bytes: 0, time: 1, end: 1 });
+    });
+
+    it('before a take(n): no paid call for rows past the limit, and a call failing past it does not fail the run', async () => {
+      const service = new ControlledService();
+      const stage = callService(service.fn, { batchSize: 10, concurrency: 3 });
+      const sink = collect<number>();
+      const done = run(range(1000), stage, take(15), sink);
+      await service.called(3); // rows 1–30 in flight; rows 31–40 and more wait
+      service.answer(0);
+      service.answer(1);
+      await until(() => sink.rows.length === 15, 'take has its 15 rows');
+      service.calls[2].result.reject(status(400)); // rows 21–30: past the limit
+      const summary = await done;
+      expect(sink.rows).to.deep.equal(range(15).map((r) => r * 10));
+      // Before: the batches already filled were sent after the limit, and the 400 failed the run.
+      expect(service.calls.length).to.equal(3);
+      expect(summary).to.deep.include({ written: 15, rejected: 0, stoppedEarly: true });
+      expect(summary.read).to.equal(summary.written + summary.filtered);
+      expect(stage.stats.filtered).to.be.at.least(15); // 16–30, and whatever was buffered
     });
   });
 
