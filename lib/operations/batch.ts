@@ -61,6 +61,12 @@ class BatchStageImpl<T> extends Stage<T, T[]> implements BatchStage<T> {
 
   override _transform(row: T, _encoding: BufferEncoding, callback: TransformCallback): void {
     const index = ++this.stats.in;
+    if (this.pastLimit) {
+      // A take(n) after this stage has its rows: no sizeOf call, no batch past the limit.
+      this.stats.filtered++;
+      callback();
+      return;
+    }
     if (this.due) this.emitTimed();
     let closed: ClosedBatch<T>[];
     try {
@@ -103,6 +109,10 @@ class BatchStageImpl<T> extends Stage<T, T[]> implements BatchStage<T> {
   }
 
   private emitBatch({ rows }: ClosedBatch<T>): void {
+    if (this.pastLimit) {
+      this.stats.filtered += rows.length;
+      return;
+    }
     inheritOrigin(rows[0], rows);
     this.stats.out++;
     this.push(rows);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { Readable, pipeline } from 'node:stream';
-import { RowError, batch, flatten, map, pipe, run } from '../../lib/index.js';
+import { Readable, Transform, pipeline } from 'node:stream';
+import { RowError, batch, flatten, map, pipe, run, take } from '../../lib/index.js';
 import {
   CountingSource,
   StalledSink,
@@ -61,6 +61,21 @@ describe('batch()', () => {
       expect(sink.rows).to.deep.equal(range(1_001));
       expect(counts(summary)).to.deep.equal({ read: 1_001, written: 1_001, filtered: 0, rejected: 0, stoppedEarly: false });
       expectAccounted(summary);
+    });
+
+    it('before a take(n): once take has its batches, no sizeOf call and no batch for the rows past the limit', async () => {
+      const sized: number[] = [];
+      const stage = batch(3, { maxBytes: 1_000, sizeOf: (row: number) => (sized.push(row), 1) });
+      const sink = collect<number[]>();
+      // A user's Transform (not a sluice stage) holds rows when take stops the source: they
+      // still reach batch.
+      const holding = new Transform({ objectMode: true, highWaterMark: 32, transform: (row, _e, cb) => void setImmediate(cb, null, row) });
+      const summary = await run(range(1_000), holding, stage, take(2), sink);
+      expect(sink.rows).to.deep.equal([[1, 2, 3], [4, 5, 6]]);
+      expect(sized).to.deep.equal(range(6));
+      expect(summary.stoppedEarly).to.equal(true);
+      expect(stage.stats.out).to.equal(2);
+      expect(stage.stats.filtered).to.equal(stage.stats.in - 6);
     });
 
     it('names itself after its size', () => {
