@@ -110,11 +110,7 @@ export abstract class RowOperation<In, Out, R = Out> extends Stage<In, Out> {
 
   override _transform(row: In, _encoding: BufferEncoding, callback: TransformCallback): void {
     const index = ++this.stats.in;
-    if (this.pastLimit) {
-      this.stats.filtered++;
-      callback();
-      return;
-    }
+    if (this.droppedPastLimit(callback)) return;
     let result: R | PromiseLike<R>;
     try {
       result = this.call(row, { signal: this.controller.signal, index });

@@ -30,8 +30,9 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
   private heldBatch: (() => void) | null = null;
   /**
    * Set by `run()`/`pipe()` once a `take(n)` after this stage has its n rows: every row that
-   * reaches this stage from then on is past the limit (rows keep their order), so row
-   * operations drop it without calling their function (see RowOperation).
+   * reaches this stage from then on is past the limit (rows keep their order), so the
+   * stages that call user functions (row operations, callService, batch) drop it without
+   * calling them (`droppedPastLimit`).
    */
   pastLimit = false;
 
@@ -136,6 +137,14 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
     const rows = this.collected;
     this.collected = null;
     if (rows !== null && rows.length > 0 && !this.destroyed) this.push(new RowBatch(rows));
+  }
+
+  /** A row that arrived past a take(n)'s limit (see `pastLimit`): counted as filtered and called back. */
+  protected droppedPastLimit(callback: () => void): boolean {
+    if (!this.pastLimit) return false;
+    this.stats.filtered++;
+    callback();
+    return true;
   }
 
   /** Passes a row on, counting it and keeping the source line of the row it came from. */

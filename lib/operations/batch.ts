@@ -61,12 +61,7 @@ class BatchStageImpl<T> extends Stage<T, T[]> implements BatchStage<T> {
 
   override _transform(row: T, _encoding: BufferEncoding, callback: TransformCallback): void {
     const index = ++this.stats.in;
-    if (this.pastLimit) {
-      // A take(n) after this stage has its rows: no sizeOf call, no batch past the limit.
-      this.stats.filtered++;
-      callback();
-      return;
-    }
+    if (this.droppedPastLimit(callback)) return; // no sizeOf call past a take(n)'s limit
     if (this.due) this.emitTimed();
     let closed: ClosedBatch<T>[];
     try {

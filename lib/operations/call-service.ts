@@ -199,12 +199,7 @@ class ServiceStageImpl<In, R, Out> extends Stage<In, Out> implements ServiceStag
 
   override _transform(row: In, _encoding: BufferEncoding, callback: TransformCallback): void {
     const index = ++this.stats.in;
-    if (this.pastLimit) {
-      // A take(n) after this stage has its rows: no call for a row past the limit.
-      this.stats.filtered++;
-      callback();
-      return;
-    }
+    if (this.droppedPastLimit(callback)) return; // no call for a row past a take(n)'s limit
     let closed: ClosedBatch<In>[];
     try {
       closed = this.batcher.add(row);
