@@ -22,7 +22,7 @@ import Cursor from 'pg-cursor';
 import QueryStream from 'pg-query-stream';
 import { filter, postgres, run } from '../lib/index.js';
 import { server, stopServer } from '../test/helpers/postgres.js';
-import { exactTypes } from '../lib/internal/pg-types.js';
+import { exactTypes } from '../lib/postgres/types.js';
 
 const exec = promisify(execFile);
 const arg = (name: string, fallback: number) => {

@@ -1,7 +1,7 @@
-import type { RowContext, RowOptions } from '../internal/row-operation.js';
-import { copyRow, kindOf, setField } from '../internal/rows.js';
-import type { Stage } from '../internal/stage.js';
-import { checkFunction } from '../internal/validate.js';
+import type { RowContext, RowOptions } from '../core/row-operation.js';
+import { copyRow, kindOf, setField } from '../core/rows.js';
+import type { Stage } from '../core/stage.js';
+import { checkFunction } from '../core/validate.js';
 import { mapNamed } from './map.js';
 
 /**

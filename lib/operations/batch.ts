@@ -1,11 +1,11 @@
 import type { TransformCallback } from 'node:stream';
-import { Batcher, type ClosedBatch, type FlushCounts } from '../internal/batcher.js';
-import { RowError, reasonOf } from '../internal/errors.js';
-import { inheritOrigin, originOf } from '../internal/origin.js';
-import { Stage } from '../internal/stage.js';
-import { checkFunction, checkHighWaterMark, checkInteger, checkOptions } from '../internal/validate.js';
+import { Batcher, type ClosedBatch, type FlushCounts } from '../core/batcher.js';
+import { RowError, reasonOf } from '../core/errors.js';
+import { inheritOrigin, originOf } from '../core/origin.js';
+import { Stage } from '../core/stage.js';
+import { checkFunction, checkHighWaterMark, checkInteger, checkOptions } from '../core/validate.js';
 
-export type { FlushCounts, FlushReason } from '../internal/batcher.js';
+export type { FlushCounts, FlushReason } from '../core/batcher.js';
 
 export interface BatchOptions<T = unknown> {
   /**

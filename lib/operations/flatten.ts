@@ -1,9 +1,9 @@
 import type { TransformCallback } from 'node:stream';
-import { RowError } from '../internal/errors.js';
-import { inheritOrigin, originOf } from '../internal/origin.js';
-import { kindOf } from '../internal/rows.js';
-import { Stage } from '../internal/stage.js';
-import { checkHighWaterMark, checkOptions } from '../internal/validate.js';
+import { RowError } from '../core/errors.js';
+import { inheritOrigin, originOf } from '../core/origin.js';
+import { kindOf } from '../core/rows.js';
+import { Stage } from '../core/stage.js';
+import { checkHighWaterMark, checkOptions } from '../core/validate.js';
 
 class FlattenStage<T> extends Stage<readonly T[], T> {
   override _transform(items: readonly T[], _encoding: BufferEncoding, callback: TransformCallback): void {

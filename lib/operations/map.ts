@@ -1,7 +1,7 @@
-import type { Stage } from '../internal/stage.js';
-import { stageName } from '../internal/stage.js';
-import { RowOperation, resolveRowOptions, type ConcurrentOptions, type RowContext } from '../internal/row-operation.js';
-import { checkFunction } from '../internal/validate.js';
+import type { Stage } from '../core/stage.js';
+import { stageName } from '../core/stage.js';
+import { RowOperation, resolveRowOptions, type ConcurrentOptions, type RowContext } from '../core/row-operation.js';
+import { checkFunction } from '../core/validate.js';
 
 export type MapFunction<In, Out> = (row: In, context: RowContext) => Out | PromiseLike<Out>;
 export type MapOptions<In, Out> = ConcurrentOptions<In, Out>;

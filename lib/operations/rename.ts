@@ -1,7 +1,7 @@
-import type { RowOptions } from '../internal/row-operation.js';
-import { checkHas, kindOf, setField } from '../internal/rows.js';
-import type { Stage } from '../internal/stage.js';
-import { checkOptions } from '../internal/validate.js';
+import type { RowOptions } from '../core/row-operation.js';
+import { checkHas, kindOf, setField } from '../core/rows.js';
+import type { Stage } from '../core/stage.js';
+import { checkOptions } from '../core/validate.js';
 import { mapNamed } from './map.js';
 
 /**

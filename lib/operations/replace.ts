@@ -1,6 +1,6 @@
-import type { RowOptions } from '../internal/row-operation.js';
-import { checkColumn, checkHas, copyRow, setField, type Column, type Row } from '../internal/rows.js';
-import type { Stage } from '../internal/stage.js';
+import type { RowOptions } from '../core/row-operation.js';
+import { checkColumn, checkHas, copyRow, setField, type Column, type Row } from '../core/rows.js';
+import type { Stage } from '../core/stage.js';
 import { mapNamed } from './map.js';
 
 /** Old value → new value, as a plain object, a `Map`, or a function of the value and row. */

@@ -1,8 +1,8 @@
-import { RowError, reasonOf } from '../internal/errors.js';
-import { originOf } from '../internal/origin.js';
-import { RowOperation, resolveRowOptions, type RowContext, type RowOptions } from '../internal/row-operation.js';
-import { checkColumn, checkHas, setField, type Column } from '../internal/rows.js';
-import type { Stage } from '../internal/stage.js';
+import { RowError, reasonOf } from '../core/errors.js';
+import { originOf } from '../core/origin.js';
+import { RowOperation, resolveRowOptions, type RowContext, type RowOptions } from '../core/row-operation.js';
+import { checkColumn, checkHas, setField, type Column } from '../core/rows.js';
+import type { Stage } from '../core/stage.js';
 
 /**
  * The stage `select` makes. `run()`/`pipe()` may fuse it into a csv source right before it

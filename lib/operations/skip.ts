@@ -1,6 +1,6 @@
 import type { TransformCallback } from 'node:stream';
-import { Stage } from '../internal/stage.js';
-import { checkHighWaterMark, checkInteger, checkOptions } from '../internal/validate.js';
+import { Stage } from '../core/stage.js';
+import { checkHighWaterMark, checkInteger, checkOptions } from '../core/validate.js';
 
 class SkipStage<T> extends Stage<T, T> {
   constructor(private readonly count: number, highWaterMark?: number) {

@@ -1,26 +1,16 @@
-import { CsvParseStage } from '../operations/csv-parse.js';
-import { RowOperation } from '../internal/row-operation.js';
-import { isStage } from '../internal/stage.js';
-import { CsvWriteSink } from '../sinks/csv-write.js';
+import { isBatchingStage, takesBatchesApart } from '../core/fusion.js';
+import { RowOperation } from '../core/row-operation.js';
+import { isStage } from '../core/stage.js';
 
 /** Internal switch, for tests that compare batched and unbatched pipelines. */
 export const rowBatching = { enabled: true };
-
-/** A sluice source that can push its rows in batches (a csv stage, postgres.query). */
-interface BatchingStage {
-  /** Starts pushing batches; false if it declines (a bound in rows was asked for). */
-  batchRows(): boolean;
-}
-
-const canBatch = (stream: unknown): stream is BatchingStage =>
-  isStage(stream) && typeof (stream as Partial<BatchingStage>).batchRows === 'function';
 
 /** What the gate does with the source's rows: single rows, batches passed whole, or batches taken apart. */
 export type GateMode = 'rows' | 'pass' | 'unbatch';
 
 /**
  * Lets stages that produce rows in batches (a csv stage's parsed chunk, a cursor's fetch)
- * push each batch as one stream chunk (see lib/internal/row-batch.ts):
+ * push each batch as one stream chunk (see lib/core/row-batch.ts):
  * - the source always: the gate passes its batches whole to a sluice stage, which takes
  *   them apart, and takes them apart itself for anything else (a user's Transform, a plain
  *   Writable, the end of a `pipe()`);
@@ -34,9 +24,9 @@ export function batchRows(source: unknown, streams: readonly unknown[]): GateMod
   if (!rowBatching.enabled) return 'rows';
   for (let i = 0; i < streams.length; i++) {
     const [stream, receiver] = [streams[i], streams[i + 1]];
-    if (stream instanceof CsvParseStage && isStage(receiver) && stream.batchRows()) takesBatches(receiver);
+    if (isBatchingStage(stream) && isStage(receiver) && stream.batchRows()) takesBatches(receiver);
   }
-  if (!canBatch(source) || !source.batchRows()) return 'rows';
+  if (!isBatchingStage(source) || !source.batchRows()) return 'rows';
   if (!isStage(streams[0])) return 'unbatch';
   takesBatches(streams[0]);
   // Row operations that receive batches pass their rows on as batches too, down the chain
@@ -44,15 +34,13 @@ export function batchRows(source: unknown, streams: readonly unknown[]): GateMod
   // not before a stage that can stop the source (take): a stage would run a whole batch
   // ahead of it, calling its function on rows past the limit (which might fail).
   const stopper = streams.findLastIndex((stream) => typeof (stream as { stopped?: unknown }).stopped === 'boolean');
-  for (let i = 0; streams[i] instanceof RowOperation && takesApart(streams[i + 1]); i++) {
+  for (let i = 0; streams[i] instanceof RowOperation && takesBatchesApart(streams[i + 1]); i++) {
     if (i < stopper) break;
     (streams[i] as RowOperation<unknown, unknown>).batchOutput();
     takesBatches(streams[i + 1]);
   }
   return 'pass';
 }
-
-const takesApart = (stream: unknown): boolean => isStage(stream) || stream instanceof CsvWriteSink;
 
 function takesBatches(receiver: unknown): void {
   (receiver as { _writableState: { highWaterMark: number } })._writableState.highWaterMark = 1;

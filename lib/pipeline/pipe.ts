@@ -1,5 +1,5 @@
 import { pipeline, type Readable } from 'node:stream';
-import { AbortError } from '../internal/errors.js';
+import { AbortError } from '../core/errors.js';
 import { allClosed } from './stages.js';
 import { wire, type RunOptions } from './run.js';
 import type { StageLike } from './stages.js';

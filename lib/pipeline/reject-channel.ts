@@ -1,6 +1,6 @@
 import { finished, type Writable } from 'node:stream';
-import { RejectLimitError, toError } from '../internal/errors.js';
-import type { Reject, RejectDone } from '../internal/reject.js';
+import { RejectLimitError, toError } from '../core/errors.js';
+import type { Reject, RejectDone } from '../core/reject.js';
 
 /** Where `run()` sends rejected rows: a Writable (gets {@link RejectRecord}s) or a function. */
 export type RejectTarget = Writable | NodeJS.WritableStream | ((reject: Reject) => void | PromiseLike<void>);

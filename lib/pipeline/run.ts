@@ -1,8 +1,8 @@
 import type { Readable, Stream } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { AbortError } from '../internal/errors.js';
-import { countsWritten, isStage, writtenRows } from '../internal/stage.js';
-import { checkInteger, checkOptions, checkSignal, fail } from '../internal/validate.js';
+import { AbortError } from '../core/errors.js';
+import { countsWritten, isStage, writtenRows } from '../core/stage.js';
+import { checkInteger, checkOptions, checkSignal, fail } from '../core/validate.js';
 import { RejectChannel, type RejectTarget } from './reject-channel.js';
 import { allClosed, buildChain, type Chain, type SourceLike, type StageLike } from './stages.js';
 import type { From, Through } from './typed.js';

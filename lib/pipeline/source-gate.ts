@@ -1,5 +1,5 @@
 import { finished, Readable, Transform, type TransformCallback } from 'node:stream';
-import { RowBatch } from '../internal/row-batch.js';
+import { RowBatch } from '../core/row-batch.js';
 import type { GateMode } from './batch-rows.js';
 
 /**

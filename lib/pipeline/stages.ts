@@ -1,6 +1,6 @@
 import { Duplex, Readable, Writable, type Stream } from 'node:stream';
 import { chain } from 'stream-chain';
-import { isStage, type Stage } from '../internal/stage.js';
+import { isStage, type Stage } from '../core/stage.js';
 import { batchRows } from './batch-rows.js';
 import { fuseProjection } from './fuse-projection.js';
 import { SourceGate } from './source-gate.js';

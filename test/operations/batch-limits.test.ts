@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 import { PassThrough, Readable, pipeline } from 'node:stream';
-import { Batcher, jsonBytes } from '../../lib/internal/batcher.js';
+import { Batcher, jsonBytes } from '../../lib/core/batcher.js';
 import { RowError, batch, run } from '../../lib/index.js';
 import { CountingSource, StalledSink, collect, destroyAll, expectTypeErrors, quiesce, range, rejectionOf, thrownBy, turn, until } from '../helpers/streams.js';
 

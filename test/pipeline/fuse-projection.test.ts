@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { Readable } from 'node:stream';
 import { csv, filter, map, originOf, pipe, run, select, type CsvParseOptions, type Reject, type Summary } from '../../lib/index.js';
-import type { CsvParseStage } from '../../lib/operations/csv-parse.js';
+import type { CsvParseStage } from '../../lib/csv/parse.js';
 import type { SelectStage } from '../../lib/operations/select.js';
 import { projectionFusion } from '../../lib/pipeline/fuse-projection.js';
 import { bytes, collector } from '../helpers/csv.js';

@@ -1,0 +1,47 @@
+/**
+ * What `run()`/`pipe()` need of capability stages to make a pipeline cheaper, as protocols,
+ * so that lib/pipeline/ names no capability: a source that reads only some columns itself
+ * (a `select` fused into it), a stage that moves rows in batches, and a sink that takes
+ * batches apart itself. csv.parse/csv.read, postgres.query and csv.write implement them.
+ */
+import { isStage, type Stage } from './stage.js';
+
+/** What a source needs of a `select` fused into it (see `SelectStage`). */
+export interface FusedSelect {
+  readonly stage: string;
+  readonly columns: readonly number[] | readonly string[];
+  failureFor(row: unknown, index: number): Error | undefined;
+}
+
+/** A source that can read only some columns itself, as a `select` right after it would. */
+export interface ProjectingSource {
+  /** The stage's name (see `Stage.stage`). */
+  readonly stage: string;
+  /** Whether rows are objects (a select of names fits) or arrays (a select of indexes). */
+  readonly objectRows: boolean;
+  /**
+   * Why a `select` may not be fused into it now, or null when fusing changes nothing but
+   * the cost: the same rows, summary and errors as the unfused pipeline.
+   */
+  projectionBlocker(): string | null;
+  /** Reads only `select.columns` from now on, failing as `select` would on a missing column. */
+  fuseSelect(select: FusedSelect): void;
+}
+
+export const isProjectingSource = (value: unknown): value is Stage & ProjectingSource =>
+  isStage(value) && typeof (value as unknown as Partial<ProjectingSource>).projectionBlocker === 'function';
+
+/** A stage that can push its rows in batches (a csv stage's parsed chunk, a cursor's fetch). */
+export interface BatchingStage {
+  /** Starts pushing batches; false if it declines (a bound in rows was asked for). */
+  batchRows(): boolean;
+}
+
+export const isBatchingStage = (value: unknown): value is Stage & BatchingStage =>
+  isStage(value) && typeof (value as unknown as Partial<BatchingStage>).batchRows === 'function';
+
+/** Marks a sink (not a Stage) whose write takes a {@link RowBatch} apart itself (csv.write). */
+export const takesBatches = Symbol.for('sluice.takesBatches');
+
+export const takesBatchesApart = (value: unknown): boolean =>
+  isStage(value) || (typeof value === 'object' && value !== null && (value as { [takesBatches]?: boolean })[takesBatches] === true);

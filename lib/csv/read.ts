@@ -1,0 +1,65 @@
+import type { Readable } from 'node:stream';
+import { FileChunks } from './file-chunks.js';
+import { CsvParseStage, checkParseOptions, type CsvParseOptions } from './parse.js';
+import { checkInteger, checkOptions, fail } from '../core/validate.js';
+
+export interface CsvReadOptions extends CsvParseOptions {
+  /** Bytes per read from a file. @default 65536 */
+  chunkSize?: number;
+}
+
+/**
+ * The rows of a CSV file (or byte stream) as the parser's Readable side. The parser owns
+ * its input: destroying it (early stop, error, `break`) destroys the input and waits for
+ * the file to close, and its end waits for the same, so no descriptor outlives the stage.
+ */
+class CsvReadStage<Row> extends CsvParseStage<Row> {
+  constructor(private readonly input: Readable, options: CsvParseOptions) {
+    super(options, 'csv.read');
+    input.on('error', (error) => this.destroy(error));
+    input.pipe(this);
+  }
+
+  override _flush(callback: (error?: Error | null, data?: unknown) => void): void {
+    this.whenClosed(() => super._flush(callback));
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.input.unpipe(this);
+    if (!this.input.destroyed) this.input.destroy();
+    this.whenClosed(() => super._destroy(error, callback));
+  }
+
+  /** Runs `then` once the input has closed — at once if it never will (no autoDestroy/emitClose). */
+  private whenClosed(then: () => void): void {
+    const input = this.input as Readable & { closed?: boolean; _readableState?: { emitClose?: boolean; autoDestroy?: boolean } };
+    const state = input._readableState;
+    const willClose = state?.emitClose !== false && (input.destroyed || state?.autoDestroy !== false);
+    if (input.closed || !willClose) then();
+    else input.once('close', then);
+  }
+}
+
+/**
+ * Reads a CSV file (a path) or byte stream, one row at a time (see `csv.parse` for the parser). Rows are
+ * arrays of strings by default; `rows: 'objects'` keys them by the header. Each row keeps
+ * its source file and line for errors and rejects (`originOf(row)`).
+ *
+ * @example
+ * csv.read('parking.csv')                        // ['1234', 'ABC123', 'NJ', …], header consumed
+ * csv.read('parking.csv', { rows: 'objects' })   // { 'Summons Number': '1234', … }
+ */
+export function csvRead<Row = Record<string, string>>(input: string | URL | Readable, options: CsvReadOptions & { rows: 'objects' }): CsvParseStage<Row>;
+export function csvRead<Row = string[]>(input: string | URL | Readable, options?: CsvReadOptions): CsvParseStage<Row>;
+export function csvRead<Row = string[]>(input: string | URL | Readable, options: CsvReadOptions = {}): CsvParseStage<Row> {
+  const { chunkSize, ...parseOptions } = checkOptions('options', options) as CsvReadOptions;
+  const highWaterMark = chunkSize === undefined ? 65_536 : checkInteger('chunkSize', chunkSize, 1);
+  if (typeof input === 'string' || input instanceof URL) {
+    // Check every option before the file is opened: a TypeError must not leak a descriptor.
+    checkParseOptions({ source: String(input), ...parseOptions });
+    const stream = new FileChunks(input, highWaterMark);
+    return new CsvReadStage<Row>(stream, { source: String(input), ...parseOptions });
+  }
+  if (!input || typeof (input as Readable).pipe !== 'function') fail('input', 'a path or a Readable', input);
+  return new CsvReadStage<Row>(input, { source: 'stream', ...parseOptions });
+}

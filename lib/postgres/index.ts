@@ -1,0 +1,23 @@
+/**
+ * PostgreSQL in and out, over pg: `postgres.query` (a source reading through a server-side
+ * cursor, keyset pages or COPY TO, a batch at a time on one connection) and
+ * `postgres.write` (a sink writing batches by insert, upsert or COPY FROM).
+ *
+ * Read first: connection.ts (targets, leasing a client and giving it back, PostgresError),
+ * then query.ts and write.ts, the two stages. A read flows: query.ts leases a client →
+ * a reader (cursor-reader.ts, keyset-reader.ts or copy-reader.ts, behind reader.ts) fetches
+ * a batch → rows leave typed by types.ts. A write flows: write.ts batches rows → table-plan.ts
+ * checks the columns against the catalog → write-encode.ts and text.ts encode the batch →
+ * write-sql.ts (or copy-in.ts) sends it in a transaction → failing-row.ts and write-error.ts
+ * name the row a refused batch failed on.
+ */
+import { postgresQuery } from './query.js';
+import { postgresWrite } from './write.js';
+
+/** PostgreSQL in and out, over pg: `postgres.query` (a cursor source) and `postgres.write` (a batched sink). */
+export const postgres = { query: postgresQuery, write: postgresWrite } as const;
+
+export { PostgresError, type PgTarget } from './connection.js';
+export type { TypeParsers, TypesOption } from './types.js';
+export type { PostgresQueryOptions, PostgresQueryStage, KeysetOptions } from './query.js';
+export { PostgresWriteError, type PostgresWriteOptions, type PostgresWriteSink } from './write.js';
