@@ -11,6 +11,9 @@
  * `SLUICE_PG=embedded` forces the third, so that path is tested on machines that have the
  * other two (`npm test` runs the PostgreSQL tests a second time that way).
  *
+ * If the server cannot be had, `server()` rejects with the reason (and a hint), once for
+ * the process: every PostgreSQL test file then fails at once with it.
+ *
  * Each test file works in its own schema (a unique name, dropped afterwards), and every
  * connection it makes carries `application_name` = {@link APP}, so sessions left open
  * can be found in `pg_stat_activity`.
@@ -396,15 +399,30 @@ export interface TestDb {
  * Sets up PostgreSQL for the enclosing `describe`: a schema of its own, an admin pool, and
  * an afterEach leak gate: every pool made by `db.pool()` has `totalCount === idleCount`
  * and `waitingCount === 0`, and no session of ours is `active` or `idle in transaction`.
+ *
+ * When there is no server to use (the embedded one did not start, say), the suite fails at
+ * once with the reason: its before() hook keeps the error rather than throwing it, so that
+ * the file's own before() hooks still run (and its after() hooks find what they expect),
+ * and `db` throws it from then on, as does a beforeEach() hook before the first test.
+ * Nothing waits for a timeout, and the after() hooks here have nothing to undo.
  */
 export function usePostgres(): TestDb {
   const pools: pg.Pool[] = [];
   let admin: pg.Pool | undefined;
   let chosen: Server | undefined;
+  /** Why there is no server for this suite, once before() has found out. */
+  let unavailable: Error | undefined;
   const schema = `sluice_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+
+  const adminPool = (): pg.Pool => {
+    if (unavailable) throw unavailable;
+    if (!admin) throw new Error('usePostgres(): the server is chosen in before()');
+    return admin;
+  };
 
   const db: TestDb = {
     get server() {
+      if (unavailable) throw unavailable;
       if (!chosen) throw new Error('usePostgres(): the server is chosen in before()');
       return chosen;
     },
@@ -420,9 +438,9 @@ export function usePostgres(): TestDb {
       pools.push(pool);
       return pool;
     },
-    query: (sql, params) => admin!.query(sql, params),
+    query: async (sql, params) => adminPool().query(sql, params),
     async busySessions() {
-      const { rows } = await admin!.query<{ s: string }>(
+      const { rows } = await adminPool().query<{ s: string }>(
         `SELECT state || ': ' || query AS s FROM pg_stat_activity
           WHERE application_name = $1 AND state IN ('active', 'idle in transaction', 'idle in transaction (aborted)')`,
         [APP],
@@ -431,14 +449,29 @@ export function usePostgres(): TestDb {
     },
   };
 
-  // The default 30 s hook timeout covers an embedded server's first start (~1 s here).
+  // The default 30 s hook timeout covers an embedded server's first start (~1 s here; the
+  // start gives up after START_TIMEOUT_MS).
   before(async () => {
-    chosen = await server();
-    admin = new pg.Pool({ connectionString: chosen.url, application_name: ADMIN_APP, max: 2, idleTimeoutMillis: 0 });
-    await admin.query(`CREATE SCHEMA ${quoteIdent(schema)}`);
+    try {
+      chosen = await server();
+    } catch (error) {
+      unavailable = error instanceof Error ? error : new Error(String(error));
+      return;
+    }
+    try {
+      admin = new pg.Pool({ connectionString: chosen.url, application_name: ADMIN_APP, max: 2, idleTimeoutMillis: 0 });
+      await admin.query(`CREATE SCHEMA ${quoteIdent(schema)}`);
+    } catch (error) {
+      unavailable = new Error(`the PostgreSQL server (${chosen.kind}) cannot be used: ${(error as Error)?.message ?? error}`, { cause: error });
+    }
+  });
+
+  beforeEach(() => {
+    if (unavailable) throw unavailable;
   });
 
   afterEach(async function () {
+    if (unavailable) return; // no test ran
     // Pools first: a client still checked out is a leak, whatever the server says.
     const leaks: string[] = [];
     for (const pool of pools) {
@@ -460,7 +493,7 @@ export function usePostgres(): TestDb {
   after(async () => {
     await Promise.all(pools.splice(0).filter((pool) => !pool.ending).map((pool) => pool.end()));
     if (admin) {
-      await admin.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
+      if (!unavailable) await admin.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
       await admin.end();
     }
   });
