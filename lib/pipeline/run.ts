@@ -4,7 +4,7 @@ import { AbortError } from '../core/errors.js';
 import { countsWritten, isStage, writtenRows } from '../core/stage.js';
 import { checkInteger, checkOptions, checkSignal, fail } from '../core/validate.js';
 import { RejectChannel, type RejectTarget } from './reject-channel.js';
-import { allClosed, buildChain, type Chain, type SourceLike, type StageLike } from './stages.js';
+import { allClosed, buildChain, keepsSource, type Chain, type SourceLike, type StageLike } from './stages.js';
 import type { From, Through } from './typed.js';
 import { countData, CountingSink } from './written-counter.js';
 
@@ -22,6 +22,14 @@ export interface RunOptions {
    * @default Infinity
    */
   maxRejects?: number;
+  /**
+   * Leave the source to the caller: when the pipeline fails or stops early, sluice stops
+   * reading the source and drains the rest of it, but does not destroy it. For an HTTP
+   * request body this keeps the socket open, so the handler can still answer (`400` with
+   * the error's message).
+   * @default true for an `http.IncomingMessage`, false otherwise
+   */
+  keepSource?: boolean;
 }
 
 /** What happened, as `run()` resolves. For 1:1 pipelines, `read = written + filtered + rejected`. */
@@ -56,8 +64,9 @@ export function wire(args: readonly unknown[], caller: string): Wired {
   try {
     return wireChecked(args, caller);
   } catch (error) {
-    const last = args[args.length - 1] as { rejects?: unknown } | undefined;
-    for (const value of [...args, last?.rejects]) {
+    const last = args[args.length - 1] as { rejects?: unknown; keepSource?: unknown } | undefined;
+    const keep = keepsSource(args[0], typeof last?.keepSource === 'boolean' ? last.keepSource : undefined);
+    for (const value of [...(keep ? args.slice(1) : args), last?.rejects]) {
       const stream = value as Stream & { destroy?: () => void };
       if (stream && typeof stream.on === 'function' && typeof stream.destroy === 'function' && stream !== process.stdout && stream !== process.stderr) {
         stream.destroy();
@@ -80,7 +89,8 @@ function wireChecked(args: readonly unknown[], caller: string): Wired {
   if (target !== undefined && typeof target !== 'function' && typeof (target as { write?: unknown }).write !== 'function') {
     fail('rejects', 'a Writable or a function', target);
   }
-  const chain = buildChain(items);
+  if (options.keepSource !== undefined && typeof options.keepSource !== 'boolean') fail('keepSource', 'a boolean', options.keepSource);
+  const chain = buildChain(items, options.keepSource);
   const channel = new RejectChannel(target, maxRejects);
   chain.stages.forEach((stage, i) => {
     if (channel.attached) stage.on('reject', channel.receive);

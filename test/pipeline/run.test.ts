@@ -767,4 +767,31 @@ describe('run()', () => {
     await promise;
     expect(getEventListeners(controller.signal, 'abort')).to.have.length(0);
   });
+
+  describe('keepSource', () => {
+    it('true: a failed run stops reading the source and drains it, but never destroys it', async () => {
+      // autoDestroy off (as for a request body, which Node destroys only with its socket).
+      const source = new Readable({ read() {}, autoDestroy: false });
+      for (const chunk of ['a,b\n', '1,2\n', '3\n', '4,5\n', '6,7\n']) source.push(chunk);
+      source.push(null);
+      let err: Error | undefined;
+      await run(source, csv.parse({ source: 'body' }), collector(), { keepSource: true }).catch((e: Error) => (err = e));
+      expect(err?.message).to.equal('body, line 3: expected 2 fields, got 1');
+      expect(source.destroyed).to.equal(false);
+      if (!source.readableEnded) await new Promise((resolve) => source.once('end', resolve));
+      expect(source.readableEnded).to.equal(true);
+    });
+
+    it('default (not a request body): a failed run destroys the source', async () => {
+      const source = Readable.from(['a,b\n', '3\n', '4,5\n']);
+      await run(source, csv.parse(), collector()).catch(() => undefined);
+      expect(source.destroyed).to.equal(true);
+    });
+
+    it('must be a boolean', async () => {
+      let err: Error | undefined;
+      await run([1], collector(), { keepSource: 'yes' as unknown as boolean }).catch((e: Error) => (err = e));
+      expect(err).to.be.instanceOf(TypeError).with.property('message', 'Expected `keepSource` to be a boolean, got `yes` (string)');
+    });
+  });
 });
