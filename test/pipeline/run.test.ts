@@ -794,4 +794,16 @@ describe('run()', () => {
       expect(err).to.be.instanceOf(TypeError).with.property('message', 'Expected `keepSource` to be a boolean, got `yes` (string)');
     });
   });
+
+  it('a byte stage after a row stage (csv.parse after csv.read) rejects run() in the user\'s terms, reading nothing', async () => {
+    const source = Readable.from([{ a: 1 }]);
+    // TypeScript refuses this join (the typed overloads); plain JavaScript gets the error at run time.
+    const reader = csv.read(Readable.from(['a\n1\n']));
+    const err = await rejection(run(reader, csv.parse() as unknown as Writable, collector()));
+    expect(err).to.be.instanceOf(TypeError).with.property('message', 'csv.parse() expects bytes or text, got rows from csv.read()');
+    expect(reader.destroyed).to.equal(true);
+    const err2 = await rejection(run(source, map((row) => row), csv.parse() as unknown as Writable, collector()));
+    expect(err2.message).to.equal('csv.parse() expects bytes or text, got rows from map()');
+    expect(source.destroyed).to.equal(true);
+  });
 });
