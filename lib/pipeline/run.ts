@@ -1,4 +1,4 @@
-import type { Readable, Stream } from 'node:stream';
+import type { Readable, Stream, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AbortError } from '../core/errors.js';
 import { countsWritten, isStage, writtenRows } from '../core/stage.js';
@@ -179,6 +179,12 @@ export async function run(...args: unknown[]): Promise<Summary> {
   // `instanceof AbortError` holds; `cause` is the signal's reason either way.
   if (signal?.aborted && failure instanceof Error && failure.name === 'AbortError' && !(failure instanceof AbortError)) {
     failure = new AbortError(signal.reason);
+  }
+  // The sink closed before it finished (a client that went away mid-download): say so,
+  // rather than Node's bare ERR_STREAM_PREMATURE_CLOSE.
+  const sink = last as Writable;
+  if ((failure as NodeJS.ErrnoException | null)?.code === 'ERR_STREAM_PREMATURE_CLOSE' && sink.destroyed && !sink.writableFinished) {
+    failure = new AbortError(new Error('destination closed before the pipeline finished', { cause: failure }));
   }
   await allClosed([...chain.all, ...(drain ? [drain] : [])]);
   try {
