@@ -168,6 +168,11 @@ export async function run(...args: unknown[]): Promise<Summary> {
   let failure: unknown = null;
   // Already aborted: fail before a single row flows (stream.pipeline would only notice later).
   if (signal?.aborted) chain.gate.destroy(new AbortError(signal.reason));
+  // Whether the sink closed on its own while the rest still ran (a client gone mid-export);
+  // listened to before stream.pipeline's own listeners, which tear the rest down at once.
+  const sink = last as Writable;
+  let sinkClosedFirst = false;
+  if (!sink.destroyed) sink.once('close', () => (sinkClosedFirst = !sink.writableFinished && !chain.all.slice(0, -1).some((s) => (s as Readable).destroyed)));
   const done = pipeline(streams as unknown as NodeJS.ReadableStream[], signal ? { signal } : {});
   const counter = selfCounting ? null : drain ?? countData(streams[streams.length - 2] as Readable);
   try {
@@ -182,8 +187,7 @@ export async function run(...args: unknown[]): Promise<Summary> {
   }
   // The sink closed before it finished (a client that went away mid-download): say so,
   // rather than Node's bare ERR_STREAM_PREMATURE_CLOSE.
-  const sink = last as Writable;
-  if ((failure as NodeJS.ErrnoException | null)?.code === 'ERR_STREAM_PREMATURE_CLOSE' && sink.destroyed && !sink.writableFinished) {
+  if (sinkClosedFirst && (failure as NodeJS.ErrnoException | null)?.code === 'ERR_STREAM_PREMATURE_CLOSE') {
     failure = new AbortError(new Error('destination closed before the pipeline finished', { cause: failure }));
   }
   await allClosed([...chain.all, ...(drain ? [drain] : [])]);
