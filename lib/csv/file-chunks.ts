@@ -1,5 +1,5 @@
-import { read } from 'node:fs';
-import { closeFile, openFile } from './file-descriptor.js';
+import { open, read } from 'node:fs';
+import { closeFile } from './file-descriptor.js';
 import { Readable } from 'node:stream';
 
 interface Chunk {
@@ -11,30 +11,38 @@ interface Chunk {
  * A file's bytes as a Readable that keeps one read ahead: while the parser works on one
  * chunk, the next is already being read on libuv's thread pool (fs.ReadStream starts the
  * next read only after the chunk it pushed has been processed, so reading and parsing take
- * turns). Holds at most one chunk beyond the stream's buffer. The descriptor is closed only
- * once no read is in flight, before 'close'.
+ * turns). Holds at most one chunk beyond the stream's buffer. The file is opened on the
+ * first read, not at creation: a stream that never runs holds no descriptor. The
+ * descriptor is closed only once no open or read is in flight, before 'close'. Errors
+ * name the stage and the path (`csv.read(data/x.csv): no such file`), the system error
+ * as their `cause` and its `code` kept.
  */
 export class FileChunks extends Readable {
   private fd: number | null = null;
   private next: Promise<Chunk> | null = null;
 
-  constructor(private readonly path: string | URL, private readonly chunkSize: number) {
+  constructor(private readonly path: string | URL, private readonly chunkSize: number, private readonly stage = 'csv.read') {
     super({ highWaterMark: chunkSize });
   }
 
-  override _construct(callback: (error?: Error | null) => void): void {
-    openFile(this.path, 'r', (fd) => {
-      this.fd = fd;
-      this.readAhead();
-    }, callback);
-  }
-
   override _read(): void {
-    const pending = this.next!;
+    // First read: open, then read ahead (an open that fails settles as that chunk's error).
+    this.next ??= new Promise<Chunk>((resolve) => {
+      open(this.path, 'r', (error, fd) => {
+        if (error) {
+          resolve({ error, bytes: null });
+          return;
+        }
+        this.fd = fd;
+        this.readAhead();
+        resolve(this.next!);
+      });
+    });
+    const pending = this.next;
     pending.then(({ error, bytes }) => {
       if (this.destroyed) return;
       if (error) {
-        this.destroy(error);
+        this.destroy(fileError(this.stage, this.path, error));
         return;
       }
       if (bytes === null) {
@@ -47,9 +55,12 @@ export class FileChunks extends Readable {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    const fd = this.fd;
-    this.fd = null;
-    closeFile(fd, this.next, error, callback);
+    // An open still in flight sets `fd` (and starts one read) before `next` settles.
+    void (this.next ?? Promise.resolve()).then(() => {
+      const fd = this.fd;
+      this.fd = null;
+      closeFile(fd, this.next, error, callback);
+    });
   }
 
 
@@ -63,4 +74,19 @@ export class FileChunks extends Readable {
       });
     });
   }
+}
+
+const REASONS: Record<string, string> = {
+  ENOENT: 'no such file',
+  EISDIR: 'is a directory, not a file',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  ENOTDIR: 'a part of the path is not a directory',
+  EMFILE: 'too many open files',
+};
+
+/** `csv.read(data/x.csv): no such file`, keeping the system error's `code` and the error as `cause`. */
+export function fileError(stage: string, path: string | URL, error: NodeJS.ErrnoException): Error {
+  const reason = (error.code && REASONS[error.code]) ?? error.message;
+  return Object.assign(new Error(`${stage}(${String(path)}): ${reason}`, { cause: error }), { code: error.code, path: String(path) });
 }

@@ -14,10 +14,21 @@ export interface CsvReadOptions extends CsvParseOptions {
  * the file to close, and its end waits for the same, so no descriptor outlives the stage.
  */
 class CsvReadStage<Row> extends CsvParseStage<Row> {
+  private piped = false;
+
   constructor(private readonly input: Readable, options: CsvParseOptions) {
     super(options, 'csv.read');
     input.on('error', (error) => this.destroy(error));
-    input.pipe(this);
+  }
+
+  // The input is piped in on the first read of the rows, not at creation: a file is opened
+  // only once the pipeline runs, and a stage that never runs holds nothing.
+  override _read(size: number): void {
+    if (!this.piped) {
+      this.piped = true;
+      this.input.pipe(this);
+    }
+    super._read(size);
   }
 
   override _flush(callback: (error?: Error | null, data?: unknown) => void): void {

@@ -1,4 +1,4 @@
-import type { TransformCallback } from 'node:stream';
+import { Duplex, type Readable, type TransformCallback } from 'node:stream';
 import { Stage } from '../core/stage.js';
 import { checkHighWaterMark, checkInteger, checkOptions } from '../core/validate.js';
 
@@ -13,15 +13,25 @@ export interface TakeOptions {
  * the pipeline then completes normally. Rows already in flight behind the limit are
  * dropped and counted as `filtered`: the row operations before `take` no longer call
  * their function on them, and drop the result of an async call that was already running
- * for one (so its failure cannot fail the pipeline). In a bare `stream.pipeline` nothing
- * stops the source, so the rest of the input is read and dropped.
+ * for one (so its failure cannot fail the pipeline). In a plain `stream.pipeline` (no
+ * `run()` listening for `'stop'`), take releases the stream piped into it itself: it
+ * unpipes it, ends it with nothing more read (dropping what it had buffered) and destroys
+ * it, then ends its own input, so the pipeline completes without an error and an endless
+ * source is never read past the limit. Not yet for a Duplex source (e.g. `csv.read`):
+ * that one is still read to its end and dropped — use `run()`.
  */
 class TakeStage<T> extends Stage<T, T> {
   /** True once the limit is reached. */
   stopped = false;
 
+  private upstream: Readable | null = null;
+
   constructor(private readonly count: number, highWaterMark?: number) {
     super(`take(${count})`, highWaterMark);
+    this.on('pipe', (source: Readable) => {
+      this.upstream = source;
+      if (this.stopped && this.listenerCount('stop') === 0) this.release(); // take(0)
+    });
     if (count === 0) this.stop();
   }
 
@@ -39,7 +49,27 @@ class TakeStage<T> extends Stage<T, T> {
   private stop(): void {
     this.stopped = true;
     this.push(null);
+    // run()/pipe() listen and stop the source themselves; else we do.
+    const alone = this.listenerCount('stop') === 0;
     this.emit('stop');
+    if (alone) this.release();
+  }
+
+  /** Plain stream.pipeline: ends and destroys the source (not a premature close: it has ended), then ends our input. */
+  private release(): void {
+    const source = this.upstream;
+    // A Duplex source (a csv.read stage, a Transform) is read to its end and dropped as
+    // before: ending its readable side while its input still writes is not safe (issue 12 §4).
+    if (source === null || this.writableEnded || source instanceof Duplex) return;
+    source.unpipe(this);
+    if (!source.destroyed && !source.readableEnded) {
+      source.push(null);
+      // Destroyed once its end is emitted (the rows it had buffered are dropped): an end,
+      // not a premature close, for stream.pipeline.
+      source.once('end', () => source.destroy());
+      source.resume();
+    }
+    this.end();
   }
 }
 

@@ -1,10 +1,10 @@
-import type { Readable, Stream } from 'node:stream';
+import type { Readable, Stream, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AbortError } from '../core/errors.js';
 import { countsWritten, isStage, writtenRows } from '../core/stage.js';
 import { checkInteger, checkOptions, checkSignal, fail } from '../core/validate.js';
 import { RejectChannel, type RejectTarget } from './reject-channel.js';
-import { allClosed, buildChain, type Chain, type SourceLike, type StageLike } from './stages.js';
+import { allClosed, buildChain, keepsSource, type Chain, type SourceLike, type StageLike } from './stages.js';
 import type { From, Through } from './typed.js';
 import { countData, CountingSink } from './written-counter.js';
 
@@ -22,6 +22,14 @@ export interface RunOptions {
    * @default Infinity
    */
   maxRejects?: number;
+  /**
+   * Leave the source to the caller: when the pipeline fails or stops early, sluice stops
+   * reading the source and drains the rest of it, but does not destroy it. For an HTTP
+   * request body this keeps the socket open, so the handler can still answer (`400` with
+   * the error's message).
+   * @default true for an `http.IncomingMessage`, false otherwise
+   */
+  keepSource?: boolean;
 }
 
 /** What happened, as `run()` resolves. For 1:1 pipelines, `read = written + filtered + rejected`. */
@@ -56,8 +64,9 @@ export function wire(args: readonly unknown[], caller: string): Wired {
   try {
     return wireChecked(args, caller);
   } catch (error) {
-    const last = args[args.length - 1] as { rejects?: unknown } | undefined;
-    for (const value of [...args, last?.rejects]) {
+    const last = args[args.length - 1] as { rejects?: unknown; keepSource?: unknown } | undefined;
+    const keep = keepsSource(args[0], typeof last?.keepSource === 'boolean' ? last.keepSource : undefined);
+    for (const value of [...(keep ? args.slice(1) : args), last?.rejects]) {
       const stream = value as Stream & { destroy?: () => void };
       if (stream && typeof stream.on === 'function' && typeof stream.destroy === 'function' && stream !== process.stdout && stream !== process.stderr) {
         stream.destroy();
@@ -80,7 +89,8 @@ function wireChecked(args: readonly unknown[], caller: string): Wired {
   if (target !== undefined && typeof target !== 'function' && typeof (target as { write?: unknown }).write !== 'function') {
     fail('rejects', 'a Writable or a function', target);
   }
-  const chain = buildChain(items);
+  if (options.keepSource !== undefined && typeof options.keepSource !== 'boolean') fail('keepSource', 'a boolean', options.keepSource);
+  const chain = buildChain(items, options.keepSource);
   const channel = new RejectChannel(target, maxRejects);
   chain.stages.forEach((stage, i) => {
     if (channel.attached) stage.on('reject', channel.receive);
@@ -158,6 +168,11 @@ export async function run(...args: unknown[]): Promise<Summary> {
   let failure: unknown = null;
   // Already aborted: fail before a single row flows (stream.pipeline would only notice later).
   if (signal?.aborted) chain.gate.destroy(new AbortError(signal.reason));
+  // Whether the sink closed on its own while the rest still ran (a client gone mid-export);
+  // listened to before stream.pipeline's own listeners, which tear the rest down at once.
+  const sink = last as Writable;
+  let sinkClosedFirst = false;
+  if (!sink.destroyed) sink.once('close', () => (sinkClosedFirst = !sink.writableFinished && !chain.all.slice(0, -1).some((s) => (s as Readable).destroyed)));
   const done = pipeline(streams as unknown as NodeJS.ReadableStream[], signal ? { signal } : {});
   const counter = selfCounting ? null : drain ?? countData(streams[streams.length - 2] as Readable);
   try {
@@ -169,6 +184,11 @@ export async function run(...args: unknown[]): Promise<Summary> {
   // `instanceof AbortError` holds; `cause` is the signal's reason either way.
   if (signal?.aborted && failure instanceof Error && failure.name === 'AbortError' && !(failure instanceof AbortError)) {
     failure = new AbortError(signal.reason);
+  }
+  // The sink closed before it finished (a client that went away mid-download): say so,
+  // rather than Node's bare ERR_STREAM_PREMATURE_CLOSE.
+  if (sinkClosedFirst && (failure as NodeJS.ErrnoException | null)?.code === 'ERR_STREAM_PREMATURE_CLOSE') {
+    failure = new AbortError(new Error('destination closed before the pipeline finished', { cause: failure }));
   }
   await allClosed([...chain.all, ...(drain ? [drain] : [])]);
   try {

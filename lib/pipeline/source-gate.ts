@@ -17,7 +17,12 @@ export class SourceGate extends Transform {
    * @param mode whether the source sends batches of rows (see lib/pipeline/batch-rows.ts)
    * and the gate passes them whole (holding one a side) or takes them apart.
    */
-  constructor(readonly source: Readable, private readonly mode: GateMode = 'rows') {
+  /**
+   * @param keep the caller owns the source (an HTTP request body, or `keepSource: true`):
+   * on failure the gate stops reading it and drains the rest, and never destroys it, so a
+   * request's socket stays open for the handler's answer (a 400 naming the line).
+   */
+  constructor(readonly source: Readable, private readonly mode: GateMode = 'rows', private readonly keep = false) {
     // A byte source keeps its byte high-water mark: an object-mode gate would hold 16 chunks
     // a side, whatever their size (megabytes ahead of a parser that is about to fail).
     super(
@@ -63,11 +68,23 @@ export class SourceGate extends Transform {
     this.stopped = true;
     this.source.unpipe(this);
     this.end();
-    this.source.destroy();
+    if (this.keep) release(this.source, this);
+    else this.source.destroy();
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    if (!this.source.destroyed) this.source.destroy();
+    if (this.keep) release(this.source, this);
+    else if (!this.source.destroyed) this.source.destroy();
     callback(error);
   }
+}
+
+/**
+ * Lets go of a source the caller owns: no longer piped into the gate, and read to its end
+ * with its data dropped (what Node's HTTP server does with a body nobody reads), so a
+ * client still sending gets the answer instead of a reset connection.
+ */
+function release(source: Readable, gate: SourceGate): void {
+  source.unpipe(gate);
+  if (!source.destroyed && !source.readableEnded) source.resume();
 }

@@ -1,3 +1,4 @@
+import { IncomingMessage } from 'node:http';
 import { Duplex, Readable, Writable, type Stream } from 'node:stream';
 import { chain } from 'stream-chain';
 import { isStage, type Stage } from '../core/stage.js';
@@ -50,8 +51,16 @@ function toStream(stage: unknown, position: number): Stream {
   throw new TypeError(`Expected stage ${position} to be a stream or a function, got ${stage === null ? 'null' : typeof stage}`);
 }
 
+/**
+ * Whether a failed or stopped pipeline leaves the source to its caller instead of
+ * destroying it: `keepSource` when given, else true for an HTTP request body (destroying
+ * it would reset the connection before the handler can answer).
+ */
+export const keepsSource = (source: unknown, keepSource: boolean | undefined): boolean =>
+  keepSource ?? source instanceof IncomingMessage;
+
 /** Normalises `[source, ...stages]` into the streams that `stream.pipeline` will join. */
-export function buildChain(items: readonly unknown[]): Chain {
+export function buildChain(items: readonly unknown[], keepSource?: boolean): Chain {
   if (items.length === 0) throw new TypeError('Expected at least a source');
   const source = toReadable(items[0]);
   const streams: Stream[] = [];
@@ -68,12 +77,31 @@ export function buildChain(items: readonly unknown[]): Chain {
     }
   });
   flush();
+  checkJoins([source, ...streams]);
   // `csv.read(…)` then `select(columns)`: the source reads only those columns (see there).
   if (streams[0] === items[1] && fuseProjection(source, streams[0])) streams.shift();
   // csv stages hand their rows to a sluice stage after them in batches (see there).
-  const gate = new SourceGate(source, batchRows(source, streams));
+  const gate = new SourceGate(source, batchRows(source, streams), keepsSource(source, keepSource));
   streams.unshift(gate);
   return { gate, streams, stages: [source, ...streams].filter(isStage), all: [source, ...streams] };
+}
+
+/** `csv.read(data/x.csv)` → `csv.read()`: a stage's name as the user called it. */
+const called = (stage: Stage): string => stage.stage.replace(/\(.*\)$/s, '()');
+
+/**
+ * A sluice stage that takes bytes (csv.parse) right after one that gives rows (csv.read,
+ * map, …) would throw Node's ERR_INVALID_ARG_TYPE naming an internal class on the first
+ * row, outside the pipeline: say it in the user's terms, before anything runs.
+ */
+function checkJoins(streams: readonly Stream[]): void {
+  for (let i = 1; i < streams.length; i++) {
+    const before = streams[i - 1];
+    const next = streams[i];
+    if (isStage(before) && before.readableObjectMode && isStage(next) && !next.writableObjectMode) {
+      throw new TypeError(`${called(next)} expects bytes or text, got rows from ${called(before)}`);
+    }
+  }
 }
 
 /** Resolves once every stream that was destroyed has emitted `'close'`. */

@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import { once } from 'node:events';
 import { createReadStream, existsSync } from 'node:fs';
+import { chmod } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
-import { CsvError, csv, originOf, run, type Reject } from '../../lib/index.js';
+import { CsvError, csv, originOf, run, take, type Reject } from '../../lib/index.js';
 import { bytes, closed, collector, rejection, thrown } from '../helpers/csv.js';
 import { numberedCsv, openFilesUnder, tempDir, type TempDir } from '../helpers/files.js';
 
@@ -89,13 +90,57 @@ describe('csv.read()', () => {
       expect(counts).to.deep.equal({ read: 3, written: 2, filtered: 0, rejected: 1, stoppedEarly: false });
     });
 
-    it('a missing file fails with ENOENT', async () => {
-      const error = await rejection(run(csv.read(dir.file('missing.csv')), collector()));
+    it('a missing file rejects run() with an error naming the stage and the path (code ENOENT kept)', async () => {
+      const path = dir.file('missing.csv');
+      const error = await rejection(run(csv.read(path), collector()));
+      expect(error.message).to.equal(`csv.read(${path}): no such file`);
       expect(error.code).to.equal('ENOENT');
+      expect((error.cause as NodeJS.ErrnoException).syscall).to.equal('open');
+    });
+
+    it('a directory rejects run() with EISDIR named in words', async () => {
+      const error = await rejection(run(csv.read(dir.path), collector()));
+      expect(error.message).to.equal(`csv.read(${dir.path}): is a directory, not a file`);
+      expect(error.code).to.equal('EISDIR');
+    });
+
+    it('a file it may not read rejects run() with EACCES named in words', async function () {
+      if (process.getuid?.() === 0) {
+        // root reads any file: check the wording on the error a non-root user would get
+        const { fileError } = await import('../../lib/csv/file-chunks.js');
+        const error = fileError('csv.read', 'x.csv', Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' }));
+        expect(error.message).to.equal('csv.read(x.csv): permission denied');
+        return;
+      }
+      const file = await dir.write('locked.csv', 'a\n1\n');
+      await chmod(file, 0);
+      const error = await rejection(run(csv.read(file), collector()));
+      expect(error.message).to.equal(`csv.read(${file}): permission denied`);
     });
   });
 
   describe('releasing the file', () => {
+    it('opens the file only when the pipeline runs: an unused csv.read() holds no descriptor', async () => {
+      const file = await dir.write('unused.csv', numberedCsv(10));
+      const readers = Array.from({ length: 20 }, () => csv.read(file));
+      await new Promise((resolve) => setTimeout(resolve, 20)); // an open would have been done by now
+      expect(openFilesUnder(dir.path)).to.deep.equal([]);
+      readers.forEach((reader) => reader.destroy());
+      await Promise.all(readers.map((reader) => closed(reader)));
+    });
+
+    it('a missing file never read is no error, and run() failing on its arguments leaks nothing', async () => {
+      const missing = dir.file('never.csv');
+      const unused = csv.read(missing);
+      for (let i = 0; i < 20; i++) {
+        expect(() => run(csv.read(dir.file('missing.csv')), take(-1), collector())).to.throw(TypeError);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(openFilesUnder(dir.path)).to.deep.equal([]);
+      unused.destroy();
+      await closed(unused);
+    });
+
     it('closes the file before it ends', async () => {
       const file = await dir.write('end.csv', numberedCsv(10));
       const reader = csv.read(file);

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { RowError, map, pipe, run, take } from '../../lib/index.js';
 import {
   CountingSource,
@@ -98,14 +99,15 @@ describe('take()', () => {
       expect([stops, outAtStop]).to.deep.equal([1, 2]);
     });
 
-    it('in a bare stream.pipeline nothing stops the source: the rest is read and dropped as filtered', async () => {
+    it('in a bare stream.pipeline take stops the source itself: nothing past what was buffered is read, no error', async () => {
       const source = new CountingSource(100);
       const stage = take(2);
       const sink = collect<number>();
       expect(await pipelineResult(source, stage, sink)).to.equal(null);
       expect(sink.rows).to.deep.equal([1, 2]);
-      expect(source.pulled).to.equal(100);
-      expect(stage.stats).to.deep.equal({ in: 100, out: 2, filtered: 98, rejected: 0 });
+      expect(source.pulled).to.be.below(100);
+      expect(source.destroyed).to.equal(true);
+      expect(stage.stats).to.deep.equal({ in: 2, out: 2, filtered: 0, rejected: 0 });
     });
 
     it('pipe() ends after n rows, and the generator is closed', async () => {
@@ -238,6 +240,43 @@ describe('take()', () => {
       await closed(stage);
       await until(() => gen.state.finallyRan, "the generator's finally");
       expect(gen.state.yielded).to.be.below(100);
+    });
+  });
+
+  describe('in a plain stream.pipeline (no run())', () => {
+    const sinkOf = (rows: unknown[]) => new Writable({ objectMode: true, write(row, _e, cb) { rows.push(row); cb(); } });
+
+    it('an endless synchronous Readable: ends after n rows, no error (before: never ended, the event loop blocked)', async () => {
+      const rows: unknown[] = [];
+      let reads = 0;
+      const source = new Readable({ objectMode: true, read() { this.push({ n: ++reads }); } });
+      await pipeline(source, take(3), sinkOf(rows));
+      expect(rows).to.deep.equal([{ n: 1 }, { n: 2 }, { n: 3 }]);
+      expect(source.destroyed).to.equal(true);
+      expect(reads).to.be.below(100); // what the buffers held when the limit was reached, no more
+    });
+
+    it('an endless generator: ends after n rows and its finally runs', async () => {
+      let finallyRan = false;
+      const rows: unknown[] = [];
+      const source = Readable.from((function* () {
+        try {
+          for (let i = 0; ; i++) yield i;
+        } finally {
+          finallyRan = true;
+        }
+      })());
+      await pipeline(source, take(3), sinkOf(rows));
+      expect(rows).to.deep.equal([0, 1, 2]);
+      expect(finallyRan).to.equal(true);
+    });
+
+    it('take(0): nothing passes and the source is released', async () => {
+      const rows: unknown[] = [];
+      const source = Readable.from((async function* () { for (;;) yield 1; })());
+      await pipeline(source, take(0), sinkOf(rows));
+      expect(rows).to.deep.equal([]);
+      expect(source.destroyed).to.equal(true);
     });
   });
 });

@@ -767,4 +767,43 @@ describe('run()', () => {
     await promise;
     expect(getEventListeners(controller.signal, 'abort')).to.have.length(0);
   });
+
+  describe('keepSource', () => {
+    it('true: a failed run stops reading the source and drains it, but never destroys it', async () => {
+      // autoDestroy off (as for a request body, which Node destroys only with its socket).
+      const source = new Readable({ read() {}, autoDestroy: false });
+      for (const chunk of ['a,b\n', '1,2\n', '3\n', '4,5\n', '6,7\n']) source.push(chunk);
+      source.push(null);
+      let err: Error | undefined;
+      await run(source, csv.parse({ source: 'body' }), collector(), { keepSource: true }).catch((e: Error) => (err = e));
+      expect(err?.message).to.equal('body, line 3: expected 2 fields, got 1');
+      expect(source.destroyed).to.equal(false);
+      if (!source.readableEnded) await new Promise((resolve) => source.once('end', resolve));
+      expect(source.readableEnded).to.equal(true);
+    });
+
+    it('default (not a request body): a failed run destroys the source', async () => {
+      const source = Readable.from(['a,b\n', '3\n', '4,5\n']);
+      await run(source, csv.parse(), collector()).catch(() => undefined);
+      expect(source.destroyed).to.equal(true);
+    });
+
+    it('must be a boolean', async () => {
+      let err: Error | undefined;
+      await run([1], collector(), { keepSource: 'yes' as unknown as boolean }).catch((e: Error) => (err = e));
+      expect(err).to.be.instanceOf(TypeError).with.property('message', 'Expected `keepSource` to be a boolean, got `yes` (string)');
+    });
+  });
+
+  it('a byte stage after a row stage (csv.parse after csv.read) rejects run() in the user\'s terms, reading nothing', async () => {
+    const source = Readable.from([{ a: 1 }]);
+    // TypeScript refuses this join (the typed overloads); plain JavaScript gets the error at run time.
+    const reader = csv.read(Readable.from(['a\n1\n']));
+    const err = await rejection(run(reader, csv.parse() as unknown as Writable, collector()));
+    expect(err).to.be.instanceOf(TypeError).with.property('message', 'csv.parse() expects bytes or text, got rows from csv.read()');
+    expect(reader.destroyed).to.equal(true);
+    const err2 = await rejection(run(source, map((row) => row), csv.parse() as unknown as Writable, collector()));
+    expect(err2.message).to.equal('csv.parse() expects bytes or text, got rows from map()');
+    expect(source.destroyed).to.equal(true);
+  });
 });
