@@ -117,7 +117,7 @@ export class RecordWriter {
         this.double(v);
         return;
       case 'string':
-        if (v.isWellFormed()) {
+        if ((v as unknown as { isWellFormed(): boolean }).isWellFormed()) {
           this.byte(Tag.Utf8);
           this.string(v);
         } else {
