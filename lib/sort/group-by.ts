@@ -10,6 +10,9 @@ import { SpillFolder } from './spill-folder.js';
 
 export type GroupKey<T> = Column | readonly Column[] | KeyFunction<T>;
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Aggregations<T> = Record<string, Reducer<any, unknown, T>>;
+
 export interface GroupByOptions {
   /**
    * The input is sorted by the key: groups stream out as the key changes, in constant
@@ -272,7 +275,9 @@ function column(c: unknown, path: string): Column {
  *
  * @example groupBy([2, 5], { tickets: agg.count() }, { output: 'array' }) // state, code, count
  */
-export function groupBy<T = unknown>(key: GroupKey<T>, aggregations: Record<string, Reducer<any, unknown, T>>, options: GroupByOptions = {}): Stage<T, unknown> { // eslint-disable-line @typescript-eslint/no-explicit-any
+export function groupBy<T = unknown>(key: GroupKey<T>, aggregations: Aggregations<T>, options: GroupByOptions & { output: 'array' }): Stage<T, unknown[]>;
+export function groupBy<T = unknown>(key: GroupKey<T>, aggregations: Aggregations<T>, options?: GroupByOptions): Stage<T, Record<string, unknown>>;
+export function groupBy<T = unknown>(key: GroupKey<T>, aggregations: Aggregations<T>, options: GroupByOptions = {}): Stage<T, unknown> {
   const o = checkOptions('options', options);
   let keyOf: (row: T) => unknown[];
   let keyNames: string[];
