@@ -1,10 +1,9 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { readdir } from 'node:fs/promises';
 import { Readable, type Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { RowError, agg, distinct, groupBy, topN, type Reducer } from '../../lib/index.js';
-import { tempDir, type TempDir } from '../helpers/files.js';
+import { spillDirPerSuite } from '../helpers/files.js';
 import { collect, expectTypeErrors, rejectionOf } from '../helpers/streams.js';
 
 async function through<T>(rows: T[], stage: Duplex): Promise<unknown[]> {
@@ -30,14 +29,7 @@ const aggregations = {
 };
 
 describe('groupBy()', () => {
-  let tmp: TempDir;
-  before(async () => {
-    tmp = await tempDir('sluice-group-test-');
-  });
-  afterEach(async () => {
-    expect(await readdir(tmp.path), 'spill folders left behind').to.deep.equal([]);
-  });
-  after(() => tmp.remove());
+  const tmp = spillDirPerSuite('sluice-group-test-');
 
   it('counts and sums per key as objects, first appearance order', async () => {
     const rows = [{ s: 'NY', fine: '65' }, { s: 'NJ', fine: '35' }, { s: 'NY', fine: '115' }];

@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { AbortError, SpillError, originOf, pipe, run, sort, take, type SortBy } from '../../lib/index.js';
 import { setOrigin } from '../../lib/core/origin.js';
 import { spillIo } from '../../lib/sort/spill-folder.js';
-import { openFilesUnder, tempDir, type TempDir } from '../helpers/files.js';
+import { spillDirPerSuite } from '../helpers/files.js';
 import { CountingSource, StalledSink, closed, collect, destroyAll, expectTypeErrors, quiesce, rejectionOf, until } from '../helpers/streams.js';
 
 async function sorted<T>(rows: T[], by: SortBy<T>, options: Parameters<typeof sort>[1]): Promise<{ out: T[]; stage: ReturnType<typeof sort<T>> }> {
@@ -18,15 +18,7 @@ async function sorted<T>(rows: T[], by: SortBy<T>, options: Parameters<typeof so
 }
 
 describe('sort()', () => {
-  let tmp: TempDir;
-  before(async () => {
-    tmp = await tempDir('sluice-sort-test-');
-  });
-  afterEach(async () => {
-    expect(await readdir(tmp.path), 'spill folders left behind').to.deep.equal([]);
-    expect(openFilesUnder(tmp.path)).to.deep.equal([]);
-  });
-  after(() => tmp.remove());
+  const tmp = spillDirPerSuite('sluice-sort-test-');
 
   describe('behaviour', () => {
     it('sorts by a column index, stable, in memory when the input fits (no folder made)', async () => {
