@@ -94,7 +94,9 @@ export function rowComparator<T>(by: SortBy<T>, compare: Compare | undefined, pa
 /** Rough bytes a row holds on the V8 heap (for the byte budget): a measure, not a promise. */
 export function estimateBytes(v: unknown, depth = 0): number {
   switch (typeof v) {
-    case 'string': return 16 + v.length * (v.length > 0 && v.charCodeAt(0) > 255 ? 2 : 1);
+    // V8: a string is a 16-byte header plus its characters (rounded to 8), and the slot
+    // pointing at it; a string cut from a larger one may hold that alive too (see docs).
+    case 'string': return 32 + v.length * (v.length > 0 && v.charCodeAt(0) > 255 ? 2 : 1);
     case 'number': case 'boolean': case 'undefined': return 8;
     case 'bigint': return 16 + v.toString(16).length;
     case 'object': {
@@ -103,7 +105,7 @@ export function estimateBytes(v: unknown, depth = 0): number {
       if (Buffer.isBuffer(v)) return 96 + v.length;
       if (depth > 64) return 64;
       if (Array.isArray(v)) {
-        let n = 16 + 8 * v.length;
+        let n = 32 + 8 * v.length;
         for (const item of v) n += estimateBytes(item, depth + 1);
         return n;
       }
