@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CsvParseStage, Summary } from '../lib/index.js';
 import { daysUntilExpirationPipeline, njFordPolice, type Watch } from './parking.js';
+import { sortByMake, ticketsByState } from './sorting.js';
 import { enrichWithService, type EnrichResult } from './enrich-with-service.js';
 import { writeParkingCsv } from './sample-data.js';
 
@@ -71,6 +72,8 @@ if (!existsSync(input)) {
 }
 await job('nj-ford-police', njFordPolice);
 await job('days-until-expiration', daysUntilExpirationPipeline);
+await job('sort-by-make', (from, to, watch) => sortByMake(from, to, watch, '64MB'));
+await job('tickets-by-state', ticketsByState);
 let service: EnrichResult | undefined;
 await job('enrich-with-service', async (from, to, watch) => {
   service = await enrichWithService(from, to, { watch });

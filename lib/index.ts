@@ -8,3 +8,4 @@ export * from './core/index.js';
 export * from './csv/index.js';
 export * from './postgres/index.js';
 export * from './service/index.js';
+export * from './sort/index.js';

@@ -2,7 +2,7 @@
  * Temporary files and file-descriptor accounting for the pipeline and CSV tests.
  * Each suite makes one directory with `tempDir()` in `before` and removes it in `after`.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { readdirSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,4 +55,24 @@ export function numberedCsv(count: number, header = 'id,name'): string {
   let text = `${header}\n`;
   for (let i = 1; i <= count; i++) text += `${i},name${i}\n`;
   return text;
+}
+
+/**
+ * For a describe block of stages that spill: a fresh temp folder for their `tmpDir`, checked
+ * after each test to hold nothing (no spill folder left, no file open under it).
+ */
+export function spillDirPerSuite(prefix: string): { readonly path: string } {
+  let dir: TempDir | undefined;
+  before(async () => {
+    dir = await tempDir(prefix);
+  });
+  afterEach(async () => {
+    if (!dir) return;
+    const left = await readdir(dir.path);
+    if (left.length > 0) throw new Error(`spill folders left behind in ${dir.path}: ${left.join(', ')}`);
+    const open = openFilesUnder(dir.path);
+    if (open.length > 0) throw new Error(`files left open: ${open.join(', ')}`);
+  });
+  after(() => dir?.remove());
+  return { get path() { if (!dir) throw new Error('used outside its describe block'); return dir.path; } };
 }

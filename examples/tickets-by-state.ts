@@ -1,0 +1,4 @@
+import { main } from './cli.js';
+import { ticketsByState } from './sorting.js';
+
+await main('tickets-by-state', ticketsByState);

@@ -1,0 +1,99 @@
+/**
+ * Aggregations for `groupBy` (pure): each is a reducer `{ init, add, merge?, result }` over
+ * one group's rows. The built-ins read one column (index or name) or a function of the row.
+ */
+import { compareValues, type Column, type KeyFunction } from './keys.js';
+
+/** A user reducer: `init()` a group's state, `add` a row to it, `result` at the end. */
+export interface Reducer<S = unknown, R = unknown, T = unknown> {
+  init(): S;
+  add(state: S, row: T): S;
+  /** Combines two states of the same group (not needed by sluice's own groupBy yet). */
+  merge?(a: S, b: S): S;
+  result(state: S): R;
+}
+
+const getter = <T>(column: Column | KeyFunction<T>): KeyFunction<T> =>
+  typeof column === 'function' ? column : typeof column === 'number' ? (row) => (row as unknown[])[column] : (row) => (row as Record<string, unknown>)[column];
+
+const numberOf = (v: unknown): number => (typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : v == null || v === '' ? NaN : Number(v));
+
+/** The built-in aggregations. Nulls and empty strings are skipped by sum/min/max/avg/countDistinct. */
+export const agg = {
+  /** Rows in the group. */
+  count: <T = unknown>(): Reducer<number, number, T> => ({ init: () => 0, add: (s) => s + 1, merge: (a, b) => a + b, result: (s) => s }),
+  /** Sum of a column as numbers (numeric strings are converted). */
+  sum: <T = unknown>(column: Column | KeyFunction<T>): Reducer<number, number, T> => {
+    const get = getter(column);
+    return { init: () => 0, add: (s, row) => { const n = numberOf(get(row)); return Number.isNaN(n) ? s : s + n; }, merge: (a, b) => a + b, result: (s) => s };
+  },
+  /** Mean of a column as numbers; null for a group with none. */
+  avg: <T = unknown>(column: Column | KeyFunction<T>): Reducer<[number, number], number | null, T> => {
+    const get = getter(column);
+    return {
+      init: () => [0, 0],
+      add: (s, row) => { const n = numberOf(get(row)); if (!Number.isNaN(n)) { s[0] += n; s[1]++; } return s; },
+      merge: (a, b) => [a[0] + b[0], a[1] + b[1]],
+      result: (s) => (s[1] === 0 ? null : s[0] / s[1]),
+    };
+  },
+  /** Smallest value of a column (in sort()'s default order); null for none. */
+  min: <T = unknown>(column: Column | KeyFunction<T>): Reducer<unknown, unknown, T> => extreme(getter(column), -1),
+  /** Largest value of a column; null for none. */
+  max: <T = unknown>(column: Column | KeyFunction<T>): Reducer<unknown, unknown, T> => extreme(getter(column), 1),
+  /** The column's value in the group's first row. */
+  first: <T = unknown>(column: Column | KeyFunction<T>): Reducer<{ v?: unknown }, unknown, T> => {
+    const get = getter(column);
+    return { init: () => ({}), add: (s, row) => ('v' in s ? s : { v: get(row) }), merge: (a, b) => ('v' in a ? a : b), result: (s) => s.v ?? null };
+  },
+  /** The column's value in the group's last row. */
+  last: <T = unknown>(column: Column | KeyFunction<T>): Reducer<{ v?: unknown }, unknown, T> => {
+    const get = getter(column);
+    return { init: () => ({}), add: (_s, row) => ({ v: get(row) }), merge: (a, b) => ('v' in b ? b : a), result: (s) => s.v ?? null };
+  },
+  /** Distinct non-null values of a column (exact; the set is held in memory per group). */
+  countDistinct: <T = unknown>(column: Column | KeyFunction<T>): Reducer<Set<string>, number, T> => {
+    const get = getter(column);
+    return {
+      init: () => new Set(),
+      add: (s, row) => { const v = get(row); if (v != null && v !== '') s.add(identity([v])); return s; },
+      merge: (a, b) => { for (const v of b) a.add(v); return a; },
+      result: (s) => s.size,
+    };
+  },
+};
+
+function extreme<T>(get: KeyFunction<T>, sign: 1 | -1): Reducer<unknown, unknown, T> {
+  const none = Symbol('none');
+  return {
+    init: () => none,
+    add: (s, row) => {
+      const v = get(row);
+      if (v == null || v === '') return s;
+      return s === none || sign * compareValues(v, s) > 0 ? v : s;
+    },
+    result: (s) => (s === none ? null : s),
+  };
+}
+
+/**
+ * A string that is equal for equal key values and different for different ones (types
+ * kept apart: 1, '1' and 1n are three keys; Dates by time).
+ */
+export function identity(values: readonly unknown[]): string {
+  let out = '';
+  for (const v of values) {
+    switch (typeof v) {
+      case 'string': out += `s${v.length}:${v}`; break;
+      case 'number': out += `n${Object.is(v, -0) ? '0' : String(v)};`; break;
+      case 'bigint': out += `b${v};`; break;
+      case 'boolean': out += v ? 't' : 'f'; break;
+      case 'undefined': out += 'u'; break;
+      default:
+        if (v === null) out += 'z';
+        else if (v instanceof Date) out += `d${v.getTime()};`;
+        else { const j = JSON.stringify(v) ?? ''; out += `j${j.length}:${j}`; }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,132 @@
+/**
+ * Sort keys (pure): what `by` accepts, resolved into one comparator of rows. A key is a
+ * column (index for array rows, name for object rows) or a function of the row; each key
+ * sorts ascending unless `order: 'desc'`, with its own `compare` if given.
+ */
+import { fail } from '../core/validate.js';
+
+export type Column = number | string;
+export type KeyFunction<T> = (row: T) => unknown;
+export type Compare = (a: any, b: any) => number; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** One sort key with its direction and comparator. */
+export interface SortKey<T = unknown> {
+  key: Column | KeyFunction<T>;
+  /** @default 'asc' */
+  order?: 'asc' | 'desc';
+  /** Compares two key values; @default {@link compareValues} */
+  compare?: Compare;
+}
+
+export type SortBy<T = unknown> = Column | KeyFunction<T> | SortKey<T> | readonly (Column | KeyFunction<T> | SortKey<T>)[];
+
+/** Rank of a value's type for mixed-type keys: numbers < bigints < strings < booleans < dates < other < null/undefined. */
+function rank(v: unknown): number {
+  switch (typeof v) {
+    case 'number': return 0;
+    case 'bigint': return 1;
+    case 'string': return 2;
+    case 'boolean': return 3;
+    case 'undefined': return 7;
+    default: return v === null ? 7 : v instanceof Date ? 4 : 5;
+  }
+}
+
+/**
+ * The default key order: numbers numerically (NaN after every number), bigints numerically,
+ * strings by UTF-16 code unit (as `Array.prototype.sort`), false before true, Dates by time;
+ * values of different types by type in that order; null and undefined last.
+ */
+export function compareValues(a: unknown, b: unknown): number {
+  const ra = rank(a);
+  const rb = rank(b);
+  if (ra !== rb) return ra - rb;
+  if (ra === 0) {
+    const x = a as number;
+    const y = b as number;
+    if (x < y) return -1;
+    if (x > y) return 1;
+    const nx = Number.isNaN(x);
+    const ny = Number.isNaN(y);
+    return nx === ny ? 0 : nx ? 1 : -1;
+  }
+  if (ra === 4) return compareValues((a as Date).getTime(), (b as Date).getTime());
+  if (ra === 7 || ra === 5) return 0;
+  return (a as string) < (b as string) ? -1 : (a as string) > (b as string) ? 1 : 0;
+}
+
+function keyGetter<T>(key: Column | KeyFunction<T>, path: string): KeyFunction<T> {
+  if (typeof key === 'function') return key;
+  if (typeof key === 'number') {
+    if (!Number.isInteger(key) || key < 0) fail(path, 'a column index from 0 and up, a column name or a function', key);
+    return (row) => (row as unknown[])[key];
+  }
+  if (typeof key === 'string') return (row) => (row as Record<string, unknown>)[key];
+  return fail(path, 'a column index from 0 and up, a column name or a function', key);
+}
+
+/** Resolves `by` into a comparator of rows; throws on a bad key naming its path. */
+export function rowComparator<T>(by: SortBy<T>, compare: Compare | undefined, path = 'by'): (a: T, b: T) => number {
+  const list = Array.isArray(by) ? by : [by];
+  if (list.length === 0) fail(path, 'a column, a function or a non-empty list of them', by);
+  const keys = list.map((k: Column | KeyFunction<T> | SortKey<T>, i) => {
+    const at = Array.isArray(by) ? `${path}[${i}]` : path;
+    if (typeof k === 'object' && k !== null) {
+      if (k.order !== undefined && k.order !== 'asc' && k.order !== 'desc') fail(`${at}.order`, "'asc' or 'desc'", k.order);
+      if (k.compare !== undefined && typeof k.compare !== 'function') fail(`${at}.compare`, 'a function', k.compare);
+      return { get: keyGetter(k.key, `${at}.key`), sign: k.order === 'desc' ? -1 : 1, cmp: k.compare ?? compare ?? compareValues };
+    }
+    return { get: keyGetter(k, at), sign: 1, cmp: compare ?? compareValues };
+  });
+  if (keys.length === 1) {
+    const { get, sign, cmp } = keys[0]!;
+    return (a, b) => sign * cmp(get(a), get(b));
+  }
+  return (a, b) => {
+    for (const { get, sign, cmp } of keys) {
+      const c = cmp(get(a), get(b));
+      if (c !== 0) return sign * c;
+    }
+    return 0;
+  };
+}
+
+/** Rough bytes a row holds on the V8 heap (for the byte budget): a measure, not a promise. */
+export function estimateBytes(v: unknown, depth = 0): number {
+  switch (typeof v) {
+    // V8: a string is a 16-byte header plus its characters (rounded to 8), and the slot
+    // pointing at it; a string cut from a larger one may hold that alive too (see docs).
+    case 'string': return 32 + v.length * (v.length > 0 && v.charCodeAt(0) > 255 ? 2 : 1);
+    case 'number': case 'boolean': case 'undefined': return 8;
+    case 'bigint': return 16 + v.toString(16).length;
+    case 'object': {
+      if (v === null) return 8;
+      if (v instanceof Date) return 32;
+      if (Buffer.isBuffer(v)) return 96 + v.length;
+      if (depth > 64) return 64;
+      if (Array.isArray(v)) {
+        let n = 32 + 8 * v.length;
+        for (const item of v) n += estimateBytes(item, depth + 1);
+        return n;
+      }
+      let n = 24;
+      for (const k in v) n += 8 + k.length + estimateBytes((v as Record<string, unknown>)[k], depth + 1);
+      return n;
+    }
+    default: return 32;
+  }
+}
+
+/** Parses a byte budget: a number of bytes or '64MB', '512kB', '1GB' (powers of 1024). */
+export function parseBytes(path: string, value: unknown): number {
+  if (typeof value === 'number' && Number.isFinite(value) && value >= 1) return Math.floor(value);
+  if (typeof value === 'string') {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$/i.exec(value);
+    if (m) {
+      const unit = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }[(m[2] ?? 'b').toLowerCase() as 'b'];
+      const n = Math.floor(Number(m[1]) * unit);
+      if (n >= 1) return n;
+    }
+  }
+  return fail(path, "a byte count from 1 and up or a size such as '64MB'", value);
+}

@@ -1,0 +1,230 @@
+import { tmpdir } from 'node:os';
+import type { TransformCallback } from 'node:stream';
+import { AbortError, reasonOf } from '../core/errors.js';
+import { Stage } from '../core/stage.js';
+import { checkFunction, checkHighWaterMark, checkInteger, checkOptions, checkSignal, fail } from '../core/validate.js';
+import { estimateBytes, parseBytes, rowComparator, type Compare, type SortBy } from './keys.js';
+import { ArraySource, END, Merger, PENDING, type RowSource } from './merge.js';
+import { SpillFolder } from './spill-folder.js';
+
+export interface SortOptions {
+  /**
+   * The most bytes of rows held in memory (estimated from the rows' contents): a number or a
+   * size such as `'64MB'`. A run is sorted and spilled to disk when its rows reach it.
+   * @default '64MB'
+   */
+  memory?: number | string;
+  /**
+   * Where the stage makes its private spill folder (`sluice-sort-XXXXXX`, mode 0700).
+   * @default os.tmpdir()
+   */
+  tmpDir?: string;
+  /**
+   * The most run files read at once; with more runs, they are merged in passes.
+   * @default 64
+   */
+  maxOpenFiles?: number;
+  /** Compares two key values (for every key without its own `compare`). @default compareValues */
+  compare?: Compare;
+  /** Aborts the sort (its files are removed). */
+  signal?: AbortSignal;
+  /** @default 16 */
+  highWaterMark?: number;
+}
+
+/** `sort()`'s stage: also says how much it spilled. */
+export interface SortStage<T> extends Stage<T, T> {
+  /** Run files written (intermediate merge passes included); 0 when the input fit in memory. */
+  readonly runsWritten: number;
+  /** Bytes written to run files. */
+  readonly bytesSpilled: number;
+  /** The private spill folder while it exists (null before the first spill). */
+  readonly spillFolder: string | null;
+}
+
+/**
+ * Invariants: rows held in memory stay under `memory` (estimated) plus one row; at most
+ * `maxOpenFiles` runs are read at once; the spill folder exists only between the first
+ * spill and the end (success, error, destroy), and is the stage's alone.
+ */
+class SortStageImpl<T> extends Stage<T, T> implements SortStage<T> {
+  private buffer: T[] = [];
+  private bytes = 0;
+  private runs: string[] = [];
+  private readonly folder: SpillFolder;
+  private source: RowSource | null = null;
+  private pumping = false;
+  private flushed: TransformCallback | null = null;
+  runsWritten = 0;
+
+  constructor(
+    name: string,
+    private readonly compare: (a: T, b: T) => number,
+    private readonly memory: number,
+    private readonly maxOpenFiles: number,
+    tmpDir: string,
+    private readonly signal: AbortSignal | undefined,
+    highWaterMark: number | undefined,
+  ) {
+    super(name, highWaterMark);
+    this.folder = new SpillFolder(name, tmpDir);
+    signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  get bytesSpilled(): number {
+    return this.folder.bytesWritten;
+  }
+
+  get spillFolder(): string | null {
+    return this.folder.removed ? null : this.folder.location;
+  }
+
+  private readonly onAbort = (): void => {
+    this.destroy(new AbortError(this.signal?.reason));
+  };
+
+  override _transform(row: T, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.stats.in++;
+    if (this.droppedPastLimit(callback)) return;
+    this.buffer.push(row);
+    this.bytes += estimateBytes(row);
+    if (this.bytes < this.memory) callback();
+    else this.spill().then(() => callback(), callback);
+  }
+
+  /** Sorts the rows held and writes them as the next run. */
+  private async spill(): Promise<void> {
+    const rows = this.sorted();
+    this.buffer = [];
+    this.bytes = 0;
+    this.runs.push(await this.folder.writeRun(rows));
+    this.runsWritten++;
+  }
+
+  private sorted(): T[] {
+    try {
+      return this.buffer.sort(this.compare); // stable (ECMAScript 2019)
+    } catch (error) {
+      throw new Error(`${this.stage} failed comparing rows: ${reasonOf(error)}`, { cause: error });
+    }
+  }
+
+  override _flush(callback: TransformCallback): void {
+    this.flushed = callback;
+    this.prepare().then(() => this.pump(), (error) => this.fail(error));
+  }
+
+  private async prepare(): Promise<void> {
+    if (this.runs.length === 0) {
+      this.source = new ArraySource(this.sorted());
+      this.buffer = [];
+      return;
+    }
+    if (this.buffer.length > 0) await this.spill();
+    // Merge consecutive groups (earlier runs first, so ties keep input order) until one pass is left.
+    while (this.runs.length > this.maxOpenFiles) {
+      const next: string[] = [];
+      for (let i = 0; i < this.runs.length; i += this.maxOpenFiles) {
+        const group = this.runs.slice(i, i + this.maxOpenFiles);
+        if (group.length === 1) {
+          next.push(group[0]!);
+          continue;
+        }
+        const merger = await this.merger(group);
+        next.push(await this.folder.writeRun(merger.batches()));
+        this.runsWritten++;
+      }
+      this.runs = next;
+    }
+    this.source = await this.merger(this.runs);
+  }
+
+  private async merger(files: string[]): Promise<Merger> {
+    const readers = [];
+    for (const file of files) readers.push(await this.folder.read(file));
+    const merger = new Merger(readers, this.compare as (a: unknown, b: unknown) => number);
+    await merger.start();
+    return merger;
+  }
+
+  /** Pushes rows until the output is full (resumed by `_read`) or the rows end. */
+  private pump(): void {
+    const source = this.source;
+    if (!source || this.pumping || this.destroyed) return;
+    for (;;) {
+      let x: unknown;
+      try {
+        x = source.take();
+      } catch (error) {
+        this.fail(error);
+        return;
+      }
+      if (x === END) {
+        this.source = null;
+        this.finish();
+        return;
+      }
+      if (x === PENDING) {
+        this.pumping = true;
+        source.refill().then(() => {
+          this.pumping = false;
+          this.pump();
+        }, (error) => this.fail(error));
+        return;
+      }
+      this.stats.out++;
+      if (!this.push(x)) return;
+    }
+  }
+
+  override _read(size: number): void {
+    super._read(size);
+    if (this.source) this.pump();
+  }
+
+  private finish(): void {
+    this.folder.remove().then(() => {
+      const callback = this.flushed;
+      this.flushed = null;
+      callback?.();
+    }, (error) => this.fail(error));
+  }
+
+  private fail(error: unknown): void {
+    this.destroy(error instanceof Error ? error : new Error(String(error)));
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.source = null;
+    this.flushed = null;
+    this.buffer = [];
+    this.signal?.removeEventListener('abort', this.onAbort);
+    this.folder.remove().then(() => callback(error), (e) => callback(error ?? e));
+  }
+}
+
+/**
+ * Sorts every row, within a byte budget: rows are held until they reach `memory`, then
+ * sorted and spilled to a run file in a private folder under `tmpDir`; at the end the runs
+ * are merged with a heap (in passes of `maxOpenFiles`). When the input fits, nothing touches
+ * the disk. Stable; rows keep their origin. The folder is removed on success, error, abort
+ * and early stop.
+ *
+ * `by`: a column index (array rows) or name (object rows), a key function, `{ key, order:
+ * 'desc', compare }`, or a list of them (compared in turn).
+ *
+ * @example sort([{ key: 7 }, { key: 0 }], { memory: '64MB' }) // by make, then summons number
+ * @example sort({ key: 'tickets', order: 'desc' })
+ */
+export function sort<T = unknown>(by: SortBy<T>, options: SortOptions = {}): SortStage<T> {
+  const o = checkOptions('options', options);
+  const compare = o.compare === undefined ? undefined : checkFunction<Compare>('compare', o.compare);
+  const cmp = rowComparator<T>(by, compare);
+  const memory = o.memory === undefined ? 64 * 1024 ** 2 : parseBytes('memory', o.memory);
+  const maxOpenFiles = o.maxOpenFiles === undefined ? 64 : checkInteger('maxOpenFiles', o.maxOpenFiles, 2);
+  if (o.tmpDir !== undefined && (typeof o.tmpDir !== 'string' || o.tmpDir === '')) fail('tmpDir', 'a folder path', o.tmpDir);
+  const tmpDir = (o.tmpDir as string | undefined) ?? tmpdir();
+  const signal = checkSignal('signal', o.signal);
+  if (signal?.aborted) throw new AbortError(signal.reason);
+  return new SortStageImpl<T>('sort()', cmp, memory, maxOpenFiles, tmpDir, signal, checkHighWaterMark('highWaterMark', o.highWaterMark));
+}

@@ -1,0 +1,168 @@
+/**
+ * Run files on disk: a folder private to one stage (made with `mkdtemp` under `tmpDir`,
+ * mode 0700, files 0600, so no other run — and no crashed run's leftovers — shares it),
+ * written a run at a time and read back in chunks. `remove()` deletes the folder and
+ * everything in it; the stage calls it on success, error, abort and early stop.
+ */
+import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { HEADER_BYTES, RecordReader, RecordWriter, checkHeader, header } from './spill-format.js';
+
+/** The file operations the folder writes with; tests replace `write` to simulate a full disk. */
+export const spillIo = {
+  write: (handle: FileHandle, bytes: Buffer): Promise<unknown> => handle.write(bytes, 0, bytes.length),
+};
+
+/** Writing a run failed (e.g. `ENOSPC`): names the folder and the bytes written so far; `code` is the system's. */
+export class SpillError extends Error {
+  override name = 'SpillError';
+  readonly code?: string;
+  constructor(readonly stage: string, readonly tmpDir: string, readonly bytesWritten: number, cause: unknown) {
+    const c = cause as NodeJS.ErrnoException;
+    super(`${stage} could not spill to ${tmpDir} after ${bytesWritten} bytes: ${c?.message ?? String(cause)}`, { cause });
+    if (c?.code) this.code = c.code;
+  }
+}
+
+const CHUNK = 1 << 16;
+
+export class SpillFolder {
+  private path: string | null = null;
+  private creating: Promise<string> | null = null;
+  private runs = 0;
+  private readonly open = new Set<FileHandle>();
+  /** Bytes written to run files so far. */
+  bytesWritten = 0;
+  removed = false;
+  /** The run being written, settled: `remove()` waits for it so no file appears after. */
+  private busy: Promise<unknown> = Promise.resolve();
+
+  constructor(readonly stage: string, readonly tmpDir: string) {}
+
+  /** The folder, made on first use. */
+  private folder(): Promise<string> {
+    this.creating ??= mkdtemp(join(this.tmpDir, 'sluice-sort-')).then((p) => (this.path = p));
+    return this.creating;
+  }
+
+  /** Writes rows (in order) as one run file; returns its path. */
+  writeRun(rows: unknown[] | AsyncIterable<unknown[]>): Promise<string> {
+    const writing = this.writeFile(rows);
+    this.busy = writing.catch(() => undefined);
+    return writing;
+  }
+
+  private async writeFile(rows: unknown[] | AsyncIterable<unknown[]>): Promise<string> {
+    let file: string | undefined;
+    let handle: FileHandle | undefined;
+    try {
+      const dir = await this.folder();
+      if (this.removed) throw new Error('the spill folder was removed');
+      file = join(dir, `run-${++this.runs}`);
+      handle = await open(file, 'wx', 0o600);
+      this.open.add(handle);
+      const w = new RecordWriter();
+      await this.write(handle, header());
+      for await (const batch of Array.isArray(rows) ? [rows] : rows) {
+        for (const row of batch) {
+          w.add(row);
+          if (w.length >= CHUNK) await this.write(handle, w.take());
+        }
+      }
+      if (w.length > 0) await this.write(handle, w.take());
+      return file;
+    } catch (error) {
+      if (error instanceof SpillError) throw error;
+      throw new SpillError(this.stage, this.tmpDir, this.bytesWritten, error);
+    } finally {
+      if (handle) {
+        this.open.delete(handle);
+        await handle.close().catch(() => undefined);
+      }
+    }
+  }
+
+  private async write(handle: FileHandle, bytes: Buffer): Promise<void> {
+    await spillIo.write(handle, bytes);
+    this.bytesWritten += bytes.length;
+  }
+
+  /** Opens a run file for reading. */
+  async read(file: string): Promise<RunReader> {
+    const handle = await open(file, 'r');
+    this.open.add(handle);
+    return new RunReader(file, handle, () => this.open.delete(handle));
+  }
+
+  /** Closes what is open and deletes the folder (once; safe to call again). */
+  async remove(): Promise<void> {
+    this.removed = true;
+    await Promise.allSettled([...this.open].map((h) => h.close()));
+    this.open.clear();
+    await this.busy;
+    const path = this.path ?? (this.creating ? await this.creating.catch(() => null) : null);
+    if (path) await rm(path, { recursive: true, force: true });
+  }
+
+  /** The folder's path once made (for tests and the cleanup hint). */
+  get location(): string | null {
+    return this.path;
+  }
+}
+
+/** Reads one run file's rows in order, a chunk at a time. */
+export class RunReader {
+  private rows: unknown[] = [];
+  private i = 0;
+  private rest: Buffer = Buffer.alloc(0);
+  private started = false;
+  private done = false;
+  private readonly records: RecordReader;
+
+  constructor(readonly file: string, private readonly handle: FileHandle, private readonly onClose: () => void) {
+    this.records = new RecordReader(file);
+  }
+
+  /** The next row, or `undefined` at the end (rows themselves are never undefined). */
+  async next(): Promise<unknown> {
+    while (this.i >= this.rows.length) {
+      if (this.done) return undefined;
+      await this.fill();
+    }
+    return this.rows[this.i++];
+  }
+
+  /** The next row if it is already buffered (`undefined` otherwise: then call `next()`). */
+  nextBuffered(): { row: unknown } | undefined {
+    return this.i < this.rows.length ? { row: this.rows[this.i++] } : undefined;
+  }
+
+  private async fill(): Promise<void> {
+    const chunk = Buffer.allocUnsafe(CHUNK);
+    const { bytesRead } = await this.handle.read(chunk, 0, CHUNK, null);
+    let bytes = this.rest.length > 0 ? Buffer.concat([this.rest, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
+    if (!this.started) {
+      if (bytes.length < HEADER_BYTES && bytesRead > 0) {
+        this.rest = Buffer.from(bytes);
+        return;
+      }
+      checkHeader(bytes, this.file);
+      this.started = true;
+      bytes = bytes.subarray(HEADER_BYTES);
+    }
+    const { rows, used } = this.records.records(bytes);
+    this.rows = rows;
+    this.i = 0;
+    this.rest = Buffer.from(bytes.subarray(used));
+    if (bytesRead === 0) {
+      this.records.finish(this.rest.length);
+      this.done = true;
+      await this.close();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.onClose();
+    await this.handle.close();
+  }
+}

@@ -1,0 +1,298 @@
+/**
+ * sluice's spill format (pure: buffers in, buffers out; no files). A run file is
+ *
+ *   header  "SLSPILL" + version byte (1)
+ *   records [u32 payload length][u32 CRC-32 of payload][payload] …
+ *
+ * and a payload is one row: its origin (or none), then the row as a tagged value. Every value
+ * a row can hold comes back exactly: numbers as IEEE doubles (so -0 and NaN survive), strings
+ * as UTF-8 when well-formed and as UTF-16 otherwise (lone surrogates survive), bigints,
+ * Dates, Buffers, nested arrays/objects, and `__proto__` as an own key. A record whose length
+ * runs past the data or whose checksum differs fails loudly: wrong rows are never returned.
+ */
+import { crc32 } from 'node:zlib';
+import { setOrigin, originOf } from '../core/origin.js';
+
+export const SPILL_MAGIC = Buffer.from('SLSPILL', 'latin1');
+export const SPILL_VERSION = 1;
+export const HEADER_BYTES = SPILL_MAGIC.length + 1;
+const RECORD_HEAD = 8;
+
+const enum Tag {
+  Null = 0, Undefined = 1, False = 2, True = 3, Number = 4, Utf8 = 5, Utf16 = 6,
+  BigInt = 7, Date = 8, Buffer = 9, Array = 10, Object = 11,
+}
+
+export class SpillFormatError extends Error {
+  override name = 'SpillFormatError';
+}
+
+export function header(): Buffer {
+  return Buffer.concat([SPILL_MAGIC, Buffer.from([SPILL_VERSION])]);
+}
+
+/** Checks a run file's first bytes; throws naming `where` when they are not sluice's spill v1. */
+export function checkHeader(bytes: Buffer, where: string): void {
+  if (bytes.length < HEADER_BYTES || !bytes.subarray(0, SPILL_MAGIC.length).equals(SPILL_MAGIC)) {
+    throw new SpillFormatError(`${where} is not a sluice spill file (bad header)`);
+  }
+  const version = bytes[SPILL_MAGIC.length];
+  if (version !== SPILL_VERSION) throw new SpillFormatError(`${where} has spill format version ${version}; this sluice reads version ${SPILL_VERSION}`);
+}
+
+/** Appends encoded records to a growing buffer. */
+export class RecordWriter {
+  private buf = Buffer.allocUnsafe(1 << 16);
+  private pos = 0;
+
+  get length(): number {
+    return this.pos;
+  }
+
+  /** Appends one row as a record. */
+  add(row: unknown): void {
+    const start = this.pos;
+    this.ensure(RECORD_HEAD);
+    this.pos += RECORD_HEAD;
+    const origin = originOf(row);
+    if (origin) {
+      this.byte(1);
+      this.string(origin.source);
+      this.double(origin.line);
+    } else {
+      this.byte(0);
+    }
+    this.value(row, 0);
+    const payload = this.buf.subarray(start + RECORD_HEAD, this.pos);
+    this.buf.writeUInt32LE(payload.length, start);
+    this.buf.writeUInt32LE(crc32(payload), start + 4);
+  }
+
+  /** The records so far (a copy), and starts over. */
+  take(): Buffer {
+    const out = Buffer.from(this.buf.subarray(0, this.pos));
+    this.pos = 0;
+    return out;
+  }
+
+  private ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.pos + n) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+
+  private byte(b: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = b;
+  }
+
+  private u32(n: number): void {
+    this.ensure(4);
+    this.buf.writeUInt32LE(n, this.pos);
+    this.pos += 4;
+  }
+
+  private double(n: number): void {
+    this.ensure(8);
+    this.buf.writeDoubleLE(n, this.pos);
+    this.pos += 8;
+  }
+
+  private string(s: string): void {
+    // Length first (at most 3 UTF-8 bytes per UTF-16 unit), then written in place.
+    this.ensure(4 + s.length * 3);
+    const n = this.buf.write(s, this.pos + 4, 'utf8');
+    this.buf.writeUInt32LE(n, this.pos);
+    this.pos += 4 + n;
+  }
+
+  private value(v: unknown, depth: number): void {
+    if (depth > 1000) throw new SpillFormatError('a row nested deeper than 1000 levels cannot be spilled');
+    switch (typeof v) {
+      case 'number':
+        this.byte(Tag.Number);
+        this.double(v);
+        return;
+      case 'string':
+        if ((v as unknown as { isWellFormed(): boolean }).isWellFormed()) {
+          this.byte(Tag.Utf8);
+          this.string(v);
+        } else {
+          this.byte(Tag.Utf16);
+          this.u32(v.length * 2);
+          this.ensure(v.length * 2);
+          this.pos += this.buf.write(v, this.pos, 'utf16le');
+        }
+        return;
+      case 'boolean':
+        this.byte(v ? Tag.True : Tag.False);
+        return;
+      case 'undefined':
+        this.byte(Tag.Undefined);
+        return;
+      case 'bigint':
+        this.byte(Tag.BigInt);
+        this.string(v.toString());
+        return;
+      case 'object':
+        if (v === null) this.byte(Tag.Null);
+        else if (v instanceof Date) {
+          this.byte(Tag.Date);
+          this.double(v.getTime());
+        } else if (Buffer.isBuffer(v)) {
+          this.byte(Tag.Buffer);
+          this.u32(v.length);
+          this.ensure(v.length);
+          v.copy(this.buf, this.pos);
+          this.pos += v.length;
+        } else if (Array.isArray(v)) {
+          this.byte(Tag.Array);
+          this.u32(v.length);
+          for (const item of v) this.value(item, depth + 1);
+        } else {
+          const keys = Object.keys(v);
+          this.byte(Tag.Object);
+          this.u32(keys.length);
+          for (const key of keys) {
+            this.string(key);
+            this.value((v as Record<string, unknown>)[key], depth + 1);
+          }
+        }
+        return;
+      default:
+        throw new SpillFormatError(`a ${typeof v} cannot be spilled to disk`);
+    }
+  }
+}
+
+/** Reads records out of `bytes` from `offset`; `where` names the file in errors. */
+export class RecordReader {
+  private pos = 0;
+  private end = 0;
+  private buf: Buffer = Buffer.alloc(0);
+
+  constructor(private readonly where: string) {}
+
+  /**
+   * The records wholly inside `bytes`, and how many bytes they took (the rest is the start of
+   * a record that continues in the next chunk).
+   */
+  records(bytes: Buffer): { rows: unknown[]; used: number } {
+    const rows: unknown[] = [];
+    let at = 0;
+    while (bytes.length - at >= RECORD_HEAD) {
+      const length = bytes.readUInt32LE(at);
+      if (bytes.length - at - RECORD_HEAD < length) break;
+      const payload = bytes.subarray(at + RECORD_HEAD, at + RECORD_HEAD + length);
+      if (crc32(payload) !== bytes.readUInt32LE(at + 4)) throw new SpillFormatError(`${this.where} is corrupted: a record's checksum does not match`);
+      rows.push(this.decode(payload));
+      at += RECORD_HEAD + length;
+    }
+    return { rows, used: at };
+  }
+
+  /** Called at the end of the file with the bytes no record took: any is a truncation. */
+  finish(leftover: number): void {
+    if (leftover > 0) throw new SpillFormatError(`${this.where} is truncated: ${leftover} byte(s) of an incomplete record at its end`);
+  }
+
+  private decode(payload: Buffer): unknown {
+    this.buf = payload;
+    this.pos = 0;
+    this.end = payload.length;
+    let origin: { source: string; line: number } | undefined;
+    const hasOrigin = this.byte();
+    if (hasOrigin === 1) origin = { source: this.string(), line: this.double() };
+    else if (hasOrigin !== 0) this.corrupt();
+    const row = this.value();
+    if (this.pos !== this.end) this.corrupt();
+    if (origin) setOrigin(row, origin);
+    return row;
+  }
+
+  private corrupt(): never {
+    throw new SpillFormatError(`${this.where} is corrupted: a record does not decode`);
+  }
+
+  private need(n: number): void {
+    if (this.pos + n > this.end) this.corrupt();
+  }
+
+  private byte(): number {
+    this.need(1);
+    return this.buf[this.pos++]!;
+  }
+
+  private u32(): number {
+    this.need(4);
+    const n = this.buf.readUInt32LE(this.pos);
+    this.pos += 4;
+    return n;
+  }
+
+  private double(): number {
+    this.need(8);
+    const n = this.buf.readDoubleLE(this.pos);
+    this.pos += 8;
+    return n;
+  }
+
+  private string(): string {
+    const n = this.u32();
+    this.need(n);
+    const s = this.buf.toString('utf8', this.pos, this.pos + n);
+    this.pos += n;
+    return s;
+  }
+
+  private value(): unknown {
+    const tag = this.byte();
+    switch (tag) {
+      case Tag.Null: return null;
+      case Tag.Undefined: return undefined;
+      case Tag.False: return false;
+      case Tag.True: return true;
+      case Tag.Number: return this.double();
+      case Tag.Utf8: return this.string();
+      case Tag.Utf16: {
+        const n = this.u32();
+        this.need(n);
+        const s = this.buf.toString('utf16le', this.pos, this.pos + n);
+        this.pos += n;
+        return s;
+      }
+      case Tag.BigInt: return BigInt(this.string());
+      case Tag.Date: return new Date(this.double());
+      case Tag.Buffer: {
+        const n = this.u32();
+        this.need(n);
+        const b = Buffer.from(this.buf.subarray(this.pos, this.pos + n));
+        this.pos += n;
+        return b;
+      }
+      case Tag.Array: {
+        const n = this.u32();
+        const out: unknown[] = new Array(n);
+        for (let i = 0; i < n; i++) out[i] = this.value();
+        return out;
+      }
+      case Tag.Object: {
+        const n = this.u32();
+        const out: Record<string, unknown> = {};
+        for (let i = 0; i < n; i++) {
+          const key = this.string();
+          const v = this.value();
+          // `out.__proto__ = v` would set the prototype; an own key is what was spilled.
+          if (key === '__proto__') Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+          else out[key] = v;
+        }
+        return out;
+      }
+      default:
+        return this.corrupt();
+    }
+  }
+}

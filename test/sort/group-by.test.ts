@@ -1,0 +1,106 @@
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { Readable, type Duplex } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { RowError, agg, distinct, groupBy, topN, type Reducer } from '../../lib/index.js';
+import { spillDirPerSuite } from '../helpers/files.js';
+import { collect, expectTypeErrors, rejectionOf } from '../helpers/streams.js';
+
+async function through<T>(rows: T[], stage: Duplex): Promise<unknown[]> {
+  const sink = collect();
+  await pipeline(Readable.from(rows, { objectMode: true }), stage, sink);
+  return sink.rows;
+}
+
+/** The in-memory reference: count, sum, min, max, first, last, countDistinct per key. */
+function reference(rows: [string, number, string][]): Map<string, unknown[]> {
+  const m = new Map<string, [string, number, string][]>();
+  for (const r of rows) m.set(r[0], [...(m.get(r[0]) ?? []), r]);
+  const out = new Map<string, unknown[]>();
+  for (const [k, g] of m) {
+    const ns = g.map((r) => r[1]);
+    out.set(k, [k, g.length, ns.reduce((a, b) => a + b, 0), Math.min(...ns), Math.max(...ns), g[0]![2], g[g.length - 1]![2], new Set(g.map((r) => r[2])).size]);
+  }
+  return out;
+}
+
+const aggregations = {
+  n: agg.count(), total: agg.sum(1), low: agg.min(1), high: agg.max(1), first: agg.first(2), last: agg.last(2), kinds: agg.countDistinct(2),
+};
+
+describe('groupBy()', () => {
+  const tmp = spillDirPerSuite('sluice-group-test-');
+
+  it('counts and sums per key as objects, first appearance order', async () => {
+    const rows = [{ s: 'NY', fine: '65' }, { s: 'NJ', fine: '35' }, { s: 'NY', fine: '115' }];
+    expect(await through(rows, groupBy('s', { tickets: agg.count(), fines: agg.sum('fine'), mean: agg.avg('fine') }))).to.deep.equal([
+      { s: 'NY', tickets: 2, fines: 180, mean: 90 },
+      { s: 'NJ', tickets: 1, fines: 35, mean: 35 },
+    ]);
+  });
+
+  it('equals an in-memory reference, hashed within tiny budgets (spilling partitions) and sorted (property)', async () => {
+    const row = fc.tuple(fc.constantFrom('a', 'b', 'c', 'é', '😀', '', 'x1', 'x2', 'x3', 'x4', 'x5'), fc.integer({ min: -50, max: 50 }), fc.constantFrom('p', 'q', 'r'));
+    await fc.assert(fc.asyncProperty(fc.array(row, { maxLength: 200 }), fc.integer({ min: 100, max: 3000 }), async (rows, memory) => {
+      const expected = reference(rows);
+      const stage = groupBy(0, aggregations, { memory, tmpDir: tmp.path, output: 'array' });
+      const hashed = (await through(rows, stage)) as unknown[][];
+      expect(new Map(hashed.map((r) => [r[0] as string, r]))).to.deep.equal(expected);
+      expect(hashed.length).to.equal(expected.size);
+      const sortedRows = rows.map((r, i) => ({ r, i })).sort((x, y) => (x.r[0] < y.r[0] ? -1 : x.r[0] > y.r[0] ? 1 : x.i - y.i)).map((x) => x.r);
+      const streamed = (await through(sortedRows, groupBy(0, aggregations, { sorted: true, output: 'array' }))) as unknown[][];
+      expect(streamed).to.deep.equal([...reference(sortedRows).values()]);
+    }), { numRuns: 60 });
+  });
+
+  it('spills hash partitions when the groups outgrow the budget, and still gets first/last right', async () => {
+    const rows = Array.from({ length: 2000 }, (_, i): [string, number, string] => [`k${i % 300}`, i, `v${i}`]);
+    const stage = groupBy(0, aggregations, { memory: 20000, tmpDir: tmp.path, output: 'array' });
+    const out = (await through(rows, stage)) as unknown[][];
+    expect((stage as unknown as { partitionsSpilled: number }).partitionsSpilled).to.be.greaterThan(0);
+    expect(new Map(out.map((r) => [r[0] as string, r]))).to.deep.equal(reference(rows));
+  });
+
+  it('sorted: true fails on out-of-order input naming both rows', async () => {
+    const error = await rejectionOf(pipeline(Readable.from([['a'], ['b'], ['a']]), groupBy(0, { n: agg.count() }, { sorted: true }), collect()));
+    expect(error).to.be.instanceOf(RowError);
+    expect(error.message).to.equal('groupBy() failed on row 3: the input is not sorted by the key: row 3 sorts before row 2');
+  });
+
+  it('runs user reducers and multi-column keys', async () => {
+    const longest: Reducer<string, string, string[]> = { init: () => '', add: (s, r) => (r[2]!.length > s.length ? r[2]! : s), result: (s) => s };
+    const rows = [['NY', '14', 'ab'], ['NY', '14', 'abc'], ['NY', '21', 'a']];
+    expect(await through(rows, groupBy([0, 1], { longest }))).to.deep.equal([{ key0: 'NY', key1: '14', longest: 'abc' }, { key0: 'NY', key1: '21', longest: 'a' }]);
+  });
+
+  it('rejects invalid arguments with the documented messages', () => {
+    expectTypeErrors([
+      [() => groupBy(-2, {}), 'Expected `key` to be a column index from 0 and up, a column name or a function, got `-2` (number)'],
+      [() => groupBy(0, { n: 5 as unknown as Reducer }), 'Expected `aggregations.n` to be a reducer { init, add, result }, got `5` (number)'],
+      [() => groupBy(0, {}, { output: 'csv' as 'array' }), "Expected `output` to be one of 'object', 'array', got `csv` (string)"],
+    ]);
+  });
+});
+
+describe('topN()', () => {
+  it('equals a stable sort then take(n) (property)', async () => {
+    await fc.assert(fc.asyncProperty(fc.array(fc.tuple(fc.integer({ min: 0, max: 5 }), fc.nat())), fc.nat({ max: 10 }), async (rows, n) => {
+      const expected = rows.map((r, i) => ({ r, i })).sort((a, b) => b.r[0] - a.r[0] || a.i - b.i).slice(0, n).map((x) => x.r);
+      expect(await through(rows, topN(n, { key: 0, order: 'desc' }))).to.deep.equal(expected);
+    }));
+  });
+
+  it('counts the rows it dropped as filtered', async () => {
+    const stage = topN(2, 0);
+    await through([[3], [1], [2], [0]], stage);
+    expect(stage.stats).to.include({ in: 4, out: 2, filtered: 2 });
+  });
+});
+
+describe('distinct()', () => {
+  it('passes the first row of each key, or of each whole row', async () => {
+    expect(await through([['a', 1], ['b', 2], ['a', 3]], distinct(0))).to.deep.equal([['a', 1], ['b', 2]]);
+    expect(await through([1, '1', 1, 1n], distinct())).to.deep.equal([1, '1', 1n]);
+    expect(await through([{ a: 1 }, { a: 1 }], distinct())).to.deep.equal([{ a: 1 }]);
+  });
+});
