@@ -5,8 +5,8 @@ import { originOf } from '../core/origin.js';
 import { Stage } from '../core/stage.js';
 import { checkHighWaterMark, checkOneOf, checkOptions, fail } from '../core/validate.js';
 import { identity, type Reducer } from './aggregations.js';
-import { compareValues, estimateBytes, parseBytes, type Column, type KeyFunction } from './keys.js';
-import { SpillFolder } from './spill-folder.js';
+import { compareValues, type Column, type KeyFunction } from './keys.js';
+import { SpillFolder, estimateBytes, parseBytes } from '../spill/index.js';
 
 export type GroupKey<T> = Column | readonly Column[] | KeyFunction<T>;
 

@@ -5,8 +5,7 @@
  * are in input order. `take()` is synchronous while rows are buffered and says `PENDING`
  * when a run must be read from disk first (then `refill()`).
  */
-import { Heap } from './heap.js';
-import type { RunReader } from './spill-folder.js';
+import { Heap, type RunReader } from '../spill/index.js';
 
 export const PENDING = Symbol('pending');
 export const END = Symbol('end');

@@ -3,9 +3,9 @@ import type { TransformCallback } from 'node:stream';
 import { AbortError, reasonOf } from '../core/errors.js';
 import { Stage } from '../core/stage.js';
 import { checkFunction, checkHighWaterMark, checkInteger, checkOptions, checkSignal, fail } from '../core/validate.js';
-import { estimateBytes, parseBytes, rowComparator, type Compare, type SortBy } from './keys.js';
+import { rowComparator, type Compare, type SortBy } from './keys.js';
+import { SpillFolder, estimateBytes, parseBytes } from '../spill/index.js';
 import { ArraySource, END, Merger, PENDING, type RowSource } from './merge.js';
-import { SpillFolder } from './spill-folder.js';
 
 export interface SortOptions {
   /**

@@ -1,7 +1,7 @@
 import type { TransformCallback } from 'node:stream';
 import { Stage } from '../core/stage.js';
 import { checkHighWaterMark, checkInteger, checkOptions } from '../core/validate.js';
-import { Heap } from './heap.js';
+import { Heap } from '../spill/index.js';
 import { rowComparator, type Compare, type SortBy } from './keys.js';
 
 export interface TopNOptions {

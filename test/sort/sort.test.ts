@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AbortError, SpillError, originOf, pipe, run, sort, take, type SortBy } from '../../lib/index.js';
 import { setOrigin } from '../../lib/core/origin.js';
-import { spillIo } from '../../lib/sort/spill-folder.js';
+import { spillIo } from '../../lib/spill/spill-folder.js';
 import { spillDirPerSuite } from '../helpers/files.js';
 import { CountingSource, StalledSink, closed, collect, destroyAll, expectTypeErrors, quiesce, rejectionOf, until } from '../helpers/streams.js';
 

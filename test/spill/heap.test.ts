@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { Heap } from '../../lib/sort/heap.js';
+import { Heap } from '../../lib/spill/heap.js';
 
 describe('Heap', () => {
   it('pops in comparator order whatever was pushed, with replaceTop mixed in (property)', () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { originOf, setOrigin } from '../../lib/core/origin.js';
-import { RecordReader, RecordWriter, SpillFormatError, checkHeader, header } from '../../lib/sort/spill-format.js';
+import { RecordReader, RecordWriter, SpillFormatError, checkHeader, header } from '../../lib/spill/spill-format.js';
 
 function objectOf(entries: [string, unknown][]): Record<string, unknown> {
   const out: Record<string, unknown> = {};

@@ -1,0 +1,13 @@
+/**
+ * What every stage that may hold more than its budget shares (sort, groupBy, joins): a byte
+ * budget (bytes.ts: `parseBytes` reads '64MB', `estimateBytes` measures a row), a private
+ * spill folder (spill-folder.ts, read it first: mkdtemp 0700, files 0600, removed on every
+ * way out) holding runs in sluice's own versioned record format (spill-format.ts: every value
+ * type round-trips, a CRC per record), and a binary heap (heap.ts) for k-way merges.
+ * Internal: nothing here is exported by the package except the two errors, through sort.
+ * A row flows: held in memory → written as a record to a run file → read back in order.
+ */
+export { estimateBytes, parseBytes } from './bytes.js';
+export { SpillFolder, SpillError, spillIo, RunReader } from './spill-folder.js';
+export { SpillFormatError, RecordReader, RecordWriter, HEADER_BYTES, checkHeader, header } from './spill-format.js';
+export { Heap } from './heap.js';
