@@ -29,10 +29,16 @@ export interface RowOptions<In, Out> {
 export interface ConcurrentOptions<In, Out> extends RowOptions<In, Out> {
   /**
    * How many calls of an async function may be in flight at once. Output order is input
-   * order; at most `concurrency` rows are held by the stage.
+   * order (unless `ordered: false`); at most `concurrency` rows are held by the stage.
    * @default 1
    */
   concurrency?: number;
+  /**
+   * `false`: each result leaves as soon as its call settles, so one slow call does not hold
+   * back the ones after it (the window of `concurrency` rows and the accounting are the same).
+   * @default true
+   */
+  ordered?: boolean;
 }
 
 /** Passed to user functions as their second argument. */
@@ -55,10 +61,17 @@ interface Slot<In, R> {
 const isThenable = (value: unknown): value is PromiseLike<unknown> =>
   typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 
+export interface ResolvedRowOptions<In, Out> {
+  onError: OnError<In, Out>;
+  highWaterMark?: number;
+  concurrency: number;
+  ordered: boolean;
+}
+
 export function resolveRowOptions<In, Out>(
   name: string,
   options: unknown,
-): { onError: OnError<In, Out>; highWaterMark?: number; concurrency: number } {
+): ResolvedRowOptions<In, Out> {
   const o = checkOptions(`${name} options`, options) as ConcurrentOptions<In, Out>;
   const onError = o.onError === undefined ? 'fail' : o.onError;
   if (onError !== 'fail' && onError !== 'reject') {
@@ -70,17 +83,19 @@ export function resolveRowOptions<In, Out>(
       fail('onError.replaceWith', 'a row or a function', onError.replaceWith);
     }
   }
+  if (o.ordered !== undefined && typeof o.ordered !== 'boolean') fail('ordered', 'a boolean', o.ordered);
   return {
     onError,
     highWaterMark: checkHighWaterMark('highWaterMark', o.highWaterMark),
     concurrency: o.concurrency === undefined ? 1 : checkInteger('concurrency', o.concurrency, 1),
+    ordered: o.ordered ?? true,
   };
 }
 
 /**
  * A stage that calls a function per row, sync or async, and applies the `onError` policy.
  *
- * Invariants: output order is input order; the stage holds at most `concurrency` rows
+ * Invariants: output order is input order (with `ordered: false`, settle order); the stage holds at most `concurrency` rows
  * (a write's callback is held back while it is full, so backpressure reaches upstream);
  * a new row is taken only while the output buffer is below its high-water mark, so the
  * output buffer plus the rows in flight stay under highWaterMark + concurrency;
@@ -94,11 +109,13 @@ export abstract class RowOperation<In, Out, R = Out> extends Stage<In, Out> {
   private delivering = false;
   private readonly onError: OnError<In, Out>;
   private readonly concurrency: number;
+  private readonly ordered: boolean;
 
-  constructor(stage: string, options: { onError: OnError<In, Out>; highWaterMark?: number; concurrency: number }) {
+  constructor(stage: string, options: ResolvedRowOptions<In, Out>) {
     super(stage, options.highWaterMark);
     this.onError = options.onError;
     this.concurrency = options.concurrency;
+    this.ordered = options.ordered;
   }
 
   /** The user's work for one row. */
@@ -202,12 +219,21 @@ export abstract class RowOperation<In, Out, R = Out> extends Stage<In, Out> {
     this.drain();
   }
 
-  /** Delivers settled rows from the head of the queue, in order. */
+  /** Where the next row to deliver is in the queue: the head once settled, or (unordered) any settled one; -1 for none. */
+  private nextSettled(): number {
+    if (this.queue.length === 0) return -1;
+    if (this.ordered) return this.queue[0].settled ? 0 : -1;
+    // The queue holds at most `concurrency` slots, so a scan is cheap; the earliest settled
+    // row leaves first, which keeps sync results in input order.
+    return this.queue.findIndex((slot) => slot.settled);
+  }
+
+  /** Delivers settled rows: from the head of the queue, in order (or, unordered, as they settle). */
   private drain(): void {
     if (this.delivering) return;
     this.delivering = true;
-    while (!this.destroyed && this.queue.length > 0 && this.queue[0].settled) {
-      const slot = this.queue.shift()!;
+    for (let at = this.nextSettled(); !this.destroyed && at !== -1; at = this.nextSettled()) {
+      const slot = at === 0 ? this.queue.shift()! : this.queue.splice(at, 1)[0];
       if (this.pastLimit) {
         // A call that was in flight when take(n) got its n rows: its result (or failure)
         // would only be dropped by take.

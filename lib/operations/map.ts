@@ -30,10 +30,11 @@ class MapStage<In, Out> extends RowOperation<In, Out> {
  * Turns each row into a new one with `fn(row, { signal, index })`, sync or async.
  *
  * @param fn Returns the new row (or a promise of it); `null`/`undefined` is an error.
- * @param options `concurrency` for async functions (order is kept), `onError`, `highWaterMark`.
+ * @param options `concurrency` for async functions (order is kept unless `ordered: false`), `onError`, `highWaterMark`.
  * @example
  * map(([state, make]) => ({ state, make }))
  * map(async (row, { signal }) => ({ ...row, geo: await geocode(row.address, { signal }) }), { concurrency: 4 })
+ * map(lookupPlate, { concurrency: 8, ordered: false })   // results leave as they complete
  */
 export function map<In, Out>(fn: MapFunction<In, Out>, options: MapOptions<In, Out> = {}): Stage<In, Out> {
   checkFunction('fn', fn);

@@ -1,17 +1,21 @@
 import { expect } from 'chai';
 import { filter, type Reject } from '../../lib/index.js';
 import { describeRowOperationContract } from '../helpers/row-operation-contract.js';
+import { describeUnordered } from '../helpers/row-operation-unordered.js';
+import type { RowOperationSubject } from '../helpers/row-operation-subject.js';
 import { ControlledCalls, collect, counts, expectAccounted, measureHeld, range, runAccounted } from '../helpers/streams.js';
 
 const isEven = (x: number) => x % 2 === 0;
 
 describe('filter()', () => {
-  describeRowOperationContract({
+  const subject: RowOperationSubject = {
     name: 'filter',
     fnOption: 'predicate',
     make: (fn, options) => filter(fn, options),
     pass: () => true,
-  });
+  };
+  describeRowOperationContract(subject);
+  describeUnordered(subject);
 
   describe('behaviour', () => {
     it('keeps the rows a sync predicate accepts and counts the rest as filtered', async () => {

@@ -1,18 +1,22 @@
 import { expect } from 'chai';
 import { map, run, type MapFunction } from '../../lib/index.js';
 import { describeRowOperationContract } from '../helpers/row-operation-contract.js';
+import { describeUnordered } from '../helpers/row-operation-unordered.js';
+import type { RowOperationSubject } from '../helpers/row-operation-subject.js';
 import { ControlledCalls, collect, counts, expectAccounted, range, rejectionOf, runAccounted } from '../helpers/streams.js';
 
 const double = (x: number) => x * 2;
 
 describe('map()', () => {
-  describeRowOperationContract({
+  const subject: RowOperationSubject = {
     name: 'map',
     fnOption: 'fn',
     // Cast: the contract's functions return the row they were given, so Out is In.
     make: (fn, options) => map(fn as MapFunction<number, number>, options),
     pass: (row) => row,
-  });
+  };
+  describeRowOperationContract(subject);
+  describeUnordered(subject);
 
   describe('behaviour', () => {
     it('maps each row with a sync function, in order', async () => {

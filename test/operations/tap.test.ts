@@ -1,16 +1,20 @@
 import { expect } from 'chai';
 import { tap } from '../../lib/index.js';
 import { describeRowOperationContract } from '../helpers/row-operation-contract.js';
+import { describeUnordered } from '../helpers/row-operation-unordered.js';
+import type { RowOperationSubject } from '../helpers/row-operation-subject.js';
 import { ControlledCalls, collect, counts, expectAccounted, quiesce, range, runAccounted, until } from '../helpers/streams.js';
 
 describe('tap()', () => {
-  describeRowOperationContract({
+  const subject: RowOperationSubject = {
     name: 'tap',
     fnOption: 'fn',
     make: (fn, options) => tap(fn, options),
     // tap ignores what its function returns.
     pass: () => undefined,
-  });
+  };
+  describeRowOperationContract(subject);
+  describeUnordered(subject);
 
   describe('behaviour', () => {
     it('calls fn for each row and passes the very same row on', async () => {
