@@ -276,24 +276,39 @@ export abstract class RowOperation<In, Out, R = Out> extends Stage<In, Out> {
       cause instanceof RowError && cause.stage === this.stage
         ? cause
         : new RowError(this.stage, index, originOf(row), reasonOf(cause), cause);
-    const policy = this.onError;
-    if (policy === 'fail') {
-      done(error);
-    } else if (policy === 'reject') {
-      this.stats.rejected++;
-      sendReject(this, { stage: this.stage, reason: reasonOf(cause), error, row, index, origin: originOf(row) }, done);
-    } else {
-      let replacement: Out;
-      try {
-        const { replaceWith } = policy;
-        replacement = typeof replaceWith === 'function' ? (replaceWith as (r: In, e: Error) => Out)(row, error) : replaceWith;
-        if (replacement === null || replacement === undefined) throw new TypeError(`returned ${replacement}`);
-      } catch (replaceError) {
-        done(new RowError(this.stage, index, originOf(row), `replaceWith failed: ${reasonOf(replaceError)}`, replaceError));
-        return;
-      }
-      this.pushOut(row, replacement);
-      done();
+    applyOnError(this, this.onError, { row, index, reason: reasonOf(cause), error }, (value) => this.pushOut(row, value), done);
+  }
+}
+
+/**
+ * Applies an `onError` policy to a row whose function failed with `error` (a RowError of
+ * `host`): fails (`done(error)`), sends the row to the rejects (`done` once stored), or
+ * passes the replacement on with `pass`. Shared by the stages that run user functions.
+ */
+export function applyOnError<In, Out>(
+  host: Stage<In, Out>,
+  policy: OnError<In, Out>,
+  failure: { readonly row: In; readonly index: number; readonly reason: string; readonly error: RowError },
+  pass: (replacement: Out) => void,
+  done: (error?: Error | null) => void,
+): void {
+  const { row, index, reason, error } = failure;
+  if (policy === 'fail') {
+    done(error);
+  } else if (policy === 'reject') {
+    host.stats.rejected++;
+    sendReject(host, { stage: host.stage, reason, error, row, index, origin: originOf(row) }, done);
+  } else {
+    let replacement: Out;
+    try {
+      const { replaceWith } = policy;
+      replacement = typeof replaceWith === 'function' ? (replaceWith as (r: In, e: Error) => Out)(row, error) : replaceWith;
+      if (replacement === null || replacement === undefined) throw new TypeError(`returned ${replacement}`);
+    } catch (replaceError) {
+      done(new RowError(host.stage, index, originOf(row), `replaceWith failed: ${reasonOf(replaceError)}`, replaceError));
+      return;
     }
+    pass(replacement);
+    done();
   }
 }

@@ -1,9 +1,10 @@
 /**
  * Root hooks for every test file (loaded by .mocharc.json):
  * - an unhandled rejection or uncaught exception during a test fails that test;
- * - at the end of the run, every handle (socket, server, file, timer, child process) must be
- *   gone. mocha runs without --exit, so a leaked handle would hang the run; instead the gate
- *   names what leaked, fails, and ends the process a few seconds later.
+ * - at the end of the run, every handle (socket, server, file, timer, child process) and
+ *   every worker thread must be gone. mocha runs without --exit, so a leaked handle would
+ *   hang the run; instead the gate names what leaked, fails, and ends the process a few
+ *   seconds later.
  */
 import type { Context } from 'mocha';
 
@@ -16,9 +17,18 @@ const IDLE = new Set(['TTYWrap', 'PipeWrap', 'FSReqCallback']);
 /** Handles open when the run began (mocha's own hook timer among them): not leaks. */
 let baseline: string[] = [];
 
+/**
+ * One entry a live worker thread: Node lists no handle for a Worker, but its diagnostic
+ * report does (read only for the count).
+ */
+function workerThreads(): string[] {
+  const report = process.report.getReport() as unknown as { workers: unknown[] };
+  return report.workers.map(() => 'Worker thread');
+}
+
 function leftovers(): string[] {
   const expected = [...baseline];
-  return process.getActiveResourcesInfo().filter((name) => {
+  return [...process.getActiveResourcesInfo(), ...workerThreads()].filter((name) => {
     if (IDLE.has(name)) return false;
     const i = expected.indexOf(name);
     if (i === -1) return true;
@@ -48,7 +58,7 @@ async function settle(ms: number, timerMs: number): Promise<string[]> {
 
 export const mochaHooks = {
   beforeAll(): void {
-    baseline = process.getActiveResourcesInfo();
+    baseline = [...process.getActiveResourcesInfo(), ...workerThreads()];
     process.on('unhandledRejection', record);
     process.on('uncaughtExceptionMonitor', record);
   },

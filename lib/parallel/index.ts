@@ -1,0 +1,20 @@
+/**
+ * Row functions on worker threads: `parallel.map` runs the export of a module on a pool of
+ * worker threads (piscina), fed in batches sized by bytes, with stream backpressure, input
+ * order (or not) and row-level errors as for `map`.
+ *
+ * Read first: parallel-map.ts (the stage). A row flows: parallel-map.ts gathers it into a
+ * batch (core/batcher.ts) → packing.ts packs the batch → pool.ts sends it to a worker,
+ * where worker.ts runs the user's function on each row → the results come back (protocol.ts
+ * says what crosses) and leave in order; a row's throw becomes a RowError, a dead worker a
+ * WorkerError (errors.ts). options.ts checks the options once; stats.ts says where the time went.
+ */
+import { parallelMap } from './map.js';
+
+/** Worker-thread stages: `parallel.map`. */
+export const parallel = { map: parallelMap } as const;
+
+export { WorkerError } from './errors.js';
+export type { ParallelMapOptions } from './options.js';
+export type { ParallelMapStage } from './parallel-map.js';
+export type { ParallelStats } from './stats.js';

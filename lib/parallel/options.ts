@@ -1,0 +1,95 @@
+/**
+ * What a user can ask of `parallel.map`, and the check that turns it into settings once,
+ * before any thread exists.
+ */
+import { availableParallelism } from 'node:os';
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { ResourceLimits } from 'node:worker_threads';
+import { resolveRowOptions, type OnError } from '../core/row-operation.js';
+import { checkInteger, fail } from '../core/validate.js';
+
+export interface ParallelMapOptions<In, Out> {
+  /**
+   * The name of the module's export that maps a row: `(row, { index, signal }) => out`,
+   * sync or async.
+   * @default 'default'
+   */
+  export?: string;
+  /**
+   * Worker threads. Each runs one batch at a time; at most `threads × 2` batches are in
+   * flight, so backpressure reaches the source.
+   * @default os.availableParallelism() - 1, at least 1
+   */
+  threads?: number;
+  /**
+   * Roughly how many bytes of rows (UTF-16 length of their strings, 8 a value otherwise) a
+   * batch holds; a row larger than this travels alone.
+   * @default 524288 (about 1,000 rows of 43 short text columns)
+   */
+  batchBytes?: number;
+  /**
+   * `false`: a batch's rows leave as soon as it is done, before batches sent earlier.
+   * @default true
+   */
+  ordered?: boolean;
+  /**
+   * What to do when the function throws (or returns null/undefined) on a row, as for `map`.
+   * @default 'fail'
+   */
+  onError?: OnError<In, Out>;
+  /**
+   * How many times a batch whose worker died (exit, out of memory) is run again, each on a
+   * fresh worker. Its rows leave once, from the run that finished.
+   * @default 0
+   */
+  retries?: number;
+  /** Passed to each worker thread (e.g. `{ maxOldGenerationSizeMb: 256 }`). */
+  resourceLimits?: ResourceLimits;
+  /**
+   * Object-mode high-water mark of both sides of the stream.
+   * @default 16
+   */
+  highWaterMark?: number;
+}
+
+export interface ParallelSettings<In, Out> {
+  readonly module: string;
+  readonly exportName: string;
+  readonly threads: number;
+  readonly batchBytes: number;
+  readonly ordered: boolean;
+  readonly onError: OnError<In, Out>;
+  readonly retries: number;
+  readonly resourceLimits?: ResourceLimits;
+  readonly highWaterMark?: number;
+}
+
+/** The module as a URL string: a URL, a file URL string, or a path (relative to the working directory). */
+function moduleUrl(module: unknown): string {
+  if (module instanceof URL) return module.href;
+  if (typeof module !== 'string' || module === '') fail('module', 'a path or a URL', module);
+  if (/^(file|data):/.test(module)) return module;
+  return pathToFileURL(isAbsolute(module) ? module : resolve(module)).href;
+}
+
+export function resolveParallelOptions<In, Out>(module: unknown, options: unknown): ParallelSettings<In, Out> {
+  const url = moduleUrl(module);
+  const { onError, highWaterMark, ordered } = resolveRowOptions<In, Out>('parallel.map', options);
+  const o = options === undefined ? {} : (options as ParallelMapOptions<In, Out>);
+  if (o.export !== undefined && (typeof o.export !== 'string' || o.export === '')) fail('export', 'the name of an export', o.export);
+  if (o.resourceLimits !== undefined && (typeof o.resourceLimits !== 'object' || o.resourceLimits === null)) {
+    fail('resourceLimits', 'an object', o.resourceLimits);
+  }
+  return {
+    module: url,
+    exportName: o.export ?? 'default',
+    threads: o.threads === undefined ? Math.max(1, availableParallelism() - 1) : checkInteger('threads', o.threads, 1),
+    batchBytes: o.batchBytes === undefined ? 524_288 : checkInteger('batchBytes', o.batchBytes, 1),
+    ordered,
+    onError,
+    retries: o.retries === undefined ? 0 : checkInteger('retries', o.retries, 0),
+    ...(o.resourceLimits ? { resourceLimits: { ...o.resourceLimits } } : {}),
+    ...(highWaterMark === undefined ? {} : { highWaterMark }),
+  };
+}

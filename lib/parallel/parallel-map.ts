@@ -1,0 +1,239 @@
+/**
+ * The `parallel.map` stage: rows are gathered into batches of about `batchBytes`, each
+ * batch runs on a worker thread (pool.ts, worker.ts), and the results leave in input order
+ * (or, `ordered: false`, a batch's rows as soon as it is done).
+ *
+ * Invariants: at most `threads × 2` batches are in flight and one more is being filled; a
+ * write's callback is held back while that many are out or the output buffer is full, so
+ * backpressure reaches upstream; the stage holds at most (threads × 2 + 1) batches of rows
+ * plus one batch of results being read. A batch's rows leave once — a retried batch's rows
+ * only from the run that finished. Every worker has exited before the stage calls back its
+ * end or its destroy.
+ */
+import type { TransformCallback } from 'node:stream';
+import { Batcher } from '../core/batcher.js';
+import { RowError, reasonOf } from '../core/errors.js';
+import { originOf } from '../core/origin.js';
+import { applyOnError } from '../core/row-operation.js';
+import { Stage } from '../core/stage.js';
+import { WorkerError } from './errors.js';
+import { pack, unpack } from './packing.js';
+import { WorkerPool } from './pool.js';
+import type { BatchResult, RowFailure } from './protocol.js';
+import type { ParallelSettings } from './options.js';
+import { ParallelStats } from './stats.js';
+
+interface Batch<In> {
+  readonly number: number;
+  readonly rows: In[];
+  readonly firstIndex: number;
+  attempts: number;
+  /** Set once a run finished. */
+  outputs?: unknown[];
+  failures?: RowFailure[];
+  /** Rows of it delivered so far, and failures handled so far. */
+  cursor: number;
+  failureAt: number;
+}
+
+/** A cheap size estimate (no JSON): string lengths, 8 for any other value. */
+export function rowBytes(row: unknown): number {
+  if (typeof row === 'string') return row.length;
+  if (typeof row !== 'object' || row === null) return 8;
+  let bytes = 0;
+  if (Array.isArray(row)) {
+    for (let i = 0; i < row.length; i++) bytes += rowBytes(row[i]);
+  } else {
+    for (const key in row) bytes += key.length + rowBytes((row as Record<string, unknown>)[key]);
+  }
+  return bytes + 8;
+}
+
+export class ParallelMapStage<In, Out> extends Stage<In, Out> {
+  override readonly stats = new ParallelStats();
+  private readonly batcher: Batcher<In>;
+  private readonly queue: Batch<In>[] = [];
+  private pool: WorkerPool | null = null;
+  private running = 0;
+  private batched = 0;
+  private batchCount = 0;
+  private heldWrite: TransformCallback | null = null;
+  private heldFlush: TransformCallback | null = null;
+  private delivering = false;
+
+  constructor(
+    stage: string,
+    private readonly settings: ParallelSettings<In, Out>,
+  ) {
+    super(stage, settings.highWaterMark);
+    this.batcher = new Batcher<In>({ size: Infinity, maxBytes: settings.batchBytes, sizeOf: rowBytes });
+  }
+
+  override _transform(row: In, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.stats.in++;
+    if (this.droppedPastLimit(callback)) return;
+    for (const closed of this.batcher.add(row)) this.dispatch(closed.rows);
+    if (this.full) this.heldWrite = callback;
+    else callback();
+  }
+
+  override _flush(callback: TransformCallback): void {
+    const last = this.batcher.close('end');
+    if (last && this.pastLimit) this.stats.filtered += last.rows.length;
+    else if (last) this.dispatch(last.rows);
+    this.heldFlush = callback;
+    this.drain();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.batcher.clear();
+    this.queue.length = 0;
+    this.heldWrite = null;
+    this.heldFlush = null;
+    const closing = this.pool ? this.pool.close() : Promise.resolve();
+    closing.then(() => callback(error), () => callback(error));
+  }
+
+  // As RowOperation: a write held because the output was full is released once the consumer
+  // reads, a tick later (see the comment there).
+  override _read(size: number): void {
+    super._read(size);
+    if (this.heldWrite) process.nextTick(this.releaseAfterRead);
+  }
+
+  private readonly releaseAfterRead = (): void => {
+    if (!this.destroyed && this.heldWrite && !this.full) {
+      const callback = this.heldWrite;
+      this.heldWrite = null;
+      callback();
+    }
+  };
+
+  private get full(): boolean {
+    return this.queue.length >= this.settings.threads * 2 || this.readableLength >= this.readableHighWaterMark;
+  }
+
+  private dispatch(rows: In[]): void {
+    const batch: Batch<In> = { number: ++this.batchCount, rows, firstIndex: this.batched + 1, attempts: 0, cursor: 0, failureAt: 0 };
+    this.batched += rows.length;
+    this.queue.push(batch);
+    this.start(batch);
+  }
+
+  private start(batch: Batch<In>): void {
+    const { threads, module, exportName, resourceLimits, onError } = this.settings;
+    this.pool ??= new WorkerPool({ threads, setup: { module, exportName }, ...(resourceLimits ? { resourceLimits } : {}) });
+    batch.attempts++;
+    const idle = this.running < threads;
+    this.running++;
+    const sent = performance.now();
+    const { packed, transfer } = pack(batch.rows);
+    this.pool.run({ rows: packed, firstIndex: batch.firstIndex, stopAtFailure: onError === 'fail' }, transfer).then(
+      (result) => this.finished(batch, result, idle ? performance.now() - sent : -1),
+      (error: unknown) => this.crashed(batch, error),
+    );
+  }
+
+  private finished(batch: Batch<In>, result: BatchResult, roundTripMs: number): void {
+    this.running--;
+    if (this.destroyed) return;
+    if (result.loadError !== undefined) {
+      this.destroy(this.batchError(batch, result.loadError));
+      return;
+    }
+    const { stats } = this;
+    stats.batches++;
+    stats.rowsRun += batch.rows.length;
+    stats.fnMs += result.fnMs;
+    if (roundTripMs >= 0 && !result.cold) {
+      stats.timedRows += batch.rows.length;
+      stats.transferMs += Math.max(0, roundTripMs - result.fnMs);
+    }
+    batch.outputs = unpack(result.outputs);
+    batch.failures = result.failures;
+    this.drain();
+  }
+
+  private crashed(batch: Batch<In>, error: unknown): void {
+    this.running--;
+    if (this.destroyed) return;
+    if (batch.attempts <= this.settings.retries) {
+      this.stats.retried++;
+      this.start(batch); // piscina has replaced the dead worker with a fresh one
+      return;
+    }
+    this.destroy(this.batchError(batch, reasonOf(error), error));
+  }
+
+  private batchError(batch: Batch<In>, reason: string, cause?: unknown): WorkerError {
+    const last = batch.firstIndex + batch.rows.length - 1;
+    return new WorkerError(this.stage, batch.number, batch.firstIndex, last, originOf(batch.rows[0]), batch.attempts, reason, cause);
+  }
+
+  /** The next batch whose rows may leave: the oldest once done, or (unordered) any done one. */
+  private nextDone(): number {
+    if (this.settings.ordered) return this.queue.length > 0 && this.queue[0].outputs ? 0 : -1;
+    return this.queue.findIndex((batch) => batch.outputs !== undefined);
+  }
+
+  private drain(): void {
+    if (this.delivering) return;
+    this.delivering = true;
+    for (let at = this.nextDone(); !this.destroyed && at !== -1; at = this.nextDone()) {
+      if (!this.deliver(this.queue[at])) return; // resumed by the reject's callback
+      this.queue.splice(at, 1);
+    }
+    this.delivering = false;
+    if (this.destroyed) return;
+    if (this.heldWrite && !this.full) this.releaseAfterRead();
+    if (this.heldFlush && this.queue.length === 0) {
+      const callback = this.heldFlush;
+      this.heldFlush = null;
+      const closing = this.pool ? this.pool.close() : Promise.resolve();
+      closing.then(() => callback(), callback);
+    }
+  }
+
+  /** Passes a done batch's rows on; false while a reject is being stored (or the stage failed). */
+  private deliver(batch: Batch<In>): boolean {
+    const outputs = batch.outputs!;
+    const failures = batch.failures!;
+    while (batch.cursor < batch.rows.length) {
+      if (this.pastLimit) {
+        // take(n) has its rows: the rest would only be dropped there.
+        this.stats.filtered += batch.rows.length - batch.cursor;
+        batch.cursor = batch.rows.length;
+        break;
+      }
+      const at = batch.cursor++;
+      const row = batch.rows[at];
+      const failure = failures[batch.failureAt];
+      if (failure?.at !== at) {
+        this.pushOut(row, outputs[at] as Out);
+        continue;
+      }
+      batch.failureAt++;
+      if (!this.failed(row, batch.firstIndex + at, failure)) return false;
+    }
+    return true;
+  }
+
+  /** Applies `onError` to a row whose function threw; false when the stage failed or waits for a reject to be stored. */
+  private failed(row: In, index: number, failure: RowFailure): boolean {
+    // The worker's error, rebuilt with its own stack (errors do not cross threads as themselves).
+    const cause = Object.assign(new Error(failure.message), { name: failure.name, stack: failure.stack ?? `${failure.name}: ${failure.message}` });
+    const error = new RowError(this.stage, index, originOf(row), failure.message, cause);
+    let pending = true;
+    let waited = false;
+    applyOnError(this, this.settings.onError, { row, index, reason: failure.message, error }, (value) => this.pushOut(row, value), (err) => {
+      pending = false;
+      if (err) this.destroy(err);
+      else if (waited) {
+        this.delivering = false;
+        this.drain();
+      }
+    });
+    waited = pending;
+    return !pending && !this.destroyed;
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * The worker threads of one stage: a piscina pool of exactly `threads` workers, each
+ * started with the user's module (see worker.ts), one batch per worker at a time. A worker
+ * that dies is replaced by piscina; `close()` terminates every worker and resolves once all
+ * have exited, so none outlives the stage.
+ */
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import type { ResourceLimits } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import type { BatchResult, BatchTask, WorkerSetup } from './protocol.js';
+
+/**
+ * worker.ts (or, in the build, worker.js) beside this file. Found from this module's own
+ * call site because the CommonJS build has no `import.meta.url`; under tsx the workers
+ * inherit its loader (execArgv) and load the .ts file as the test runner does.
+ */
+const workerFile = ((): string => {
+  const { prepareStackTrace, stackTraceLimit } = Error;
+  Error.stackTraceLimit = 1;
+  Error.prepareStackTrace = (_error, calls) => calls;
+  const calls = new Error().stack as unknown as NodeJS.CallSite[];
+  Error.prepareStackTrace = prepareStackTrace;
+  Error.stackTraceLimit = stackTraceLimit;
+  const here = calls[0]!.getFileName()!; // a file URL (ES module) or a path (CommonJS)
+  return here.replace(/pool\.([cm]?[jt]s)$/, 'worker.$1');
+})();
+
+/** tsx's hooks (see WorkerSetup.tsxHooks), when this runs from source. */
+// `require.resolve` finds the CommonJS entry; its ES module twin beside it is the one to import.
+const tsxHooks = workerFile.endsWith('.ts')
+  ? pathToFileURL(createRequire(workerFile).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href
+  : undefined;
+
+export interface PoolSettings {
+  readonly threads: number;
+  readonly setup: WorkerSetup;
+  readonly resourceLimits?: ResourceLimits;
+}
+
+export class WorkerPool {
+  private readonly piscina: Piscina<BatchTask, BatchResult>;
+  private closing: Promise<void> | null = null;
+
+  constructor({ threads, setup, resourceLimits }: PoolSettings) {
+    this.piscina = new Piscina({
+      filename: workerFile,
+      minThreads: threads,
+      maxThreads: threads,
+      concurrentTasksPerWorker: 1,
+      // Never retire an idle worker: the stage ends them all in close().
+      idleTimeout: Infinity,
+      workerData: tsxHooks === undefined ? setup : { ...setup, tsxHooks },
+      ...(resourceLimits ? { resourceLimits } : {}),
+    });
+    // A worker's 'error' is also the failure of its task (handled there); piscina would
+    // otherwise re-emit it on the pool as an uncaught 'error'.
+    this.piscina.on('error', () => {});
+  }
+
+  run(task: BatchTask, transferList: ArrayBuffer[]): Promise<BatchResult> {
+    return this.piscina.run(task, { transferList });
+  }
+
+  /** Terminates every worker (tasks still running fail, and are ignored by then). */
+  close(): Promise<void> {
+    this.closing ??= this.piscina.destroy();
+    return this.closing;
+  }
+}

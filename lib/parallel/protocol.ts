@@ -1,0 +1,49 @@
+/**
+ * The messages between the stage and its workers (pure types, shared by both sides): a task
+ * is one batch; its result has one output per row, and the rows whose function threw.
+ */
+import type { Packed } from './packing.js';
+
+/** What every worker of a stage is started with (`workerData`). */
+export interface WorkerSetup {
+  /** The user's module, as a URL string. */
+  readonly module: string;
+  /** The name of the row function's export. */
+  readonly exportName: string;
+  /**
+   * When sluice itself runs from its TypeScript source (under tsx): tsx's ES module hooks
+   * to register in the worker first, as a URL — on Node 20, tsx registers them on the main
+   * thread only, so the worker could not import a `.ts` module otherwise.
+   */
+  readonly tsxHooks?: string;
+}
+
+export interface BatchTask {
+  readonly rows: Packed;
+  /** 1-based number (within the stage) of the batch's first row: `index` of the function's context. */
+  readonly firstIndex: number;
+  /** Stop at the first row that throws (onError 'fail': the rest would not be used). */
+  readonly stopAtFailure: boolean;
+}
+
+/** A row whose function threw (or returned null/undefined), with the error as the worker saw it. */
+export interface RowFailure {
+  /** Position of the row in its batch (0-based). */
+  readonly at: number;
+  readonly name: string;
+  readonly message: string;
+  readonly stack?: string;
+}
+
+export interface BatchResult {
+  /** One output per row up to the last row run; a failed row's place holds `null`. */
+  readonly outputs: Packed;
+  readonly failures: RowFailure[];
+  /** Milliseconds spent in the user's function, and in the whole task inside the worker. */
+  readonly fnMs: number;
+  readonly taskMs: number;
+  /** The worker's first task: its time includes starting up and loading the module. */
+  readonly cold: boolean;
+  /** Set instead when the module or its export could not be loaded: the stage fails. */
+  readonly loadError?: string;
+}

@@ -1,0 +1,71 @@
+/**
+ * The code each worker thread runs (piscina's task handler): it loads the user's module
+ * once, then runs a batch's rows through its export, in order, one at a time (an async
+ * function is awaited), catching each row's throw as a failure of that row.
+ */
+import { workerData } from 'node:worker_threads';
+import { pack, unpack } from './packing.js';
+import type { BatchResult, BatchTask, RowFailure, WorkerSetup } from './protocol.js';
+
+type RowFunction = (row: unknown, context: { index: number; signal: AbortSignal }) => unknown;
+
+// A real `import()` in both builds: the CommonJS build would otherwise turn it into `require`,
+// which cannot load an ES module by URL.
+const importModule = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<Record<string, unknown>>;
+
+let loaded: Promise<RowFunction | string> | undefined;
+
+async function load({ module, exportName, tsxHooks }: WorkerSetup): Promise<RowFunction | string> {
+  let exports: Record<string, unknown>;
+  try {
+    if (tsxHooks !== undefined) ((await importModule(tsxHooks)) as { register(): void }).register();
+    exports = await importModule(module);
+  } catch (error) {
+    return `cannot load ${module}: ${error instanceof Error ? error.message : String(error)}`;
+  }
+  const fn = exports[exportName];
+  if (typeof fn !== 'function') return `${module} has no function export \`${exportName}\` (found ${typeof fn})`;
+  return fn as RowFunction;
+}
+
+const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+  typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+
+function failure(at: number, error: unknown): RowFailure {
+  if (error instanceof Error) return { at, name: error.name, message: error.message, stack: error.stack };
+  return { at, name: 'Error', message: String(error) };
+}
+
+export default async function runBatch(task: BatchTask): Promise<BatchResult> {
+  const started = performance.now();
+  const cold = loaded === undefined;
+  loaded ??= load(workerData as WorkerSetup);
+  const fn = await loaded;
+  if (typeof fn === 'string') return { outputs: pack([]).packed, failures: [], fnMs: 0, taskMs: 0, cold, loadError: fn };
+  const rows = unpack(task.rows);
+  const outputs: unknown[] = [];
+  const failures: RowFailure[] = [];
+  // Aborted when the rest of the batch is abandoned (a row failed and the stage will fail).
+  const controller = new AbortController();
+  const fnStarted = performance.now();
+  for (let i = 0; i < rows.length; i++) {
+    try {
+      let out = fn(rows[i], { index: task.firstIndex + i, signal: controller.signal });
+      if (isThenable(out)) out = await out;
+      // `null` would end an object-mode stream and `undefined` is no row, as for map().
+      if (out === null || out === undefined) throw new TypeError(`returned ${out}`);
+      outputs.push(out);
+    } catch (error) {
+      failures.push(failure(i, error));
+      outputs.push(null);
+      if (task.stopAtFailure) {
+        controller.abort(error);
+        break;
+      }
+    }
+  }
+  const fnMs = performance.now() - fnStarted;
+  // Copied back, not moved: piscina moves only what `Piscina.move` wrapped, one value per
+  // result; only batches holding Buffers (the v8 path) would gain.
+  return { outputs: pack(outputs).packed, failures, fnMs, taskMs: performance.now() - started, cold };
+}

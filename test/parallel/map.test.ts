@@ -1,0 +1,336 @@
+import { expect } from 'chai';
+import { BroadcastChannel } from 'node:worker_threads';
+import { pipeline } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { AbortError, RowError, WorkerError, csv, parallel, pipe, run, type Reject } from '../../lib/index.js';
+import { numberedCsv, tempDir, type TempDir } from '../helpers/files.js';
+import {
+  CountingSource,
+  StalledSink,
+  collect,
+  counts,
+  destroyAll,
+  expectTypeErrors,
+  ignoresBackpressure,
+  measureHeld,
+  quiesce,
+  range,
+  rejectionOf,
+  runAccounted,
+} from '../helpers/streams.js';
+
+const fixtures = fileURLToPath(new URL('./fixtures/rows.ts', import.meta.url));
+const workerThreads = (): number => (process.report.getReport() as unknown as { workers: unknown[] }).workers.length;
+/** Worker threads beyond those of the test runner itself (tsx's module hooks run in one). */
+let baseline = 0;
+const liveWorkers = (): number => workerThreads() - baseline;
+const ids = (n: number): number[][] => range(n).map((i) => [i]);
+
+/**
+ * Waits until `predicate` holds, checking every millisecond: threads start and answer in
+ * their own time (tens of ms under load), longer than `until`'s turns of the event loop.
+ */
+async function until(predicate: () => boolean, what: string, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what} after ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
+
+/** The test's end of a fixture's channel: which rows started, and releasing them one by one. */
+class Channel {
+  readonly name = `parallel-test-${process.pid}-${Math.random()}`;
+  readonly started: number[] = [];
+  private readonly channel = new BroadcastChannel(this.name);
+  constructor() {
+    this.channel.onmessage = (event) => void this.started.push(((event as MessageEvent).data as { started: number }).started);
+  }
+  release(...rows: number[]): void {
+    for (const row of rows) this.channel.postMessage(row);
+  }
+  close(): void {
+    this.channel.close();
+  }
+}
+
+describe('parallel.map()', function () {
+  this.timeout(60_000);
+  let dir: TempDir;
+  before(async () => {
+    baseline = workerThreads();
+    dir = await tempDir('sluice-parallel-');
+  });
+  after(() => dir.remove());
+  afterEach(() => expect(liveWorkers(), 'no worker thread outlives its stage').to.equal(0));
+
+  describe('behaviour', () => {
+    it('maps every row on worker threads, in input order, with { index } from 1', async () => {
+      const stage = parallel.map<number[], number[]>(fixtures, { threads: 2, batchBytes: 64 });
+      const sink = collect<number[]>();
+      const summary = await runAccounted(ids(300), stage, sink);
+      expect(sink.rows).to.deep.equal(range(300).map((i) => [i, i]));
+      expect(counts(summary)).to.deep.equal({ read: 300, written: 300, filtered: 0, rejected: 0, stoppedEarly: false });
+      expect(stage.stats.batches).to.be.greaterThan(10);
+      expect(stage.stats.rowsRun).to.equal(300);
+      expect(stage.stage).to.equal('parallel.map(rows.ts)');
+    });
+
+    it('runs a named async export, from a path, a file URL string or a URL', async () => {
+      for (const module of [fixtures, new URL('./fixtures/rows.ts', import.meta.url).href, new URL('./fixtures/rows.ts', import.meta.url)]) {
+        const sink = collect<unknown[]>();
+        const stage = parallel.map<number[], unknown[]>(module, { export: 'later', threads: 1 });
+        await runAccounted(ids(3), stage, sink);
+        expect(sink.rows).to.deep.equal([[1, 'async'], [2, 'async'], [3, 'async']]);
+        expect(stage.stage).to.equal('parallel.map(rows.ts#later)');
+      }
+    });
+
+    it('round-trips every value type exactly (Buffers too), in arrays and objects', async () => {
+      const row = {
+        text: 'a,"b"\n\r\u0000é😀',
+        numbers: [0, -0, NaN, Infinity, -Infinity, 1.5e300],
+        big: 2n ** 70n,
+        flags: [true, false, null],
+        date: new Date(Date.UTC(2018, 0, 2)),
+        buffer: Buffer.from([0, 1, 255]),
+        nested: { list: [{ a: 1 }], deep: { empty: '' } },
+        ...JSON.parse('{"__proto__": "kept as a key"}'),
+      };
+      const rows = [row, ['plain', 'strings'], [Buffer.from('x')]];
+      const sink = collect<typeof row>();
+      await runAccounted(rows, parallel.map(fixtures, { export: 'echo', threads: 1 }), sink);
+      expect(sink.rows).to.deep.equal(rows);
+      const [back] = sink.rows;
+      expect(Object.is(back.numbers[1], -0)).to.equal(true);
+      expect(Buffer.isBuffer(back.buffer)).to.equal(true);
+      expect(Object.keys(back)).to.include('__proto__');
+      expect(Object.getPrototypeOf(back)).to.equal(Object.prototype);
+    });
+
+    it('handles empty input without starting a thread', async () => {
+      const sink = collect();
+      const summary = await runAccounted([], parallel.map(fixtures, { threads: 2 }), sink);
+      expect(summary.read).to.equal(0);
+      expect(sink.rows).to.deep.equal([]);
+    });
+
+    it('ordered (the default): a slow batch holds back the ones after it', async () => {
+      const channel = new Channel();
+      try {
+        const sink = collect<unknown[]>();
+        const done = run(range(3).map((i) => [i, channel.name]), parallel.map(fixtures, { export: 'held', threads: 2, batchBytes: 1 }), sink);
+        await until(() => channel.started.length === 2, 'two rows started');
+        channel.release(2);
+        await until(() => channel.started.length === 3, 'row 3 started in the freed worker');
+        channel.release(3);
+        await quiesce(() => sink.rows.length);
+        expect(sink.rows).to.deep.equal([]);
+        channel.release(1);
+        await done;
+        expect(sink.rows.map((r) => r[0])).to.deep.equal([1, 2, 3]);
+      } finally {
+        channel.close();
+      }
+    });
+
+    it('ordered: false: a batch leaves as soon as it is done, ahead of a slow one', async () => {
+      const channel = new Channel();
+      try {
+        const sink = collect<unknown[]>();
+        const done = runAccounted(range(4).map((i) => [i, channel.name]), parallel.map(fixtures, { export: 'held', threads: 2, batchBytes: 1, ordered: false }), sink);
+        await until(() => channel.started.length === 2, 'two rows started');
+        channel.release(2);
+        await until(() => sink.rows.length === 1 && channel.started.length === 3, 'row 2 out, row 3 started');
+        channel.release(3);
+        await until(() => sink.rows.length === 2 && channel.started.length === 4, 'row 3 out, row 4 started');
+        channel.release(4, 1);
+        const summary = await done;
+        expect(sink.rows.slice(0, 2).map((r) => r[0])).to.deep.equal([2, 3]);
+        expect([...sink.rows.map((r) => r[0] as number)].sort()).to.deep.equal([1, 2, 3, 4]);
+        expect(summary.written).to.equal(4);
+      } finally {
+        channel.close();
+      }
+    });
+  });
+
+  describe('options', () => {
+    it('throws the documented TypeError for invalid values, before any thread exists', () => {
+      expectTypeErrors([
+        [() => parallel.map(3 as never), 'Expected `module` to be a path or a URL, got `3` (number)'],
+        [() => parallel.map(''), 'Expected `module` to be a path or a URL, got `` (string)'],
+        [() => parallel.map(fixtures, null as never), 'Expected `parallel.map options` to be an object, got `null`'],
+        [() => parallel.map(fixtures, { threads: 0 }), 'Expected `threads` to be an integer from 1 and up, got `0` (number)'],
+        [() => parallel.map(fixtures, { threads: 1.5 }), 'Expected `threads` to be an integer from 1 and up, got `1.5` (number)'],
+        [() => parallel.map(fixtures, { batchBytes: 0 }), 'Expected `batchBytes` to be an integer from 1 and up, got `0` (number)'],
+        [() => parallel.map(fixtures, { retries: -1 }), 'Expected `retries` to be an integer from 0 and up, got `-1` (number)'],
+        [() => parallel.map(fixtures, { export: '' }), 'Expected `export` to be the name of an export, got `` (string)'],
+        [() => parallel.map(fixtures, { ordered: 'yes' as never }), 'Expected `ordered` to be a boolean, got `yes` (string)'],
+        [() => parallel.map(fixtures, { resourceLimits: 5 as never }), 'Expected `resourceLimits` to be an object, got `5` (number)'],
+        [() => parallel.map(fixtures, { onError: 'skip' as never }), "Expected `onError` to be 'fail', 'reject' or { replaceWith }, got `skip` (string)"],
+      ]);
+      expect(liveWorkers()).to.equal(0);
+    });
+
+    it('does not change a frozen options object; highWaterMark reaches both sides', async () => {
+      const options = Object.freeze({ threads: 1, highWaterMark: 4, resourceLimits: Object.freeze({ maxOldGenerationSizeMb: 64 }) });
+      const stage = parallel.map(fixtures, options);
+      expect([stage.readableHighWaterMark, stage.writableHighWaterMark]).to.deep.equal([4, 4]);
+      await runAccounted(ids(2), stage, collect());
+      expect(options).to.deep.equal({ threads: 1, highWaterMark: 4, resourceLimits: { maxOldGenerationSizeMb: 64 } });
+    });
+  });
+
+  describe('backpressure', () => {
+    it('at most threads × 2 batches in flight; the source stops, holding exactly the bound', async () => {
+      const channel = new Channel();
+      const [hs, h, threads] = [2, 3, 2];
+      const source = new CountingSource(10_000, { highWaterMark: hs, row: (i) => [i, channel.name] });
+      const stage = parallel.map(fixtures, { export: 'held', threads, batchBytes: 1, highWaterMark: h });
+      const sink = new StalledSink();
+      try {
+        pipeline(source, stage, sink, () => {});
+        await until(() => channel.started.length === threads, 'every worker busy');
+        const pulled = await quiesce(() => source.pulled);
+        // threads × 2 one-row batches out (the last one's write held), the stage's input
+        // buffer full behind it (h rows counting that one), the source's buffer full.
+        expect(pulled).to.equal(threads * 2 + (h - 1) + hs);
+        expect(channel.started.length, 'one batch a worker at a time').to.equal(threads);
+      } finally {
+        await destroyAll(source, stage, sink);
+        channel.close();
+      }
+    });
+
+    it('a stalled consumer: results stop at the output buffer and the source stops too', async () => {
+      const held = await measureHeld(parallel.map(fixtures, { threads: 1, batchBytes: 20, highWaterMark: 2 }), {
+        sourceHighWaterMark: 2,
+        sinkHighWaterMark: 1,
+        row: (i) => [i],
+      });
+      // Bounded: well under what the control pulls.
+      expect(held.pulled).to.be.at.most(200);
+      const control = await measureHeld(ignoresBackpressure(2), { sourceHighWaterMark: 2, sinkHighWaterMark: 1, total: 2_000 });
+      expect(control.pulled).to.equal(2_000);
+    });
+  });
+
+  describe('errors', () => {
+    it('a throw fails the stage with a RowError naming the row and its source line; the worker stack is the cause', async () => {
+      const file = await dir.write('names.csv', numberedCsv(6));
+      const stage = parallel.map<string[], string[]>(fixtures, { export: 'failOnThree', threads: 2, batchBytes: 16 });
+      const sink = collect<string[]>();
+      const error = await rejectionOf(run(csv.read(file), stage, sink));
+      expect(error).to.be.instanceOf(RowError);
+      expect(error.message).to.equal(`parallel.map(rows.ts#failOnThree) failed on row 3 (${file}, line 4): no name for name3`);
+      expect([(error as RowError).row, (error as RowError).line]).to.deep.equal([3, 4]);
+      const cause = error.cause as Error;
+      expect(cause.name).to.equal('TypeError');
+      expect(cause.stack).to.include('failOnThree').and.to.include('rows.ts');
+      expect(sink.rows).to.deep.equal([['1', 'name1', 'ok'], ['2', 'name2', 'ok']]);
+      expect(stage.closed).to.equal(true);
+    });
+
+    it('returning null is a RowError, as in map', async () => {
+      const error = await rejectionOf(run(ids(3), parallel.map(fixtures, { export: 'nullOn2', threads: 1 }), collect()));
+      expect(error.message).to.equal('parallel.map(rows.ts#nullOn2) failed on row 2: returned null');
+    });
+
+    it("onError 'reject' and { replaceWith } work as for map; every row accounted for", async () => {
+      const rows = range(6).map((i) => [i, [2, 5]]);
+      const rejects: Reject[] = [];
+      const sink = collect<unknown[]>();
+      const summary = await runAccounted(rows, parallel.map(fixtures, { export: 'throwOn', threads: 2, batchBytes: 24, onError: 'reject' }), sink, {
+        rejects: (reject) => void rejects.push(reject),
+      });
+      expect(rejects.map((r) => [r.index, r.reason])).to.deep.equal([[2, 'bad id 2'], [5, 'bad id 5']]);
+      expect(rejects[0].row).to.deep.equal([2, [2, 5]]);
+      expect(sink.rows).to.deep.equal([1, 3, 4, 6].map((i) => [i, 'ok']));
+      expect(counts(summary)).to.deep.equal({ read: 6, written: 4, filtered: 0, rejected: 2, stoppedEarly: false });
+
+      const replaced = collect<unknown[]>();
+      const replaceWith = (row: unknown[], error: Error) => [row[0], error.message];
+      await runAccounted(rows, parallel.map(fixtures, { export: 'throwOn', threads: 1, onError: { replaceWith } }), replaced);
+      expect(replaced.rows).to.deep.equal([[1, 'ok'], [2, 'parallel.map(rows.ts#throwOn) failed on row 2: bad id 2'], [3, 'ok'], [4, 'ok'], [5, 'parallel.map(rows.ts#throwOn) failed on row 5: bad id 5'], [6, 'ok']]);
+    });
+
+    it('a worker that exits fails the stage with a WorkerError naming the batch', async () => {
+      const stage = parallel.map(fixtures, { export: 'exitOn', threads: 2, batchBytes: 72 }); // [i, 7]: 24 bytes, 3 rows a batch
+      const sink = collect<unknown[]>();
+      const error = await rejectionOf(run(range(12).map((i) => [i, 7]), stage, sink));
+      expect(error).to.be.instanceOf(WorkerError);
+      expect(error.message).to.match(/^parallel\.map\(rows\.ts#exitOn\) failed on batch 3 \(rows 7-9\): .*exit/i);
+      expect((error as WorkerError).batch).to.equal(3);
+      expect(sink.rows.length).to.be.at.most(6);
+    });
+
+    it('with retries, a batch whose worker exited runs again on a fresh worker: every row once, in order', async () => {
+      const marker = dir.file(`crashed-${Date.now()}`);
+      const stage = parallel.map(fixtures, { export: 'exitOn', threads: 2, batchBytes: 40, retries: 1 });
+      const sink = collect<unknown[]>();
+      const summary = await runAccounted(range(20).map((i) => [i, 7, marker]), stage, sink);
+      expect(sink.rows).to.deep.equal(ids(20));
+      expect(summary.written).to.equal(20);
+      expect(stage.stats.retried).to.equal(1);
+    });
+
+    it('a worker out of memory under resourceLimits fails the stage naming the batch', async () => {
+      const stage = parallel.map(fixtures, { export: 'exhaust', threads: 1, resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 } });
+      const error = await rejectionOf(run(ids(3), stage, collect()));
+      expect(error).to.be.instanceOf(WorkerError);
+      expect(error.message).to.match(/failed on batch 1 \(rows 1-3\): .*memory/i);
+      expect((error.cause as { code?: string }).code).to.equal('ERR_WORKER_OUT_OF_MEMORY');
+    });
+
+    it('a module without the export fails with a WorkerError saying so', async () => {
+      const error = await rejectionOf(run(ids(2), parallel.map(fixtures, { export: 'nope', threads: 1 }), collect()));
+      expect(error).to.be.instanceOf(WorkerError);
+      expect(error.message).to.include('has no function export `nope` (found undefined)');
+    });
+  });
+
+  describe('early stop', () => {
+    it('an abort signal terminates the pool: in-flight rows stop, run() rejects with an AbortError', async () => {
+      const channel = new Channel();
+      try {
+        const controller = new AbortController();
+        const stage = parallel.map(fixtures, { export: 'held', threads: 2, batchBytes: 1 });
+        const done = rejectionOf(run(range(10).map((i) => [i, channel.name]), stage, collect(), { signal: controller.signal }));
+        await until(() => channel.started.length === 2, 'both workers busy');
+        controller.abort();
+        expect(await done).to.be.instanceOf(AbortError);
+        expect(stage.closed).to.equal(true);
+        expect(liveWorkers()).to.equal(0);
+      } finally {
+        channel.close();
+      }
+    });
+
+    it('for await … break over pipe() closes the stage and its workers', async () => {
+      const stage = parallel.map<number[], number[]>(fixtures, { threads: 2, batchBytes: 32 });
+      const seen: number[][] = [];
+      for await (const row of pipe(new CountingSource(100_000, { row: (i) => [i] }), stage)) {
+        seen.push(row as number[]);
+        if (seen.length === 5) break;
+      }
+      await until(() => stage.closed, 'stage closed');
+      expect(seen).to.deep.equal(range(5).map((i) => [i, i]));
+      await until(() => liveWorkers() === 0, 'workers gone');
+    });
+  });
+
+  describe('stats', () => {
+    it('reports the function cost against the transfer cost, and says when inline would be faster', async () => {
+      const stage = parallel.map(fixtures, { threads: 1, batchBytes: 256 });
+      await runAccounted(ids(2_000), stage, collect());
+      const { stats } = stage;
+      expect(stats.rowsRun).to.equal(2_000);
+      expect(stats.timedRows).to.be.greaterThan(0);
+      expect(stats.fnMicrosPerRow).to.be.greaterThan(0);
+      // Appending one value is far cheaper than a trip to another thread.
+      expect(stats.inlineFaster).to.equal(true);
+      expect(stats.advice).to.match(/^the function costs [\d.]+ µs a row but moving a row to a worker and back costs [\d.]+ µs: map\(\) inline would likely be faster$/);
+    });
+  });
+});
