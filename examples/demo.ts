@@ -74,6 +74,17 @@ await job('nj-ford-police', njFordPolice);
 await job('days-until-expiration', daysUntilExpirationPipeline);
 await job('sort-by-make', (from, to, watch) => sortByMake(from, to, watch, '64MB'));
 await job('tickets-by-state', ticketsByState);
+// parallel.map (examples/addresses.ts): a CPU-heavy address_key column, inline and on 2 worker threads.
+const { normaliseAddresses } = await import('./addresses.js');
+const took: Record<number, number> = {};
+for (const threads of [0, 2]) {
+  await job(`normalise-addresses-${threads}-threads`, async (from, to, watch) => {
+    const summary = await normaliseAddresses(from, to, { threads, watch });
+    took[threads] = summary.ms;
+    return summary;
+  });
+}
+console.log(`  parallel.map: 2 threads ran ${(took[0] / took[2]).toFixed(2)}× as fast as inline (same output)`);
 let service: EnrichResult | undefined;
 await job('enrich-with-service', async (from, to, watch) => {
   service = await enrichWithService(from, to, { watch });
