@@ -5,8 +5,9 @@
  *
  * Invariants: at most `threads × 2` batches are in flight and one more is being filled; a
  * write's callback is held back while that many are out or the output buffer is full, so
- * backpressure reaches upstream; the stage holds at most (threads × 2 + 1) batches of rows
- * plus one batch of results being read. A batch's rows leave once — a retried batch's rows
+ * backpressure reaches upstream; a done batch's rows are passed on only while the output
+ * buffer is below its high-water mark, so the stage holds at most (threads × 2 + 1)
+ * batches of rows and results, plus one batch of results in its output buffer. A batch's rows leave once — a retried batch's rows
  * only from the run that finished. Every worker has exited before the stage calls back its
  * end or its destroy.
  */
@@ -98,19 +99,29 @@ export class ParallelMapStage<In, Out> extends Stage<In, Out> {
   // reads, a tick later (see the comment there).
   override _read(size: number): void {
     super._read(size);
-    if (this.heldWrite) process.nextTick(this.releaseAfterRead);
+    if (this.heldWrite || this.nextDone() !== -1) process.nextTick(this.afterRead);
   }
 
-  private readonly releaseAfterRead = (): void => {
+  private readonly afterRead = (): void => {
+    if (this.destroyed) return;
+    if (this.nextDone() !== -1) this.drain(); // releases a held write too
+    else this.releaseAfterRead();
+  };
+
+  private releaseAfterRead(): void {
     if (!this.destroyed && this.heldWrite && !this.full) {
       const callback = this.heldWrite;
       this.heldWrite = null;
       callback();
     }
-  };
+  }
+
+  private get outputFull(): boolean {
+    return this.readableLength >= this.readableHighWaterMark;
+  }
 
   private get full(): boolean {
-    return this.queue.length >= this.settings.threads * 2 || this.readableLength >= this.readableHighWaterMark;
+    return this.queue.length >= this.settings.threads * 2 || this.outputFull;
   }
 
   private dispatch(rows: In[]): void {
@@ -179,7 +190,8 @@ export class ParallelMapStage<In, Out> extends Stage<In, Out> {
   private drain(): void {
     if (this.delivering) return;
     this.delivering = true;
-    for (let at = this.nextDone(); !this.destroyed && at !== -1; at = this.nextDone()) {
+    // A done batch waits while the output is full (read resumes it): one batch of results at most is buffered.
+    for (let at = this.nextDone(); !this.destroyed && at !== -1 && !this.outputFull; at = this.nextDone()) {
       if (!this.deliver(this.queue[at])) return; // resumed by the reject's callback
       this.queue.splice(at, 1);
     }
