@@ -135,17 +135,16 @@ export class ParallelMapStage<In, Out> extends Stage<In, Out> {
     const { threads, module, exportName, resourceLimits, onError } = this.settings;
     this.pool ??= new WorkerPool({ threads, setup: { module, exportName }, ...(resourceLimits ? { resourceLimits } : {}) });
     batch.attempts++;
-    const idle = this.running < threads;
     this.running++;
-    const sent = performance.now();
+    const sentAt = performance.timeOrigin + performance.now();
     const { packed, transfer } = pack(batch.rows);
     this.pool.run({ rows: packed, firstIndex: batch.firstIndex, stopAtFailure: onError === 'fail' }, transfer).then(
-      (result) => this.finished(batch, result, idle ? performance.now() - sent : -1),
+      (result) => this.finished(batch, result, sentAt),
       (error: unknown) => this.crashed(batch, error),
     );
   }
 
-  private finished(batch: Batch<In>, result: BatchResult, roundTripMs: number): void {
+  private finished(batch: Batch<In>, result: BatchResult, sentAt: number): void {
     this.running--;
     if (this.destroyed) return;
     if (result.loadError !== undefined) {
@@ -156,9 +155,14 @@ export class ParallelMapStage<In, Out> extends Stage<In, Out> {
     stats.batches++;
     stats.rowsRun += batch.rows.length;
     stats.fnMs += result.fnMs;
-    if (roundTripMs >= 0 && !result.cold) {
+    const receivedAt = performance.timeOrigin + performance.now();
+    if (result.previousEndedAt > 0) {
+      // The trip out counts from when the worker was free to take it (not while it waited
+      // behind the worker's previous batch); a worker's first batch includes its start-up.
+      const out = result.startedAt - Math.max(sentAt, result.previousEndedAt);
+      const task = result.endedAt - result.startedAt - result.fnMs;
       stats.timedRows += batch.rows.length;
-      stats.transferMs += Math.max(0, roundTripMs - result.fnMs);
+      stats.transferMs += Math.max(0, out) + Math.max(0, task) + Math.max(0, receivedAt - result.endedAt);
     }
     batch.outputs = unpack(result.outputs);
     batch.failures = result.failures;

@@ -39,11 +39,16 @@ export interface BatchResult {
   /** One output per row up to the last row run; a failed row's place holds `null`. */
   readonly outputs: Packed;
   readonly failures: RowFailure[];
-  /** Milliseconds spent in the user's function, and in the whole task inside the worker. */
+  /** Milliseconds spent in the user's function on the batch. */
   readonly fnMs: number;
-  readonly taskMs: number;
-  /** The worker's first task: its time includes starting up and loading the module. */
-  readonly cold: boolean;
+  /**
+   * When the task started and ended in the worker, and when the worker's task before it
+   * ended (0 for its first), as `performance.timeOrigin + performance.now()`: one clock for
+   * every thread of the process.
+   */
+  readonly startedAt: number;
+  readonly endedAt: number;
+  readonly previousEndedAt: number;
   /** Set instead when the module or its export could not be loaded: the stage fails. */
   readonly loadError?: string;
 }

@@ -18,9 +18,10 @@ export class ParallelStats implements StageStats {
   rowsRun = 0;
   fnMs = 0;
   /**
-   * Over the batches sent to an idle, warm worker (no queueing or start-up in the time): rows, and the
-   * milliseconds of their round trips not spent in the function — packing, copying between
-   * threads, unpacking, waking the worker.
+   * Over the batches of warm workers (a worker's first batch includes its start-up): rows,
+   * and the milliseconds of their round trips not spent in the function — packing, copying
+   * between threads, unpacking, waking the worker, the main thread's delay in taking the
+   * result — not counting time a batch waited behind the worker's previous one.
    */
   timedRows = 0;
   transferMs = 0;

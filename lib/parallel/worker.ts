@@ -14,6 +14,10 @@ type RowFunction = (row: unknown, context: { index: number; signal: AbortSignal 
 const importModule = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<Record<string, unknown>>;
 
 let loaded: Promise<RowFunction | string> | undefined;
+/** When this worker's last task ended (see BatchResult.previousEndedAt). */
+let lastEndedAt = 0;
+
+const now = (): number => performance.timeOrigin + performance.now();
 
 async function load({ module, exportName, tsxHooks }: WorkerSetup): Promise<RowFunction | string> {
   let exports: Record<string, unknown>;
@@ -37,11 +41,11 @@ function failure(at: number, error: unknown): RowFailure {
 }
 
 export default async function runBatch(task: BatchTask): Promise<BatchResult> {
-  const started = performance.now();
-  const cold = loaded === undefined;
+  const startedAt = now();
+  const previousEndedAt = lastEndedAt;
   loaded ??= load(workerData as WorkerSetup);
   const fn = await loaded;
-  if (typeof fn === 'string') return { outputs: pack([]).packed, failures: [], fnMs: 0, taskMs: 0, cold, loadError: fn };
+  if (typeof fn === 'string') return { outputs: pack([]).packed, failures: [], fnMs: 0, startedAt, endedAt: now(), previousEndedAt, loadError: fn };
   const rows = unpack(task.rows);
   const outputs: unknown[] = [];
   const failures: RowFailure[] = [];
@@ -67,5 +71,7 @@ export default async function runBatch(task: BatchTask): Promise<BatchResult> {
   const fnMs = performance.now() - fnStarted;
   // Copied back, not moved: piscina moves only what `Piscina.move` wrapped, one value per
   // result; only batches holding Buffers (the v8 path) would gain.
-  return { outputs: pack(outputs).packed, failures, fnMs, taskMs: performance.now() - started, cold };
+  const packed = pack(outputs).packed;
+  lastEndedAt = now();
+  return { outputs: packed, failures, fnMs, startedAt, endedAt: lastEndedAt, previousEndedAt };
 }
