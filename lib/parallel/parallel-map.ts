@@ -22,6 +22,7 @@ import { pack, unpack } from './packing.js';
 import { WorkerPool } from './pool.js';
 import type { BatchResult, RowFailure } from './protocol.js';
 import type { ParallelSettings } from './options.js';
+import { withTails } from './tails.js';
 import { ParallelStats } from './stats.js';
 
 interface Batch<In> {
@@ -164,7 +165,8 @@ export class ParallelMapStage<In, Out> extends Stage<In, Out> {
       stats.timedRows += batch.rows.length;
       stats.transferMs += Math.max(0, out) + Math.max(0, task) + Math.max(0, receivedAt - result.endedAt);
     }
-    batch.outputs = unpack(result.outputs);
+    const outputs = unpack(result.outputs);
+    batch.outputs = result.appended ? withTails(batch.rows, outputs as (unknown[] | null)[]) : outputs;
     batch.failures = result.failures;
     this.drain();
   }

@@ -38,6 +38,8 @@ export interface RowFailure {
 export interface BatchResult {
   /** One output per row up to the last row run; a failed row's place holds `null`. */
   readonly outputs: Packed;
+  /** Whether `outputs` holds only what each result appended to its row (see tails.ts). */
+  readonly appended: boolean;
   readonly failures: RowFailure[];
   /** Milliseconds spent in the user's function on the batch. */
   readonly fnMs: number;

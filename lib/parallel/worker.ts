@@ -6,6 +6,7 @@
 import { workerData } from 'node:worker_threads';
 import { pack, unpack } from './packing.js';
 import type { BatchResult, BatchTask, RowFailure, WorkerSetup } from './protocol.js';
+import { snapshot, tailOf } from './tails.js';
 
 type RowFunction = (row: unknown, context: { index: number; signal: AbortSignal }) => unknown;
 
@@ -45,23 +46,32 @@ export default async function runBatch(task: BatchTask): Promise<BatchResult> {
   const previousEndedAt = lastEndedAt;
   loaded ??= load(workerData as WorkerSetup);
   const fn = await loaded;
-  if (typeof fn === 'string') return { outputs: pack([]).packed, failures: [], fnMs: 0, startedAt, endedAt: now(), previousEndedAt, loadError: fn };
+  if (typeof fn === 'string') return { outputs: pack([]).packed, appended: false, failures: [], fnMs: 0, startedAt, endedAt: now(), previousEndedAt, loadError: fn };
   const rows = unpack(task.rows);
   const outputs: unknown[] = [];
   const failures: RowFailure[] = [];
+  // What each result appends to its row (tails.ts), while every result so far only appends.
+  let tails: (unknown[] | null)[] | null = [];
   // Aborted when the rest of the batch is abandoned (a row failed and the stage will fail).
   const controller = new AbortController();
   const fnStarted = performance.now();
   for (let i = 0; i < rows.length; i++) {
+    const before = tails === null ? null : snapshot(rows[i]);
     try {
       let out = fn(rows[i], { index: task.firstIndex + i, signal: controller.signal });
       if (isThenable(out)) out = await out;
       // `null` would end an object-mode stream and `undefined` is no row, as for map().
       if (out === null || out === undefined) throw new TypeError(`returned ${out}`);
       outputs.push(out);
+      if (tails !== null) {
+        const tail = tailOf(before, out);
+        if (tail === null) tails = null;
+        else tails.push(tail);
+      }
     } catch (error) {
       failures.push(failure(i, error));
       outputs.push(null);
+      tails?.push(null);
       if (task.stopAtFailure) {
         controller.abort(error);
         break;
@@ -71,7 +81,7 @@ export default async function runBatch(task: BatchTask): Promise<BatchResult> {
   const fnMs = performance.now() - fnStarted;
   // Copied back, not moved: piscina moves only what `Piscina.move` wrapped, one value per
   // result; only batches holding Buffers (the v8 path) would gain.
-  const packed = pack(outputs).packed;
+  const packed = pack(tails ?? outputs).packed;
   lastEndedAt = now();
-  return { outputs: packed, failures, fnMs, startedAt, endedAt: lastEndedAt, previousEndedAt };
+  return { outputs: packed, appended: tails !== null, failures, fnMs, startedAt, endedAt: lastEndedAt, previousEndedAt };
 }

@@ -120,6 +120,20 @@ describe('parallel.map()', function () {
       expect(Object.getPrototypeOf(back)).to.equal(Object.prototype);
     });
 
+    it('a result that appends to its row comes back whole, a row changed in place or a mixed batch too', async () => {
+      const rows = [[1, -0, NaN, 'a'], [2, 'b', null, true], [3, 'c', undefined, 10n], [4, 'd', 'e', 'f']];
+      const changed = collect<unknown[]>();
+      await runAccounted(rows.map((r) => [...r]), parallel.map(fixtures, { export: 'changeThenAppend', threads: 1 }), changed);
+      expect(changed.rows).to.deep.equal(rows.map(([id, ...rest]) => [`changed ${String(id)}`, ...rest, 'appended']));
+      const mixed = collect<unknown[]>();
+      await runAccounted(rows, parallel.map(fixtures, { export: 'appendOrReplace', threads: 1 }), mixed);
+      expect(mixed.rows).to.deep.equal([['replaced', 1], [...rows[1], 'appended'], ['replaced', 3], [...rows[3], 'appended']]);
+      const tagged = collect<unknown[]>();
+      await runAccounted(rows, parallel.map(fixtures, { threads: 1 }), tagged);
+      expect(tagged.rows).to.deep.equal(rows.map((r, i) => [...r, i + 1]));
+      expect(Object.is(tagged.rows[0][1], -0)).to.equal(true);
+    });
+
     it('handles empty input without starting a thread', async () => {
       const sink = collect();
       const summary = await runAccounted([], parallel.map(fixtures, { threads: 2 }), sink);
