@@ -51,6 +51,7 @@ export function rowBytes(row: unknown): number {
   return bytes + 8;
 }
 
+/** The stage `parallel.map` returns: a `Stage` whose `stats` also say where the time went ({@link ParallelStats}). */
 export class ParallelMapStage<In, Out> extends Stage<In, Out> {
   override readonly stats = new ParallelStats();
   private readonly batcher: Batcher<In>;
