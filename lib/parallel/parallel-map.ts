@@ -57,7 +57,6 @@ export class ParallelMapStage<In, Out> extends Stage<In, Out> {
   private readonly batcher: Batcher<In>;
   private readonly queue: Batch<In>[] = [];
   private pool: WorkerPool | null = null;
-  private running = 0;
   private batched = 0;
   private batchCount = 0;
   private heldWrite: TransformCallback | null = null;
@@ -137,7 +136,6 @@ export class ParallelMapStage<In, Out> extends Stage<In, Out> {
     const { threads, module, exportName, resourceLimits, onError } = this.settings;
     this.pool ??= new WorkerPool({ threads, setup: { module, exportName }, ...(resourceLimits ? { resourceLimits } : {}) });
     batch.attempts++;
-    this.running++;
     const sentAt = performance.timeOrigin + performance.now();
     const { packed, transfer } = pack(batch.rows);
     this.pool.run({ rows: packed, firstIndex: batch.firstIndex, stopAtFailure: onError === 'fail' }, transfer).then(
@@ -147,7 +145,6 @@ export class ParallelMapStage<In, Out> extends Stage<In, Out> {
   }
 
   private finished(batch: Batch<In>, result: BatchResult, sentAt: number): void {
-    this.running--;
     if (this.destroyed) return;
     if (result.loadError !== undefined) {
       this.destroy(this.batchError(batch, result.loadError));
@@ -173,7 +170,6 @@ export class ParallelMapStage<In, Out> extends Stage<In, Out> {
   }
 
   private crashed(batch: Batch<In>, error: unknown): void {
-    this.running--;
     if (this.destroyed) return;
     if (batch.attempts <= this.settings.retries) {
       this.stats.retried++;
