@@ -10,6 +10,7 @@
  * one output row per pair (or with null for an outer join) → pushed.
  */
 export { mergeJoin, type MergeJoinOptions } from './merge-join.js';
+export { hashJoin, type HashJoinOptions, type HashJoinStage } from './hash-join.js';
 export type { JoinOptions, JoinStage, JoinMetrics, JoinType, SideCounts } from './join-stage.js';
 export type { JoinKey, JoinOn } from './keys.js';
 export type { Merge, Joined, OutputOptions } from './combine.js';
