@@ -14,3 +14,4 @@ export { hashJoin, type HashJoinOptions, type HashJoinStage } from './hash-join.
 export type { JoinOptions, JoinStage, JoinMetrics, JoinType, SideCounts } from './join-stage.js';
 export type { JoinKey, JoinOn } from './keys.js';
 export type { Merge, Joined, OutputOptions } from './combine.js';
+export { lookup, type LookupOptions, type LookupStage, type LookupMetrics, type LookupFunction, type LookupResult, type LookupSource } from './lookup.js';
