@@ -135,16 +135,21 @@ class LookupStageImpl<L, V, Out> extends JoinBase<L, V, Out> implements LookupSt
     }
     if (ask.length > 0) {
       const call = this.call(fn, ask, askIds, context);
-      askIds.forEach((id, i) => {
+      const mine = askIds.map((id, i) => {
         const one = call.then((found) => found[i]!);
         one.catch(() => undefined);
         this.inFlight.set(id, one);
         values.set(id, one);
+        return one;
       });
+      // A call given up on (timed out: its retry calls again) is no longer one to wait for.
+      const forget = (): void => askIds.forEach((id, i) => this.inFlight.get(id) === mine[i] && this.inFlight.delete(id));
+      context.signal.addEventListener('abort', forget, { once: true });
       try {
         await call;
       } finally {
-        for (const id of askIds) this.inFlight.delete(id);
+        context.signal.removeEventListener('abort', forget);
+        forget();
       }
     }
     const out: Looked<L, V>[] = [];
