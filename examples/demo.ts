@@ -11,6 +11,7 @@ import { daysUntilExpirationPipeline, njFordPolice, type Watch } from './parking
 import { sortByMake, ticketsByState } from './sorting.js';
 import { enrichWithService, type EnrichResult } from './enrich-with-service.js';
 import { writeParkingCsv } from './sample-data.js';
+import { finesByState, writeCodesCsv } from './fines.js';
 
 const rowsArg = process.argv.indexOf('--rows');
 const rows = rowsArg > 0 ? Number(process.argv[rowsArg + 1]) : 200_000;
@@ -74,6 +75,10 @@ await job('nj-ford-police', njFordPolice);
 await job('days-until-expiration', daysUntilExpirationPipeline);
 await job('sort-by-make', (from, to, watch) => sortByMake(from, to, watch, '64MB'));
 await job('tickets-by-state', ticketsByState);
+// Joins: a violation-codes table beside the sample data, looked up per ticket (examples/fines.ts).
+const codes = join(dir, 'codes.csv');
+await writeCodesCsv(codes);
+await job('fines-by-state', (from, to, watch) => finesByState(from, codes, to, watch));
 let service: EnrichResult | undefined;
 await job('enrich-with-service', async (from, to, watch) => {
   service = await enrichWithService(from, to, { watch });
