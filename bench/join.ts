@@ -48,25 +48,29 @@ const contender = arg('contender');
 if (contender) {
   const [input, other, output] = [arg('in')!, arg('other')!, arg('out')!];
   const source = csv.read(input);
-  const sink = () => csv.write(output);
+  const second = csv.read(other);
+  // A header line as Python writes one: the tickets' columns, then the other side's but its key.
+  const sink = (extra?: string[]) => csv.write(output, { headers: () => [...(source.headers ?? []), ...(extra ?? (second.headers ?? []).slice(1))] });
   const concat = (l: string[] | null, r: string[] | null) => [...l!, ...r!.slice(1)];
   switch (contender) {
     case 'lookup': {
       const codes = await readCodes(other);
-      await run(source, lookup<string[], number, string[]>(codes, { on: 5, merge: (row, fine) => [...row!, fine === null ? '' : String(fine)] }), sink());
+      second.destroy();
+      await run(source, lookup<string[], number, string[]>(codes, { on: 5, merge: (row, fine) => [...row!, fine === null ? '' : String(fine)] }), sink(['fine']));
       break;
     }
     case 'lookup-map': {
       const codes = await readCodes(other);
-      await run(source, map((row: string[]) => [...row, String(codes.get(row[5]!) ?? '')]), sink());
+      second.destroy();
+      await run(source, map((row: string[]) => [...row, String(codes.get(row[5]!) ?? '')]), sink(['fine']));
       break;
     }
     case 'hash':
-      await run(source, hashJoin<string[], string[], string[]>(csv.read(other), { on: 0, memory: '64MB', merge: concat }), sink());
+      await run(source, hashJoin<string[], string[], string[]>(second, { on: 0, memory: '64MB', merge: concat }), sink());
       break;
     case 'hash-map': {
       const table = new Map<string, string[][]>();
-      for await (const row of csv.read(other)) {
+      for await (const row of second) {
         const r = row as string[];
         const list = table.get(r[0]!);
         if (list) list.push(r);
@@ -77,7 +81,7 @@ if (contender) {
       break;
     }
     case 'merge':
-      await run(source, mergeJoin<string[], string[], string[]>(csv.read(other), { on: 0, merge: concat }), sink());
+      await run(source, mergeJoin<string[], string[], string[]>(second, { on: 0, merge: concat }), sink());
       break;
   }
 } else {

@@ -2,11 +2,11 @@ import { tmpdir } from 'node:os';
 import type { TransformCallback } from 'node:stream';
 import { checkOptions, fail } from '../core/validate.js';
 import type { SourceLike } from '../pipeline/index.js';
-import { SpillFolder, estimateBytes, parseBytes } from '../spill/index.js';
+import { SpillFolder, parseBytes } from '../spill/index.js';
 import type { Joined } from './combine.js';
 import { commonOptions, JoinBase, type JoinOptions, type JoinStage } from './join-stage.js';
 import { describeKey, keyId } from './keys.js';
-import { FANOUT, Partitions } from './partitions.js';
+import { FANOUT, Partitions, heldBytes } from './partitions.js';
 import { END, PENDING } from './side-reader.js';
 
 export interface HashJoinOptions<L, R, Out> extends JoinOptions<L, R, Out> {
@@ -34,8 +34,8 @@ interface Entry<R> {
   matched: boolean;
 }
 
-/** Per row held in the table beyond the row itself: the entry, its array slot, the key string. */
-const ENTRY_BYTES = 96;
+/** Per row held in the table beyond the row itself: the entry, its array slot, the map slot, the key string. */
+const ENTRY_BYTES = 160;
 /** Partitioning levels before a partition that still does not fit is given up on. */
 const MAX_LEVELS = 4;
 
@@ -126,7 +126,7 @@ class HashJoinStageImpl<L, R, Out> extends JoinBase<L, R, Out> implements HashJo
       const entry = table.get(id);
       if (entry) entry.rows.push(row);
       else table.set(id, { rows: [row], matched: false });
-      this.tableBytes += estimateBytes(row) + ENTRY_BYTES;
+      this.tableBytes += heldBytes(row) + ENTRY_BYTES;
       if (this.tableBytes > this.memory) {
         // Outgrown: every row held goes to the partitions; from now on rows go there directly.
         this.buildParts = new Partitions(this.folder, 0, this.memory / 2);
@@ -234,7 +234,7 @@ class HashJoinStageImpl<L, R, Out> extends JoinBase<L, R, Out> implements HashJo
       const entry = table.get(id);
       if (entry) entry.rows.push(row as R);
       else table.set(id, { rows: [row as R], matched: false });
-      bytes += estimateBytes(row) + ENTRY_BYTES;
+      bytes += heldBytes(row) + ENTRY_BYTES;
       if (bytes > this.memory) {
         tooBig = true;
         break;
