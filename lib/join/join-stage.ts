@@ -4,6 +4,8 @@
  * input row gives many output rows (Transform itself holds the write callback while the
  * output is full), and releasing everything on every way out.
  */
+import { once } from 'node:events';
+import { Readable } from 'node:stream';
 import { AbortError, RowError, reasonOf } from '../core/errors.js';
 import { originOf } from '../core/origin.js';
 import { Stage } from '../core/stage.js';
@@ -117,9 +119,15 @@ export abstract class JoinBase<L, R, Out> extends Stage<L, Out> implements JoinS
     return new SideReader(source);
   }
 
-  /** Releases the other input early (its rows are no longer needed). */
+  /** Releases the other input early (its rows are no longer needed); a stream never read is destroyed too (a file it opened is closed). */
   protected async closeOther(): Promise<void> {
-    await this.reader?.close();
+    if (this.reader) return this.reader.close();
+    const source = this.otherSource as Readable | null;
+    if (source instanceof Readable && !source.closed) {
+      const closed = once(source, 'close').catch(() => undefined);
+      source.destroy();
+      await closed;
+    }
   }
 
   /** Lets the default output learn a side's columns before its first pair (so unmatched rows get them as null). */

@@ -175,6 +175,19 @@ describe('mergeJoin()', () => {
       expect(right.state.finallyRan).to.equal(true);
     });
 
+    it('a right stream never read (the left side is empty) is still destroyed and closed', async () => {
+      const right = new CountingSource(10);
+      await run([], mergeJoin(right, { on: 'k' }), collect());
+      expect(right.destroyed).to.equal(true);
+      expect(right.pulled).to.equal(0);
+      const failing = new CountingSource(10);
+      const stage = mergeJoin(failing, { on: 'k' });
+      stage.on('error', () => undefined);
+      stage.destroy(new Error('gone'));
+      await closed(stage);
+      expect(failing.closed).to.equal(true);
+    });
+
     it('an error in the right source fails the pipeline with it and releases the left', async () => {
       const left = trackedGenerator((i) => ({ k: i }));
       async function* right() {
