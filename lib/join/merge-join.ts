@@ -1,8 +1,8 @@
-import type { TransformCallback, Writable } from 'node:stream';
+import type { Readable, TransformCallback, Writable } from 'node:stream';
 import { RowError } from '../core/errors.js';
 import { originOf } from '../core/origin.js';
 import { checkFunction, checkOptions } from '../core/validate.js';
-import type { SourceLike } from '../pipeline/index.js';
+import { pipe, type SourceLike } from '../pipeline/index.js';
 import { sort, type SortCompare } from '../sort/index.js';
 import { estimateBytes, parseBytes } from '../spill/index.js';
 import { commonOptions, JoinBase, type JoinOptions, type JoinStage } from './join-stage.js';
@@ -265,12 +265,24 @@ async function feed(from: SideReader, stage: Writable): Promise<void> {
  * `sortInputs`, both sides are sorted first). Output in key order.
  *
  * @param right the other side: a Readable (e.g. `csv.read`), an (async) iterable or a generator function.
+ * Or `mergeJoin(left, right, options)`: both sides given, a source of the joined rows.
  * @example
  * await run(csv.read('tickets.csv', { rows: 'objects' }),
  *   mergeJoin(csv.read('payments.csv', { rows: 'objects' }), { on: 'summons', type: 'left', prefix: { right: 'payment_' } }),
  *   csv.write('joined.csv'));
  */
-export function mergeJoin<L = any, R = any, Out = Joined<L, R>>(right: SourceLike, options: MergeJoinOptions<L, R, Out>): JoinStage<L, Out> { // eslint-disable-line @typescript-eslint/no-explicit-any
+export function mergeJoin<L = any, R = any, Out = Joined<L, R>>(right: SourceLike, options: MergeJoinOptions<L, R, Out>): JoinStage<L, Out>; // eslint-disable-line @typescript-eslint/no-explicit-any
+/** Both sides as sources: a source of the joined rows (`pipe(left, mergeJoin(right, options))`), to stand first in `run()`. */
+export function mergeJoin<L = any, R = any, Out = Joined<L, R>>(left: SourceLike, right: SourceLike, options: MergeJoinOptions<L, R, Out>): Readable & AsyncIterable<Out>; // eslint-disable-line @typescript-eslint/no-explicit-any
+export function mergeJoin<L, R, Out>(...args: [SourceLike, MergeJoinOptions<L, R, Out>] | [SourceLike, SourceLike, MergeJoinOptions<L, R, Out>]): JoinStage<L, Out> | (Readable & AsyncIterable<Out>) {
+  if (args.length === 3) {
+    const [left, right, options] = args;
+    return pipe(left as never, mergeJoinStage<L, R, Out>(right, options)) as unknown as Readable & AsyncIterable<Out>;
+  }
+  return mergeJoinStage<L, R, Out>(args[0], args[1] as MergeJoinOptions<L, R, Out>);
+}
+
+function mergeJoinStage<L, R, Out>(right: SourceLike, options: MergeJoinOptions<L, R, Out>): JoinStage<L, Out> {
   const o = checkOptions('options', options);
   const maxGroupBytes = o.maxGroupBytes === undefined ? 64 * 1024 ** 2 : parseBytes('maxGroupBytes', o.maxGroupBytes);
   const compare = o.compare === undefined ? undefined : checkFunction<SortCompare>('compare', o.compare);

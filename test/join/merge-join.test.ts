@@ -2,14 +2,14 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { AbortError, RowError, mergeJoin, pipe, run, take, type JoinType, type MergeJoinOptions } from '../../lib/index.js';
+import { AbortError, RowError, mergeJoin, pipe, run, take, type JoinStage, type JoinType, type MergeJoinOptions } from '../../lib/index.js';
 import { bag, nestedLoop, rowsArb, sortedByKey, typeArb, type Row } from '../helpers/join.js';
 import { spillDirPerSuite } from '../helpers/files.js';
 import { CountingSource, StalledSink, closed, collect, expectTypeErrors, quiesce, rejectionOf, trackedGenerator } from '../helpers/streams.js';
 
 const pairs = { merge: (l: unknown, r: unknown) => [l, r] };
 
-async function joined<L, R>(left: L[], right: R[], options: MergeJoinOptions<L, R, unknown>): Promise<{ out: unknown[]; stage: ReturnType<typeof mergeJoin<L, R, unknown>> }> {
+async function joined<L, R>(left: L[], right: R[], options: MergeJoinOptions<L, R, unknown>): Promise<{ out: unknown[]; stage: JoinStage<L, unknown> }> {
   const stage = mergeJoin<L, R, unknown>(right, options);
   const sink = collect();
   await pipeline(Readable.from(left, { objectMode: true }), stage, sink);
@@ -82,6 +82,13 @@ describe('mergeJoin()', () => {
         const keys = out.map((p) => ((p as [Row | null, Row | null])[0] ?? (p as [Row | null, Row | null])[1])!.k).filter((k) => k !== null);
         expect(keys).to.deep.equal([...keys].sort((a, b) => a! - b!));
       }), { numRuns: 40 });
+    });
+
+    it('mergeJoin(left, right, options) is a source of the joined rows for run()', async () => {
+      const sink = collect();
+      const summary = await run(mergeJoin([{ k: 1, a: 1 }, { k: 2, a: 2 }], [{ k: 2, b: 3 }], { on: 'k', type: 'left' }), sink);
+      expect(sink.rows).to.deep.equal([{ k: 1, a: 1, b: null }, { k: 2, a: 2, b: 3 }]);
+      expect(summary.written).to.equal(2);
     });
 
     it('an empty side gives the other side unmatched (or nothing for inner)', async () => {
