@@ -176,6 +176,7 @@ class LookupStageImpl<L, V, Out> extends JoinBase<L, V, Out> implements LookupSt
 
   override _transform(row: L, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.stats.in++;
+    if (this.droppedPastLimit(callback)) return; // no lookup call for a row past a take(n)'s limit
     // The key is taken here, so that a failing key function names the row in input order.
     let key: unknown[] | null;
     try {

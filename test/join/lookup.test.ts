@@ -164,6 +164,17 @@ describe('lookup()', () => {
       expect(sawAbort).to.equal(true);
     });
 
+    it('before a take(n): no lookup call for rows past the limit', async () => {
+      const calls: unknown[][] = [];
+      const fn: LookupFunction<Fine> = (keys) => {
+        calls.push(keys);
+        return keys.map((k) => [k, { fine: 1 }] as const);
+      };
+      const summary = await run(Array.from({ length: 1000 }, (_, i) => ({ id: i, code: String(i) })), lookup(fn, { on: 'code', batchSize: 10 }), take(5), collect());
+      expect(summary.written).to.equal(5);
+      expect(calls.flat().length).to.be.below(100); // rows buffered before the stop (about 120 asked without the check)
+    });
+
     it('a for await with break over pipe() releases the calls', async () => {
       const { fn } = recording(fines);
       const stage = lookup(fn, { on: 'code', batchSize: 2 });
