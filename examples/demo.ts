@@ -11,6 +11,7 @@ import { daysUntilExpirationPipeline, njFordPolice, type Watch } from './parking
 import { sortByMake, ticketsByState } from './sorting.js';
 import { enrichWithService, type EnrichResult } from './enrich-with-service.js';
 import { writeParkingCsv } from './sample-data.js';
+import { finesByState, writeCodesCsv } from './fines.js';
 
 const rowsArg = process.argv.indexOf('--rows');
 const rows = rowsArg > 0 ? Number(process.argv[rowsArg + 1]) : 200_000;
@@ -85,6 +86,10 @@ for (const threads of [0, 2]) {
   });
 }
 console.log(`  parallel.map: 2 threads ran ${(took[0] / took[2]).toFixed(2)}× as fast as inline (same output)`);
+// Joins: a violation-codes table beside the sample data, looked up per ticket (examples/fines.ts).
+const codes = join(dir, 'codes.csv');
+await writeCodesCsv(codes);
+await job('fines-by-state', (from, to, watch) => finesByState(from, codes, to, watch));
 let service: EnrichResult | undefined;
 await job('enrich-with-service', async (from, to, watch) => {
   service = await enrichWithService(from, to, { watch });

@@ -10,3 +10,4 @@ export * from './postgres/index.js';
 export * from './service/index.js';
 export * from './sort/index.js';
 export * from './parallel/index.js';
+export * from './join/index.js';

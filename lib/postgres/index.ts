@@ -13,9 +13,11 @@
  */
 import { postgresQuery } from './query.js';
 import { postgresWrite } from './write.js';
+import { postgresLookup } from './lookup.js';
 
-/** PostgreSQL in and out, over pg: `postgres.query` (a cursor source) and `postgres.write` (a batched sink). */
-export const postgres = { query: postgresQuery, write: postgresWrite } as const;
+/** PostgreSQL in and out, over pg: `postgres.query` (a cursor source), `postgres.write` (a batched sink) and `postgres.lookup` (a batched lookup for `lookup()`). */
+export const postgres = { query: postgresQuery, write: postgresWrite, lookup: postgresLookup } as const;
+export type { PostgresLookupOptions } from './lookup.js';
 
 export { PostgresError, type PgTarget } from './connection.js';
 export type { TypeParsers, TypesOption } from './types.js';

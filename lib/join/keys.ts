@@ -1,0 +1,116 @@
+/**
+ * Join keys (pure): what `on` accepts, resolved into one key getter per side. A key is a list
+ * of values; a row whose key holds `null` or `undefined` has no key (`null`): as in SQL, it
+ * never matches. Keys compare with a typed comparator (`compareValues` by default: `5` and
+ * `'5'` are different keys) and hash by a typed identity string.
+ */
+import { fail } from '../core/validate.js';
+import { compareValues, type SortColumn, type SortCompare } from '../sort/index.js';
+
+/** One side's key: a column (index or name), a list of columns, or a function of the row. */
+export type JoinKey<T> = SortColumn | readonly SortColumn[] | ((row: T) => unknown);
+
+/** The key of both sides: one `JoinKey` for both, or `{ left, right }`. */
+export type JoinOn<L, R> = JoinKey<L & R> | { left: JoinKey<L>; right: JoinKey<R> };
+
+export type KeyOf<T> = (row: T) => unknown[] | null;
+
+export interface ResolvedOn<L, R> {
+  left: KeyOf<L>;
+  right: KeyOf<R>;
+  /** Column names that are the key on both sides: in an object output they appear once. */
+  shared: ReadonlySet<string>;
+}
+
+function column(c: unknown, path: string): SortColumn {
+  if ((typeof c === 'number' && Number.isInteger(c) && c >= 0) || (typeof c === 'string' && c !== '')) return c;
+  return fail(path, 'a column index from 0 and up, a column name or a function', c);
+}
+
+function keyGetter<T>(key: unknown, path: string): { get: KeyOf<T>; columns: SortColumn[] | null } {
+  if (typeof key === 'function') {
+    const fn = key as (row: T) => unknown;
+    return { get: (row) => { const v = fn(row); return v === null || v === undefined ? null : [v]; }, columns: null };
+  }
+  const list = Array.isArray(key) ? key : [key];
+  if (list.length === 0) fail(path, 'a column, a function or a non-empty list of columns', key);
+  const columns = list.map((c, i) => column(c, Array.isArray(key) ? `${path}[${i}]` : path));
+  if (columns.length === 1) {
+    const c = columns[0]!;
+    return { get: (row) => { const v = (row as Record<SortColumn, unknown>)[c]; return v === null || v === undefined ? null : [v]; }, columns };
+  }
+  const get: KeyOf<T> = (row) => {
+    const out = new Array<unknown>(columns.length);
+    for (let i = 0; i < columns.length; i++) {
+      const v = (row as Record<SortColumn, unknown>)[columns[i]!];
+      if (v === null || v === undefined) return null;
+      out[i] = v;
+    }
+    return out;
+  };
+  return { get, columns };
+}
+
+/** Resolves `on`; throws a TypeError naming `path` when it is not a key. */
+export function resolveOn<L, R>(on: unknown, path = 'on'): ResolvedOn<L, R> {
+  if (on === undefined) fail(path, 'a column, a list of columns, a function or { left, right }', on);
+  const split = typeof on === 'object' && on !== null && !Array.isArray(on);
+  if (split && !('left' in on && 'right' in on)) fail(path, 'a column, a list of columns, a function or { left, right }', on);
+  const l = keyGetter<L>(split ? (on as { left: unknown }).left : on, split ? `${path}.left` : path);
+  const r = keyGetter<R>(split ? (on as { right: unknown }).right : on, split ? `${path}.right` : path);
+  const shared = new Set<string>();
+  l.columns?.forEach((c, i) => {
+    if (typeof c === 'string' && r.columns?.[i] === c) shared.add(c);
+  });
+  if (l.columns && r.columns && l.columns.length !== r.columns.length) {
+    fail(`${path}.right`, `a list of ${l.columns.length} column(s), as \`${path}.left\``, (on as { right: unknown }).right);
+  }
+  return { left: l.get, right: r.get, shared };
+}
+
+/** Compares two (non-null) keys value by value. */
+export function keyComparator(compare: SortCompare = compareValues): (a: unknown[], b: unknown[]) => number {
+  return (a, b) => {
+    for (let i = 0; i < a.length; i++) {
+      const c = compare(a[i], b[i]);
+      if (c !== 0) return c;
+    }
+    return a.length - b.length;
+  };
+}
+
+/**
+ * A key's typed identity, for hash tables: equal keys (by `compareValues`) give equal strings,
+ * and values of different types never do (`5` is not `'5'`; `-0` is `0`).
+ */
+export function keyId(key: readonly unknown[]): string {
+  // A lone string key is its own identity (the common case); every other identity starts with NUL.
+  if (key.length === 1 && typeof key[0] === 'string' && key[0].charCodeAt(0) !== 0) return key[0];
+  let out = '\u0000';
+  for (const v of key) {
+    switch (typeof v) {
+      case 'string': out += `s${v.length}:${v}`; break;
+      case 'number': out += `n${Object.is(v, -0) ? '0' : String(v)};`; break;
+      case 'bigint': out += `b${v};`; break;
+      case 'boolean': out += v ? 't' : 'f'; break;
+      default:
+        if (v instanceof Date) out += `d${v.getTime()};`;
+        else { const j = JSON.stringify(v) ?? ''; out += `j${j.length}:${j}`; }
+    }
+  }
+  return out;
+}
+
+/** FNV-1a of an identity string, with a seed per partitioning level. */
+export function hashOf(id: string, seed = 0): number {
+  let h = 0x811c9dc5 ^ seed;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/** A key as it appears in an error message. */
+export function describeKey(key: readonly unknown[] | null): string {
+  if (key === null) return 'null';
+  const one = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v) : typeof v === 'bigint' ? `${v}n` : v instanceof Date ? v.toISOString() : String(v));
+  return key.length === 1 ? one(key[0]) : `[${key.map(one).join(', ')}]`;
+}

@@ -1,0 +1,296 @@
+import type { Readable, TransformCallback, Writable } from 'node:stream';
+import { RowError } from '../core/errors.js';
+import { originOf } from '../core/origin.js';
+import { checkFunction, checkOptions } from '../core/validate.js';
+import { pipe, type SourceLike } from '../pipeline/index.js';
+import { sort, type SortCompare } from '../sort/index.js';
+import { estimateBytes, parseBytes } from '../spill/index.js';
+import { commonOptions, JoinBase, type JoinOptions, type JoinStage } from './join-stage.js';
+import { describeKey, keyComparator, type KeyOf } from './keys.js';
+import { END, PENDING, SideReader } from './side-reader.js';
+import type { Joined } from './combine.js';
+
+export interface MergeJoinOptions<L, R, Out> extends JoinOptions<L, R, Out> {
+  /**
+   * The most bytes (estimated) of one key's rows of the right side held at once (the group
+   * joined with each left row of that key); more fails the stage naming the key.
+   * @default '64MB'
+   */
+  maxGroupBytes?: number | string;
+  /** Compares two key values. @default compareValues (typed: `5` and `'5'` differ; null never matches) */
+  compare?: SortCompare;
+  /**
+   * Sort both inputs by the key first (through `sort`, spilling past `memory`), instead of
+   * failing on the first row out of order. The output is then in key order.
+   * @default false: the inputs must already be sorted by the key
+   */
+  sortInputs?: { memory?: number | string; tmpDir?: string };
+}
+
+interface Head<R> {
+  row: R;
+  key: unknown[];
+  n: number;
+}
+
+interface Group<R> {
+  key: unknown[];
+  rows: R[];
+}
+
+/**
+ * Invariants: of the right side, only the current key's rows (the group, ≤ `maxGroupBytes`)
+ * and one row past them are held; a left row is answered before the next is taken; rows of
+ * both sides are checked to be in key order (null keys may stand anywhere: they never match).
+ */
+class MergeJoinStage<L, R, Out> extends JoinBase<L, R, Out> {
+  private readonly cmp: (a: unknown[], b: unknown[]) => number;
+  private head: Head<R> | null | undefined = undefined; // undefined: not read yet; null: right ended
+  private group: Group<R> | null = null;
+  private prevLeft: { key: unknown[]; n: number } | null = null;
+  private prevRight: { key: unknown[]; n: number } | null = null;
+  private leftN = 0;
+  private rightN = 0;
+  /** With sortInputs: the left rows go through this sort, and come back through leftSorted. */
+  private readonly leftSort: ReturnType<typeof sort<L>> | null = null;
+  private readonly leftSorted: SideReader | null = null;
+
+  private readonly sortBy: (<T>(keyOf: KeyOf<T>) => ReturnType<typeof sort<T>>) | null = null;
+  /** With sortInputs: the reader of the right source, feeding the right side's sort. */
+  private feeding: SideReader | null = null;
+
+  constructor(name: string, right: SourceLike, options: MergeJoinOptions<L, R, Out>, private readonly maxGroupBytes: number, compare: SortCompare | undefined, sorting: { memory: number | string; tmpDir?: string } | null) {
+    const c = commonOptions<L, R, Out>(options);
+    super(name, right, c);
+    this.cmp = keyComparator(compare);
+    if (sorting) {
+      // Null keys sort last; they never match, wherever they stand.
+      const nullsLast = (a: unknown[] | null, b: unknown[] | null) => (a === null ? (b === null ? 0 : 1) : b === null ? -1 : this.cmp(a, b));
+      this.sortBy = <T>(keyOf: KeyOf<T>) => sort<T>(keyOf, { ...sorting, compare: nullsLast });
+      this.leftSort = this.sortBy(c.on.left);
+      this.leftSorted = new SideReader(this.leftSort);
+      // Its failures while it takes rows (a full disk) fail the join at once.
+      this.leftSort.on('error', (error) => this.destroy(error));
+    }
+  }
+
+  /** With sortInputs, the right side is read through a sort of its own (fed as it takes rows). */
+  protected override openOther(source: SourceLike): SideReader {
+    if (!this.sortBy) return super.openOther(source);
+    const stage = this.sortBy(this.keys.right);
+    this.feeding = new SideReader(source);
+    void feed(this.feeding, stage);
+    return new SideReader(stage);
+  }
+
+  override _transform(row: L, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.stats.in++;
+    if (this.leftSort) {
+      if (this.leftSort.write(row)) callback();
+      else void drained(this.leftSort).then(() => callback());
+      return;
+    }
+    this.joinLeft(row).then(() => callback(), callback);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    this.finish().then(() => callback(), callback);
+  }
+
+  private async finish(): Promise<void> {
+    if (this.leftSort && this.leftSorted) {
+      this.leftSort.end();
+      for (let row = await this.leftSorted.next(); row !== END; row = await this.leftSorted.next()) {
+        await this.joinLeft(row as L);
+        const room = this.room();
+        if (room) await room;
+      }
+    }
+    this.group = null;
+    if (!this.keepRight) return this.closeOther();
+    if (this.head === undefined) this.head = await this.pullRight();
+    while (this.head && !this.destroyed) {
+      await this.unmatchedRight(this.head.row);
+      this.head = await this.pullRight();
+    }
+  }
+
+  /** Joins one left row with the right rows of its key, reading the right side up to past them. */
+  private async joinLeft(row: L): Promise<void> {
+    const n = ++this.leftN;
+    this.metrics.left.rows++;
+    let key: unknown[] | null;
+    try {
+      key = this.keys.left(row);
+    } catch (error) {
+      throw this.rowError('left', n, row, error);
+    }
+    if (key === null) {
+      this.metrics.left.nullKeys++;
+      return this.unmatchedLeft(row);
+    }
+    const prev = this.prevLeft;
+    if (prev && this.compareKeys(key, prev.key, 'left', n, row) < 0) {
+      throw new RowError(this.stage, n, originOf(row), `the left input is not sorted by the key: left row ${n} (key ${describeKey(key)}) sorts before left row ${prev.n} (key ${describeKey(prev.key)})`);
+    }
+    this.prevLeft = { key, n };
+    if (!(this.group && this.cmp(this.group.key, key) === 0)) {
+      this.group = null;
+      await this.advanceTo(key);
+    }
+    const group = this.group as Group<R> | null;
+    if (!group) return this.unmatchedLeft(row);
+    this.metrics.left.matched++;
+    for (const right of group.rows) {
+      if (this.destroyed) return;
+      this.output(row, row, right);
+      const room = this.room();
+      if (room) await room;
+    }
+  }
+
+  private compareKeys(a: unknown[], b: unknown[], side: 'left' | 'right', n: number, row: unknown): number {
+    try {
+      return this.cmp(a, b);
+    } catch (error) {
+      throw this.rowError(side, n, row, error);
+    }
+  }
+
+  /** Skips (or keeps, for right/full) the right rows before `key`, then loads the group of `key`. */
+  private async advanceTo(key: unknown[]): Promise<void> {
+    if (this.head === undefined) this.head = await this.pullRight();
+    while (this.head && this.cmp(this.head.key, key) < 0) {
+      await this.unmatchedRight(this.head.row);
+      this.head = await this.pullRight();
+    }
+    if (!this.head || this.cmp(this.head.key, key) !== 0) return;
+    const group: Group<R> = { key, rows: [] };
+    let bytes = 0;
+    while (this.head && this.cmp(this.head.key, key) === 0) {
+      group.rows.push(this.head.row);
+      bytes += estimateBytes(this.head.row);
+      if (bytes > this.maxGroupBytes) {
+        throw new RowError(this.stage, this.head.n, originOf(this.head.row), `the right rows of key ${describeKey(key)} pass maxGroupBytes (${this.maxGroupBytes} bytes) at right row ${this.head.n}; raise maxGroupBytes, or use hashJoin with the smaller side as the build side`);
+      }
+      this.head = await this.pullRight();
+    }
+    this.metrics.right.matched += group.rows.length;
+    this.group = group;
+  }
+
+  /** The next right row with a key (rows with a null key are passed as unmatched on the way), or null at its end. */
+  private async pullRight(): Promise<Head<R> | null> {
+    const right = this.other;
+    for (;;) {
+      let x = right.take();
+      while (x === PENDING) {
+        await right.wait();
+        x = right.take();
+      }
+      if (x === END) return null;
+      const row = x as R;
+      if (this.rightN === 0) this.saw(1, row);
+      const n = ++this.rightN;
+      this.metrics.right.rows++;
+      let key: unknown[] | null;
+      try {
+        key = this.keys.right(row);
+      } catch (error) {
+        throw this.rowError('right', n, row, error);
+      }
+      if (key === null) {
+        this.metrics.right.nullKeys++;
+        await this.unmatchedRight(row);
+        continue;
+      }
+      const prev = this.prevRight;
+      if (prev && this.compareKeys(key, prev.key, 'right', n, row) < 0) {
+        throw new RowError(this.stage, n, originOf(row), `the right input is not sorted by the key: right row ${n} (key ${describeKey(key)}) sorts before right row ${prev.n} (key ${describeKey(prev.key)})`);
+      }
+      this.prevRight = { key, n };
+      return { row, key, n };
+    }
+  }
+
+  private unmatchedLeft(row: L): void {
+    this.metrics.left.unmatched++;
+    if (this.keepLeft) this.output(row, row, null);
+    else this.stats.filtered++;
+  }
+
+  private async unmatchedRight(row: R): Promise<void> {
+    this.metrics.right.unmatched++;
+    if (!this.keepRight) return;
+    this.output(row, null, row);
+    const room = this.room();
+    if (room) await room;
+  }
+
+  protected override async release(): Promise<void> {
+    await Promise.all([this.leftSorted?.close(), this.feeding?.close()]);
+  }
+}
+
+/** Resolves on the stage's next 'drain' (or its close), leaving no listener behind. */
+function drained(stage: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      stage.off('drain', done);
+      stage.off('close', done);
+      resolve();
+    };
+    stage.on('drain', done);
+    stage.on('close', done);
+  });
+}
+
+/** Writes the rows of `from` into `stage` (respecting its backpressure), then ends it; a failure destroys it. */
+async function feed(from: SideReader, stage: Writable): Promise<void> {
+  try {
+    for (let row = await from.next(); row !== END && !stage.destroyed; row = await from.next()) {
+      if (!stage.write(row)) await drained(stage);
+    }
+    if (!stage.destroyed) stage.end();
+  } catch (error) {
+    stage.destroy(error as Error);
+  }
+}
+
+/**
+ * Joins the rows written into it (the left side) with `right`, both sorted by the key, in
+ * one pass: the right side's rows of the current key are held (at most `maxGroupBytes`) and
+ * joined with each left row of that key. `type` `inner`, `left`, `right` or `full`; null keys
+ * never match; a row out of key order fails the stage naming both rows (or, with
+ * `sortInputs`, both sides are sorted first). Output in key order.
+ *
+ * @param right the other side: a Readable (e.g. `csv.read`), an (async) iterable or a generator function.
+ * Or `mergeJoin(left, right, options)`: both sides given, a source of the joined rows.
+ * @example
+ * await run(csv.read('tickets.csv', { rows: 'objects' }),
+ *   mergeJoin(csv.read('payments.csv', { rows: 'objects' }), { on: 'summons', type: 'left', prefix: { right: 'payment_' } }),
+ *   csv.write('joined.csv'));
+ */
+export function mergeJoin<L = any, R = any, Out = Joined<L, R>>(right: SourceLike, options: MergeJoinOptions<L, R, Out>): JoinStage<L, Out>; // eslint-disable-line @typescript-eslint/no-explicit-any
+/** Both sides as sources: a source of the joined rows (`pipe(left, mergeJoin(right, options))`), to stand first in `run()`. */
+export function mergeJoin<L = any, R = any, Out = Joined<L, R>>(left: SourceLike, right: SourceLike, options: MergeJoinOptions<L, R, Out>): Readable & AsyncIterable<Out>; // eslint-disable-line @typescript-eslint/no-explicit-any
+export function mergeJoin<L, R, Out>(...args: [SourceLike, MergeJoinOptions<L, R, Out>] | [SourceLike, SourceLike, MergeJoinOptions<L, R, Out>]): JoinStage<L, Out> | (Readable & AsyncIterable<Out>) {
+  if (args.length === 3) {
+    const [left, right, options] = args;
+    return pipe(left as never, mergeJoinStage<L, R, Out>(right, options)) as unknown as Readable & AsyncIterable<Out>;
+  }
+  return mergeJoinStage<L, R, Out>(args[0], args[1] as MergeJoinOptions<L, R, Out>);
+}
+
+function mergeJoinStage<L, R, Out>(right: SourceLike, options: MergeJoinOptions<L, R, Out>): JoinStage<L, Out> {
+  const o = checkOptions('options', options);
+  const maxGroupBytes = o.maxGroupBytes === undefined ? 64 * 1024 ** 2 : parseBytes('maxGroupBytes', o.maxGroupBytes);
+  const compare = o.compare === undefined ? undefined : checkFunction<SortCompare>('compare', o.compare);
+  let sorting: { memory: number | string; tmpDir?: string } | null = null;
+  if (o.sortInputs !== undefined && o.sortInputs !== false) {
+    const s = checkOptions('sortInputs', o.sortInputs);
+    sorting = { memory: s.memory === undefined ? '64MB' : parseBytes('sortInputs.memory', s.memory), ...(s.tmpDir === undefined ? {} : { tmpDir: s.tmpDir as string }) };
+  }
+  if (right === null || right === undefined || typeof right === 'string') throw new TypeError(`Expected \`right\` to be a source (a Readable, an iterable of rows or a generator), got ${right === null ? 'null' : typeof right}`);
+  return new MergeJoinStage<L, R, Out>('mergeJoin()', right, options, maxGroupBytes, compare, sorting);
+}
