@@ -7,6 +7,7 @@ import type { BatchingStage, FusedSelect, ProjectingSource } from '../core/fusio
 import { CsvError } from './errors.js';
 import { CsvScanner, pickColumns, type ScanOptions, type ScanResult } from './scanner.js';
 import { CsvOrigin } from './raw-line.js';
+import { afterReadOut } from '../core/after-read-out.js';
 import { setOrigin } from '../core/origin.js';
 import { sendReject } from '../core/reject.js';
 import { setField } from '../core/rows.js';
@@ -232,7 +233,7 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> i
     this.pending = '';
     this.pendingBytes = 0;
     this.parse(text, true, (error) => {
-      callback(error ?? new CsvError(this.options.source, this.nextLine, `invalid UTF-8 at byte offset ${offset}`));
+      this.failAfterRows(callback, error ?? new CsvError(this.options.source, this.nextLine, `invalid UTF-8 at byte offset ${offset}`));
     });
   }
 
@@ -271,25 +272,33 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> i
     }
     if (failure) {
       this.rest = '';
-      callback(failure);
+      this.failAfterRows(callback, failure);
       return;
     }
     if (result.error) {
       this.rest = '';
       // The reason names no input; fast-csv's own error comes as a redacted cause.
       const reason = result.error === 'unclosed-quote' ? 'a quoted field is not closed' : 'malformed CSV (text after a closing quote?)';
-      callback(new CsvError(this.options.source, this.nextLine, reason, result.cause));
+      this.failAfterRows(callback, new CsvError(this.options.source, this.nextLine, reason, result.cause));
       return;
     }
     this.rest = result.rest;
     this.restBytes = Buffer.byteLength(this.rest);
     if (this.restBytes > this.options.maxRowBytes) {
-      callback(new CsvError(this.options.source, this.nextLine, `a row longer than maxRowBytes (${this.options.maxRowBytes}) starts here; is a quote left open?`));
+      this.failAfterRows(callback, new CsvError(this.options.source, this.nextLine, `a row longer than maxRowBytes (${this.options.maxRowBytes}) starts here; is a quote left open?`));
       return;
     }
     // Rejected rows a slow sink has not stored yet hold the next chunk back (backpressure).
     if (this.rejectsPending === 0) callback();
     else this.afterRejects = () => callback();
+  }
+
+  /**
+   * Fails once the rows this parse pushed have been read: the input is held back meanwhile
+   * (the callback waits), and failing at once would drop them with the stage's buffer.
+   */
+  private failAfterRows(callback: TransformCallback, error: Error): void {
+    afterReadOut(this, () => callback(error));
   }
 
   /** Field indexes for `columns` given the header's names; a CsvError when one is missing. */

@@ -1,4 +1,5 @@
 import { finished, Readable, Transform, type TransformCallback } from 'node:stream';
+import { afterReadOut } from '../core/after-read-out.js';
 import { RowBatch } from '../core/row-batch.js';
 import type { GateMode } from './batch-rows.js';
 
@@ -12,6 +13,11 @@ import type { GateMode } from './batch-rows.js';
 export class SourceGate extends Transform {
   read_ = 0;
   stopped = false;
+  /**
+   * The streams after the gate, in order (set by the chain): when the source fails, what
+   * they hold in their output buffers is read out before the pipeline is torn down.
+   */
+  downstream: readonly Readable[] = [];
 
   /**
    * @param mode whether the source sends batches of rows (see lib/pipeline/batch-rows.ts)
@@ -30,12 +36,24 @@ export class SourceGate extends Transform {
         ? { highWaterMark: source.readableHighWaterMark }
         : { objectMode: true, ...(mode === 'rows' ? {} : { writableHighWaterMark: 1 }), ...(mode === 'pass' ? { readableHighWaterMark: 1 } : {}) },
     );
-    source.on('error', (error) => {
-      if (!this.stopped) this.destroy(error);
-    });
+    // The rows the source passed on before it failed are read out first (its buffer and the
+    // gate's), so a consumer sees every row before the bad one, then the error.
+    let failing = false;
+    const fail = (error: Error) => {
+      if (failing || this.stopped || this.destroyed) return;
+      failing = true;
+      // Then each stage after the gate in turn (rows pass on synchronously between them).
+      const readOut = (i: number): void => {
+        if (this.destroyed) return;
+        if (i > this.downstream.length) this.destroy(error);
+        else afterReadOut(i === 0 ? this : this.downstream[i - 1], () => readOut(i + 1));
+      };
+      readOut(0);
+    };
+    source.on('error', fail);
     // A source destroyed without an error (not by us) is a premature close: fail.
     finished(source, { readable: true, writable: false }, (error) => {
-      if (error && !this.stopped && !this.destroyed) this.destroy(error);
+      if (error) fail(error);
     });
     source.pipe(this);
   }

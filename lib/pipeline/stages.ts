@@ -82,6 +82,7 @@ export function buildChain(items: readonly unknown[], keepSource?: boolean): Cha
   if (streams[0] === items[1] && fuseProjection(source, streams[0])) streams.shift();
   // csv stages hand their rows to a sluice stage after them in batches (see there).
   const gate = new SourceGate(source, batchRows(source, streams), keepsSource(source, keepSource));
+  gate.downstream = streams.filter((stream): stream is Readable => typeof (stream as Readable).read === 'function');
   streams.unshift(gate);
   return { gate, streams, stages: [source, ...streams].filter(isStage), all: [source, ...streams] };
 }
