@@ -5,7 +5,7 @@ import type { TransformCallback } from 'node:stream';
 import { RowError } from '../core/errors.js';
 import type { BatchingStage, FusedSelect, ProjectingSource } from '../core/fusion.js';
 import { CsvError } from './errors.js';
-import { CsvScanner, pickColumns, type ScanOptions, type ScanResult } from './scanner.js';
+import { CsvScanner, fieldTrimmer, pickColumns, type ScanOptions, type ScanResult } from './scanner.js';
 import { CsvOrigin } from './raw-line.js';
 import { afterReadOut } from '../core/after-read-out.js';
 import { setOrigin } from '../core/origin.js';
@@ -85,7 +85,7 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> i
       this.indexes = resolved.columns as readonly number[];
     }
     this.parser = resolved.fast ? 'sluice' : 'fast-csv';
-    this.reader = resolved.fast ? new CsvScanner(resolved.dialect) : null;
+    this.reader = resolved.fast ? new CsvScanner(resolved.dialect, resolved) : null;
     if (!resolved.fast) {
       this.readerLoading = import('./fast-csv-parse.js').then(({ FastCsvReader }) => {
         this.reader = new FastCsvReader(resolved.fastCsv);
@@ -264,7 +264,7 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> i
         limit: oneRow ? 1 : Infinity,
         // Raw lines let csv.format copy rows that reach it unchanged; trimmed or object
         // rows are never written back verbatim.
-        raw: !this.options.trim && !this.options.objects,
+        raw: !this.options.ltrim && !this.options.rtrim && !this.options.objects,
       });
       failure = this.emitRows(result);
       if (failure || result.error || !oneRow || result.rows.length === 0) break;
@@ -277,9 +277,7 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> i
     }
     if (result.error) {
       this.rest = '';
-      // The reason names no input; fast-csv's own error comes as a redacted cause.
-      const reason = result.error === 'unclosed-quote' ? 'a quoted field is not closed' : 'malformed CSV (text after a closing quote?)';
-      this.failAfterRows(callback, new CsvError(this.options.source, this.nextLine, reason, result.cause));
+      this.failAfterRows(callback, this.syntaxError(result));
       return;
     }
     this.rest = result.rest;
@@ -291,6 +289,25 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> i
     // Rejected rows a slow sink has not stored yet hold the next chunk back (backpressure).
     if (this.rejectsPending === 0) callback();
     else this.afterRejects = () => callback();
+  }
+
+  /**
+   * The CsvError for the row `result.rest` starts with. The reason names no input; fast-csv's
+   * own error comes as a redacted cause (and without a position: fast-csv gives none).
+   */
+  private syntaxError(result: ScanResult): CsvError {
+    const { source } = this.options;
+    if (result.errorAt === undefined) {
+      const reason = result.error === 'unclosed-quote' ? 'a quoted field is not closed' : 'malformed CSV (text after a closing quote?)';
+      return new CsvError(source, this.nextLine, reason, result.cause);
+    }
+    const before = result.rest.slice(0, result.errorAt);
+    const breaks = before.match(/\r\n|\r|\n/g);
+    const lineStart = Math.max(before.lastIndexOf('\n'), before.lastIndexOf('\r')) + 1;
+    // Columns count characters (code points), as an editor shows them.
+    const column = [...before.slice(lineStart)].length + 1;
+    const reason = result.error === 'unclosed-quote' ? 'a quoted field is not closed' : 'text after a closing quote (quote the whole field, double the quotes in it, or read with `trim`)';
+    return new CsvError(source, this.nextLine + (breaks?.length ?? 0), reason, undefined, column);
   }
 
   /**
@@ -340,19 +357,27 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> i
     const { rows, lines, widths } = result;
     const raws = result.raws ?? null;
     const { delimiter, quote } = this.options.dialect;
-    const { trim, ignoreEmpty, maxColumns, source, ragged, objects } = this.options;
+    const { ignoreEmpty, maxColumns, source, ragged, objects } = this.options;
+    const ownParser = this.parser === 'sluice';
+    const trim = ownParser ? null : fieldTrimmer(this.options);
     for (let r = 0; r < rows.length; r++) {
       let fields = rows[r];
       const line = this.nextLine;
       this.nextLine += lines[r];
       const width = widths === null ? fields.length : widths[r];
       if (width === 0 && ignoreEmpty) continue;
+      // A header line of only whitespace (or, with ignoreEmpty false, of nothing) names no
+      // column: the next line must not silently become the header (fast-csv's parser skips a
+      // whitespace line, as it always did).
+      if (ownParser && this.width === -1 && this.options.headerLine && (width === 0 || (width === 1 && fields[0] !== '' && fields[0]?.trim() === ''))) {
+        return new CsvError(source, line, `the header line is ${width === 0 ? 'empty' : 'only whitespace'}; it must name the columns`);
+      }
       if (width > maxColumns) {
         return new CsvError(source, line, `${width} fields, more than maxColumns (${maxColumns})`);
       }
-      // Trimmed here, after the lines are counted (fast-csv's own trim made a line break
-      // trimmed off the edge of a quoted field vanish from the line count).
-      if (trim) fields = fields.map((field) => (field === undefined ? field : field.trim()));
+      // fast-csv's fields are trimmed here, after the lines are counted (fast-csv's own trim
+      // made a line break trimmed off the edge of a quoted field vanish from the line count).
+      if (trim) fields = fields.map((field) => (field === undefined ? field : trim(field)));
       if (this.width === -1) {
         this.width = width;
         if (this.options.headerLine) {
@@ -437,7 +462,7 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> i
 }
 
 /**
- * Parses CSV bytes (or text) into rows, exactly as fast-csv would: for HTTP bodies, sockets, or any
+ * Parses CSV bytes (or text) into rows (RFC 4180, nothing lost: see docs/csv.md): for HTTP bodies, sockets, or any
  * byte stream (see `csv.read` for files).
  * @example
  * await run(req, csv.parse({ rows: 'objects' }), postgres.write(pool, { table: 'imports' }));

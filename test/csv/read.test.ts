@@ -65,7 +65,7 @@ describe('csv.read()', () => {
       const sink = collector();
       const error = await rejection(run(csv.read(file), sink));
       expect(error).to.be.instanceOf(CsvError);
-      expect(error.message).to.equal(`${file}, line 4: a quoted field is not closed`);
+      expect(error.message).to.equal(`${file}, line 4, column 3: a quoted field is not closed`);
       expect(error.source).to.equal(file);
       expect(error.line).to.equal(4);
       expect(sink.rows).to.deep.equal([
@@ -88,7 +88,7 @@ describe('csv.read()', () => {
             if (slow) await new Promise((resolve) => setImmediate(resolve));
           }
         })());
-        expect(error.message).to.equal(`${file}, line 3: a quoted field is not closed`);
+        expect(error.message).to.equal(`${file}, line 3, column 1: a quoted field is not closed`);
         expect(rows).to.deep.equal([['a'.repeat(70_000)], ['b']]);
       }
       expect(openFilesUnder(dir.path)).to.deep.equal([]);
