@@ -85,7 +85,7 @@ const LF = 10;
 const CR = 13;
 
 /** JavaScript's `\s`, less CR and LF (which are line breaks to the parser). */
-function isJsSpace(c: number): boolean {
+export function isJsSpace(c: number): boolean {
   if (c <= 32) return c === 32 || c === 9 || c === 11 || c === 12;
   if (c < 0xa0) return false;
   return (
