@@ -1,8 +1,9 @@
 import type { TransformCallback } from 'node:stream';
 import type { FormatterOptionsArgs } from '@fast-csv/format';
 import type { RowFormatter } from '@fast-csv/format/build/src/formatter/RowFormatter.js';
-import { FastRowFormatter, fastFormatProblem } from './formatter.js';
+import { FastRowFormatter, fastFormatProblem, keysOf } from './formatter.js';
 import { RowError } from '../core/errors.js';
+import type { HeaderSource } from '../core/fusion.js';
 import { safeCell, safeRow } from './spreadsheet-safe.js';
 import { originOf } from '../core/origin.js';
 import { kindOf } from '../core/rows.js';
@@ -102,6 +103,26 @@ export class CsvFormatStage extends Stage<CsvRow, string> {
     }
   }
 
+  /** The pipeline's source, when it reads object rows under a header (see `followHeaders`). */
+  private headerSource: HeaderSource | null = null;
+
+  /**
+   * Internal (lib/core/fusion.ts, called by `run()`/`pipe()`): with no `headers` option and
+   * object rows from `source`, a source that read its header but not one data row gives a
+   * file of that header alone — a header-only file read and written back stays one.
+   */
+  followHeaders(source: HeaderSource): void {
+    if (source.objectRows) this.headerSource = source;
+  }
+
+  /** The source's header, when the output is to be that header alone (see `followHeaders`). */
+  private sourceHeader(): readonly string[] | null {
+    const source = this.headerSource;
+    const option = this.options.headers;
+    if (!source || (option !== undefined && option !== true) || source.stats.out !== 0) return null;
+    return source.headers;
+  }
+
   /** Which formatter writes the text, once the first row (or the end) has chosen it. */
   get formatterUsed(): 'sluice' | 'fast-csv' | null {
     return this.formatter === null ? null : this.formatter instanceof FastRowFormatter ? 'sluice' : 'fast-csv';
@@ -158,12 +179,13 @@ export class CsvFormatStage extends Stage<CsvRow, string> {
     }
     // No row and no header names to write: the output is empty, not a lone line break.
     const headers = this.options.headers;
-    if (!this.formatter && (headers === undefined || typeof headers === 'boolean')) {
+    const fromSource = this.formatter ? null : this.sourceHeader();
+    if (!this.formatter && !fromSource && (headers === undefined || typeof headers === 'boolean')) {
       callback();
       return;
     }
     try {
-      this.formatter ??= this.start(true);
+      this.formatter ??= this.start(true, fromSource);
     } catch (error) {
       callback(error as Error);
       return;
@@ -219,13 +241,13 @@ export class CsvFormatStage extends Stage<CsvRow, string> {
   private keyed(row: CsvRow): CsvRow {
     const headers = this.options.headers;
     if (Array.isArray(row) || (headers !== undefined && headers !== true)) return row;
-    this.keys ??= Object.keys(row);
+    this.keys ??= keysOf(row);
     return this.keys.map((key) => (row as Record<string, unknown>)[key]) as CsvRow;
   }
 
-  private start(arrays: boolean): RowFormatter<CsvRow, CsvRow> | FastRowFormatter {
+  private start(arrays: boolean, fromSource: readonly string[] | null = null): RowFormatter<CsvRow, CsvRow> | FastRowFormatter {
     const { headers: option, formatter: _formatter, spreadsheetSafe: _safe, ...rest } = this.options;
-    const given = this.keys ?? option;
+    const given = this.keys ?? fromSource ?? option;
     const named = typeof given === 'function' ? given() : given;
     if (typeof given === 'function' && !isNames(named)) fail('headers()', 'an array of column names', named);
     const headers = this.safe && isNames(named) ? (named.map(safeCell) as string[]) : named;

@@ -31,6 +31,19 @@ import { CsvOrigin, type RawLine } from './raw-line.js';
 import { originOf } from '../core/origin.js';
 import { isJsSpace } from './scanner.js';
 
+/**
+ * An object row's keys in its file's column order: the header it was read with (see
+ * `CsvOrigin.namesOf`) for the names it still has, then any other keys in their order.
+ * Without that origin, `Object.keys` (which puts integer-like keys first).
+ */
+export function keysOf(row: object): string[] {
+  const keys = Object.keys(row);
+  const names = CsvOrigin.namesOf(originOf(row));
+  if (!names) return keys;
+  const known = new Set(names);
+  return [...names.filter((name) => Object.hasOwn(row, name)), ...keys.filter((key) => !known.has(key))];
+}
+
 /** Whether a field's text starts or ends with whitespace, which a trimming reader would lose. */
 function spaceAtEdge(text: string): boolean {
   return text.length > 0 && (isJsSpace(text.charCodeAt(0)) || isJsSpace(text.charCodeAt(text.length - 1)));
@@ -126,7 +139,7 @@ export class FastRowFormatter {
     let formatRow = true;
     let headers = this.headers;
     if (headers === null) {
-      headers = isHashArray(row) ? row.map((pair) => pair[0]) : Array.isArray(row) ? row : Object.keys(row);
+      headers = isHashArray(row) ? row.map((pair) => pair[0]) : Array.isArray(row) ? row : keysOf(row);
       this.headers = headers;
       // An array row that is the header itself is written as the header only.
       if (this.options.writeHeaders && Array.isArray(row)) formatRow = !headers.every((name, i) => name === row[i]);

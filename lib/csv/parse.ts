@@ -412,7 +412,8 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> i
       }
       const row = objects ? this.toObject(fields) : fields;
       const raw = raws === null ? null : raws[r];
-      setOrigin(row, new CsvOrigin(source, line, raw === null ? undefined : { text: raw, fields: fields.slice(), delimiter, quote }));
+      const names = objects ? ((this.options.columns as readonly string[] | null) ?? this.headers!) : undefined;
+      setOrigin(row, new CsvOrigin(source, line, raw === null ? undefined : { text: raw, fields: fields.slice(), delimiter, quote }, names));
       if (this.fusedSelect && this.options.columns === null) {
         // Unfused: the select stage would fail on its first row. The rest of the chunk is
         // still read (a ragged row there fails too) as the source would while that error
