@@ -39,8 +39,9 @@ export interface CsvFormatOptions {
    */
   spreadsheetSafe?: boolean;
   /**
-   * `'auto'`: sluice's own formatter, which writes byte for byte what fast-csv's writes
-   * (several times faster), whenever the options allow it (a one-character delimiter and
+   * `'auto'`: sluice's own formatter, which writes fast-csv's text plus quotes where that
+   * would lose data (a lone empty field, whitespace at a value's edge; NUL kept: see
+   * docs/csv.md), several times faster, whenever the options allow it (a one-character delimiter and
    * quote that are not RegExp syntax, except `|`; a row delimiter without `-`; `quoteColumns`
    * a boolean or an array); fast-csv's formatter otherwise. `'fast-csv'`: always fast-csv's.
    * @default 'auto'
@@ -54,8 +55,8 @@ export type CsvRow = readonly unknown[] | Record<string, unknown>;
 const isNames = (value: unknown): value is readonly string[] => Array.isArray(value) && value.every((h) => typeof h === 'string');
 
 /**
- * Rows in, CSV text out: byte for byte what fast-csv's row formatter writes, by sluice's own
- * formatter where the options allow (see `fastFormatProblem`) and fast-csv's otherwise. The
+ * Rows in, CSV text out that reads back as the same rows: fast-csv's text plus quotes where
+ * it would lose data, by sluice's own formatter where the options allow (see `fastFormatProblem`) and fast-csv's otherwise. The
  * header decision waits for the first row (objects get a header from their keys, arrays
  * none) unless `headers` says otherwise; with `headers` as an array, the header is written
  * even for zero rows.

@@ -19,8 +19,8 @@ import { linesSpanned } from '../../lib/csv/lines.js';
 import { addColumn, csv, map, run, type CsvFormatOptions, type CsvParseOptions } from '../../lib/index.js';
 import { bytes, parseChunks, textSink } from '../helpers/csv.js';
 
-/** `CSV_FUZZ_SCALE=20 npx mocha test/csv/differential.test.ts` runs 20 times as many cases. */
-const scale = Number(process.env.CSV_FUZZ_SCALE ?? 1);
+/** `SLUICE_PROPERTY_SCALE=20 npx mocha test/csv/differential.test.ts` (or CSV_FUZZ_SCALE) runs 20 times as many cases. */
+const scale = Number(process.env.SLUICE_PROPERTY_SCALE ?? process.env.CSV_FUZZ_SCALE ?? 1);
 const runs = (n: number) => ({ numRuns: Math.round(n * scale) });
 
 /** The dialects both parsers are compared in (fast-csv option names). */

@@ -50,7 +50,9 @@ async function formatted(rows: readonly unknown[], options: CsvFormatOptions = {
   return sink.text();
 }
 
-describe('CSV round trip and an independent reader (properties, issue 11)', () => {
+describe('CSV round trip and an independent reader (properties, issue 11)', function () {
+  // Scaled runs take longer, in proportion.
+  this.timeout(30_000 * Math.max(1, scale));
   let dir: TempDir;
   before(async () => {
     dir = await tempDir();
