@@ -68,3 +68,11 @@ export const isHeaderSource = (value: unknown): value is HeaderSource =>
 
 export const isHeaderFollower = (value: unknown): value is HeaderFollower =>
   typeof value === 'object' && value !== null && typeof (value as Partial<HeaderFollower>).followHeaders === 'function';
+
+/**
+ * Marks a source (csv.read/csv.parse) whose rows before a failure are to reach the consumer
+ * before the failure does: the source gate then reads out the stages after it before tearing
+ * the pipeline down. Other sources fail at once (a statement timeout must surface even when
+ * the consumer has stalled).
+ */
+export const deliversBeforeFailing = Symbol.for('sluice.deliversBeforeFailing');

@@ -3,7 +3,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { checkUtf8 } from './utf8.js';
 import type { TransformCallback } from 'node:stream';
 import { RowError } from '../core/errors.js';
-import type { BatchingStage, FusedSelect, ProjectingSource } from '../core/fusion.js';
+import { deliversBeforeFailing, type BatchingStage, type FusedSelect, type ProjectingSource } from '../core/fusion.js';
 import { CsvError } from './errors.js';
 import { CsvScanner, fieldTrimmer, pickColumns, type ScanOptions, type ScanResult } from './scanner.js';
 import { CsvOrigin } from './raw-line.js';
@@ -34,6 +34,8 @@ interface RowReader {
 export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> implements ProjectingSource, BatchingStage {
   /** Column names, once the header has been read (or as given). */
   headers: readonly string[] | null;
+  /** For `run()`/`pipe()` (lib/core/fusion.ts): rows before a bad line reach the consumer before the CsvError. */
+  readonly [deliversBeforeFailing] = true;
   /** Bytes consumed so far (for progress). */
   bytesIn = 0;
   /** Which parser reads the input: sluice's scanner, or fast-csv's (see the `parser` option). */

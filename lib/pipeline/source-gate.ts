@@ -1,5 +1,6 @@
 import { finished, Readable, Transform, type TransformCallback } from 'node:stream';
 import { afterReadOut } from '../core/after-read-out.js';
+import { deliversBeforeFailing } from '../core/fusion.js';
 import { RowBatch } from '../core/row-batch.js';
 import type { GateMode } from './batch-rows.js';
 
@@ -36,13 +37,19 @@ export class SourceGate extends Transform {
         ? { highWaterMark: source.readableHighWaterMark }
         : { objectMode: true, ...(mode === 'rows' ? {} : { writableHighWaterMark: 1 }), ...(mode === 'pass' ? { readableHighWaterMark: 1 } : {}) },
     );
-    // The rows the source passed on before it failed are read out first (its buffer and the
-    // gate's), so a consumer sees every row before the bad one, then the error.
+    // A source that asks for it (a CSV parser): the rows it passed on before it failed are
+    // read out first (the gate's buffer and the stages' after it), so a consumer sees every
+    // row before the bad one, then the error. Other sources fail at once.
+    const readsOut = (source as { [deliversBeforeFailing]?: boolean })[deliversBeforeFailing] === true;
     let failing = false;
     const fail = (error: Error) => {
       if (failing || this.stopped || this.destroyed) return;
       failing = true;
-      // Then each stage after the gate in turn (rows pass on synchronously between them).
+      if (!readsOut) {
+        this.destroy(error);
+        return;
+      }
+      // The gate, then each stage after it in turn (rows pass on synchronously between them).
       const readOut = (i: number): void => {
         if (this.destroyed) return;
         if (i > this.downstream.length) this.destroy(error);
