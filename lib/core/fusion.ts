@@ -4,7 +4,7 @@
  * (a `select` fused into it), a stage that moves rows in batches, and a sink that takes
  * batches apart itself. csv.parse/csv.read, postgres.query and csv.write implement them.
  */
-import { isStage, type Stage } from './stage.js';
+import { isStage, type Stage, type StageStats } from './stage.js';
 
 /** What a source needs of a `select` fused into it (see `SelectStage`). */
 export interface FusedSelect {
@@ -45,3 +45,34 @@ export const takesBatches = Symbol.for('sluice.takesBatches');
 
 export const takesBatchesApart = (value: unknown): boolean =>
   isStage(value) || (typeof value === 'object' && value !== null && (value as { [takesBatches]?: boolean })[takesBatches] === true);
+
+/** A source of object rows keyed by a header it reads (csv.read/csv.parse). */
+export interface HeaderSource {
+  /** The header's names once read (or as given), else null. */
+  readonly headers: readonly string[] | null;
+  readonly objectRows: boolean;
+  readonly stats: StageStats;
+}
+
+/**
+ * A sink that writes a header line from its first object row's keys (csv.write/csv.format):
+ * told of the pipeline's source, so that a source with a header but no data row gives a
+ * file with that header instead of an empty one.
+ */
+export interface HeaderFollower {
+  followHeaders(source: HeaderSource): void;
+}
+
+export const isHeaderSource = (value: unknown): value is HeaderSource =>
+  isStage(value) && typeof (value as unknown as Partial<HeaderSource>).objectRows === 'boolean' && 'headers' in value;
+
+export const isHeaderFollower = (value: unknown): value is HeaderFollower =>
+  typeof value === 'object' && value !== null && typeof (value as Partial<HeaderFollower>).followHeaders === 'function';
+
+/**
+ * Marks a source (csv.read/csv.parse) whose rows before a failure are to reach the consumer
+ * before the failure does: the source gate then reads out the stages after it before tearing
+ * the pipeline down. Other sources fail at once (a statement timeout must surface even when
+ * the consumer has stalled).
+ */
+export const deliversBeforeFailing = Symbol.for('sluice.deliversBeforeFailing');

@@ -1,8 +1,9 @@
 import type { TransformCallback } from 'node:stream';
 import type { FormatterOptionsArgs } from '@fast-csv/format';
 import type { RowFormatter } from '@fast-csv/format/build/src/formatter/RowFormatter.js';
-import { FastRowFormatter, fastFormatProblem } from './formatter.js';
+import { FastRowFormatter, fastFormatProblem, keysOf } from './formatter.js';
 import { RowError } from '../core/errors.js';
+import type { HeaderSource } from '../core/fusion.js';
 import { safeCell, safeRow } from './spreadsheet-safe.js';
 import { originOf } from '../core/origin.js';
 import { kindOf } from '../core/rows.js';
@@ -38,8 +39,9 @@ export interface CsvFormatOptions {
    */
   spreadsheetSafe?: boolean;
   /**
-   * `'auto'`: sluice's own formatter, which writes byte for byte what fast-csv's writes
-   * (several times faster), whenever the options allow it (a one-character delimiter and
+   * `'auto'`: sluice's own formatter, which writes fast-csv's text plus quotes where that
+   * would lose data (a lone empty field, whitespace at a value's edge; NUL kept: see
+   * docs/csv.md), several times faster, whenever the options allow it (a one-character delimiter and
    * quote that are not RegExp syntax, except `|`; a row delimiter without `-`; `quoteColumns`
    * a boolean or an array); fast-csv's formatter otherwise. `'fast-csv'`: always fast-csv's.
    * @default 'auto'
@@ -53,8 +55,8 @@ export type CsvRow = readonly unknown[] | Record<string, unknown>;
 const isNames = (value: unknown): value is readonly string[] => Array.isArray(value) && value.every((h) => typeof h === 'string');
 
 /**
- * Rows in, CSV text out: byte for byte what fast-csv's row formatter writes, by sluice's own
- * formatter where the options allow (see `fastFormatProblem`) and fast-csv's otherwise. The
+ * Rows in, CSV text out that reads back as the same rows: fast-csv's text plus quotes where
+ * it would lose data, by sluice's own formatter where the options allow (see `fastFormatProblem`) and fast-csv's otherwise. The
  * header decision waits for the first row (objects get a header from their keys, arrays
  * none) unless `headers` says otherwise; with `headers` as an array, the header is written
  * even for zero rows.
@@ -100,6 +102,26 @@ export class CsvFormatStage extends Stage<CsvRow, string> {
       });
       this.fastCsvLoading.catch(() => {}); // reported by the first row or the end
     }
+  }
+
+  /** The pipeline's source, when it reads object rows under a header (see `followHeaders`). */
+  private headerSource: HeaderSource | null = null;
+
+  /**
+   * Internal (lib/core/fusion.ts, called by `run()`/`pipe()`): with no `headers` option and
+   * object rows from `source`, a source that read its header but not one data row gives a
+   * file of that header alone — a header-only file read and written back stays one.
+   */
+  followHeaders(source: HeaderSource): void {
+    if (source.objectRows) this.headerSource = source;
+  }
+
+  /** The source's header, when the output is to be that header alone (see `followHeaders`). */
+  private sourceHeader(): readonly string[] | null {
+    const source = this.headerSource;
+    const option = this.options.headers;
+    if (!source || (option !== undefined && option !== true) || source.stats.out !== 0) return null;
+    return source.headers;
   }
 
   /** Which formatter writes the text, once the first row (or the end) has chosen it. */
@@ -158,12 +180,13 @@ export class CsvFormatStage extends Stage<CsvRow, string> {
     }
     // No row and no header names to write: the output is empty, not a lone line break.
     const headers = this.options.headers;
-    if (!this.formatter && (headers === undefined || typeof headers === 'boolean')) {
+    const fromSource = this.formatter ? null : this.sourceHeader();
+    if (!this.formatter && !fromSource && (headers === undefined || typeof headers === 'boolean')) {
       callback();
       return;
     }
     try {
-      this.formatter ??= this.start(true);
+      this.formatter ??= this.start(true, fromSource);
     } catch (error) {
       callback(error as Error);
       return;
@@ -219,13 +242,13 @@ export class CsvFormatStage extends Stage<CsvRow, string> {
   private keyed(row: CsvRow): CsvRow {
     const headers = this.options.headers;
     if (Array.isArray(row) || (headers !== undefined && headers !== true)) return row;
-    this.keys ??= Object.keys(row);
+    this.keys ??= keysOf(row);
     return this.keys.map((key) => (row as Record<string, unknown>)[key]) as CsvRow;
   }
 
-  private start(arrays: boolean): RowFormatter<CsvRow, CsvRow> | FastRowFormatter {
+  private start(arrays: boolean, fromSource: readonly string[] | null = null): RowFormatter<CsvRow, CsvRow> | FastRowFormatter {
     const { headers: option, formatter: _formatter, spreadsheetSafe: _safe, ...rest } = this.options;
-    const given = this.keys ?? option;
+    const given = this.keys ?? fromSource ?? option;
     const named = typeof given === 'function' ? given() : given;
     if (typeof given === 'function' && !isNames(named)) fail('headers()', 'an array of column names', named);
     const headers = this.safe && isNames(named) ? (named.map(safeCell) as string[]) : named;

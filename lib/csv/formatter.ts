@@ -1,20 +1,25 @@
 /**
- * A CSV row formatter that writes byte for byte what fast-csv's `RowFormatter` writes, for the
- * options it supports (see `fastFormatProblem`), without its per-field regular expressions
- * and arrays. Pure: `format(row)` returns the text for one row, `finish()` the text at the end.
+ * sluice's CSV row formatter: what it writes always reads back as the same row — with
+ * sluice's reader, with a trimming reader (fast-csv's, `trim`) and with Python's csv.
+ * Pure: `format(row)` returns the text for one row, `finish()` the text at the end.
  *
- * fast-csv's rules, read off @fast-csv/format 5 (FieldFormatter, RowFormatter) and checked
- * against it by test/csv/csv-differential.test.ts:
- * - a field is `${value ?? ''}` with every NUL character removed;
+ * The rules (fast-csv's RowFormatter, read off @fast-csv/format 5, plus quoting wherever
+ * fast-csv's output loses data; the differences are listed in docs/csv.md and checked by
+ * test/csv/differential.test.ts outside them, and by the round-trip properties):
+ * - a field is `${value ?? ''}`, every character kept (NUL too: fast-csv strips it);
  * - it is quoted when it holds the quote (each quote then doubled), the delimiter, a
- *   character of the row delimiter, CR, LF — or `|`, which its character class
+ *   character of the row delimiter, CR, LF — or `|`, which fast-csv's character class
  *   `[${delimiter}${rowDelimiter}|\r|\n]` also matches — or when `quoteColumns` says so;
+ * - and, where fast-csv writes it bare, when it starts or ends with whitespace (JavaScript's
+ *   `\s`, a U+FEFF included: a trimming reader would lose it, and a U+FEFF that starts the
+ *   file would be taken for a byte-order mark), and when it is the only field of its row and
+ *   empty (`""`: a bare empty line reads back as no row);
  * - rows are joined with the row delimiter written *before* every row but the first, and
  *   `finish()` adds one more when `includeEndRowDelimiter` is set;
  * - headers: given names are written before the first row (or alone at the end when there
- *   is none and `alwaysWriteHeaders` is set); otherwise the first row's keys (objects), or
- *   the first array row itself, which is then written only as the header; "hash arrays"
- *   (`[[name, value], …]`) are rows of values too.
+ *   is none and `alwaysWriteHeaders` is set); otherwise the first row's keys (objects, in
+ *   their file's column order: see `keysOf`), or the first array row itself, which is then
+ *   written only as the header; "hash arrays" (`[[name, value], …]`) are rows of values too.
  *
  * An array row that csv.parse read from a plain line (no quotes) and that arrives with those
  * same fields first (e.g. one column appended) is written by copying that line: it is what
@@ -24,6 +29,25 @@
 
 import { CsvOrigin, type RawLine } from './raw-line.js';
 import { originOf } from '../core/origin.js';
+import { isJsSpace } from './scanner.js';
+
+/**
+ * An object row's keys in its file's column order: the header it was read with (see
+ * `CsvOrigin.namesOf`) for the names it still has, then any other keys in their order.
+ * Without that origin, `Object.keys` (which puts integer-like keys first).
+ */
+export function keysOf(row: object): string[] {
+  const keys = Object.keys(row);
+  const names = CsvOrigin.namesOf(originOf(row));
+  if (!names) return keys;
+  const known = new Set(names);
+  return [...names.filter((name) => Object.hasOwn(row, name)), ...keys.filter((key) => !known.has(key))];
+}
+
+/** Whether a field's text starts or ends with whitespace, which a trimming reader would lose. */
+function spaceAtEdge(text: string): boolean {
+  return text.length > 0 && (isJsSpace(text.charCodeAt(0)) || isJsSpace(text.charCodeAt(text.length - 1)));
+}
 
 export interface FastFormatOptions {
   delimiter: string;
@@ -70,10 +94,8 @@ export class FastRowFormatter {
   private readonly quote: string;
   private readonly doubled: string;
   private readonly rowDelimiter: string;
-  /** Matches a field that needs a closer look: any character that can lead to quoting, or NUL. */
+  /** Matches a field that holds a character that makes it quoted. */
   private readonly special: RegExp;
-  /** The same, without the quote and NUL: the characters that make fast-csv quote a field. */
-  private readonly quoting: RegExp;
   private readonly quoteAll: boolean;
   /** No column is ever quoted by `quoteColumns`: whole lines may be checked at once. */
   private readonly quoteNone: boolean;
@@ -97,11 +119,10 @@ export class FastRowFormatter {
     this.rowDelimiter = options.rowDelimiter;
     const escape = (text: string) => text.replace(/[\\\]^[-]/g, '\\$&');
     const triggers = escape(`${options.delimiter}${options.rowDelimiter}|\r\n`);
-    this.quoting = new RegExp(`[${triggers}]`);
-    this.special = new RegExp(`[${triggers}${escape(options.quote)}\0]`);
+    this.special = new RegExp(`[${triggers}${escape(options.quote)}]`);
     this.quoteAll = options.quoteColumns === true;
     this.quoteNone = options.quoteColumns === false || (Array.isArray(options.quoteColumns) && !options.quoteColumns.some(Boolean));
-    const lineTriggers = [...new Set(`${options.rowDelimiter}|\r\n${options.quote}\0`)].filter((c) => c !== options.delimiter).join('');
+    const lineTriggers = [...new Set(`${options.rowDelimiter}|\r\n${options.quote}`)].filter((c) => c !== options.delimiter).join('');
     this.lineSpecial = new RegExp(`[${escape(lineTriggers)}]`);
     this.numbersSafe = !'0123456789.-+eInfinityNa'.includes(options.delimiter);
     this.quoteSome = Array.isArray(options.quoteColumns) ? options.quoteColumns : null;
@@ -109,7 +130,7 @@ export class FastRowFormatter {
     const noForcedQuotes = options.quoteColumns === false || (Array.isArray(options.quoteColumns) && !options.quoteColumns.some(Boolean));
     this.copyRaw = noForcedQuotes && (options.headers !== null || !options.writeHeaders);
     // A raw line never holds CR or LF, nor (between fields) a delimiter inside a field.
-    this.rawChecks = [...new Set(`${options.quote}${options.rowDelimiter}|\0`)].filter((c) => c !== options.delimiter && c !== '\r' && c !== '\n');
+    this.rawChecks = [...new Set(`${options.quote}${options.rowDelimiter}|`)].filter((c) => c !== options.delimiter && c !== '\r' && c !== '\n');
   }
 
   /** The text for one row (possibly only a header line, or a header line and the row). */
@@ -118,7 +139,7 @@ export class FastRowFormatter {
     let formatRow = true;
     let headers = this.headers;
     if (headers === null) {
-      headers = isHashArray(row) ? row.map((pair) => pair[0]) : Array.isArray(row) ? row : Object.keys(row);
+      headers = isHashArray(row) ? row.map((pair) => pair[0]) : Array.isArray(row) ? row : keysOf(row);
       this.headers = headers;
       // An array row that is the header itself is written as the header only.
       if (this.options.writeHeaders && Array.isArray(row)) formatRow = !headers.every((name, i) => name === row[i]);
@@ -138,7 +159,7 @@ export class FastRowFormatter {
   private fits(raw: RawLine, row: readonly unknown[]): boolean {
     const fields = raw.fields;
     if (raw.delimiter !== this.delimiter || row.length < fields.length) return false;
-    for (let i = 0; i < fields.length; i++) if (row[i] !== fields[i]) return false;
+    for (let i = 0; i < fields.length; i++) if (row[i] !== fields[i] || spaceAtEdge(fields[i])) return false;
     for (const c of this.rawChecks) if (c !== raw.quote && raw.text.includes(c)) return false;
     return true;
   }
@@ -179,6 +200,8 @@ export class FastRowFormatter {
       if (joined !== null) return text + joined;
     }
     const last = fields.length - 1;
+    // A lone empty field: `""`, or the line would read back as no row.
+    if (last === 0 && !this.quoteAll && `${fields[0] ?? ''}` === '') return text + this.doubled;
     for (let i = 0; i <= last; i++) {
       text += this.field(fields[i], i);
       if (i !== last) text += this.delimiter;
@@ -187,17 +210,18 @@ export class FastRowFormatter {
   }
 
   /**
-   * The fields joined by the delimiter when no field needs quoting or changing, else null.
-   * `join` writes null and undefined as '' and anything else as `${value}`, like fast-csv.
+   * The fields joined by the delimiter when no field needs quoting, else null. `join`
+   * writes null and undefined as '' and anything else as `${value}`, like fast-csv.
    */
   private plainLine(fields: readonly unknown[]): string | null {
     const joined = fields.join(this.delimiter);
-    if (this.lineSpecial.test(joined)) return null;
-    // The line holds no quote, CR, LF, | or NUL; a field must not hold the delimiter either.
+    if (this.lineSpecial.test(joined) || (fields.length === 1 && joined === '')) return null;
+    // The line holds no quote, CR, LF or |; a field must not hold the delimiter, nor
+    // whitespace at its edges, either.
     for (let i = 0; i < fields.length; i++) {
       const value = fields[i];
       if (typeof value === 'string') {
-        if (value.includes(this.delimiter)) return null;
+        if (value.includes(this.delimiter) || spaceAtEdge(value)) return null;
       } else if (typeof value === 'number') {
         if (!this.numbersSafe) return null;
       } else if (value !== null && value !== undefined) {
@@ -208,12 +232,10 @@ export class FastRowFormatter {
   }
 
   private field(value: unknown, index: number): string {
-    let text = typeof value === 'string' ? value : `${value ?? ''}`;
+    const text = typeof value === 'string' ? value : `${value ?? ''}`;
     const forced = this.quoteAll || (this.quoteSome !== null && Boolean(this.quoteSome[index]));
-    if (!this.special.test(text)) return forced ? this.quote + text + this.quote : text;
-    if (text.includes('\0')) text = text.replaceAll('\0', '');
+    if (!this.special.test(text)) return forced || spaceAtEdge(text) ? this.quote + text + this.quote : text;
     if (text.includes(this.quote)) return this.quote + text.replaceAll(this.quote, this.doubled) + this.quote;
-    if (forced || this.quoting.test(text)) return this.quote + text + this.quote;
-    return text;
+    return this.quote + text + this.quote;
   }
 }

@@ -28,9 +28,24 @@ export interface CsvParseOptions {
   quote?: string;
   /** @default the quote character */
   escape?: string;
-  /** Trim spaces around every field. @default false */
+  /**
+   * Lenient reading of hand-edited files (`"a", "b"`): drop whitespace (JavaScript's `\s`)
+   * before and after every field, also around the quotes of a quoted field; text inside
+   * quotes is kept. Without it, whitespace is data and text around a quoted field fails.
+   * (`ltrim`/`rtrim` drop only one side.) With `parser: 'fast-csv'`: every field trimmed
+   * after parsing, quoted ones too.
+   * @default false
+   */
   trim?: boolean;
-  /** Skip lines that are empty or hold only spaces. @default true */
+  /** `trim`'s leading half: whitespace before a field (and before its opening quote) is dropped. @default false */
+  ltrim?: boolean;
+  /** `trim`'s trailing half: whitespace after a field (and after its closing quote) is dropped. @default false */
+  rtrim?: boolean;
+  /**
+   * Skip lines with no character at all (a line of whitespace is a row of one field). With
+   * `parser: 'fast-csv'`, also lines of only whitespace, which fast-csv reads as no field.
+   * @default true
+   */
   ignoreEmpty?: boolean;
   /**
    * The longest row, in characters, before the input fails: an unterminated quote must not
@@ -64,11 +79,11 @@ export interface CsvParseOptions {
    */
   columns?: readonly number[] | readonly string[];
   /**
-   * `'auto'`: sluice's own CSV scanner, which gives exactly the rows, lines and errors
-   * fast-csv's parser gives (several times faster), whenever the delimiter, quote and escape
-   * allow it (single characters other than CR and LF; quote and escape not whitespace; the
-   * delimiter not the quote or escape); fast-csv's parser otherwise. `'fast-csv'`: always
-   * fast-csv's parser. The stage's `parser` property tells which one runs.
+   * `'auto'`: sluice's own CSV scanner (RFC 4180, losing nothing: see docs/csv.md) whenever
+   * the delimiter, quote and escape allow it (single characters other than CR and LF; quote
+   * and escape not whitespace; the delimiter not the quote or escape); fast-csv's parser
+   * otherwise. `'fast-csv'`: always fast-csv's parser, with its whitespace quirks (listed in
+   * docs/csv.md). The stage's `parser` property tells which one runs.
    * @default 'auto'
    */
   parser?: 'auto' | 'fast-csv';
@@ -81,7 +96,9 @@ export interface Resolved {
   /** Wanted columns: indexes (arrays) or names (objects), or null for all. */
   columns: readonly number[] | readonly string[] | null;
   dialect: { delimiter: string; quote: string; escape: string };
-  trim: boolean;
+  /** Whitespace dropped before / after fields (`trim` sets both). */
+  ltrim: boolean;
+  rtrim: boolean;
   fast: boolean;
   names: readonly string[] | null;
   headerLine: boolean;
@@ -123,7 +140,8 @@ export function resolve(options: CsvParseOptions): Resolved {
     objects: rows === 'objects',
     columns,
     dialect,
-    trim: Boolean(o.trim),
+    ltrim: flag('trim', o.trim) || flag('ltrim', o.ltrim),
+    rtrim: flag('trim', o.trim) || flag('rtrim', o.rtrim),
     fast: parser === 'auto' && fastDialectProblem(dialect) === null,
     names,
     headerLine: header === true,
@@ -138,6 +156,11 @@ export function resolve(options: CsvParseOptions): Resolved {
     fastCsv: Object.fromEntries(Object.entries({ delimiter: o.delimiter, quote: o.quote, escape: o.escape }).filter(([, v]) => v !== undefined)),
     highWaterMark: checkHighWaterMark('highWaterMark', o.highWaterMark),
   };
+}
+
+function flag(name: string, value: unknown): boolean {
+  if (value !== undefined && typeof value !== 'boolean') fail(name, 'a boolean', value);
+  return value === true;
 }
 
 function strictUtf8(o: CsvParseOptions): boolean {

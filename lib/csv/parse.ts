@@ -3,10 +3,11 @@ import { StringDecoder } from 'node:string_decoder';
 import { checkUtf8 } from './utf8.js';
 import type { TransformCallback } from 'node:stream';
 import { RowError } from '../core/errors.js';
-import type { BatchingStage, FusedSelect, ProjectingSource } from '../core/fusion.js';
+import { deliversBeforeFailing, type BatchingStage, type FusedSelect, type ProjectingSource } from '../core/fusion.js';
 import { CsvError } from './errors.js';
-import { CsvScanner, pickColumns, type ScanOptions, type ScanResult } from './scanner.js';
+import { CsvScanner, fieldTrimmer, pickColumns, type ScanOptions, type ScanResult } from './scanner.js';
 import { CsvOrigin } from './raw-line.js';
+import { afterReadOut } from '../core/after-read-out.js';
 import { setOrigin } from '../core/origin.js';
 import { sendReject } from '../core/reject.js';
 import { setField } from '../core/rows.js';
@@ -33,6 +34,8 @@ interface RowReader {
 export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> implements ProjectingSource, BatchingStage {
   /** Column names, once the header has been read (or as given). */
   headers: readonly string[] | null;
+  /** For `run()`/`pipe()` (lib/core/fusion.ts): rows before a bad line reach the consumer before the CsvError. */
+  readonly [deliversBeforeFailing] = true;
   /** Bytes consumed so far (for progress). */
   bytesIn = 0;
   /** Which parser reads the input: sluice's scanner, or fast-csv's (see the `parser` option). */
@@ -84,7 +87,7 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> i
       this.indexes = resolved.columns as readonly number[];
     }
     this.parser = resolved.fast ? 'sluice' : 'fast-csv';
-    this.reader = resolved.fast ? new CsvScanner(resolved.dialect) : null;
+    this.reader = resolved.fast ? new CsvScanner(resolved.dialect, resolved) : null;
     if (!resolved.fast) {
       this.readerLoading = import('./fast-csv-parse.js').then(({ FastCsvReader }) => {
         this.reader = new FastCsvReader(resolved.fastCsv);
@@ -232,7 +235,7 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> i
     this.pending = '';
     this.pendingBytes = 0;
     this.parse(text, true, (error) => {
-      callback(error ?? new CsvError(this.options.source, this.nextLine, `invalid UTF-8 at byte offset ${offset}`));
+      this.failAfterRows(callback, error ?? new CsvError(this.options.source, this.nextLine, `invalid UTF-8 at byte offset ${offset}`));
     });
   }
 
@@ -263,7 +266,7 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> i
         limit: oneRow ? 1 : Infinity,
         // Raw lines let csv.format copy rows that reach it unchanged; trimmed or object
         // rows are never written back verbatim.
-        raw: !this.options.trim && !this.options.objects,
+        raw: !this.options.ltrim && !this.options.rtrim && !this.options.objects,
       });
       failure = this.emitRows(result);
       if (failure || result.error || !oneRow || result.rows.length === 0) break;
@@ -271,25 +274,50 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> i
     }
     if (failure) {
       this.rest = '';
-      callback(failure);
+      this.failAfterRows(callback, failure);
       return;
     }
     if (result.error) {
       this.rest = '';
-      // The reason names no input; fast-csv's own error comes as a redacted cause.
-      const reason = result.error === 'unclosed-quote' ? 'a quoted field is not closed' : 'malformed CSV (text after a closing quote?)';
-      callback(new CsvError(this.options.source, this.nextLine, reason, result.cause));
+      this.failAfterRows(callback, this.syntaxError(result));
       return;
     }
     this.rest = result.rest;
     this.restBytes = Buffer.byteLength(this.rest);
     if (this.restBytes > this.options.maxRowBytes) {
-      callback(new CsvError(this.options.source, this.nextLine, `a row longer than maxRowBytes (${this.options.maxRowBytes}) starts here; is a quote left open?`));
+      this.failAfterRows(callback, new CsvError(this.options.source, this.nextLine, `a row longer than maxRowBytes (${this.options.maxRowBytes}) starts here; is a quote left open?`));
       return;
     }
     // Rejected rows a slow sink has not stored yet hold the next chunk back (backpressure).
     if (this.rejectsPending === 0) callback();
     else this.afterRejects = () => callback();
+  }
+
+  /**
+   * The CsvError for the row `result.rest` starts with. The reason names no input; fast-csv's
+   * own error comes as a redacted cause (and without a position: fast-csv gives none).
+   */
+  private syntaxError(result: ScanResult): CsvError {
+    const { source } = this.options;
+    if (result.errorAt === undefined) {
+      const reason = result.error === 'unclosed-quote' ? 'a quoted field is not closed' : 'malformed CSV (text after a closing quote?)';
+      return new CsvError(source, this.nextLine, reason, result.cause);
+    }
+    const before = result.rest.slice(0, result.errorAt);
+    const breaks = before.match(/\r\n|\r|\n/g);
+    const lineStart = Math.max(before.lastIndexOf('\n'), before.lastIndexOf('\r')) + 1;
+    // Columns count characters (code points), as an editor shows them.
+    const column = [...before.slice(lineStart)].length + 1;
+    const reason = result.error === 'unclosed-quote' ? 'a quoted field is not closed' : 'text after a closing quote (quote the whole field, double the quotes in it, or read with `trim`)';
+    return new CsvError(source, this.nextLine + (breaks?.length ?? 0), reason, undefined, column);
+  }
+
+  /**
+   * Fails once the rows this parse pushed have been read: the input is held back meanwhile
+   * (the callback waits), and failing at once would drop them with the stage's buffer.
+   */
+  private failAfterRows(callback: TransformCallback, error: Error): void {
+    afterReadOut(this, () => callback(error));
   }
 
   /** Field indexes for `columns` given the header's names; a CsvError when one is missing. */
@@ -331,19 +359,27 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> i
     const { rows, lines, widths } = result;
     const raws = result.raws ?? null;
     const { delimiter, quote } = this.options.dialect;
-    const { trim, ignoreEmpty, maxColumns, source, ragged, objects } = this.options;
+    const { ignoreEmpty, maxColumns, source, ragged, objects } = this.options;
+    const ownParser = this.parser === 'sluice';
+    const trim = ownParser ? null : fieldTrimmer(this.options);
     for (let r = 0; r < rows.length; r++) {
       let fields = rows[r];
       const line = this.nextLine;
       this.nextLine += lines[r];
       const width = widths === null ? fields.length : widths[r];
       if (width === 0 && ignoreEmpty) continue;
+      // A header line of only whitespace (or, with ignoreEmpty false, of nothing) names no
+      // column: the next line must not silently become the header (fast-csv's parser skips a
+      // whitespace line, as it always did).
+      if (ownParser && this.width === -1 && this.options.headerLine && (width === 0 || (width === 1 && fields[0] !== '' && fields[0]?.trim() === ''))) {
+        return new CsvError(source, line, `the header line is ${width === 0 ? 'empty' : 'only whitespace'}; it must name the columns`);
+      }
       if (width > maxColumns) {
         return new CsvError(source, line, `${width} fields, more than maxColumns (${maxColumns})`);
       }
-      // Trimmed here, after the lines are counted (fast-csv's own trim made a line break
-      // trimmed off the edge of a quoted field vanish from the line count).
-      if (trim) fields = fields.map((field) => (field === undefined ? field : field.trim()));
+      // fast-csv's fields are trimmed here, after the lines are counted (fast-csv's own trim
+      // made a line break trimmed off the edge of a quoted field vanish from the line count).
+      if (trim) fields = fields.map((field) => (field === undefined ? field : trim(field)));
       if (this.width === -1) {
         this.width = width;
         if (this.options.headerLine) {
@@ -378,7 +414,8 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> i
       }
       const row = objects ? this.toObject(fields) : fields;
       const raw = raws === null ? null : raws[r];
-      setOrigin(row, new CsvOrigin(source, line, raw === null ? undefined : { text: raw, fields: fields.slice(), delimiter, quote }));
+      const names = objects ? ((this.options.columns as readonly string[] | null) ?? this.headers!) : undefined;
+      setOrigin(row, new CsvOrigin(source, line, raw === null ? undefined : { text: raw, fields: fields.slice(), delimiter, quote }, names));
       if (this.fusedSelect && this.options.columns === null) {
         // Unfused: the select stage would fail on its first row. The rest of the chunk is
         // still read (a ragged row there fails too) as the source would while that error
@@ -428,7 +465,7 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> i
 }
 
 /**
- * Parses CSV bytes (or text) into rows, exactly as fast-csv would: for HTTP bodies, sockets, or any
+ * Parses CSV bytes (or text) into rows (RFC 4180, nothing lost: see docs/csv.md): for HTTP bodies, sockets, or any
  * byte stream (see `csv.read` for files).
  * @example
  * await run(req, csv.parse({ rows: 'objects' }), postgres.write(pool, { table: 'imports' }));

@@ -1,27 +1,30 @@
 /**
- * A CSV scanner that gives exactly the rows fast-csv's `Parser` gives, several times faster.
- * Pure code over decoded text: `scan(text, more)` returns the complete rows of `text` and
- * the unfinished rest, so chunk boundaries are tested without streams.
- *
- * The contract, checked field for field against fast-csv by test/csv/csv-differential.test.ts
- * (and read off fast-csv 5's Parser, RowParser and column parsers):
+ * sluice's own CSV scanner: RFC 4180, losing nothing. Pure code over decoded text:
+ * `scan(text, more)` returns the complete rows of `text` and the unfinished rest, so chunk
+ * boundaries are tested without streams. The rules (each a row of the table in docs/csv.md,
+ * each a fixture in test/fixtures/csv-conformance, checked against csv-parse and, outside
+ * fast-csv's quirks, against fast-csv by test/csv/differential.test.ts):
  * - Rows end at LF, CRLF or a lone CR. With more input to come, a CR at the very end of the
  *   text is held back (it may be the first half of a CRLF).
- * - "Whitespace" is what JavaScript's `\s` matches, except CR, LF and the delimiter.
- * - A line of only whitespace is the empty row `[]`; whitespace alone at the end of the input
- *   is no row at all.
- * - An unquoted field is taken verbatim (leading and trailing whitespace kept, quotes in its
- *   middle literal) — except the first field of a row, which is `''` when it is only
- *   whitespace before the delimiter.
- * - A quoted field may have whitespace before its opening and after its closing quote; that
- *   whitespace is dropped. Inside, the escape character (by default the quote itself) followed
- *   by the quote or the escape stands for that character; an escape before anything else is
- *   literal. After the closing quote (and whitespace) must come the delimiter, a line break
- *   or the end of the input, else the row fails: "text after a closing quote".
- * - A quote still open at the end of the input fails: "unclosed quote".
+ * - Every character that is not syntax is data: whitespace is part of a field, a line of only
+ *   whitespace is a row of one field, and only a line with no character at all is the empty
+ *   row `[]` (which the stage skips under `ignoreEmpty`).
+ * - A field that starts with the quote is quoted. Inside, the escape character (by default
+ *   the quote itself) followed by the quote or the escape stands for that character; an
+ *   escape before anything else is literal. After the closing quote must come the
+ *   delimiter, a line break or the end of the input, else the row fails: "text after a
+ *   closing quote" (whitespace included — Python would append it to the field, which hides
+ *   where the value ended).
+ * - A field that does not start with the quote is unquoted and taken verbatim up to the
+ *   next delimiter or line break, a quote in it included (as Python's csv reads it; so is
+ *   whitespace before a quote: `\t"x"` is the field `\t"x"`).
+ * - A quote still open at the end of the input fails: "a quoted field is not closed".
+ * - Lenient, on request (`ltrim`/`rtrim`, both with `trim`): whitespace (JavaScript's `\s`,
+ *   less the delimiter) before a field, and before its opening quote, is dropped (`ltrim`);
+ *   after a field, and after its closing quote, too (`rtrim`). Text inside quotes is kept.
+ * - Errors give the offset of the character at fault (`errorAt`), for the line and column.
  * - A byte-order mark is not this scanner's business: the caller strips one at the start of
- *   the input only (fast-csv strips one at the start of every text it is given, so a mark in
- *   the middle of a file was kept or dropped depending on where the chunks happened to split).
+ *   the input only; any other U+FEFF is data.
  *
  * Speed: most rows have no quote and no CR. For those, the line end comes from `indexOf` and
  * the fields from `indexOf` of the delimiter, so the per-character work happens inside V8's
@@ -54,6 +57,8 @@ export interface ScanResult {
   rest: string;
   /** A syntax error in the row right after the returned rows, which `rest` starts with. */
   error: ScanErrorKind | null;
+  /** With an error: the offset in `rest` of the character at fault (an unclosed field's opening quote). */
+  errorAt?: number;
   /** The parser's own error, when it threw one (fast-csv's quotes the raw input). */
   cause?: unknown;
 }
@@ -80,7 +85,7 @@ const LF = 10;
 const CR = 13;
 
 /** JavaScript's `\s`, less CR and LF (which are line breaks to the parser). */
-function isJsSpace(c: number): boolean {
+export function isJsSpace(c: number): boolean {
   if (c <= 32) return c === 32 || c === 9 || c === 11 || c === 12;
   if (c < 0xa0) return false;
   return (
@@ -90,7 +95,7 @@ function isJsSpace(c: number): boolean {
 }
 
 /**
- * Why the scanner cannot stand in for fast-csv with these characters, or null when it can.
+ * Why the scanner cannot read with these characters (fast-csv's parser then does), or null.
  * Each must be one UTF-16 unit, none a line break; the quote is not whitespace; the
  * delimiter differs from the quote and the escape.
  */
@@ -107,9 +112,23 @@ export function fastDialectProblem(dialect: CsvDialect): string | null {
 
 /** Internal outcome of one row, for the general path. */
 const INCOMPLETE = -1;
-const END = -2;
 const UNCLOSED = -3;
 const MALFORMED = -4;
+
+/** Which whitespace around fields the scanner drops (none by default: see the top of this file). */
+export interface ScanTrim {
+  ltrim: boolean;
+  rtrim: boolean;
+}
+
+const NO_TRIM: ScanTrim = { ltrim: false, rtrim: false };
+
+/** Trims a field as asked, or null for no trimming. (`String.prototype.trim`'s whitespace is `\s`.) */
+export function fieldTrimmer({ ltrim, rtrim }: ScanTrim): ((field: string) => string) | null {
+  if (ltrim && rtrim) return (field) => field.trim();
+  if (ltrim) return (field) => field.trimStart();
+  return rtrim ? (field) => field.trimEnd() : null;
+}
 
 export class CsvScanner {
   private readonly delimiter: string;
@@ -117,11 +136,16 @@ export class CsvScanner {
   private readonly quote: string;
   private readonly quoteCode: number;
   private readonly escapeCode: number;
-  /** Set by the general path: the fields of the row it read, and the lines it spans. */
+  private readonly ltrim: boolean;
+  private readonly rtrim: boolean;
+  /** Trims a plain field as asked (null: fields are kept as they are). */
+  private readonly trimField: ((field: string) => string) | null;
+  /** Set by the general path: the fields of the row it read, the lines it spans, where it failed. */
   private fields: string[] = [];
   private rowLines = 1;
+  private errorAt = 0;
 
-  constructor(dialect: CsvDialect) {
+  constructor(dialect: CsvDialect, trim: ScanTrim = NO_TRIM) {
     const problem = fastDialectProblem(dialect);
     if (problem) throw new TypeError(`CsvScanner: ${problem}`);
     this.delimiter = dialect.delimiter;
@@ -129,6 +153,9 @@ export class CsvScanner {
     this.quote = dialect.quote;
     this.quoteCode = dialect.quote.charCodeAt(0);
     this.escapeCode = dialect.escape.charCodeAt(0);
+    this.ltrim = trim.ltrim;
+    this.rtrim = trim.rtrim;
+    this.trimField = fieldTrimmer(trim);
   }
 
   /**
@@ -142,9 +169,10 @@ export class CsvScanner {
     const rows: string[][] = [];
     const lines: number[] = [];
     const widths: number[] | null = projection ? [] : null;
-    const raws: (string | null)[] | null = options.raw && !projection ? [] : null;
+    const raws: (string | null)[] | null = options.raw && !projection && this.trimField === null ? [] : null;
     const n = text.length;
     const delimiter = this.delimiter;
+    const trimField = this.trimField;
     let p = 0;
     let error: ScanErrorKind | null = null;
     // Next quote and CR at or after p (n when none): searched once, reused until passed.
@@ -161,18 +189,17 @@ export class CsvScanner {
       }
       let end = text.indexOf('\n', p);
       if (end === -1) end = n;
-      const first = text.charCodeAt(p);
       // (nextQuote and nextCr equal `end` only when both are n: no quote or CR is left.)
-      if (end <= nextQuote && end <= nextCr && first !== this.quoteCode && !isJsSpace(first)) {
-        // The common row: no quote, no CR, no leading whitespace — fields are the text
-        // between delimiters, verbatim.
+      if (end <= nextQuote && end <= nextCr) {
+        // The common row: no quote, no CR — fields are the text between delimiters, verbatim.
         if (end === n && more) break;
-        if (first === LF) {
+        if (end === p) {
           rows.push(projection ? projection.pick([]) : []);
           if (widths) widths.push(0);
           if (raws) raws.push(null);
         } else if (projection) {
           const row = projection.take(text, p, end, delimiter);
+          if (trimField) for (let i = 0; i < row.length; i++) if (row[i] !== undefined) row[i] = trimField(row[i]);
           rows.push(row);
           widths!.push(projection.width);
         } else {
@@ -181,7 +208,7 @@ export class CsvScanner {
           for (;;) {
             let at = text.indexOf(delimiter, start);
             if (at === -1 || at > end) at = end;
-            row.push(text.slice(start, at));
+            row.push(trimField ? trimField(text.slice(start, at)) : text.slice(start, at));
             if (at === end) break;
             start = at + 1;
           }
@@ -193,7 +220,7 @@ export class CsvScanner {
         continue;
       }
       const next = this.generalRow(text, p, more);
-      if (next === INCOMPLETE || next === END) break;
+      if (next === INCOMPLETE) break;
       if (next === UNCLOSED || next === MALFORMED) {
         error = next === UNCLOSED ? 'unclosed-quote' : 'text-after-quote';
         break;
@@ -209,13 +236,15 @@ export class CsvScanner {
       lines.push(this.rowLines);
       p = next;
     }
-    return { rows, lines, widths, raws, rest: p === 0 ? text : text.slice(p), error };
+    const result: ScanResult = { rows, lines, widths, raws, rest: p === 0 ? text : text.slice(p), error };
+    if (error) result.errorAt = this.errorAt - p;
+    return result;
   }
 
   /**
-   * Reads the row at `p` character by character, following fast-csv's RowParser exactly.
-   * Returns the position after the row (its fields and lines in `this.fields` and
-   * `this.rowLines`), or INCOMPLETE, END (only whitespace left), UNCLOSED or MALFORMED.
+   * Reads the row at `p` (one with a quote or a CR) character by character. Returns the
+   * position after the row (its fields and lines in `this.fields` and `this.rowLines`), or
+   * INCOMPLETE, UNCLOSED or MALFORMED (the offending position in `this.errorAt`).
    */
   private generalRow(s: string, p: number, more: boolean): number {
     const n = s.length;
@@ -223,61 +252,50 @@ export class CsvScanner {
     const fields: string[] = [];
     this.fields = fields;
     this.rowLines = 1;
-    // The row's first token: the first character that is not whitespace.
-    let token = this.skipSpace(s, p);
-    if (token === n) return END;
-    // fast-csv's cursor: where the next column starts. It stays at the row start while the
-    // first token is an ordinary character, so that column keeps its leading whitespace;
-    // a first token that is the delimiter makes the first field '' whatever preceded it.
-    let cursor = p;
-    if (s.charCodeAt(token) === delim) fields.push('');
+    // A line with no character: the empty row.
+    if (s.charCodeAt(p) === CR) return this.lineBreak(s, p, more);
+    let i = p;
     for (;;) {
-      // `token` is the position of the current token, or n when there is none.
-      if (token === n) return more ? INCOMPLETE : n;
-      const c = s.charCodeAt(token);
-      if (c === LF) return token + 1;
-      if (c === CR) {
-        if (token + 1 < n) return s.charCodeAt(token + 1) === LF ? token + 2 : token + 1;
-        return more ? INCOMPLETE : n;
-      }
-      if (c === delim) {
-        cursor = token + 1;
-        if (cursor === n) {
-          fields.push('');
-          token = n;
+      // A field starts at i.
+      const from = this.ltrim ? this.skipSpace(s, i) : i;
+      if (from < n && s.charCodeAt(from) === this.quoteCode) {
+        const closed = this.quoted(s, from, more);
+        if (closed < 0) return closed;
+        const j = this.rtrim ? this.skipSpace(s, closed) : closed;
+        if (j === n) return more ? INCOMPLETE : n;
+        const c = s.charCodeAt(j);
+        if (c === delim) {
+          i = j + 1;
           continue;
         }
-        const after = s.charCodeAt(cursor);
-        if (after === CR || after === LF || after === delim) {
-          fields.push('');
-          token = cursor;
-          continue;
-        }
+        if (c === LF || c === CR) return this.lineBreak(s, j, more);
+        this.errorAt = j;
+        return MALFORMED;
       }
-      // A column starts at `cursor`: quoted if its first non-whitespace character is the quote.
-      const q = this.skipSpace(s, cursor);
-      if (q < n && s.charCodeAt(q) === this.quoteCode) {
-        const next = this.quoted(s, q, more);
-        if (next < 0) return next;
-        cursor = next;
-      } else {
-        let end = cursor;
-        while (end < n) {
-          const ch = s.charCodeAt(end);
-          if (ch === delim || ch === LF || ch === CR) break;
-          end++;
-        }
-        fields.push(s.slice(cursor, end));
-        cursor = end;
+      let end = from;
+      while (end < n) {
+        const c = s.charCodeAt(end);
+        if (c === delim || c === LF || c === CR) break;
+        end++;
       }
-      token = this.skipSpace(s, cursor);
+      if (end === n && more) return INCOMPLETE;
+      fields.push(this.rtrim ? s.slice(from, end).trimEnd() : s.slice(from, end));
+      if (end === n) return n;
+      if (s.charCodeAt(end) !== delim) return this.lineBreak(s, end, more);
+      i = end + 1;
     }
   }
 
+  /** The position after the line break at `at` (LF, CR or CRLF), or INCOMPLETE for a CR that may be half a CRLF. */
+  private lineBreak(s: string, at: number, more: boolean): number {
+    if (s.charCodeAt(at) === LF) return at + 1;
+    if (at + 1 < s.length) return s.charCodeAt(at + 1) === LF ? at + 2 : at + 1;
+    return more ? INCOMPLETE : s.length;
+  }
+
   /**
-   * The quoted field opening at `q`: pushes it and returns where the row goes on (at the
-   * delimiter or line break after it, or past the closing quote when more input may still
-   * decide), or INCOMPLETE, UNCLOSED or MALFORMED.
+   * The quoted field opening at `q`: pushes it and returns the position after its closing
+   * quote, or INCOMPLETE (more input may close it, or double the closing quote) or UNCLOSED.
    */
   private quoted(s: string, q: number, more: boolean): number {
     const n = s.length;
@@ -314,18 +332,14 @@ export class CsvScanner {
       else if (c === CR && (i + 1 >= n || s.charCodeAt(i + 1) !== LF)) lines++;
       i++;
     }
-    if (closed === -1) return more ? INCOMPLETE : UNCLOSED;
+    if (closed === -1) {
+      if (more) return INCOMPLETE;
+      this.errorAt = q;
+      return UNCLOSED;
+    }
     this.fields.push(value + s.slice(from, closed));
     this.rowLines += lines;
-    // After the closing quote: whitespace, then the delimiter, a line break or the end.
-    const after = closed + 1;
-    const next = this.skipSpace(s, after);
-    if (next < n) {
-      const c = s.charCodeAt(next);
-      if (c !== this.delim && c !== LF && c !== CR) return MALFORMED;
-      return next;
-    }
-    return more ? after : n;
+    return closed + 1;
   }
 
   /** The first position at or after `i` that is not whitespace (n when there is none). */

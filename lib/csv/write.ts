@@ -1,7 +1,7 @@
 import { finished, Writable } from 'node:stream';
 import { CsvFormatStage, type CsvFormatOptions, type CsvRow } from './format.js';
 import { FileWriter } from './file-writer.js';
-import { takesBatches } from '../core/fusion.js';
+import { takesBatches, type HeaderSource } from '../core/fusion.js';
 import { writtenRows } from '../core/stage.js';
 import { fail } from '../core/validate.js';
 
@@ -54,6 +54,11 @@ export class CsvWriteSink extends Writable {
   /** For `run()`: the rows written (see `writtenRows`). */
   [writtenRows](): number {
     return this.format.stats.out;
+  }
+
+  /** Internal (lib/core/fusion.ts): see `CsvFormatStage.followHeaders`. */
+  followHeaders(source: HeaderSource): void {
+    this.format.followHeaders(source);
   }
 
   /** For `run()`: a batch of rows may be written as one chunk (see lib/core/fusion.ts). */

@@ -1,4 +1,6 @@
 import { finished, Readable, Transform, type TransformCallback } from 'node:stream';
+import { afterReadOut } from '../core/after-read-out.js';
+import { deliversBeforeFailing } from '../core/fusion.js';
 import { RowBatch } from '../core/row-batch.js';
 import type { GateMode } from './batch-rows.js';
 
@@ -12,6 +14,11 @@ import type { GateMode } from './batch-rows.js';
 export class SourceGate extends Transform {
   read_ = 0;
   stopped = false;
+  /**
+   * The streams after the gate, in order (set by the chain): when the source fails, what
+   * they hold in their output buffers is read out before the pipeline is torn down.
+   */
+  downstream: readonly Readable[] = [];
 
   /**
    * @param mode whether the source sends batches of rows (see lib/pipeline/batch-rows.ts)
@@ -30,12 +37,30 @@ export class SourceGate extends Transform {
         ? { highWaterMark: source.readableHighWaterMark }
         : { objectMode: true, ...(mode === 'rows' ? {} : { writableHighWaterMark: 1 }), ...(mode === 'pass' ? { readableHighWaterMark: 1 } : {}) },
     );
-    source.on('error', (error) => {
-      if (!this.stopped) this.destroy(error);
-    });
+    // A source that asks for it (a CSV parser): the rows it passed on before it failed are
+    // read out first (the gate's buffer and the stages' after it), so a consumer sees every
+    // row before the bad one, then the error. Other sources fail at once.
+    const readsOut = (source as { [deliversBeforeFailing]?: boolean })[deliversBeforeFailing] === true;
+    let failing = false;
+    const fail = (error: Error) => {
+      if (failing || this.stopped || this.destroyed) return;
+      failing = true;
+      if (!readsOut) {
+        this.destroy(error);
+        return;
+      }
+      // The gate, then each stage after it in turn (rows pass on synchronously between them).
+      const readOut = (i: number): void => {
+        if (this.destroyed) return;
+        if (i > this.downstream.length) this.destroy(error);
+        else afterReadOut(i === 0 ? this : this.downstream[i - 1], () => readOut(i + 1));
+      };
+      readOut(0);
+    };
+    source.on('error', fail);
     // A source destroyed without an error (not by us) is a premature close: fail.
     finished(source, { readable: true, writable: false }, (error) => {
-      if (error && !this.stopped && !this.destroyed) this.destroy(error);
+      if (error) fail(error);
     });
     source.pipe(this);
   }

@@ -1,6 +1,7 @@
 import { IncomingMessage } from 'node:http';
 import { Duplex, Readable, Writable, type Stream } from 'node:stream';
 import { chain } from 'stream-chain';
+import { isHeaderFollower, isHeaderSource } from '../core/fusion.js';
 import { isStage, type Stage } from '../core/stage.js';
 import { batchRows } from './batch-rows.js';
 import { fuseProjection } from './fuse-projection.js';
@@ -82,6 +83,9 @@ export function buildChain(items: readonly unknown[], keepSource?: boolean): Cha
   if (streams[0] === items[1] && fuseProjection(source, streams[0])) streams.shift();
   // csv stages hand their rows to a sluice stage after them in batches (see there).
   const gate = new SourceGate(source, batchRows(source, streams), keepsSource(source, keepSource));
+  // An object-row source with a header, and a CSV sink taking its header from the rows.
+  if (isHeaderSource(source)) for (const stream of streams) if (isHeaderFollower(stream)) stream.followHeaders(source);
+  gate.downstream = streams.filter((stream): stream is Readable => typeof (stream as Readable).read === 'function');
   streams.unshift(gate);
   return { gate, streams, stages: [source, ...streams].filter(isStage), all: [source, ...streams] };
 }

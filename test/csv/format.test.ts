@@ -116,7 +116,10 @@ describe('csv.format()', () => {
   });
 
   describe('quoting, compared with fast-csv format()', () => {
-    const arrays = generatedRows(300, 5, 42);
+    const generated = generatedRows(300, 5, 42);
+    // fast-csv's text is the reference only where it loses nothing: no whitespace at a
+    // field's edge (see 'quotes what fast-csv would lose' below).
+    const arrays = generated.map((row) => row.map((field) => field.trim()));
 
     it('array rows: identical text to fast-csv', async () => {
       const expected = await fastCsv(arrays, { includeEndRowDelimiter: true });
@@ -140,14 +143,34 @@ describe('csv.format()', () => {
       expect(await formatted(arrays, options)).to.equal(await fastCsv(arrays, options));
     });
 
-    it('round-trips through csv.parse field for field (all fields quoted)', async () => {
-      // Quoted, because fast-csv's parser drops an unquoted whitespace-only first field
-      // (" ,x" parses as ["", "x"]): a parser quirk, not a formatting one.
-      const text = await formatted(arrays, { headers: ['a', 'b', 'c', 'd', 'e'], quoteColumns: true });
+    it('round-trips through csv.parse field for field, whitespace included', async () => {
+      const text = await formatted(generated, { headers: ['a', 'b', 'c', 'd', 'e'] });
       const parsed = await parseChunks([text], { ignoreEmpty: false });
       expect(parsed.error).to.equal(null);
-      expect(parsed.rows).to.deep.equal(arrays);
+      expect(parsed.rows).to.deep.equal(generated);
     });
+  });
+
+  describe('quotes what fast-csv would lose (issue 11)', () => {
+    const cases: [string, unknown[][], string, string][] = [
+      // [what, rows, sluice's text, fast-csv's text]
+      ['a lone empty field', [['a'], [''], [null]], 'a\n""\n""\n', 'a\n\n\n'],
+      ['whitespace-only values', [['\t', ' '], ['\u00a0']], '"\t"," "\n"\u00a0"\n', '\t, \n\u00a0\n'],
+      ['leading and trailing whitespace', [[' a', 'b\t', 'c d']], '" a","b\t",c d\n', ' a,b\t,c d\n'],
+      ['a U+FEFF starting the file, or a field', [['\ufeffa', '\ufeff']], '"\ufeffa","\ufeff"\n', '\ufeffa,\ufeff\n'],
+      ['NUL, kept', [['a\0b', '\0']], 'a\0b,\0\n', 'ab,\n'],
+    ];
+    for (const [what, rows, text, fast] of cases) {
+      it(`${what}: quoted (kept), and read back as written; fast-csv's text differs`, async () => {
+        expect(await formatted(rows)).to.equal(text);
+        expect(await fastCsv(rows, { includeEndRowDelimiter: true })).to.equal(fast);
+        const parsed = await parseChunks([text], { header: false, ragged: 'keep' });
+        expect(parsed.rows).to.deep.equal(rows.map((row) => row.map((v) => `${v ?? ''}`)));
+        // A trimming reader (fast-csv's parser) reads them back too.
+        const trimmed = await parseChunks([text], { header: false, ragged: 'keep', parser: 'fast-csv' });
+        expect(trimmed.rows).to.deep.equal(parsed.rows);
+      });
+    }
   });
 
   describe('options', () => {

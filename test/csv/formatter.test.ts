@@ -89,6 +89,8 @@ describe('csv.format() formatter', () => {
       expect(new FastRowFormatter(options).format(marked(['a|b'], 'a|b'))).to.equal('"a|b"');
       expect(new FastRowFormatter({ ...options, delimiter: ';' }).format(marked(['a', 'b'], 'RAW'))).to.equal('a;b');
       expect(new FastRowFormatter({ ...options, quoteColumns: [false, true] }).format(marked(['a', 'b'], 'RAW'))).to.equal('a,"b"');
+      // Whitespace at a field's edge is quoted, so such a line is not copied (issue 11).
+      expect(new FastRowFormatter(options).format(marked([' a', 'b\t'], 'RAW'))).to.equal('" a","b\t"');
     });
 
     it('csv.parse attaches raw lines to plain array rows only', async () => {

@@ -125,13 +125,14 @@ describe('csv.parse()', () => {
       expect(parsed.lines).to.deep.equal([2, 4, 7, 8]);
     });
 
-    it('skips empty and blank lines by default but still counts them', async () => {
-      const parsed = await parseChunks(['a,b\n\n1,2\n   \n\r\n3,4\n\n']);
+    it('skips empty lines by default but still counts them; a line of spaces is a row of one field (issue 11)', async () => {
+      const parsed = await parseChunks(['a,b\n\n1,2\n   \n\r\n3,4\n\n'], { ragged: 'keep' });
       expect(parsed.rows).to.deep.equal([
         ['1', '2'],
+        ['   '],
         ['3', '4'],
       ]);
-      expect(parsed.lines).to.deep.equal([3, 6]);
+      expect(parsed.lines).to.deep.equal([3, 4, 6]);
     });
 
     it('ignoreEmpty: false keeps empty lines as empty rows', async () => {
@@ -207,8 +208,9 @@ describe('csv.parse()', () => {
       const parsed = await parseChunks(['a,b\n1,2\n', '3,"4\n5,6\n7,8\n'], { source: 'in.csv' });
       expect(parsed.rows).to.deep.equal([['1', '2']]);
       expect(parsed.error).to.be.instanceOf(CsvError);
-      expect(parsed.error?.message).to.equal('in.csv, line 3: a quoted field is not closed');
+      expect(parsed.error?.message).to.equal('in.csv, line 3, column 3: a quoted field is not closed');
       expect(parsed.error?.line).to.equal(3);
+      expect((parsed.error as CsvError).column).to.equal(3);
       expect((parsed.error as CsvError).source).to.equal('in.csv');
     });
 
@@ -219,14 +221,17 @@ describe('csv.parse()', () => {
         ['x\ny', 'z'],
       ]);
       expect(parsed.error).to.be.instanceOf(CsvError);
-      expect(parsed.error?.message).to.equal('csv, line 5: malformed CSV (text after a closing quote?)');
+      expect(parsed.error?.message).to.equal('csv, line 5, column 6: text after a closing quote (quote the whole field, double the quotes in it, or read with `trim`)');
       expect(parsed.error?.line).to.equal(5);
+      // fast-csv's parser gives no position.
+      const fast = await parseChunks(['a,b\n1,2\n"x\ny",z\n3,"4"secret\n5,6\n'], { parser: 'fast-csv' });
+      expect(fast.error?.message).to.equal('csv, line 5: malformed CSV (text after a closing quote?)');
     });
 
     it('does not copy the raw input into the error message (TESTPLAN C22)', async () => {
       const parsed = await parseChunks(['a,b\n"p4ssw0rd"secret,2\n']);
       expect(parsed.error?.message).to.not.include('p4ssw0rd');
-      expect(parsed.error?.message).to.equal('csv, line 2: malformed CSV (text after a closing quote?)');
+      expect(parsed.error?.message).to.equal('csv, line 2, column 11: text after a closing quote (quote the whole field, double the quotes in it, or read with `trim`)');
     });
   });
 
@@ -419,11 +424,15 @@ describe('csv.parse()', () => {
     it('long runs of spaces around fields parse in linear time (no ReDoS) (TESTPLAN C21)', async () => {
       const started = performance.now();
       const spaces = ' '.repeat(500_000);
-      const parsed = await parseChunks([`a,b\n${spaces},x\n"${spaces}"${spaces},y\n`]);
+      const parsed = await parseChunks([`a,b\n${spaces},x\n${spaces}"${spaces}"${spaces},y\n`], { trim: true });
       expect(parsed.error).to.equal(null);
       expect(parsed.rows).to.have.length(2);
-      expect((parsed.rows[0] as string[])[1]).to.equal('x');
+      expect((parsed.rows[0] as string[])).to.deep.equal(['', 'x']);
       expect((parsed.rows[1] as string[])[0]).to.equal(spaces);
+      // Without trim the spaces are data, and a closing quote followed by them fails at once.
+      const strict = await parseChunks([`a,b\n${spaces},x\n"${spaces}"${spaces},y\n`]);
+      expect(strict.rows).to.deep.equal([[spaces, 'x']]);
+      expect(strict.error?.message).to.equal('csv, line 3, column 500003: text after a closing quote (quote the whole field, double the quotes in it, or read with `trim`)');
       expect(performance.now() - started).to.be.below(2000);
     });
 

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { createReadStream, existsSync } from 'node:fs';
 import { chmod } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
-import { CsvError, csv, originOf, run, take, type Reject } from '../../lib/index.js';
+import { CsvError, csv, originOf, pipe, run, take, type Reject } from '../../lib/index.js';
 import { bytes, closed, collector, rejection, thrown } from '../helpers/csv.js';
 import { numberedCsv, openFilesUnder, tempDir, type TempDir } from '../helpers/files.js';
 
@@ -65,13 +65,32 @@ describe('csv.read()', () => {
       const sink = collector();
       const error = await rejection(run(csv.read(file), sink));
       expect(error).to.be.instanceOf(CsvError);
-      expect(error.message).to.equal(`${file}, line 4: a quoted field is not closed`);
+      expect(error.message).to.equal(`${file}, line 4, column 3: a quoted field is not closed`);
       expect(error.source).to.equal(file);
       expect(error.line).to.equal(4);
       expect(sink.rows).to.deep.equal([
         ['1', '2'],
         ['3', '4'],
       ]);
+      expect(openFilesUnder(dir.path)).to.deep.equal([]);
+    });
+
+    // Issue 11: the row and the error came out of one parse (the long row is parsed again only
+    // once the input doubles, here at the end); the error destroyed the streams while the row
+    // still sat in a buffer, so `for await` saw no row.
+    it('rows before a bad line come first through pipe() with a small chunkSize, also to a slow consumer', async () => {
+      const file = await dir.write('long-then-open.csv', 'a'.repeat(70_000) + '\nb\n"x\n');
+      for (const slow of [false, true]) {
+        const rows: string[][] = [];
+        const error = await rejection((async () => {
+          for await (const row of pipe(csv.read(file, { header: false, chunkSize: 1000 }))) {
+            rows.push(row as string[]);
+            if (slow) await new Promise((resolve) => setImmediate(resolve));
+          }
+        })());
+        expect(error.message).to.equal(`${file}, line 3, column 1: a quoted field is not closed`);
+        expect(rows).to.deep.equal([['a'.repeat(70_000)], ['b']]);
+      }
       expect(openFilesUnder(dir.path)).to.deep.equal([]);
     });
 

@@ -20,6 +20,15 @@ describe('csv.parse() scanner', () => {
       expect(csv.parse({ delimiter: '"' }).parser).to.equal('fast-csv');
     });
 
+    it('trim, ltrim and rtrim take booleans (TypeError naming the option otherwise)', () => {
+      for (const name of ['trim', 'ltrim', 'rtrim'] as const) {
+        expect(csv.parse({ [name]: true }).parser).to.equal('sluice');
+        const error = thrown(() => csv.parse({ [name]: 'yes' as never }));
+        expect(error).to.be.instanceOf(TypeError);
+        expect(error.message).to.equal(`Expected \`${name}\` to be a boolean, got \`yes\` (string)`);
+      }
+    });
+
     it('throws a TypeError for an unknown parser', () => {
       const error = thrown(() => csv.parse({ parser: 'papaparse' as never }));
       expect(error).to.be.instanceOf(TypeError);
@@ -38,10 +47,10 @@ describe('csv.parse() scanner', () => {
       }
     });
 
-    it('trim does not change line numbers (a trimmed line break still counts)', async () => {
+    it('trim does not change line numbers (a trimmed line break still counts); sluice keeps text inside quotes', async () => {
       for (const parser of ['auto', 'fast-csv'] as const) {
-        const parsed = await parseChunks(['a\n"\nx\n"\ny\n'], { parser, trim: true });
-        expect(parsed.rows).to.deep.equal([['x'], ['y']]);
+        const parsed = await parseChunks(['a\n "\nx\n" \ny\n'], { parser, trim: true });
+        expect(parsed.rows).to.deep.equal([[parser === 'auto' ? '\nx\n' : 'x'], ['y']]);
         expect(parsed.lines).to.deep.equal([2, 5]);
       }
     });

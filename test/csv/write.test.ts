@@ -123,6 +123,40 @@ describe('csv.write()', () => {
     });
   });
 
+  describe('read then written back: the same file (issue 11)', () => {
+    const roundTrip = async (name: string, text: string, stages: unknown[] = []) => {
+      const from = await dir.write(`${name}-in.csv`, text);
+      const to = dir.file(`${name}-out.csv`);
+      await (run as (...args: unknown[]) => Promise<unknown>)(csv.read(from, { rows: 'objects' }), ...stages, csv.write(to));
+      return readText(to);
+    };
+
+    it('keeps the column order of integer-like names (JavaScript lists them first)', async () => {
+      const text = 'b,1,a,10\nx,y,z,w\n';
+      expect(await roundTrip('integers', text)).to.equal(text);
+      // Through a stage that makes new rows (the origin is kept), a column appended at the end.
+      expect(await roundTrip('integers-map', text, [map((row: Record<string, string>) => ({ ...row, extra: '!' }))])).to.equal('b,1,a,10,extra\nx,y,z,w,!\n');
+    });
+
+    it('keeps __proto__ and names with spaces as columns', async () => {
+      const text = '__proto__, a ,2\n1,2,3\n';
+      expect(await roundTrip('proto', text)).to.equal('__proto__," a ",2\n1,2,3\n');
+    });
+
+    it('a header-only file gives a header-only file', async () => {
+      expect(await roundTrip('header-only', 'b,1,a\n')).to.equal('b,1,a\n');
+      // Also through a filter, while no row was read at all.
+      expect(await roundTrip('header-only-filter', 'b,1,a\n', [map((row: unknown) => row)])).to.equal('b,1,a\n');
+      // Rows that were read but all dropped: nothing is known of their shape, no header.
+      const filtered = await roundTrip('all-filtered', 'b,1,a\nx,y,z\n', [take(0)]);
+      expect(filtered).to.equal('');
+    });
+
+    it('a one-column row with an empty value is written as "" and read back', async () => {
+      expect(await roundTrip('one-column', 'a\n""\nx\n')).to.equal('a\n""\nx\n');
+    });
+  });
+
   describe('to a Writable', () => {
     it('ends the target by default', async () => {
       const target = textSink();

@@ -114,11 +114,12 @@ describe('TESTPLAN C21: no ReDoS', () => {
         const parsed = await parseChunks([text], { ...options, trim });
         const elapsed = performance.now() - started;
         expect(parsed.error).to.equal(null);
-        // Lines 3 and 4 hold only whitespace: skipped as empty by default.
-        expect(parsed.lines).to.deep.equal([1, 2, 5]);
+        // Lines 3 and 4 hold only whitespace: rows of one field to sluice's scanner (issue 11),
+        // skipped as empty by fast-csv's parser.
+        expect(parsed.lines).to.deep.equal(parser === 'auto' ? [1, 2, 3, 4, 5] : [1, 2, 5]);
         expect((parsed.rows[0] as string[]).length).to.equal(4001);
         expect((parsed.rows[1] as string[]).at(-1)).to.equal(trim ? 'x' : '\tx');
-        expect((parsed.rows[2] as string[]).at(-1)).to.equal('q');
+        expect((parsed.rows.at(-1) as string[]).at(-1)).to.equal('q');
         // Leeway: ~40 ms (auto) and ~130 ms (fast-csv) here; a backtracking regex takes
         // minutes on a run of a few dozen. 5 s allows a loaded machine.
         expect(elapsed, `trim: ${trim}`).to.be.below(5000);
@@ -147,7 +148,7 @@ describe('TESTPLAN C22: parse errors carry no raw user data', () => {
         const error = parsed.error;
         expect(error, 'the input must fail').to.be.instanceOf(CsvError);
         expect(error!.line).to.be.a('number');
-        expect(error!.message).to.match(/^csv, line \d+: /);
+        expect(error!.message).to.match(/^csv, line \d+(, column \d+)?: /);
         expect(error!.message).to.not.include(SECRET.slice(0, 8));
         expect(JSON.stringify({ ...error })).to.not.include(SECRET.slice(0, 8));
         // Causes too: fast-csv's own message quotes the raw input, so the adapter redacts it.

@@ -148,7 +148,7 @@ describe('pipe()', () => {
     const file = await dir.write('pipe-bad.csv', 'a,b\n1,2\n3,"4\n');
     const seen: unknown[] = [];
     const error = await iterationError(pipe(csv.read(file)), seen);
-    expect(error.message).to.equal(`${file}, line 3: a quoted field is not closed`);
+    expect(error.message).to.equal(`${file}, line 3, column 3: a quoted field is not closed`);
     expect(error.line).to.equal(3);
     expect(seen).to.deep.equal([['1', '2']]);
   });
