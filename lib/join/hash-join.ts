@@ -103,11 +103,9 @@ class HashJoinStageImpl<L, R, Out> extends JoinBase<L, R, Out> implements HashJo
     const table = new Map<string, Entry<R>>();
     const other = this.other;
     for (;;) {
+      // Synchronously while rows are buffered; a promise only when the side must be waited for.
       let x = other.take();
-      while (x === PENDING) {
-        await other.wait();
-        x = other.take();
-      }
+      if (x === PENDING) x = await other.next();
       if (x === END) break;
       const row = x as R;
       const n = ++this.rightN;

@@ -183,11 +183,9 @@ class MergeJoinStage<L, R, Out> extends JoinBase<L, R, Out> {
   private async pullRight(): Promise<Head<R> | null> {
     const right = this.other;
     for (;;) {
+      // Synchronously while rows are buffered; a promise only when the side must be waited for.
       let x = right.take();
-      while (x === PENDING) {
-        await right.wait();
-        x = right.take();
-      }
+      if (x === PENDING) x = await right.next();
       if (x === END) return null;
       const row = x as R;
       if (this.rightN === 0) this.saw(1, row);
