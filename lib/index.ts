@@ -9,3 +9,4 @@ export * from './csv/index.js';
 export * from './postgres/index.js';
 export * from './service/index.js';
 export * from './sort/index.js';
+export * from './distributed/index.js';
