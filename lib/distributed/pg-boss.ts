@@ -30,12 +30,15 @@ interface Resolved {
   maintenanceIntervalSeconds: number;
 }
 
+/** SQLSTATEs of two creators racing: deadlock, unique violation, duplicate table. */
+const RACES = new Set(['40P01', '23505', '42P07']);
+
 const db = (target: pg.Pool | pg.ClientBase): PgBoss.Db => ({ executeSql: (text, values) => target.query(text, values) });
 
 class PgBossEngine implements QueueEngine {
   readonly kind = 'pg-boss';
   private boss: Promise<PgBoss> | null = null;
-  private opened = new Set<string>();
+  private readonly opened = new Map<string, Promise<void>>();
   /** The last error pg-boss reported on its own (maintenance runs in the background). */
   lastError: Error | null = null;
 
@@ -58,14 +61,35 @@ class PgBossEngine implements QueueEngine {
     return this.boss;
   }
 
-  async open(queue: string): Promise<void> {
-    if (this.opened.has(queue)) return;
+  open(queue: string): Promise<void> {
+    let opening = this.opened.get(queue);
+    if (!opening) {
+      opening = this.createQueues(queue);
+      this.opened.set(queue, opening);
+      opening.catch(() => this.opened.delete(queue));
+    }
+    return opening;
+  }
+
+  private async createQueues(queue: string): Promise<void> {
     const boss = await this.start();
     const dead = `${queue}__dead`;
-    await boss.createQueue(dead);
-    await boss.createQueue(`${queue}__plan`);
-    await boss.createQueue(queue, { name: queue, retryLimit: this.o.retryLimit, retryDelay: 0, expireInSeconds: this.o.expireInSeconds, deadLetter: dead });
-    this.opened.add(queue);
+    const queues: [string, PgBoss.Queue?][] = [
+      [dead],
+      [`${queue}__plan`],
+      [queue, { name: queue, retryLimit: this.o.retryLimit, retryDelay: 0, expireInSeconds: this.o.expireInSeconds, deadLetter: dead }],
+    ];
+    for (const [name, options] of queues) {
+      // Workers starting together race to create the queue; pg-boss's create can then
+      // deadlock or collide in one of them, which finds the queue made by the other.
+      for (let attempt = 1; !(await boss.getQueue(name)); attempt++) {
+        try {
+          await boss.createQueue(name, options);
+        } catch (error) {
+          if (attempt >= 5 || !RACES.has((error as { code?: string }).code ?? '')) throw error;
+        }
+      }
+    }
   }
 
   async add(queue: string, key: string, data: object): Promise<boolean> {
