@@ -45,6 +45,16 @@ function fromUrl(url: string): ConnectionOptions {
   };
 }
 
+const IOREDIS = 'ioredis';
+
+async function importIoredis(): Promise<void> {
+  try {
+    await import(IOREDIS);
+  } catch (error) {
+    throw new Error('distributed.bullmq: BullMQ needs the ioredis package for connection options (npm install ioredis), or pass a connected Redis client instance', { cause: error });
+  }
+}
+
 interface Parts {
   queue: Queue;
   worker: Worker;
@@ -62,7 +72,13 @@ class BullmqEngine implements QueueEngine {
     if (!parts) {
       parts = (async () => {
         const { Queue, Worker } = await import('bullmq');
-        const common = { connection: { ...this.connection, maxRetriesPerRequest: null } as ConnectionOptions, prefix: this.o.prefix };
+        // A client instance (ioredis, node-redis) is used as given; options need ioredis,
+        // which BullMQ 6 no longer brings along (a missing one would surface only as an
+        // 'error' event, and then break BullMQ's own close()).
+        const instance = typeof (this.connection as { duplicate?: unknown }).duplicate === 'function';
+        if (!instance) await importIoredis();
+        const connection = instance ? this.connection : ({ ...this.connection, maxRetriesPerRequest: null } as ConnectionOptions);
+        const common = { connection, prefix: this.o.prefix };
         const queue = new Queue(name, common);
         const worker = new Worker(name, null, {
           ...common,

@@ -4,15 +4,10 @@ import { csv, distributed, postgres, tap, type QueueEngine } from '../../lib/ind
 import { tempDir, type TempDir } from '../helpers/files.js';
 import { usePostgres } from '../helpers/postgres.js';
 import { deferred } from '../helpers/streams.js';
+import { delegate } from './helpers.js';
 
 const ROWS = 2000;
 
-/** The engine, with some of its methods replaced (the others called on it, so its state stays its own). */
-function delegate(engine: QueueEngine, overrides: Partial<QueueEngine>): QueueEngine {
-  const methods = ['open', 'add', 'waiting', 'unfinished', 'setPlanned', 'planned', 'take', 'close'] as const;
-  const bound = Object.fromEntries(methods.map((m) => [m, (engine[m] as (...a: unknown[]) => unknown).bind(engine)]));
-  return { kind: engine.kind, ...bound, ...overrides } as QueueEngine;
-}
 const PASSWORD = 'pa$$-w0rd#`@secret';
 const API_KEY = 'sk-live-0123456789abcdef';
 
