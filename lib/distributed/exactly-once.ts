@@ -12,8 +12,9 @@ export interface ExactlyOnceOptions {
   /** The pool whose transactions hold each split's rows and done-marker. */
   pool: pg.Pool;
   /**
-   * The done-marker table (`job text, split text, rows bigint, done_at timestamptz`,
-   * primary key `(job, split)`), created if absent; `'schema.name'` or a name on the search_path.
+   * The done-marker table (`job text, split text, rows bigint, rejected bigint, attempt int,
+   * done_at timestamptz`, primary key `(job, split)`: rows written, rows rejected and the
+   * delivery that committed, per split), created if absent; `'schema.name'` or a name on the search_path.
    * @default 'sluice_split_done'
    */
   markers?: string;
@@ -40,7 +41,7 @@ export function resolveExactlyOnce(value: unknown): ExactlyOnce | null {
 /** Creates the marker table if absent (several workers may race to it: the loser's error is ignored). */
 export async function createMarkers(once: ExactlyOnce): Promise<void> {
   try {
-    await once.pool.query(`CREATE TABLE IF NOT EXISTS ${once.table} (job text NOT NULL, split text NOT NULL, rows bigint, done_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (job, split))`);
+    await once.pool.query(`CREATE TABLE IF NOT EXISTS ${once.table} (job text NOT NULL, split text NOT NULL, rows bigint, rejected bigint, attempt int, done_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (job, split))`);
   } catch (error) {
     if (!['23505', '42P07'].includes((error as { code?: string }).code ?? '')) throw error;
   }
@@ -52,10 +53,11 @@ export async function createMarkers(once: ExactlyOnce): Promise<void> {
  * `beforeCommit` (e.g. the queue job's completion) and the commit. Any failure rolls the
  * whole split back. The client is destroyed rather than reused when the rollback fails.
  */
-export async function inSplitTransaction<T extends { written: number }>(
+export async function inSplitTransaction<T extends { written: number; rejected: number }>(
   once: ExactlyOnce,
   job: string,
   split: string,
+  attempt: number,
   body: (client: pg.PoolClient) => Promise<T>,
   beforeCommit: (client: pg.PoolClient, result: T | null) => Promise<void>,
 ): Promise<T | null> {
@@ -70,7 +72,7 @@ export async function inSplitTransaction<T extends { written: number }>(
       return null;
     }
     const result = await body(client);
-    await client.query(`UPDATE ${once.table} SET rows = $3 WHERE job = $1 AND split = $2`, [job, split, result.written]);
+    await client.query(`UPDATE ${once.table} SET rows = $3, rejected = $4, attempt = $5 WHERE job = $1 AND split = $2`, [job, split, result.written, result.rejected, attempt]);
     await beforeCommit(client, result);
     await client.query('COMMIT');
     return result;
@@ -80,4 +82,22 @@ export async function inSplitTransaction<T extends { written: number }>(
   } finally {
     client.release(broken);
   }
+}
+
+/** What a job's done-markers say: splits committed, rows written and rejected, deliveries they took. */
+export interface JobProgress {
+  readonly splits: number;
+  readonly rows: number;
+  readonly rejected: number;
+  /** Deliveries of the committed splits (1 per split unless some were redelivered). */
+  readonly attempts: number;
+}
+
+export async function markerTotals(once: ExactlyOnce, job: string): Promise<JobProgress> {
+  const { rows } = await once.pool.query<{ splits: string; rows: string | null; rejected: string | null; attempts: string | null }>(
+    `SELECT count(*) AS splits, sum(rows) AS rows, sum(rejected) AS rejected, sum(attempt) AS attempts FROM ${once.table} WHERE job = $1`,
+    [job],
+  );
+  const r = rows[0];
+  return { splits: Number(r.splits), rows: Number(r.rows ?? 0), rejected: Number(r.rejected ?? 0), attempts: Number(r.attempts ?? 0) };
 }

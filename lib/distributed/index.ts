@@ -24,7 +24,7 @@ export const distributed = { partition, partitionIndex, job, pgBoss, bullmq } as
 
 export type { Split, SplitSource, SplitContext, SplitPipeline, SplitReject, SplitSummary, DistributedSummary } from './split.js';
 export type { Delivery, QueueEngine } from './engine.js';
-export type { ExactlyOnceOptions } from './exactly-once.js';
+export type { ExactlyOnceOptions, JobProgress } from './exactly-once.js';
 export type { PartitionOptions } from './partition.js';
 export type { PartitionIndex, PartitionIndexOptions } from './partition-index.js';
 export type { DistributedJob, JobOptions, PlanOptions, PlanSummary } from './job.js';

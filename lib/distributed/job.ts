@@ -7,7 +7,7 @@
 import { checkFunction, checkInteger, checkOptions, checkSignal, fail } from '../core/validate.js';
 import { AbortError } from '../core/errors.js';
 import type { QueueEngine } from './engine.js';
-import { createMarkers, resolveExactlyOnce, type ExactlyOnceOptions } from './exactly-once.js';
+import { createMarkers, markerTotals, resolveExactlyOnce, type ExactlyOnceOptions, type JobProgress } from './exactly-once.js';
 import type { SplitRun } from './run-split.js';
 import type { DistributedSummary, Split, SplitPipeline, SplitReject, SplitSource } from './split.js';
 import { sleep } from './sleep.js';
@@ -52,6 +52,8 @@ export interface DistributedJob<S extends Split> {
   plan(options: PlanOptions): Promise<PlanSummary>;
   /** A worker: run splits from the queue (see `WorkOptions.until`). */
   work(options?: WorkOptions): Promise<DistributedSummary>;
+  /** With `exactlyOnce`: what the done-markers say (splits committed, rows, rejects, deliveries), over every worker. */
+  progress(): Promise<JobProgress>;
   readonly name: string;
   readonly source: SplitSource<S>;
 }
@@ -116,6 +118,11 @@ export function job<S extends Split>(options: JobOptions<S>): DistributedJob<S> 
       if (exactlyOnce) await createMarkers(exactlyOnce);
       const r: Omit<SplitRun<S>, 'signal'> = { job: name, source, pipeline: o.pipeline, exactlyOnce, rejects: o.rejects };
       return work(engine, name, r, workOptions);
+    },
+    async progress() {
+      if (!exactlyOnce) throw new TypeError('distributed job.progress() needs `exactlyOnce` (the done-markers are what it reads)');
+      await createMarkers(exactlyOnce);
+      return markerTotals(exactlyOnce, name);
     },
   };
 }

@@ -46,7 +46,7 @@ export async function runSplit<S extends Split>(
     await beforeCommit(null, summary);
     return { ...summary, split: split.id, attempt, skipped: false };
   }
-  const summary = await inSplitTransaction(r.exactlyOnce, r.job, split.id, (client) => runPipeline(r, split, attempt, client), beforeCommit);
+  const summary = await inSplitTransaction(r.exactlyOnce, r.job, split.id, attempt, (client) => runPipeline(r, split, attempt, client), beforeCommit);
   if (summary === null) {
     return { read: 0, written: 0, filtered: 0, rejected: 0, stoppedEarly: false, ms: Date.now() - started, split: split.id, attempt, skipped: true };
   }
