@@ -11,16 +11,18 @@
  * descriptors through an engine (engine.ts; pg-boss.ts, bullmq.ts) → worker.ts takes one →
  * run-split.ts opens its rows and runs the pipeline, inside exactly-once.ts's transaction
  * when asked → the job is acknowledged after the commit. partition.ts runs splits without a
- * queue, its index from partition-index.ts.
+ * queue, its index from partition-index.ts; shared-rate.ts keeps a rate limit in PostgreSQL
+ * for a service stage on many workers.
  */
 import { bullmq } from './bullmq.js';
 import { job } from './job.js';
 import { partition } from './partition.js';
 import { partitionIndex } from './partition-index.js';
 import { pgBoss } from './pg-boss.js';
+import { sharedRate } from './shared-rate.js';
 
-/** Running a pipeline on many workers: `partition` (static), `job` (queue mode), and the engines `pgBoss` and `bullmq`. */
-export const distributed = { partition, partitionIndex, job, pgBoss, bullmq } as const;
+/** Running a pipeline on many workers: `partition` (static), `job` (queue mode), the engines `pgBoss` and `bullmq`, and `sharedRate` (a rate limit all workers share). */
+export const distributed = { partition, partitionIndex, job, pgBoss, bullmq, sharedRate } as const;
 
 export type { Split, SplitSource, SplitContext, SplitPipeline, SplitReject, SplitSummary, DistributedSummary } from './split.js';
 export type { Delivery, QueueEngine } from './engine.js';
@@ -31,3 +33,4 @@ export type { DistributedJob, JobOptions, PlanOptions, PlanSummary } from './job
 export type { WorkOptions } from './worker.js';
 export type { PgBossEngineOptions } from './pg-boss.js';
 export type { BullmqEngineOptions } from './bullmq.js';
+export type { SharedRateOptions } from './shared-rate.js';
