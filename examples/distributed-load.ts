@@ -95,14 +95,19 @@ async function worker(args: Args): Promise<void> {
 }
 
 /** Starts a worker process; resolves with how it ended. */
+const children = new Set<ReturnType<typeof spawn>>();
+
 function startWorker(args: Args, url: string): { pid: number | undefined; ended: Promise<[number | null, NodeJS.Signals | null]> } {
   const self = fileURLToPath(import.meta.url);
   const child = spawn(process.execPath, [...process.execArgv, self, args.input, args.table, '--engine', args.engine, '--expire', String(args.expire), '--worker'], {
     env: { ...process.env, DATABASE_URL: url },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  children.add(child);
   console.error(`distributed-load: worker ${child.pid} started`);
-  return { pid: child.pid, ended: once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]> };
+  const ended = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  void ended.then(() => children.delete(child));
+  return { pid: child.pid, ended };
 }
 
 /** The planner: makes the table, enqueues the splits, keeps N workers running until the queue is drained. */
@@ -115,7 +120,9 @@ async function planner(args: Args): Promise<void> {
     if (!names.includes(KEY)) throw new Error(`${args.input} has no "${KEY}" column`);
     await pool.query(`CREATE TABLE IF NOT EXISTS ${quote(args.table)} (${names.map((n) => `${quote(n)} text${n === KEY ? ' PRIMARY KEY' : ''}`).join(', ')})`);
     const job = loadJob(args, pool, engine);
-    await job.plan({ splits: args.splits, maxWaiting: args.workers * 16 });
+    // The workers start at once: the planner holds back while more than 16 jobs per worker
+    // wait, so they must already be taking jobs.
+    const planning = job.plan({ splits: args.splits, maxWaiting: args.workers * 16 });
     let restarts = 0;
     const slot = async (): Promise<void> => {
       for (;;) {
@@ -126,7 +133,15 @@ async function planner(args: Args): Promise<void> {
         console.error(`distributed-load: a worker ended (${signal ?? `exit code ${code}`}); starting another`);
       }
     };
-    await Promise.all(Array.from({ length: args.workers }, slot));
+    const working = Promise.all(Array.from({ length: args.workers }, slot));
+    try {
+      await planning;
+    } catch (error) {
+      for (const child of children) child.kill(); // they would wait for a plan that never completes
+      await working.catch(() => {});
+      throw error;
+    }
+    await working;
     const progress = await job.progress();
     console.log(JSON.stringify({ rows: progress.rows, splits: progress.splits, attempts: progress.attempts, rejected: progress.rejected }));
   } finally {
