@@ -4,7 +4,7 @@
  * split, and what a split's run reports.
  */
 import type pg from 'pg';
-import type { RunOptions, SourceLike, Summary } from '../pipeline/index.js';
+import type { SourceLike, Summary } from '../pipeline/index.js';
 import type { Reject } from '../core/reject.js';
 
 /** A split descriptor: serialisable (JSON), with an id stable across plans of the same input. */
@@ -69,5 +69,3 @@ export interface DistributedSummary {
   readonly failed: number;
   readonly ms: number;
 }
-
-export type { RunOptions };
