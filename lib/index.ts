@@ -11,3 +11,4 @@ export * from './service/index.js';
 export * from './sort/index.js';
 export * from './parallel/index.js';
 export * from './join/index.js';
+export * from './distributed/index.js';
