@@ -1,15 +1,5 @@
 import { expect } from 'chai';
-import { createRequire } from 'node:module';
-import { csv, distributed } from '../../lib/index.js';
-
-const hasIoredis = (() => {
-  try {
-    createRequire(import.meta.url).resolve('ioredis');
-    return true;
-  } catch {
-    return false;
-  }
-})();
+import { distributed } from '../../lib/index.js';
 
 describe('distributed.bullmq()', () => {
   it('invalid options throw naming the option', () => {
@@ -30,14 +20,4 @@ describe('distributed.bullmq()', () => {
     })();
     expect(error?.message).to.equal('Expected `connection` to be a redis:// URL or ioredis options, got `a string that is not a URL` (string)');
   });
-
-  if (!hasIoredis) {
-    it('without the ioredis package, using it fails with a clear error and leaves nothing open', async () => {
-      const engine = distributed.bullmq('redis://127.0.0.1:6379', { prefix: 'sluice-test-missing' });
-      const job = distributed.job({ engine, name: 'q', source: csv.split('x.csv'), pipeline: (rows) => [rows] });
-      const error = await job.plan({ splits: 1 }).then(() => null, (e: unknown) => e as Error);
-      expect(error?.message).to.equal('distributed.bullmq: BullMQ needs the ioredis package for connection options (npm install ioredis), or pass a connected Redis client instance');
-      await engine.close();
-    });
-  }
 });
