@@ -47,12 +47,32 @@ export class SpillFolder {
 
   /** Writes rows (in order) as one run file; returns its path. */
   writeRun(rows: unknown[] | AsyncIterable<unknown[]>): Promise<string> {
-    const writing = this.writeFile(rows);
+    return this.writeRecords(this.encoded(rows));
+  }
+
+  /**
+   * Writes records already encoded (by a `RecordWriter`, in order, whole records per chunk)
+   * as one run file; returns its path. Saves encoding rows twice when a stage holds them encoded.
+   */
+  writeRecords(chunks: Iterable<Buffer> | AsyncIterable<Buffer>): Promise<string> {
+    const writing = this.writeFile(chunks);
     this.busy = writing.catch(() => undefined);
     return writing;
   }
 
-  private async writeFile(rows: unknown[] | AsyncIterable<unknown[]>): Promise<string> {
+  /** Rows encoded as records, a chunk at a time. */
+  private async *encoded(rows: unknown[] | AsyncIterable<unknown[]>): AsyncGenerator<Buffer> {
+    const w = new RecordWriter();
+    for await (const batch of Array.isArray(rows) ? [rows] : rows) {
+      for (const row of batch) {
+        w.add(row);
+        if (w.length >= CHUNK) yield w.take();
+      }
+    }
+    if (w.length > 0) yield w.take();
+  }
+
+  private async writeFile(chunks: Iterable<Buffer> | AsyncIterable<Buffer>): Promise<string> {
     let file: string | undefined;
     let handle: FileHandle | undefined;
     try {
@@ -61,15 +81,8 @@ export class SpillFolder {
       file = join(dir, `run-${++this.runs}`);
       handle = await open(file, 'wx', 0o600);
       this.open.add(handle);
-      const w = new RecordWriter();
       await this.write(handle, header());
-      for await (const batch of Array.isArray(rows) ? [rows] : rows) {
-        for (const row of batch) {
-          w.add(row);
-          if (w.length >= CHUNK) await this.write(handle, w.take());
-        }
-      }
-      if (w.length > 0) await this.write(handle, w.take());
+      for await (const chunk of chunks) await this.write(handle, chunk);
       return file;
     } catch (error) {
       if (error instanceof SpillError) throw error;
