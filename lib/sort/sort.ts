@@ -7,7 +7,7 @@ import { checkFunction, checkHighWaterMark, checkInteger, checkOptions, checkSig
 import { rowComparator, sortKeys, type Compare, type ResolvedKey, type SortBy } from './keys.js';
 import { RecordReader, SpillFolder, parseBytes } from '../spill/index.js';
 import { END, Merger, PENDING, RunSource, type RowSource } from './merge.js';
-import { RunBuffer } from './run-buffer.js';
+import { RunBuffer, type RunPool } from './run-buffer.js';
 
 export interface SortOptions {
   /**
@@ -51,6 +51,8 @@ export interface SortStage<T> extends Stage<T, T> {
  */
 class SortStageImpl<T> extends Stage<T, T> implements SortStage<T> {
   private buffer: RunBuffer<T>;
+  /** Run memory reused from one run to the next (see RunBuffer). */
+  private readonly pool: RunPool = { slabs: [], blocks: [] };
   private runs: string[] = [];
   private readonly folder: SpillFolder;
   private source: RowSource | null = null;
@@ -70,7 +72,7 @@ class SortStageImpl<T> extends Stage<T, T> implements SortStage<T> {
   ) {
     super(name, highWaterMark);
     this.folder = new SpillFolder(name, tmpDir);
-    this.buffer = new RunBuffer(keys);
+    this.buffer = new RunBuffer(keys, this.pool);
     signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
@@ -103,8 +105,9 @@ class SortStageImpl<T> extends Stage<T, T> implements SortStage<T> {
   private async spill(): Promise<void> {
     const run = this.buffer;
     const order = this.sorted();
-    this.buffer = new RunBuffer(this.keys);
     this.runs.push(await this.folder.writeRecords(run.chunks(order)));
+    run.release();
+    this.buffer = new RunBuffer(this.keys, this.pool); // reusing what the run gave back
     this.runsWritten++;
   }
 
@@ -124,10 +127,11 @@ class SortStageImpl<T> extends Stage<T, T> implements SortStage<T> {
   private async prepare(): Promise<void> {
     if (this.runs.length === 0) {
       this.source = new RunSource(this.buffer, this.sorted(), new RecordReader(`${this.stage}'s run in memory`));
-      this.buffer = new RunBuffer(this.keys);
+      this.buffer = new RunBuffer(this.keys, this.pool);
       return;
     }
     if (this.buffer.count > 0) await this.spill();
+    Object.assign(this.pool, { slabs: [], blocks: [], keys: undefined }); // the merge holds no run in memory
     // Merge consecutive groups (earlier runs first, so ties keep input order) until one pass is left.
     while (this.runs.length > this.maxOpenFiles) {
       const next: string[] = [];
@@ -175,7 +179,8 @@ class SortStageImpl<T> extends Stage<T, T> implements SortStage<T> {
         this.pumping = true;
         source.refill().then(() => {
           this.pumping = false;
-          this.pump();
+          // A full output waits for the consumer's next read (`_read` pumps again).
+          if (this.readableLength < this.readableHighWaterMark) this.pump();
         }, (error) => this.fail(error));
         return;
       }
@@ -205,6 +210,7 @@ class SortStageImpl<T> extends Stage<T, T> implements SortStage<T> {
     this.source = null;
     this.flushed = null;
     this.buffer = new RunBuffer(this.keys);
+    Object.assign(this.pool, { slabs: [], blocks: [], keys: undefined });
     this.signal?.removeEventListener('abort', this.onAbort);
     this.folder.remove().then(() => callback(error), (e) => callback(error ?? e));
   }

@@ -127,7 +127,9 @@ export class SpillFolder {
 export class RunReader {
   private rows: unknown[] = [];
   private i = 0;
-  private rest: Buffer = Buffer.alloc(0);
+  private buf = Buffer.allocUnsafe(CHUNK);
+  /** Bytes at the start of `buf` left from the last chunk. */
+  private restLength = 0;
   private started = false;
   private done = false;
   private readonly records: RecordReader;
@@ -150,25 +152,37 @@ export class RunReader {
     return this.i < this.rows.length ? { row: this.rows[this.i++] } : undefined;
   }
 
+  /**
+   * Reads the next chunk after the bytes left over from the last one (the start of a record
+   * that continues), into one buffer reused for the whole file: rows are decoded out of it
+   * (copies), so nothing refers to it after, and reading a run allocates no buffer a chunk.
+   */
   private async fill(): Promise<void> {
-    const chunk = Buffer.allocUnsafe(CHUNK);
-    const { bytesRead } = await this.handle.read(chunk, 0, CHUNK, null);
-    let bytes = this.rest.length > 0 ? Buffer.concat([this.rest, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
+    if (this.buf.length < this.restLength + CHUNK) {
+      const grown = Buffer.allocUnsafe(this.restLength + CHUNK);
+      this.buf.copy(grown, 0, 0, this.restLength);
+      this.buf = grown;
+    }
+    const { bytesRead } = await this.handle.read(this.buf, this.restLength, CHUNK, null);
+    let bytes = this.buf.subarray(0, this.restLength + bytesRead);
+    let skip = 0;
     if (!this.started) {
       if (bytes.length < HEADER_BYTES && bytesRead > 0) {
-        this.rest = Buffer.from(bytes);
+        this.restLength = bytes.length;
         return;
       }
       checkHeader(bytes, this.file);
       this.started = true;
+      skip = HEADER_BYTES;
       bytes = bytes.subarray(HEADER_BYTES);
     }
     const { rows, used } = this.records.records(bytes);
     this.rows = rows;
     this.i = 0;
-    this.rest = Buffer.from(bytes.subarray(used));
+    this.buf.copyWithin(0, skip + used, skip + bytes.length);
+    this.restLength = bytes.length - used;
     if (bytesRead === 0) {
-      this.records.finish(this.rest.length);
+      this.records.finish(this.restLength);
       this.done = true;
       await this.close();
     }

@@ -72,6 +72,16 @@ export class RecordWriter {
     this.buf.writeUInt32LE(crc32(payload), start + 4);
   }
 
+  /** The records so far, as a view of the writer's own buffer: valid until the next `add` or `clear`. */
+  view(): Buffer {
+    return this.buf.subarray(0, this.pos);
+  }
+
+  /** Starts over (keeping the buffer). */
+  clear(): void {
+    this.pos = 0;
+  }
+
   /** The records so far (a copy), and starts over. */
   take(): Buffer {
     const out = Buffer.from(this.buf.subarray(0, this.pos));
