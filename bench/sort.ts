@@ -36,7 +36,8 @@ function measure(name: string, argv: string[], extraEnv: NodeJS.ProcessEnv = {})
   const child = spawnSync('/usr/bin/time', ['-f', '%e %M', ...argv], { cwd: root, env: { ...process.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
   const report = child.stderr.toString().trim().split('\n');
   if (child.status !== 0) {
-    console.log(`${name.padEnd(44)} failed: ${report.slice(-3, -1).join(' ').slice(0, 200)}`);
+    const reason = report.find((line) => /error/i.test(line)) ?? report.slice(-3, -1).join(' ');
+    console.log(`${name.padEnd(44)} failed: ${reason.trim().slice(0, 160)}`);
     return '';
   }
   const [seconds, kb] = report.pop()!.split(' ').map(Number) as [number, number];

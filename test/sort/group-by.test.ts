@@ -61,6 +61,15 @@ describe('groupBy()', () => {
     expect(new Map(out.map((r) => [r[0] as string, r]))).to.deep.equal(reference(rows));
   });
 
+  it('partitions a partition again when its groups outgrow the budget (many keys, tiny budget)', async () => {
+    const rows: [string, number, string][] = Array.from({ length: 3000 }, (_, i) => [`k${(i * 7919) % 1501}`, i % 7, `v${i % 5}`]);
+    const stage = groupBy(0, aggregations, { memory: 8000, tmpDir: tmp.path, output: 'array' });
+    const out = (await through(rows, stage)) as unknown[][];
+    expect(new Map(out.map((r) => [r[0] as string, r]))).to.deep.equal(reference(rows));
+    expect(out).to.have.length(1501);
+    expect((stage as unknown as { deepestLevel: number }).deepestLevel).to.be.greaterThan(1);
+  });
+
   it('sorted: true fails on out-of-order input naming both rows', async () => {
     const error = await rejectionOf(pipeline(Readable.from([['a'], ['b'], ['a']]), groupBy(0, { n: agg.count() }, { sorted: true }), collect()));
     expect(error).to.be.instanceOf(RowError);
