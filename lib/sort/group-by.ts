@@ -1,9 +1,10 @@
 import { tmpdir } from 'node:os';
 import type { TransformCallback } from 'node:stream';
-import { AbortError, RowError, reasonOf } from '../core/errors.js';
+import { RowError, reasonOf } from '../core/errors.js';
+import { checkAbortSignal, destroyOnAbort } from './abort-stage.js';
 import { originOf } from '../core/origin.js';
 import { Stage } from '../core/stage.js';
-import { checkHighWaterMark, checkOneOf, checkOptions, checkSignal, fail } from '../core/validate.js';
+import { checkHighWaterMark, checkOneOf, checkOptions, fail } from '../core/validate.js';
 import { identity, type Reducer } from './aggregations.js';
 import { compareValues, type Column, type KeyFunction } from './keys.js';
 import { SpillFolder, parseBytes } from '../spill/index.js';
@@ -60,6 +61,7 @@ class GroupByStage<T> extends Stage<T, unknown> implements Aggregating<T> {
   private next = 0;
   private loading = false;
   private flushed: TransformCallback | null = null;
+  private readonly unlisten: () => void;
 
   constructor(
     name: string,
@@ -71,18 +73,14 @@ class GroupByStage<T> extends Stage<T, unknown> implements Aggregating<T> {
     private readonly memory: number,
     private readonly asArray: boolean,
     tmpDir: string,
-    private readonly signal: AbortSignal | undefined,
+    signal: AbortSignal | undefined,
     highWaterMark: number | undefined,
   ) {
     super(name, highWaterMark);
     this.folder = new SpillFolder(name, tmpDir);
     this.top = new HashLevel<T>(this, memory, this.folder, 0);
-    signal?.addEventListener('abort', this.onAbort, { once: true });
+    this.unlisten = destroyOnAbort(this, signal);
   }
-
-  private readonly onAbort = (): void => {
-    this.destroy(new AbortError(this.signal?.reason));
-  };
 
   /** Partition files written (at every level). */
   get partitionsSpilled(): number {
@@ -206,7 +204,7 @@ class GroupByStage<T> extends Stage<T, unknown> implements Aggregating<T> {
     this.queue = [];
     this.pending = [];
     this.top.groups.clear();
-    this.signal?.removeEventListener('abort', this.onAbort);
+    this.unlisten();
     this.folder.remove().then(() => callback(error), (e) => callback(error ?? e));
   }
 }
@@ -261,7 +259,6 @@ export function groupBy<T = unknown>(key: GroupKey<T>, aggregations: Aggregation
   const memory = o.memory === undefined ? 64 * 1024 ** 2 : parseBytes('memory', o.memory);
   const output = o.output === undefined ? 'object' : checkOneOf('output', o.output, ['object', 'array'] as const);
   if (o.tmpDir !== undefined && (typeof o.tmpDir !== 'string' || o.tmpDir === '')) fail('tmpDir', 'a folder path', o.tmpDir);
-  const signal = checkSignal('signal', o.signal);
-  if (signal?.aborted) throw new AbortError(signal.reason);
+  const signal = checkAbortSignal(o.signal);
   return new GroupByStage<T>('groupBy()', keyOf, keyNames, names, reducers, o.sorted === true, memory, output === 'array', (o.tmpDir as string | undefined) ?? tmpdir(), signal, checkHighWaterMark('highWaterMark', o.highWaterMark));
 }

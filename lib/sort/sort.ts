@@ -1,9 +1,10 @@
 import { tmpdir } from 'node:os';
 import type { TransformCallback } from 'node:stream';
-import { AbortError, RowError, reasonOf } from '../core/errors.js';
+import { RowError, reasonOf } from '../core/errors.js';
+import { checkAbortSignal, destroyOnAbort } from './abort-stage.js';
 import { originOf } from '../core/origin.js';
 import { Stage } from '../core/stage.js';
-import { checkFunction, checkHighWaterMark, checkInteger, checkOptions, checkSignal, fail } from '../core/validate.js';
+import { checkFunction, checkHighWaterMark, checkInteger, checkOptions, fail } from '../core/validate.js';
 import { rowComparator, sortKeys, type Compare, type ResolvedKey, type SortBy } from './keys.js';
 import { RecordReader, SpillFolder, parseBytes } from '../spill/index.js';
 import { END, Merger, PENDING, RunSource, type RowSource } from './merge.js';
@@ -59,6 +60,7 @@ class SortStageImpl<T> extends Stage<T, T> implements SortStage<T> {
   private pumping = false;
   private flushed: TransformCallback | null = null;
   runsWritten = 0;
+  private readonly unlisten: () => void;
 
   constructor(
     name: string,
@@ -67,13 +69,13 @@ class SortStageImpl<T> extends Stage<T, T> implements SortStage<T> {
     private readonly memory: number,
     private readonly maxOpenFiles: number,
     tmpDir: string,
-    private readonly signal: AbortSignal | undefined,
+    signal: AbortSignal | undefined,
     highWaterMark: number | undefined,
   ) {
     super(name, highWaterMark);
     this.folder = new SpillFolder(name, tmpDir);
     this.buffer = new RunBuffer(keys, this.pool);
-    signal?.addEventListener('abort', this.onAbort, { once: true });
+    this.unlisten = destroyOnAbort(this, signal);
   }
 
   get bytesSpilled(): number {
@@ -83,10 +85,6 @@ class SortStageImpl<T> extends Stage<T, T> implements SortStage<T> {
   get spillFolder(): string | null {
     return this.folder.removed ? null : this.folder.location;
   }
-
-  private readonly onAbort = (): void => {
-    this.destroy(new AbortError(this.signal?.reason));
-  };
 
   override _transform(row: T, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.stats.in++;
@@ -211,7 +209,7 @@ class SortStageImpl<T> extends Stage<T, T> implements SortStage<T> {
     this.flushed = null;
     this.buffer = new RunBuffer(this.keys);
     Object.assign(this.pool, { slabs: [], blocks: [], keys: undefined });
-    this.signal?.removeEventListener('abort', this.onAbort);
+    this.unlisten();
     this.folder.remove().then(() => callback(error), (e) => callback(error ?? e));
   }
 }
@@ -238,7 +236,6 @@ export function sort<T = unknown>(by: SortBy<T>, options: SortOptions = {}): Sor
   const maxOpenFiles = o.maxOpenFiles === undefined ? 64 : checkInteger('maxOpenFiles', o.maxOpenFiles, 2);
   if (o.tmpDir !== undefined && (typeof o.tmpDir !== 'string' || o.tmpDir === '')) fail('tmpDir', 'a folder path', o.tmpDir);
   const tmpDir = (o.tmpDir as string | undefined) ?? tmpdir();
-  const signal = checkSignal('signal', o.signal);
-  if (signal?.aborted) throw new AbortError(signal.reason);
+  const signal = checkAbortSignal(o.signal);
   return new SortStageImpl<T>('sort()', keys, cmp, memory, maxOpenFiles, tmpDir, signal, checkHighWaterMark('highWaterMark', o.highWaterMark));
 }

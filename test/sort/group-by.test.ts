@@ -2,9 +2,10 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { Readable, type Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { RowError, agg, distinct, groupBy, topN, type Reducer } from '../../lib/index.js';
+import { AbortError, RowError, agg, distinct, groupBy, topN, type Reducer } from '../../lib/index.js';
+import { readdir } from 'node:fs/promises';
 import { spillDirPerSuite } from '../helpers/files.js';
-import { collect, expectTypeErrors, rejectionOf } from '../helpers/streams.js';
+import { collect, expectTypeErrors, rejectionOf, until } from '../helpers/streams.js';
 
 async function through<T>(rows: T[], stage: Duplex): Promise<unknown[]> {
   const sink = collect();
@@ -112,4 +113,38 @@ describe('distinct()', () => {
     expect(await through([1, '1', 1, 1n], distinct())).to.deep.equal([1, '1', 1n]);
     expect(await through([{ a: 1 }, { a: 1 }], distinct())).to.deep.equal([{ a: 1 }]);
   });
+});
+
+describe('groupBy(), topN(), distinct(): signal', () => {
+  const tmp = spillDirPerSuite('sluice-group-abort-test-');
+  const stages: [string, (signal: AbortSignal) => Duplex & { stats: { in: number } }][] = [
+    ['groupBy (spilling)', (signal) => groupBy<number[]>(0, { n: agg.count() }, { memory: 20_000, tmpDir: tmp.path, signal })],
+    ['topN', (signal) => topN<number[]>(3, 0, { signal })],
+    ['distinct', (signal) => distinct<number[]>(0, { signal })],
+  ];
+  for (const [name, make] of stages) {
+    it(`${name}: an abort mid-input fails with AbortError, leaves no listener and no folder; an aborted signal throws at once`, async () => {
+      const controller = new AbortController();
+      let listeners = 0;
+      const add = controller.signal.addEventListener.bind(controller.signal);
+      const remove = controller.signal.removeEventListener.bind(controller.signal);
+      controller.signal.addEventListener = ((...args: Parameters<typeof add>) => (listeners++, add(...args))) as typeof add;
+      controller.signal.removeEventListener = ((...args: Parameters<typeof remove>) => (listeners--, remove(...args))) as typeof remove;
+      const stage = make(controller.signal);
+      // An endless source that lets the event loop turn (a synchronous one would starve it).
+      const source = Readable.from((async function* () {
+        for (let i = 0; ; i++) {
+          if (i % 100 === 0) await new Promise((resolve) => setImmediate(resolve));
+          yield [i];
+        }
+      })());
+      const done = rejectionOf(pipeline(source, stage, collect()));
+      await until(() => stage.stats.in > 500, '500 rows in', 100_000);
+      controller.abort();
+      expect(await done).to.be.instanceOf(AbortError);
+      expect(listeners).to.equal(0);
+      expect(await readdir(tmp.path)).to.deep.equal([]);
+      expect(() => make(controller.signal)).to.throw(AbortError);
+    });
+  }
 });
