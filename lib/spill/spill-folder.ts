@@ -2,8 +2,10 @@
  * Run files on disk: a folder private to one stage (made with `mkdtemp` under `tmpDir`,
  * mode 0700, files 0600, so no other run — and no crashed run's leftovers — shares it),
  * written a run at a time and read back in chunks. `remove()` deletes the folder and
- * everything in it; the stage calls it on success, error, abort and early stop.
+ * everything in it; the stage calls it on success, error, abort and early stop, and a
+ * SIGINT/SIGTERM of the process removes every folder still there.
  */
+import { rmSync } from 'node:fs';
 import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HEADER_BYTES, RecordReader, RecordWriter, checkHeader, header } from './spill-format.js';
@@ -26,6 +28,31 @@ export class SpillError extends Error {
 
 const CHUNK = 1 << 16;
 
+/**
+ * The folders that exist now. While there is one, SIGINT and SIGTERM remove them all (sync,
+ * the process is about to end) and, when nobody else listens for that signal, raise it again
+ * so the process ends as it would have; with no folder left, the listeners are removed.
+ */
+const live = new Set<string>();
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+function onSignal(signal: NodeJS.Signals): void {
+  for (const path of live) rmSync(path, { recursive: true, force: true });
+  live.clear();
+  for (const s of SIGNALS) process.removeListener(s, onSignal);
+  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+}
+
+function track(path: string): void {
+  if (live.size === 0) for (const s of SIGNALS) process.on(s, onSignal);
+  live.add(path);
+}
+
+function untrack(path: string): void {
+  if (!live.delete(path) || live.size > 0) return;
+  for (const s of SIGNALS) process.removeListener(s, onSignal);
+}
+
 export class SpillFolder {
   private path: string | null = null;
   private creating: Promise<string> | null = null;
@@ -41,7 +68,10 @@ export class SpillFolder {
 
   /** The folder, made on first use. */
   private folder(): Promise<string> {
-    this.creating ??= mkdtemp(join(this.tmpDir, 'sluice-sort-')).then((p) => (this.path = p));
+    this.creating ??= mkdtemp(join(this.tmpDir, 'sluice-sort-')).then((p) => {
+      track(p);
+      return (this.path = p);
+    });
     return this.creating;
   }
 
@@ -114,7 +144,10 @@ export class SpillFolder {
     this.open.clear();
     await this.busy;
     const path = this.path ?? (this.creating ? await this.creating.catch(() => null) : null);
-    if (path) await rm(path, { recursive: true, force: true });
+    if (path) {
+      await rm(path, { recursive: true, force: true });
+      untrack(path);
+    }
   }
 
   /** The folder's path once made (for tests and the cleanup hint). */
