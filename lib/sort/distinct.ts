@@ -2,9 +2,12 @@ import type { TransformCallback } from 'node:stream';
 import { Stage } from '../core/stage.js';
 import { checkHighWaterMark, checkOptions, fail } from '../core/validate.js';
 import { identity } from './aggregations.js';
+import { checkAbortSignal, destroyOnAbort } from './abort-stage.js';
 import type { Column, KeyFunction } from './keys.js';
 
 export interface DistinctOptions {
+  /** Aborts the stage: it fails with `AbortError`. */
+  signal?: AbortSignal;
   /** @default 16 */
   highWaterMark?: number;
 }
@@ -12,8 +15,11 @@ export interface DistinctOptions {
 /** Invariant: holds one identity string per distinct key seen (not the rows). */
 class DistinctStage<T> extends Stage<T, T> {
   private readonly seen = new Set<string>();
-  constructor(private readonly keyOf: (row: T) => unknown[], highWaterMark: number | undefined) {
+  private readonly unlisten: () => void;
+
+  constructor(private readonly keyOf: (row: T) => unknown[], signal: AbortSignal | undefined, highWaterMark: number | undefined) {
     super('distinct()', highWaterMark);
+    this.unlisten = destroyOnAbort(this, signal);
   }
 
   override _transform(row: T, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -29,6 +35,7 @@ class DistinctStage<T> extends Stage<T, T> {
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.seen.clear();
+    this.unlisten();
     callback(error);
   }
 }
@@ -48,5 +55,5 @@ export function distinct<T = unknown>(key?: Column | readonly Column[] | KeyFunc
     for (const c of columns) if (!((typeof c === 'number' && Number.isInteger(c) && c >= 0) || typeof c === 'string')) fail('key', 'a column index from 0 and up, a column name, a list of them or a function', key);
     keyOf = (row) => columns.map((c) => (row as Record<string | number, unknown>)[c]);
   }
-  return new DistinctStage<T>(keyOf, checkHighWaterMark('highWaterMark', o.highWaterMark));
+  return new DistinctStage<T>(keyOf, checkAbortSignal(o.signal), checkHighWaterMark('highWaterMark', o.highWaterMark));
 }

@@ -1,12 +1,14 @@
 import { tmpdir } from 'node:os';
 import type { TransformCallback } from 'node:stream';
 import { RowError, reasonOf } from '../core/errors.js';
+import { checkAbortSignal, destroyOnAbort } from './abort-stage.js';
 import { originOf } from '../core/origin.js';
 import { Stage } from '../core/stage.js';
 import { checkHighWaterMark, checkOneOf, checkOptions, fail } from '../core/validate.js';
 import { identity, type Reducer } from './aggregations.js';
 import { compareValues, type Column, type KeyFunction } from './keys.js';
-import { SpillFolder, estimateBytes, parseBytes } from '../spill/index.js';
+import { SpillFolder, parseBytes } from '../spill/index.js';
+import { HashLevel, aggregatePartition, type Aggregating, type Group } from './hash-partitions.js';
 
 export type GroupKey<T> = Column | readonly Column[] | KeyFunction<T>;
 
@@ -27,6 +29,8 @@ export interface GroupByOptions {
   memory?: number | string;
   /** Where the private spill folder is made. @default os.tmpdir() */
   tmpDir?: string;
+  /** Aborts the stage: it fails with `AbortError` and its spill folder is removed. */
+  signal?: AbortSignal;
   /**
    * `'object'`: the key columns by name (`key0`, `key1`, … for indexes and `key` for a
    * function) then each aggregation by its name; `'array'`: key values then results, in order.
@@ -37,38 +41,31 @@ export interface GroupByOptions {
   highWaterMark?: number;
 }
 
-interface Group {
-  keys: unknown[];
-  states: unknown[];
-}
-
-const PARTITIONS = 16;
-
 /**
- * Invariants: a key is aggregated either wholly in memory (it was seen while the groups fit)
- * or wholly from its hash partition on disk (rows in input order), so `first`/`last` hold
- * after a spill; partition buffers are written out before they pass a quarter of `memory`.
+ * Invariants: with `sorted`, one group is held; otherwise the hash levels of
+ * hash-partitions.ts hold the groups and partition buffers within `memory` (plus a quarter),
+ * and the output queue holds one level's groups at a time.
  */
-class GroupByStage<T> extends Stage<T, unknown> {
-  private readonly groups = new Map<string, Group>();
-  private bytes = 0;
-  /** The groups outgrew `memory`: rows of keys not in memory go to partitions. */
-  private frozen = false;
-  private readonly parts: unknown[][] = Array.from({ length: PARTITIONS }, () => []);
-  private partBytes = 0;
-  private readonly partFiles: string[][] = Array.from({ length: PARTITIONS }, () => []);
+class GroupByStage<T> extends Stage<T, unknown> implements Aggregating<T> {
   private readonly folder: SpillFolder;
+  private readonly top: HashLevel<T>;
+  /** Partitions still to aggregate (their files and level), next first. */
+  private pending: { files: string[]; level: number }[] = [];
+  private filesWritten = 0;
+  /** The deepest hash level aggregated (0: the partitions, if any, fitted at once). */
+  deepestLevel = 0;
   // sorted: true
   private current: Group | null = null;
   private currentId = '';
-  private queue: unknown[] = [];
+  private queue: (Group | undefined)[] = [];
+  private next = 0;
   private loading = false;
-  private nextPart = 0;
   private flushed: TransformCallback | null = null;
+  private readonly unlisten: () => void;
 
   constructor(
     name: string,
-    private readonly keyOf: (row: T) => unknown[],
+    readonly keyOf: (row: T) => unknown[],
     private readonly keyNames: string[],
     private readonly names: string[],
     private readonly reducers: Reducer<unknown, unknown, T>[],
@@ -76,24 +73,26 @@ class GroupByStage<T> extends Stage<T, unknown> {
     private readonly memory: number,
     private readonly asArray: boolean,
     tmpDir: string,
+    signal: AbortSignal | undefined,
     highWaterMark: number | undefined,
   ) {
     super(name, highWaterMark);
     this.folder = new SpillFolder(name, tmpDir);
+    this.top = new HashLevel<T>(this, memory, this.folder, 0);
+    this.unlisten = destroyOnAbort(this, signal);
   }
 
-  /** Partition files written. */
+  /** Partition files written (at every level). */
   get partitionsSpilled(): number {
-    return this.partFiles.reduce((n, files) => n + files.length, 0);
+    return this.filesWritten + this.top.filesWritten;
   }
 
   override _transform(row: T, _encoding: BufferEncoding, callback: TransformCallback): void {
     const index = ++this.stats.in;
     try {
-      const keys = this.keyOf(row);
-      if (this.sorted) this.addSorted(row, keys, index);
-      else if (this.addHashed(row, keys)) {
-        this.spillParts().then(() => callback(), callback);
+      if (this.sorted) this.addSorted(row, this.keyOf(row), index);
+      else if (this.top.add(row)) {
+        this.top.writeParts().then(() => callback(), callback);
         return;
       }
     } catch (error) {
@@ -120,40 +119,11 @@ class GroupByStage<T> extends Stage<T, unknown> {
     this.addTo(this.current, row);
   }
 
-  /** Adds in memory, or to a partition; true when the partitions should be written out. */
-  private addHashed(row: T, keys: unknown[]): boolean {
-    const id = identity(keys);
-    let group = this.groups.get(id);
-    if (!group) {
-      if (this.frozen) {
-        this.parts[hash(id) % PARTITIONS]!.push(row);
-        this.partBytes += estimateBytes(row);
-        return this.partBytes >= this.memory / 4;
-      }
-      group = this.newGroup(keys);
-      this.groups.set(id, group);
-      this.bytes += 96 + id.length * 2 + estimateBytes(keys) + 32 * this.reducers.length;
-      if (this.bytes >= this.memory) this.frozen = true;
-    }
-    this.addTo(group, row);
-    return false;
-  }
-
-  private async spillParts(): Promise<void> {
-    for (let p = 0; p < PARTITIONS; p++) {
-      const rows = this.parts[p]!;
-      if (rows.length === 0) continue;
-      this.parts[p] = [];
-      this.partFiles[p]!.push(await this.folder.writeRun(rows));
-    }
-    this.partBytes = 0;
-  }
-
-  private newGroup(keys: unknown[]): Group {
+  newGroup(keys: unknown[]): Group {
     return { keys, states: this.reducers.map((r) => r.init()) };
   }
 
-  private addTo(group: Group, row: T): void {
+  addTo(group: Group, row: T): void {
     for (let i = 0; i < this.reducers.length; i++) group.states[i] = this.reducers[i]!.add(group.states[i], row);
   }
 
@@ -177,52 +147,44 @@ class GroupByStage<T> extends Stage<T, unknown> {
       return;
     }
     this.flushed = callback;
-    for (const group of this.groups.values()) this.queue.push(this.result(group));
-    this.groups.clear();
-    const spilled = this.partitionsSpilled > 0;
-    (spilled ? this.spillParts() : Promise.resolve()).then(() => {
-      if (!spilled) {
-        // Never spilled: what is left in the partitions (none) and nothing on disk.
-        this.nextPart = PARTITIONS;
-        for (const rows of this.parts) this.aggregate(rows);
-      }
+    (this.top.partitioned ? this.top.writeParts() : Promise.resolve()).then(() => {
+      this.enqueue(this.top);
       this.pump();
     }, (error) => this.destroy(error));
   }
 
-  /** Aggregates one partition's rows into the output queue. */
-  private aggregate(rows: unknown[]): void {
-    const groups = new Map<string, Group>();
-    for (const row of rows as T[]) {
-      const keys = this.keyOf(row);
-      const id = identity(keys);
-      let group = groups.get(id);
-      if (!group) groups.set(id, (group = this.newGroup(keys)));
-      this.addTo(group, row);
-    }
-    for (const group of groups.values()) this.queue.push(this.result(group));
-  }
-
-  private async loadPartition(p: number): Promise<void> {
-    const rows: unknown[] = [];
-    for (const file of this.partFiles[p]!) {
-      const reader = await this.folder.read(file);
-      for (let row = await reader.next(); row !== undefined; row = await reader.next()) rows.push(row);
-    }
-    this.aggregate(rows);
+  /** A level's groups go to the output queue, its partitions before those still pending. */
+  private enqueue(level: HashLevel<T>): void {
+    this.queue = [...level.groups.values()];
+    this.next = 0;
+    level.groups.clear();
+    if (level !== this.top) this.filesWritten += level.filesWritten;
+    this.deepestLevel = Math.max(this.deepestLevel, level.level);
+    const parts = level.files.filter((f) => f.length > 0).map((files) => ({ files, level: level.level }));
+    this.pending = [...parts, ...this.pending];
   }
 
   private pump(): void {
     if (this.flushed === null || this.loading || this.destroyed) return;
-    while (this.queue.length > 0) {
-      const row = this.queue.shift();
+    while (this.next < this.queue.length) {
+      const group = this.queue[this.next]!;
+      this.queue[this.next++] = undefined; // passed on: no longer held here
+      let row: unknown;
+      try {
+        row = this.result(group);
+      } catch (error) {
+        this.destroy(new Error(`${this.stage} failed computing a result: ${reasonOf(error)}`, { cause: error }));
+        return;
+      }
       this.stats.out++;
       if (!this.push(row)) return;
     }
-    if (this.nextPart < PARTITIONS) {
+    const part = this.pending.shift();
+    if (part) {
       this.loading = true;
-      this.loadPartition(this.nextPart++).then(() => {
+      aggregatePartition(part.files, this, this.memory, this.folder, part.level).then((level) => {
         this.loading = false;
+        this.enqueue(level);
         this.pump();
       }, (error) => this.destroy(error));
       return;
@@ -240,7 +202,9 @@ class GroupByStage<T> extends Stage<T, unknown> {
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.flushed = null;
     this.queue = [];
-    this.groups.clear();
+    this.pending = [];
+    this.top.groups.clear();
+    this.unlisten();
     this.folder.remove().then(() => callback(error), (e) => callback(error ?? e));
   }
 }
@@ -251,13 +215,6 @@ function compareKeys(a: unknown[], b: unknown[]): number {
     if (c !== 0) return c;
   }
   return 0;
-}
-
-/** FNV-1a of a key's identity string. */
-function hash(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h >>> 0;
 }
 
 function column(c: unknown, path: string): Column {
@@ -302,5 +259,6 @@ export function groupBy<T = unknown>(key: GroupKey<T>, aggregations: Aggregation
   const memory = o.memory === undefined ? 64 * 1024 ** 2 : parseBytes('memory', o.memory);
   const output = o.output === undefined ? 'object' : checkOneOf('output', o.output, ['object', 'array'] as const);
   if (o.tmpDir !== undefined && (typeof o.tmpDir !== 'string' || o.tmpDir === '')) fail('tmpDir', 'a folder path', o.tmpDir);
-  return new GroupByStage<T>('groupBy()', keyOf, keyNames, names, reducers, o.sorted === true, memory, output === 'array', (o.tmpDir as string | undefined) ?? tmpdir(), checkHighWaterMark('highWaterMark', o.highWaterMark));
+  const signal = checkAbortSignal(o.signal);
+  return new GroupByStage<T>('groupBy()', keyOf, keyNames, names, reducers, o.sorted === true, memory, output === 'array', (o.tmpDir as string | undefined) ?? tmpdir(), signal, checkHighWaterMark('highWaterMark', o.highWaterMark));
 }

@@ -65,11 +65,18 @@ function keyGetter<T>(key: Column | KeyFunction<T>, path: string): KeyFunction<T
   return fail(path, 'a column index from 0 and up, a column name or a function', key);
 }
 
-/** Resolves `by` into a comparator of rows; throws on a bad key naming its path. */
-export function rowComparator<T>(by: SortBy<T>, compare: Compare | undefined, path = 'by'): (a: T, b: T) => number {
+/** One resolved key: how to read it from a row, its direction (1 or -1) and comparator. */
+export interface ResolvedKey<T> {
+  get: KeyFunction<T>;
+  sign: 1 | -1;
+  cmp: Compare;
+}
+
+/** Resolves `by` into its keys, in turn; throws on a bad key naming its path. */
+export function sortKeys<T>(by: SortBy<T>, compare: Compare | undefined, path = 'by'): ResolvedKey<T>[] {
   const list = Array.isArray(by) ? by : [by];
   if (list.length === 0) fail(path, 'a column, a function or a non-empty list of them', by);
-  const keys = list.map((k: Column | KeyFunction<T> | SortKey<T>, i) => {
+  return list.map((k: Column | KeyFunction<T> | SortKey<T>, i): ResolvedKey<T> => {
     const at = Array.isArray(by) ? `${path}[${i}]` : path;
     if (typeof k === 'object' && k !== null) {
       if (k.order !== undefined && k.order !== 'asc' && k.order !== 'desc') fail(`${at}.order`, "'asc' or 'desc'", k.order);
@@ -78,6 +85,11 @@ export function rowComparator<T>(by: SortBy<T>, compare: Compare | undefined, pa
     }
     return { get: keyGetter(k, at), sign: 1, cmp: compare ?? compareValues };
   });
+}
+
+/** Resolves `by` into a comparator of rows; throws on a bad key naming its path. */
+export function rowComparator<T>(by: SortBy<T>, compare: Compare | undefined, path = 'by'): (a: T, b: T) => number {
+  const keys = sortKeys(by, compare, path);
   if (keys.length === 1) {
     const { get, sign, cmp } = keys[0]!;
     return (a, b) => sign * cmp(get(a), get(b));

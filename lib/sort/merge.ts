@@ -5,7 +5,8 @@
  * are in input order. `take()` is synchronous while rows are buffered and says `PENDING`
  * when a run must be read from disk first (then `refill()`).
  */
-import { Heap, type RunReader } from '../spill/index.js';
+import { Heap, type RecordReader, type RunReader } from '../spill/index.js';
+import type { RunBuffer } from './run-buffer.js';
 
 export const PENDING = Symbol('pending');
 export const END = Symbol('end');
@@ -88,18 +89,16 @@ export class Merger implements RowSource {
   }
 }
 
-/** Rows of an array in order (the in-memory case: nothing was spilled). */
-export class ArraySource implements RowSource {
+/** The rows of a run held in memory, decoded in sorted order (the in-memory case: nothing was spilled). */
+export class RunSource<T> implements RowSource {
   private i = 0;
-  constructor(private rows: unknown[]) {}
+  constructor(private run: RunBuffer<T> | null, private readonly order: Uint32Array, private readonly reader: RecordReader) {}
   take(): unknown | typeof END {
-    if (this.i >= this.rows.length) {
-      this.rows = [];
+    if (this.run === null || this.i >= this.order.length) {
+      this.run = null; // handed on: no longer held here
       return END;
     }
-    const row = this.rows[this.i];
-    this.rows[this.i++] = undefined; // handed on: no longer held here
-    return row;
+    return this.run.row(this.order[this.i++]!, this.reader);
   }
   refill(): Promise<void> {
     return Promise.resolve();

@@ -1,11 +1,14 @@
 import { tmpdir } from 'node:os';
 import type { TransformCallback } from 'node:stream';
-import { AbortError, reasonOf } from '../core/errors.js';
+import { RowError, reasonOf } from '../core/errors.js';
+import { checkAbortSignal, destroyOnAbort } from './abort-stage.js';
+import { originOf } from '../core/origin.js';
 import { Stage } from '../core/stage.js';
-import { checkFunction, checkHighWaterMark, checkInteger, checkOptions, checkSignal, fail } from '../core/validate.js';
-import { rowComparator, type Compare, type SortBy } from './keys.js';
-import { SpillFolder, estimateBytes, parseBytes } from '../spill/index.js';
-import { ArraySource, END, Merger, PENDING, type RowSource } from './merge.js';
+import { checkFunction, checkHighWaterMark, checkInteger, checkOptions, fail } from '../core/validate.js';
+import { rowComparator, sortKeys, type Compare, type ResolvedKey, type SortBy } from './keys.js';
+import { RecordReader, SpillFolder, parseBytes } from '../spill/index.js';
+import { END, Merger, PENDING, RunSource, type RowSource } from './merge.js';
+import { RunBuffer, type RunPool } from './run-buffer.js';
 
 export interface SortOptions {
   /**
@@ -43,32 +46,36 @@ export interface SortStage<T> extends Stage<T, T> {
 }
 
 /**
- * Invariants: rows held in memory stay under `memory` (estimated) plus one row; at most
+ * Invariants: rows held in memory (encoded, in a RunBuffer) stay under `memory` plus one row; at most
  * `maxOpenFiles` runs are read at once; the spill folder exists only between the first
  * spill and the end (success, error, destroy), and is the stage's alone.
  */
 class SortStageImpl<T> extends Stage<T, T> implements SortStage<T> {
-  private buffer: T[] = [];
-  private bytes = 0;
+  private buffer: RunBuffer<T>;
+  /** Run memory reused from one run to the next (see RunBuffer). */
+  private readonly pool: RunPool = { slabs: [], blocks: [] };
   private runs: string[] = [];
   private readonly folder: SpillFolder;
   private source: RowSource | null = null;
   private pumping = false;
   private flushed: TransformCallback | null = null;
   runsWritten = 0;
+  private readonly unlisten: () => void;
 
   constructor(
     name: string,
+    private readonly keys: ResolvedKey<T>[],
     private readonly compare: (a: T, b: T) => number,
     private readonly memory: number,
     private readonly maxOpenFiles: number,
     tmpDir: string,
-    private readonly signal: AbortSignal | undefined,
+    signal: AbortSignal | undefined,
     highWaterMark: number | undefined,
   ) {
     super(name, highWaterMark);
     this.folder = new SpillFolder(name, tmpDir);
-    signal?.addEventListener('abort', this.onAbort, { once: true });
+    this.buffer = new RunBuffer(keys, this.pool);
+    this.unlisten = destroyOnAbort(this, signal);
   }
 
   get bytesSpilled(): number {
@@ -79,31 +86,32 @@ class SortStageImpl<T> extends Stage<T, T> implements SortStage<T> {
     return this.folder.removed ? null : this.folder.location;
   }
 
-  private readonly onAbort = (): void => {
-    this.destroy(new AbortError(this.signal?.reason));
-  };
-
   override _transform(row: T, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.stats.in++;
     if (this.droppedPastLimit(callback)) return;
-    this.buffer.push(row);
-    this.bytes += estimateBytes(row);
-    if (this.bytes < this.memory) callback();
+    try {
+      this.buffer.add(row);
+    } catch (error) {
+      callback(new RowError(this.stage, this.stats.in, originOf(row), reasonOf(error), error));
+      return;
+    }
+    if (this.buffer.bytes < this.memory) callback();
     else this.spill().then(() => callback(), callback);
   }
 
   /** Sorts the rows held and writes them as the next run. */
   private async spill(): Promise<void> {
-    const rows = this.sorted();
-    this.buffer = [];
-    this.bytes = 0;
-    this.runs.push(await this.folder.writeRun(rows));
+    const run = this.buffer;
+    const order = this.sorted();
+    this.runs.push(await this.folder.writeRecords(run.chunks(order)));
+    run.release();
+    this.buffer = new RunBuffer(this.keys, this.pool); // reusing what the run gave back
     this.runsWritten++;
   }
 
-  private sorted(): T[] {
+  private sorted(): Uint32Array {
     try {
-      return this.buffer.sort(this.compare); // stable (ECMAScript 2019)
+      return this.buffer.order();
     } catch (error) {
       throw new Error(`${this.stage} failed comparing rows: ${reasonOf(error)}`, { cause: error });
     }
@@ -116,11 +124,12 @@ class SortStageImpl<T> extends Stage<T, T> implements SortStage<T> {
 
   private async prepare(): Promise<void> {
     if (this.runs.length === 0) {
-      this.source = new ArraySource(this.sorted());
-      this.buffer = [];
+      this.source = new RunSource(this.buffer, this.sorted(), new RecordReader(`${this.stage}'s run in memory`));
+      this.buffer = new RunBuffer(this.keys, this.pool);
       return;
     }
-    if (this.buffer.length > 0) await this.spill();
+    if (this.buffer.count > 0) await this.spill();
+    Object.assign(this.pool, { slabs: [], blocks: [], keys: undefined }); // the merge holds no run in memory
     // Merge consecutive groups (earlier runs first, so ties keep input order) until one pass is left.
     while (this.runs.length > this.maxOpenFiles) {
       const next: string[] = [];
@@ -168,7 +177,8 @@ class SortStageImpl<T> extends Stage<T, T> implements SortStage<T> {
         this.pumping = true;
         source.refill().then(() => {
           this.pumping = false;
-          this.pump();
+          // A full output waits for the consumer's next read (`_read` pumps again).
+          if (this.readableLength < this.readableHighWaterMark) this.pump();
         }, (error) => this.fail(error));
         return;
       }
@@ -197,8 +207,9 @@ class SortStageImpl<T> extends Stage<T, T> implements SortStage<T> {
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.source = null;
     this.flushed = null;
-    this.buffer = [];
-    this.signal?.removeEventListener('abort', this.onAbort);
+    this.buffer = new RunBuffer(this.keys);
+    Object.assign(this.pool, { slabs: [], blocks: [], keys: undefined });
+    this.unlisten();
     this.folder.remove().then(() => callback(error), (e) => callback(error ?? e));
   }
 }
@@ -219,12 +230,12 @@ class SortStageImpl<T> extends Stage<T, T> implements SortStage<T> {
 export function sort<T = unknown>(by: SortBy<T>, options: SortOptions = {}): SortStage<T> {
   const o = checkOptions('options', options);
   const compare = o.compare === undefined ? undefined : checkFunction<Compare>('compare', o.compare);
+  const keys = sortKeys<T>(by, compare);
   const cmp = rowComparator<T>(by, compare);
   const memory = o.memory === undefined ? 64 * 1024 ** 2 : parseBytes('memory', o.memory);
   const maxOpenFiles = o.maxOpenFiles === undefined ? 64 : checkInteger('maxOpenFiles', o.maxOpenFiles, 2);
   if (o.tmpDir !== undefined && (typeof o.tmpDir !== 'string' || o.tmpDir === '')) fail('tmpDir', 'a folder path', o.tmpDir);
   const tmpDir = (o.tmpDir as string | undefined) ?? tmpdir();
-  const signal = checkSignal('signal', o.signal);
-  if (signal?.aborted) throw new AbortError(signal.reason);
-  return new SortStageImpl<T>('sort()', cmp, memory, maxOpenFiles, tmpDir, signal, checkHighWaterMark('highWaterMark', o.highWaterMark));
+  const signal = checkAbortSignal(o.signal);
+  return new SortStageImpl<T>('sort()', keys, cmp, memory, maxOpenFiles, tmpDir, signal, checkHighWaterMark('highWaterMark', o.highWaterMark));
 }

@@ -2,11 +2,14 @@ import type { TransformCallback } from 'node:stream';
 import { Stage } from '../core/stage.js';
 import { checkHighWaterMark, checkInteger, checkOptions } from '../core/validate.js';
 import { Heap } from '../spill/index.js';
+import { checkAbortSignal, destroyOnAbort } from './abort-stage.js';
 import { rowComparator, type Compare, type SortBy } from './keys.js';
 
 export interface TopNOptions {
   /** Compares two key values. @default compareValues */
   compare?: Compare;
+  /** Aborts the stage: it fails with `AbortError`. */
+  signal?: AbortSignal;
   /** @default 16 */
   highWaterMark?: number;
 }
@@ -19,8 +22,11 @@ class TopNStage<T> extends Stage<T, T> {
   private seq = 0;
   private readonly heap: Heap<{ row: T; seq: number }>;
 
-  constructor(private readonly n: number, private readonly cmp: (a: T, b: T) => number, highWaterMark: number | undefined) {
+  private readonly unlisten: () => void;
+
+  constructor(private readonly n: number, private readonly cmp: (a: T, b: T) => number, signal: AbortSignal | undefined, highWaterMark: number | undefined) {
     super(`topN(${n})`, highWaterMark);
+    this.unlisten = destroyOnAbort(this, signal);
     // "less" for the heap = worse: sorts later, or ties and came later.
     this.heap = new Heap((a, b) => this.worse(a, b));
   }
@@ -49,6 +55,11 @@ class TopNStage<T> extends Stage<T, T> {
     for (const { row } of items) this.pushOut(row, row);
     callback();
   }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.unlisten();
+    callback(error);
+  }
 }
 
 /**
@@ -59,5 +70,5 @@ class TopNStage<T> extends Stage<T, T> {
 export function topN<T = unknown>(n: number, by: SortBy<T>, options: TopNOptions = {}): Stage<T, T> {
   checkInteger('n', n, 0);
   const o = checkOptions('options', options);
-  return new TopNStage<T>(n, rowComparator(by, o.compare as Compare | undefined), checkHighWaterMark('highWaterMark', o.highWaterMark));
+  return new TopNStage<T>(n, rowComparator(by, o.compare as Compare | undefined), checkAbortSignal(o.signal), checkHighWaterMark('highWaterMark', o.highWaterMark));
 }

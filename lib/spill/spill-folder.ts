@@ -2,8 +2,10 @@
  * Run files on disk: a folder private to one stage (made with `mkdtemp` under `tmpDir`,
  * mode 0700, files 0600, so no other run — and no crashed run's leftovers — shares it),
  * written a run at a time and read back in chunks. `remove()` deletes the folder and
- * everything in it; the stage calls it on success, error, abort and early stop.
+ * everything in it; the stage calls it on success, error, abort and early stop, and a
+ * SIGINT/SIGTERM of the process removes every folder still there.
  */
+import { rmSync } from 'node:fs';
 import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HEADER_BYTES, RecordReader, RecordWriter, checkHeader, header } from './spill-format.js';
@@ -26,6 +28,31 @@ export class SpillError extends Error {
 
 const CHUNK = 1 << 16;
 
+/**
+ * The folders that exist now. While there is one, SIGINT and SIGTERM remove them all (sync,
+ * the process is about to end) and, when nobody else listens for that signal, raise it again
+ * so the process ends as it would have; with no folder left, the listeners are removed.
+ */
+const live = new Set<string>();
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+function onSignal(signal: NodeJS.Signals): void {
+  for (const path of live) rmSync(path, { recursive: true, force: true });
+  live.clear();
+  for (const s of SIGNALS) process.removeListener(s, onSignal);
+  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+}
+
+function track(path: string): void {
+  if (live.size === 0) for (const s of SIGNALS) process.on(s, onSignal);
+  live.add(path);
+}
+
+function untrack(path: string): void {
+  if (!live.delete(path) || live.size > 0) return;
+  for (const s of SIGNALS) process.removeListener(s, onSignal);
+}
+
 export class SpillFolder {
   private path: string | null = null;
   private creating: Promise<string> | null = null;
@@ -41,18 +68,41 @@ export class SpillFolder {
 
   /** The folder, made on first use. */
   private folder(): Promise<string> {
-    this.creating ??= mkdtemp(join(this.tmpDir, 'sluice-sort-')).then((p) => (this.path = p));
+    this.creating ??= mkdtemp(join(this.tmpDir, 'sluice-sort-')).then((p) => {
+      track(p);
+      return (this.path = p);
+    });
     return this.creating;
   }
 
   /** Writes rows (in order) as one run file; returns its path. */
   writeRun(rows: unknown[] | AsyncIterable<unknown[]>): Promise<string> {
-    const writing = this.writeFile(rows);
+    return this.writeRecords(this.encoded(rows));
+  }
+
+  /**
+   * Writes records already encoded (by a `RecordWriter`, in order, whole records per chunk)
+   * as one run file; returns its path. Saves encoding rows twice when a stage holds them encoded.
+   */
+  writeRecords(chunks: Iterable<Buffer> | AsyncIterable<Buffer>): Promise<string> {
+    const writing = this.writeFile(chunks);
     this.busy = writing.catch(() => undefined);
     return writing;
   }
 
-  private async writeFile(rows: unknown[] | AsyncIterable<unknown[]>): Promise<string> {
+  /** Rows encoded as records, a chunk at a time. */
+  private async *encoded(rows: unknown[] | AsyncIterable<unknown[]>): AsyncGenerator<Buffer> {
+    const w = new RecordWriter();
+    for await (const batch of Array.isArray(rows) ? [rows] : rows) {
+      for (const row of batch) {
+        w.add(row);
+        if (w.length >= CHUNK) yield w.take();
+      }
+    }
+    if (w.length > 0) yield w.take();
+  }
+
+  private async writeFile(chunks: Iterable<Buffer> | AsyncIterable<Buffer>): Promise<string> {
     let file: string | undefined;
     let handle: FileHandle | undefined;
     try {
@@ -61,15 +111,8 @@ export class SpillFolder {
       file = join(dir, `run-${++this.runs}`);
       handle = await open(file, 'wx', 0o600);
       this.open.add(handle);
-      const w = new RecordWriter();
       await this.write(handle, header());
-      for await (const batch of Array.isArray(rows) ? [rows] : rows) {
-        for (const row of batch) {
-          w.add(row);
-          if (w.length >= CHUNK) await this.write(handle, w.take());
-        }
-      }
-      if (w.length > 0) await this.write(handle, w.take());
+      for await (const chunk of chunks) await this.write(handle, chunk);
       return file;
     } catch (error) {
       if (error instanceof SpillError) throw error;
@@ -101,7 +144,10 @@ export class SpillFolder {
     this.open.clear();
     await this.busy;
     const path = this.path ?? (this.creating ? await this.creating.catch(() => null) : null);
-    if (path) await rm(path, { recursive: true, force: true });
+    if (path) {
+      await rm(path, { recursive: true, force: true });
+      untrack(path);
+    }
   }
 
   /** The folder's path once made (for tests and the cleanup hint). */
@@ -114,7 +160,9 @@ export class SpillFolder {
 export class RunReader {
   private rows: unknown[] = [];
   private i = 0;
-  private rest: Buffer = Buffer.alloc(0);
+  private buf = Buffer.allocUnsafe(CHUNK);
+  /** Bytes at the start of `buf` left from the last chunk. */
+  private restLength = 0;
   private started = false;
   private done = false;
   private readonly records: RecordReader;
@@ -137,25 +185,37 @@ export class RunReader {
     return this.i < this.rows.length ? { row: this.rows[this.i++] } : undefined;
   }
 
+  /**
+   * Reads the next chunk after the bytes left over from the last one (the start of a record
+   * that continues), into one buffer reused for the whole file: rows are decoded out of it
+   * (copies), so nothing refers to it after, and reading a run allocates no buffer a chunk.
+   */
   private async fill(): Promise<void> {
-    const chunk = Buffer.allocUnsafe(CHUNK);
-    const { bytesRead } = await this.handle.read(chunk, 0, CHUNK, null);
-    let bytes = this.rest.length > 0 ? Buffer.concat([this.rest, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
+    if (this.buf.length < this.restLength + CHUNK) {
+      const grown = Buffer.allocUnsafe(this.restLength + CHUNK);
+      this.buf.copy(grown, 0, 0, this.restLength);
+      this.buf = grown;
+    }
+    const { bytesRead } = await this.handle.read(this.buf, this.restLength, CHUNK, null);
+    let bytes = this.buf.subarray(0, this.restLength + bytesRead);
+    let skip = 0;
     if (!this.started) {
       if (bytes.length < HEADER_BYTES && bytesRead > 0) {
-        this.rest = Buffer.from(bytes);
+        this.restLength = bytes.length;
         return;
       }
       checkHeader(bytes, this.file);
       this.started = true;
+      skip = HEADER_BYTES;
       bytes = bytes.subarray(HEADER_BYTES);
     }
     const { rows, used } = this.records.records(bytes);
     this.rows = rows;
     this.i = 0;
-    this.rest = Buffer.from(bytes.subarray(used));
+    this.buf.copyWithin(0, skip + used, skip + bytes.length);
+    this.restLength = bytes.length - used;
     if (bytesRead === 0) {
-      this.records.finish(this.rest.length);
+      this.records.finish(this.restLength);
       this.done = true;
       await this.close();
     }

@@ -2,9 +2,10 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { Readable, type Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { RowError, agg, distinct, groupBy, topN, type Reducer } from '../../lib/index.js';
+import { AbortError, RowError, agg, distinct, groupBy, topN, type Reducer } from '../../lib/index.js';
+import { readdir } from 'node:fs/promises';
 import { spillDirPerSuite } from '../helpers/files.js';
-import { collect, expectTypeErrors, rejectionOf } from '../helpers/streams.js';
+import { collect, expectTypeErrors, rejectionOf, until } from '../helpers/streams.js';
 
 async function through<T>(rows: T[], stage: Duplex): Promise<unknown[]> {
   const sink = collect();
@@ -61,6 +62,15 @@ describe('groupBy()', () => {
     expect(new Map(out.map((r) => [r[0] as string, r]))).to.deep.equal(reference(rows));
   });
 
+  it('partitions a partition again when its groups outgrow the budget (many keys, tiny budget)', async () => {
+    const rows: [string, number, string][] = Array.from({ length: 3000 }, (_, i) => [`k${(i * 7919) % 1501}`, i % 7, `v${i % 5}`]);
+    const stage = groupBy(0, aggregations, { memory: 8000, tmpDir: tmp.path, output: 'array' });
+    const out = (await through(rows, stage)) as unknown[][];
+    expect(new Map(out.map((r) => [r[0] as string, r]))).to.deep.equal(reference(rows));
+    expect(out).to.have.length(1501);
+    expect((stage as unknown as { deepestLevel: number }).deepestLevel).to.be.greaterThan(1);
+  });
+
   it('sorted: true fails on out-of-order input naming both rows', async () => {
     const error = await rejectionOf(pipeline(Readable.from([['a'], ['b'], ['a']]), groupBy(0, { n: agg.count() }, { sorted: true }), collect()));
     expect(error).to.be.instanceOf(RowError);
@@ -103,4 +113,38 @@ describe('distinct()', () => {
     expect(await through([1, '1', 1, 1n], distinct())).to.deep.equal([1, '1', 1n]);
     expect(await through([{ a: 1 }, { a: 1 }], distinct())).to.deep.equal([{ a: 1 }]);
   });
+});
+
+describe('groupBy(), topN(), distinct(): signal', () => {
+  const tmp = spillDirPerSuite('sluice-group-abort-test-');
+  const stages: [string, (signal: AbortSignal) => Duplex & { stats: { in: number } }][] = [
+    ['groupBy (spilling)', (signal) => groupBy<number[]>(0, { n: agg.count() }, { memory: 20_000, tmpDir: tmp.path, signal })],
+    ['topN', (signal) => topN<number[]>(3, 0, { signal })],
+    ['distinct', (signal) => distinct<number[]>(0, { signal })],
+  ];
+  for (const [name, make] of stages) {
+    it(`${name}: an abort mid-input fails with AbortError, leaves no listener and no folder; an aborted signal throws at once`, async () => {
+      const controller = new AbortController();
+      let listeners = 0;
+      const add = controller.signal.addEventListener.bind(controller.signal);
+      const remove = controller.signal.removeEventListener.bind(controller.signal);
+      controller.signal.addEventListener = ((...args: Parameters<typeof add>) => (listeners++, add(...args))) as typeof add;
+      controller.signal.removeEventListener = ((...args: Parameters<typeof remove>) => (listeners--, remove(...args))) as typeof remove;
+      const stage = make(controller.signal);
+      // An endless source that lets the event loop turn (a synchronous one would starve it).
+      const source = Readable.from((async function* () {
+        for (let i = 0; ; i++) {
+          if (i % 100 === 0) await new Promise((resolve) => setImmediate(resolve));
+          yield [i];
+        }
+      })());
+      const done = rejectionOf(pipeline(source, stage, collect()));
+      await until(() => stage.stats.in > 500, '500 rows in', 100_000);
+      controller.abort();
+      expect(await done).to.be.instanceOf(AbortError);
+      expect(listeners).to.equal(0);
+      expect(await readdir(tmp.path)).to.deep.equal([]);
+      expect(() => make(controller.signal)).to.throw(AbortError);
+    });
+  }
 });

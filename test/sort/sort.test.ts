@@ -220,9 +220,16 @@ describe('sort()', () => {
       expect(() => sort(0, { signal: controller.signal })).to.throw(AbortError);
     });
 
-    it('a key function that throws fails the stage naming it', async () => {
+    it('a key function that throws fails naming the row; a compare that throws fails naming the stage', async () => {
       const error = await rejectionOf(pipeline(Readable.from([[1], [2]]), sort(() => { throw new Error('no key'); }), collect()));
-      expect(error.message).to.equal('sort() failed comparing rows: no key');
+      expect(error.message).to.equal('sort() failed on row 1: no key');
+      const bad = await rejectionOf(pipeline(Readable.from([[1], [2]]), sort(0, { compare: () => { throw new Error('no order'); } }), collect()));
+      expect(bad.message).to.equal('sort() failed comparing rows: no order');
+    });
+
+    it('a row holding a value that cannot be encoded (a function) fails naming the row', async () => {
+      const error = await rejectionOf(pipeline(Readable.from([[1], [2, () => 0]]), sort(0), collect()));
+      expect(error.message).to.equal('sort() failed on row 2: a function cannot be spilled to disk');
     });
   });
 });

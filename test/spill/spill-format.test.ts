@@ -22,6 +22,7 @@ const { value } = fc.letrec((tie) => ({
     fc.date({ noInvalidDate: false }),
     fc.uint8Array().map((a) => Buffer.from(a)),
     fc.array(tie('value'), { maxLength: 5 }),
+    fc.array(fc.string({ unit: 'binary', maxLength: 200 }), { maxLength: 50 }), // a CSV row: the Strings tag
     fc.array(fc.tuple(key, tie('value')), { maxLength: 5 }).map(objectOf),
   ),
 }));
@@ -96,12 +97,17 @@ describe('spill format', () => {
     }
   });
 
+  it('keeps arrays of strings (CSV rows) exactly: empty, long, unicode, lone surrogates', () => {
+    const rows = [[''], ['', ''], ['a'.repeat(70_000), 'é😀', ''], ['\uD800', 'x'], ['a\uDC00b'], [], ['1', 2]];
+    expect(roundTrip(rows)).to.deep.equal(rows);
+  });
+
   it('checks the header and its version', () => {
     expect(() => checkHeader(header(), 'f')).not.to.throw();
     expect(() => checkHeader(Buffer.from('hello world'), 'f')).to.throw('f is not a sluice spill file (bad header)');
-    const v2 = header();
-    v2[v2.length - 1] = 2;
-    expect(() => checkHeader(v2, 'f')).to.throw('f has spill format version 2; this sluice reads version 1');
+    const v1 = header();
+    v1[v1.length - 1] = 1;
+    expect(() => checkHeader(v1, 'f')).to.throw('f has spill format version 1; this sluice reads version 2');
   });
 
   it('refuses values it cannot restore', () => {

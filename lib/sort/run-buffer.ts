@@ -1,0 +1,175 @@
+/**
+ * One sort run held off the V8 heap (pure: buffers in, buffers out; no files). Each row is
+ * encoded as it arrives into slabs of spill records (the format of lib/spill, so a run is
+ * written to disk by copying bytes, never encoding twice), its sort keys are read out once
+ * into one array per key, and the run is sorted as an index over them. Invariants: the row
+ * objects themselves are not kept (they die young, cheap for the collector); `bytes` counts
+ * what is held — the records, 16 bytes a row (its position, its index and the sort's
+ * scratch copy of it) and each key's slot and estimated size. Slabs (and blocks of positions) come from, and
+ * go back to, a pool the stage keeps across its runs: a spilled run's memory is
+ * reused at once instead of waiting for the collector to free it (it would otherwise double
+ * the process's external memory).
+ */
+import { RECORD_HEAD, RecordReader, RecordWriter, estimateBytes } from '../spill/index.js';
+import { sortIndex } from './index-sort.js';
+import { compareValues, type ResolvedKey } from './keys.js';
+
+/** Records go to a new slab past this size (the last one may be larger: it holds a whole record). */
+const SLAB = 1 << 20;
+/** A pooled slab's size: a slab plus room for the record that took it past `SLAB`. */
+const SLAB_SIZE = SLAB + (1 << 16);
+/** Bytes of records per chunk handed to the file writer. */
+const CHUNK = 1 << 18;
+const SLAB_SHIFT = 2 ** 32;
+/** Slabs kept for reuse at most (a 64 MB budget's worth). */
+const POOL_MAX = 64;
+/** Positions per block (a run's positions grow by blocks, never by copying). */
+const BLOCK_BITS = 16;
+const BLOCK = 1 << BLOCK_BITS;
+
+/** Memory a stage reuses from one run to the next. */
+export interface RunPool {
+  slabs: Buffer[];
+  blocks: Float64Array[];
+  /** The last run's key arrays (their entries past a new run's count are stale, never read). */
+  keys?: unknown[][];
+}
+
+export class RunBuffer<T> {
+  /** The records, slab by slab (views of `owned`). */
+  private readonly slabs: Buffer[] = [];
+  /** The slabs' whole buffers, given back to the pool by `release()`. */
+  private readonly owned: Buffer[] = [];
+  private writer = new RecordWriter();
+  /** Where each row's record starts (slab × 2³² + offset), in blocks of `BLOCK` rows. */
+  private readonly at: Float64Array[] = [];
+  private readonly keys: unknown[][];
+  /** Rows held. */
+  count = 0;
+  /** Bytes held (see the invariants). */
+  bytes = 0;
+
+  constructor(private readonly sortKeys: readonly ResolvedKey<T>[], private readonly pool: RunPool = { slabs: [], blocks: [] }) {
+    this.keys = pool.keys ?? sortKeys.map(() => []);
+    pool.keys = undefined;
+  }
+
+  /** Reads the row's keys (a key function's throw propagates, the row not added) and encodes it. */
+  add(row: T): void {
+    const keys = this.sortKeys;
+    let bytes = 16;
+    for (let k = 0; k < keys.length; k++) {
+      const v = keys[k]!.get(row);
+      this.keys[k]![this.count] = v;
+      bytes += 8 + estimateBytes(v);
+    }
+    const offset = this.writer.length;
+    this.writer.add(row);
+    if ((this.count & (BLOCK - 1)) === 0) this.at.push(this.pool.blocks.pop() ?? new Float64Array(BLOCK));
+    this.at[this.count >>> BLOCK_BITS]![this.count & (BLOCK - 1)] = this.slabs.length * SLAB_SHIFT + offset;
+    this.count++;
+    this.bytes += bytes + this.writer.length - offset;
+    if (this.writer.length >= SLAB) this.closeSlab();
+  }
+
+  /** Moves the writer's records into a slab (a pooled one when they fit). */
+  private closeSlab(): void {
+    const records = this.writer.view();
+    const slab = (records.length <= SLAB_SIZE && this.pool.slabs.pop()) || Buffer.allocUnsafeSlow(Math.max(SLAB_SIZE, records.length));
+    records.copy(slab);
+    this.owned.push(slab);
+    this.slabs.push(slab.subarray(0, records.length));
+    this.writer.clear();
+  }
+
+  /** Gives the slabs and positions back to the pool (the run is written; nothing reads it after). */
+  release(): void {
+    for (const slab of this.owned) if (slab.length === SLAB_SIZE && this.pool.slabs.length < POOL_MAX) this.pool.slabs.push(slab);
+    this.pool.blocks.push(...this.at);
+    // Kept for the next run (growing arrays anew leaves garbage the size of the keys); what
+    // they hold is dropped, except numbers, which hold nothing (and keep the array unboxed).
+    for (const values of this.keys) for (let i = 0; i < this.count; i++) if (typeof values[i] !== 'number') values[i] = undefined;
+    this.pool.keys = this.keys;
+    this.owned.length = 0;
+    this.slabs.length = 0;
+    this.at.length = 0;
+  }
+
+  /** The rows' indexes in sorted order; ties in input order (stable). */
+  order(): Uint32Array {
+    if (this.writer.length > 0) this.closeSlab();
+    const index = new Uint32Array(this.count);
+    for (let i = 0; i < index.length; i++) index[i] = i;
+    return sortIndex(index, this.indexComparator());
+  }
+
+  /**
+   * Compares two row indexes by their keys. Keys of strings only under the default order
+   * (CSV fields) are compared with `<` directly: the same order as `compareValues`, without
+   * its type dispatch, which is most of a run's sorting time.
+   */
+  private indexComparator(): (a: number, b: number) => number {
+    const keys = this.sortKeys.map((key, k) => ({ ...key, values: this.keys[k]!, strings: key.cmp === compareValues && this.allStrings(this.keys[k]!) }));
+    if (keys.every((key) => key.strings && key.sign === 1)) {
+      const columns = keys.map((key) => key.values as string[]);
+      if (columns.length === 1) {
+        const v = columns[0]!;
+        return (a, b) => (v[a]! < v[b]! ? -1 : v[a]! > v[b]! ? 1 : a - b);
+      }
+      return (a, b) => {
+        for (let k = 0; k < columns.length; k++) {
+          const x = columns[k]![a]!;
+          const y = columns[k]![b]!;
+          if (x !== y) return x < y ? -1 : 1;
+        }
+        return a - b;
+      };
+    }
+    return (a, b) => {
+      for (let k = 0; k < keys.length; k++) {
+        const { cmp, sign, values } = keys[k]!;
+        const c = cmp(values[a], values[b]);
+        if (c !== 0) return sign * c;
+      }
+      return a - b;
+    };
+  }
+
+  private allStrings(values: unknown[]): boolean {
+    for (let i = 0; i < this.count; i++) if (typeof values[i] !== 'string') return false;
+    return true;
+  }
+
+  /**
+   * The records in `order`, copied into chunks of about 256 kB for a run file. One buffer is
+   * reused for every chunk: the caller must be done with a chunk (written it) before asking
+   * for the next, as `SpillFolder.writeRecords` is.
+   */
+  *chunks(order: Uint32Array): Generator<Buffer> {
+    let out = Buffer.allocUnsafe(CHUNK);
+    let used = 0;
+    for (const i of order) {
+      const [slab, offset] = this.locate(i);
+      const end = offset + RECORD_HEAD + slab.readUInt32LE(offset);
+      if (used + end - offset > out.length) {
+        if (used > 0) yield out.subarray(0, used);
+        if (end - offset > out.length) out = Buffer.allocUnsafe(end - offset);
+        used = 0;
+      }
+      used += slab.copy(out, used, offset, end);
+    }
+    if (used > 0) yield out.subarray(0, used);
+  }
+
+  /** The row at index `i`, decoded (the in-memory case: nothing was spilled). */
+  row(i: number, reader: RecordReader): unknown {
+    const [slab, offset] = this.locate(i);
+    return reader.record(slab, offset, false); // never left memory: no checksum to check
+  }
+
+  private locate(i: number): [Buffer, number] {
+    const at = this.at[i >>> BLOCK_BITS]![i & (BLOCK - 1)]!;
+    const slab = Math.floor(at / SLAB_SHIFT);
+    return [this.slabs[slab]!, at - slab * SLAB_SHIFT];
+  }
+}
