@@ -4,6 +4,7 @@
  * never matches. Keys compare with a typed comparator (`compareValues` by default: `5` and
  * `'5'` are different keys) and hash by a typed identity string.
  */
+import { keyIdentity } from '../spill/index.js';
 import { fail } from '../core/validate.js';
 import { compareValues, type SortColumn, type SortCompare } from '../sort/index.js';
 
@@ -86,19 +87,7 @@ export function keyComparator(compare: SortCompare = compareValues): (a: unknown
 export function keyId(key: readonly unknown[]): string {
   // A lone string key is its own identity (the common case); every other identity starts with NUL.
   if (key.length === 1 && typeof key[0] === 'string' && key[0].charCodeAt(0) !== 0) return key[0];
-  let out = '\u0000';
-  for (const v of key) {
-    switch (typeof v) {
-      case 'string': out += `s${v.length}:${v}`; break;
-      case 'number': out += `n${Object.is(v, -0) ? '0' : String(v)};`; break;
-      case 'bigint': out += `b${v};`; break;
-      case 'boolean': out += v ? 't' : 'f'; break;
-      default:
-        if (v instanceof Date) out += `d${v.getTime()};`;
-        else { const j = JSON.stringify(v) ?? ''; out += `j${j.length}:${j}`; }
-    }
-  }
-  return out;
+  return '\u0000' + keyIdentity(key);
 }
 
 /** FNV-1a of an identity string, with a seed per partitioning level. */

@@ -3,6 +3,7 @@
  * one group's rows. The built-ins read one column (index or name) or a function of the row.
  */
 import { compareValues, type Column, type KeyFunction } from './keys.js';
+import { keyIdentity as identity } from '../spill/index.js';
 
 /** A user reducer: `init()` a group's state, `add` a row to it, `result` at the end. */
 export interface Reducer<S = unknown, R = unknown, T = unknown> {
@@ -74,26 +75,4 @@ function extreme<T>(get: KeyFunction<T>, sign: 1 | -1): Reducer<unknown, unknown
     },
     result: (s) => (s === none ? null : s),
   };
-}
-
-/**
- * A string that is equal for equal key values and different for different ones (types
- * kept apart: 1, '1' and 1n are three keys; Dates by time).
- */
-export function identity(values: readonly unknown[]): string {
-  let out = '';
-  for (const v of values) {
-    switch (typeof v) {
-      case 'string': out += `s${v.length}:${v}`; break;
-      case 'number': out += `n${Object.is(v, -0) ? '0' : String(v)};`; break;
-      case 'bigint': out += `b${v};`; break;
-      case 'boolean': out += v ? 't' : 'f'; break;
-      case 'undefined': out += 'u'; break;
-      default:
-        if (v === null) out += 'z';
-        else if (v instanceof Date) out += `d${v.getTime()};`;
-        else { const j = JSON.stringify(v) ?? ''; out += `j${j.length}:${j}`; }
-    }
-  }
-  return out;
 }

@@ -1,7 +1,7 @@
 import type { TransformCallback } from 'node:stream';
 import { Stage } from '../core/stage.js';
 import { checkHighWaterMark, checkOptions, fail } from '../core/validate.js';
-import { identity } from './aggregations.js';
+import { keyIdentity as identity } from '../spill/index.js';
 import { checkAbortSignal, destroyOnAbort } from './abort-stage.js';
 import type { Column, KeyFunction } from './keys.js';
 

@@ -10,7 +10,7 @@
  * `first`/`last` hold; held: the groups' estimate plus a quarter of `memory` of records.
  */
 import { RecordWriter, estimateBytes, type RunReader, type SpillFolder } from '../spill/index.js';
-import { identity } from './aggregations.js';
+import { keyIdentity as identity } from '../spill/index.js';
 
 export const PARTITIONS = 16;
 

@@ -3,7 +3,8 @@
  * budget (bytes.ts: `parseBytes` reads '64MB', `estimateBytes` measures a row), a private
  * spill folder (spill-folder.ts, read it first: mkdtemp 0700, files 0600, removed on every
  * way out) holding runs in sluice's own versioned record format (spill-format.ts: every value
- * type round-trips, a CRC per record), and a binary heap (heap.ts) for k-way merges.
+ * type round-trips, a CRC per record), a binary heap (heap.ts) for k-way merges, and
+ * key-identity.ts (equal keys → equal strings, types kept apart) for hash tables.
  * Internal: nothing here is exported by the package except the two errors, through sort.
  * A row flows: held in memory → written as a record to a run file → read back in order.
  */
@@ -11,3 +12,4 @@ export { estimateBytes, parseBytes } from './bytes.js';
 export { SpillFolder, SpillError, spillIo, RunReader } from './spill-folder.js';
 export { SpillFormatError, RecordReader, RecordWriter, HEADER_BYTES, RECORD_HEAD, checkHeader, header } from './spill-format.js';
 export { Heap } from './heap.js';
+export { keyIdentity } from './key-identity.js';

@@ -68,7 +68,9 @@ export class SpillFolder {
 
   /** The folder, made on first use. */
   private folder(): Promise<string> {
-    this.creating ??= mkdtemp(join(this.tmpDir, 'sluice-sort-')).then((p) => {
+    // Named for the stage (`sluice-sort-…`, `sluice-groupBy-…`, `sluice-hashJoin-…`), so a
+    // leftover of a killed process says whose it was; the random suffix keeps it private.
+    this.creating ??= mkdtemp(join(this.tmpDir, `sluice-${this.stage.replace(/[^A-Za-z]/g, '')}-`)).then((p) => {
       track(p);
       return (this.path = p);
     });
