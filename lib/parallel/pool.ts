@@ -7,7 +7,7 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import type { ResourceLimits } from 'node:worker_threads';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import type { BatchResult, BatchTask, WorkerSetup } from './protocol.js';
 
 /**
@@ -39,32 +39,37 @@ export interface PoolSettings {
 }
 
 export class WorkerPool {
-  private readonly piscina: Piscina<BatchTask, BatchResult>;
+  // piscina is loaded with the first pool, not with sluice: a pipeline that never runs
+  // parallel.map does not pay its start-up (~20 ms, ~8 MB here).
+  private readonly piscina: Promise<Piscina<BatchTask, BatchResult>>;
   private closing: Promise<void> | null = null;
 
   constructor({ threads, setup, resourceLimits }: PoolSettings) {
-    this.piscina = new Piscina({
-      filename: workerFile,
-      minThreads: threads,
-      maxThreads: threads,
-      concurrentTasksPerWorker: 1,
-      // Never retire an idle worker: the stage ends them all in close().
-      idleTimeout: Infinity,
-      workerData: tsxHooks === undefined ? setup : { ...setup, tsxHooks },
-      ...(resourceLimits ? { resourceLimits } : {}),
+    this.piscina = import('piscina').then(({ Piscina }) => {
+      const pool = new Piscina<BatchTask, BatchResult>({
+        filename: workerFile,
+        minThreads: threads,
+        maxThreads: threads,
+        concurrentTasksPerWorker: 1,
+        // Never retire an idle worker: the stage ends them all in close().
+        idleTimeout: Infinity,
+        workerData: tsxHooks === undefined ? setup : { ...setup, tsxHooks },
+        ...(resourceLimits ? { resourceLimits } : {}),
+      });
+      // A worker's 'error' is also the failure of its task (handled there); piscina would
+      // otherwise re-emit it on the pool as an uncaught 'error'.
+      pool.on('error', () => {});
+      return pool;
     });
-    // A worker's 'error' is also the failure of its task (handled there); piscina would
-    // otherwise re-emit it on the pool as an uncaught 'error'.
-    this.piscina.on('error', () => {});
   }
 
   run(task: BatchTask, transferList: ArrayBuffer[]): Promise<BatchResult> {
-    return this.piscina.run(task, { transferList });
+    return this.piscina.then((pool) => pool.run(task, { transferList }));
   }
 
   /** Terminates every worker (tasks still running fail, and are ignored by then). */
   close(): Promise<void> {
-    this.closing ??= this.piscina.destroy();
+    this.closing ??= this.piscina.then((pool) => pool.destroy(), () => undefined);
     return this.closing;
   }
 }
