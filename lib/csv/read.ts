@@ -15,6 +15,8 @@ export interface CsvReadOptions extends CsvParseOptions {
  */
 class CsvReadStage<Row> extends CsvParseStage<Row> {
   private piped = false;
+  /** It reads its own input: `take(n)` in a plain stream.pipeline may end it early (see lib/operations/take.ts). */
+  readonly selfFed = true;
 
   constructor(private readonly input: Readable, options: CsvParseOptions) {
     super(options, 'csv.read');
