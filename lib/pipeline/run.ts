@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { AbortError } from '../core/errors.js';
 import { countsWritten, isStage, writtenRows } from '../core/stage.js';
 import { checkInteger, checkOptions, checkSignal, fail } from '../core/validate.js';
+import { destinationClosed } from './destination.js';
 import { RejectChannel, type RejectTarget } from './reject-channel.js';
 import { allClosed, buildChain, keepsSource, type Chain, type SourceLike, type StageLike } from './stages.js';
 import type { From, Through } from './typed.js';
@@ -188,7 +189,7 @@ export async function run(...args: unknown[]): Promise<Summary> {
   // The sink closed before it finished (a client that went away mid-download): say so,
   // rather than Node's bare ERR_STREAM_PREMATURE_CLOSE.
   if (sinkClosedFirst && (failure as NodeJS.ErrnoException | null)?.code === 'ERR_STREAM_PREMATURE_CLOSE') {
-    failure = new AbortError(new Error('destination closed before the pipeline finished', { cause: failure }));
+    failure = destinationClosed(failure);
   }
   await allClosed([...chain.all, ...(drain ? [drain] : [])]);
   try {
