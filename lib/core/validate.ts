@@ -1,3 +1,5 @@
+import type { Duplex, Readable } from 'node:stream';
+
 /**
  * Option checks shared by every factory. They run before any stream exists, and their
  * messages follow one shape (after p-map): Expected `path` to be …, got `value` (type).
@@ -48,4 +50,23 @@ export function checkSignal(path: string, value: unknown): AbortSignal | undefin
 
 export function checkHighWaterMark(path: string, value: unknown): number | undefined {
   return value === undefined ? undefined : checkInteger(path, value, 1);
+}
+
+/** `csv.read(data/x.csv)` → `csv.read()`: a stage's name as the user called it. */
+export const calledAs = (stage: string): string => stage.replace(/\(.*\)$/s, '()');
+
+/**
+ * For a stage that takes bytes or text (csv.parse): rows piped into it — in a plain
+ * stream.pipeline, `csv.read(f)` then `csv.parse()` — would make Node throw
+ * ERR_INVALID_ARG_TYPE out of the pipe, uncaught, naming an internal class. Instead the
+ * stage fails at once with what went wrong in the user's terms (`run()` and `pipe()` say
+ * the same before anything runs), and the pipeline rejects with it.
+ */
+export function refuseRowsPipedIn(stage: Duplex & { readonly stage: string }): void {
+  stage.on('pipe', (source: Readable) => {
+    if (!source.readableObjectMode) return;
+    source.unpipe(stage);
+    const from = typeof (source as { stage?: unknown }).stage === 'string' ? `rows from ${calledAs((source as unknown as { stage: string }).stage)}` : 'objects from a stream in object mode';
+    stage.destroy(new TypeError(`${calledAs(stage.stage)} expects bytes or text, got ${from}`));
+  });
 }

@@ -12,6 +12,7 @@ import { sendReject } from '../core/reject.js';
 import { setField } from '../core/rows.js';
 import { RowBatch } from '../core/row-batch.js';
 import { Stage } from '../core/stage.js';
+import { refuseRowsPipedIn } from '../core/validate.js';
 
 export { checkParseOptions, type CsvParseOptions };
 import { checkParseOptions, nameProblem, resolve, type CsvParseOptions, type Resolved } from './parse-options.js';
@@ -76,6 +77,7 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> i
       ...(resolved.highWaterMark === undefined ? {} : { readableHighWaterMark: resolved.highWaterMark }),
     });
     this.options = resolved;
+    refuseRowsPipedIn(this);
     this.headers = resolved.names;
     if (resolved.names) {
       this.width = resolved.names.length;
