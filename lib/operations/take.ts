@@ -1,11 +1,14 @@
 import { Duplex, type Readable, type TransformCallback } from 'node:stream';
 import { Stage } from '../core/stage.js';
-import { checkHighWaterMark, checkInteger, checkOptions } from '../core/validate.js';
+import { checkHighWaterMark, checkInteger, checkOptions, named, optionNames } from '../core/validate.js';
 
 export interface TakeOptions {
   /** @default 16 */
   highWaterMark?: number;
 }
+
+/** The option names take() accepts (an unknown one is a TypeError). */
+const TAKE_OPTIONS = optionNames<TakeOptions>('take()', { highWaterMark: true });
 
 /**
  * Passes the first `count` rows, then ends its output and emits `'stop'`: under `run()` or
@@ -113,7 +116,9 @@ function endNow(source: Duplex): void {
 
 /** @example take(1000) // the first 1,000 rows */
 export function take<T>(count: number, options: TakeOptions = {}): Stage<T, T> {
-  checkInteger('count', count, 0);
-  const o = checkOptions('options', options);
-  return new TakeStage<T>(count, checkHighWaterMark('highWaterMark', o.highWaterMark));
+  const highWaterMark = named('take()', () => {
+    checkInteger('count', count, 0);
+    return checkHighWaterMark('highWaterMark', checkOptions('options', options, TAKE_OPTIONS).highWaterMark);
+  });
+  return new TakeStage<T>(count, highWaterMark);
 }

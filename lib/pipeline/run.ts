@@ -2,7 +2,7 @@ import type { Readable, Stream, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AbortError } from '../core/errors.js';
 import { countsWritten, isStage, writtenRows } from '../core/stage.js';
-import { checkInteger, checkOptions, checkSignal, fail } from '../core/validate.js';
+import { checkInteger, checkOptions, checkSignal, fail, optionNames } from '../core/validate.js';
 import { destinationClosed } from './destination.js';
 import { RejectChannel, type RejectTarget } from './reject-channel.js';
 import { allClosed, buildChain, keepsSource, type Chain, type SourceLike, type StageLike } from './stages.js';
@@ -32,6 +32,9 @@ export interface RunOptions {
    */
   keepSource?: boolean;
 }
+
+/** The option names run() and pipe() accept (an unknown one is a TypeError). */
+const RUN_OPTIONS = optionNames<RunOptions>('run()', { signal: true, rejects: true, maxRejects: true, keepSource: true });
 
 /** What happened, as `run()` resolves. For 1:1 pipelines, `read = written + filtered + rejected`. */
 export interface Summary {
@@ -82,7 +85,7 @@ function wireChecked(args: readonly unknown[], caller: string): Wired {
   const hasOptions =
     args.length > 1 && typeof last === 'object' && last !== null && !Array.isArray(last) &&
     typeof (last as Stream).on !== 'function' && !(Symbol.iterator in last) && !(Symbol.asyncIterator in last);
-  const options = hasOptions ? (checkOptions(`${caller} options`, last) as RunOptions) : {};
+  const options = hasOptions ? (checkOptions(`${caller} options`, last, { ...RUN_OPTIONS, factory: `${caller}()` }) as RunOptions) : {};
   const items = hasOptions ? args.slice(0, -1) : args;
   const signal = checkSignal('signal', options.signal);
   const maxRejects = options.maxRejects === undefined ? Infinity : checkInteger('maxRejects', options.maxRejects, 0, true);

@@ -3,7 +3,7 @@ import type { TransformCallback } from 'node:stream';
 import { RowError, reasonOf } from '../core/errors.js';
 import { originOf } from '../core/origin.js';
 import { Stage } from '../core/stage.js';
-import { checkHighWaterMark, checkOneOf, checkOptions, fail } from '../core/validate.js';
+import { checkHighWaterMark, checkOneOf, checkOptions, fail, optionNames } from '../core/validate.js';
 import { identity, type Reducer } from './aggregations.js';
 import { compareValues, type Column, type KeyFunction } from './keys.js';
 import { SpillFolder, estimateBytes, parseBytes } from '../spill/index.js';
@@ -36,6 +36,9 @@ export interface GroupByOptions {
   /** @default 16 */
   highWaterMark?: number;
 }
+
+/** The option names groupBy() accepts (an unknown one is a TypeError). */
+const GROUP_BY_OPTIONS = optionNames<GroupByOptions>('groupBy()', { sorted: true, memory: true, tmpDir: true, output: true, highWaterMark: true });
 
 interface Group {
   keys: unknown[];
@@ -278,7 +281,7 @@ function column(c: unknown, path: string): Column {
 export function groupBy<T = unknown>(key: GroupKey<T>, aggregations: Aggregations<T>, options: GroupByOptions & { output: 'array' }): Stage<T, unknown[]>;
 export function groupBy<T = unknown>(key: GroupKey<T>, aggregations: Aggregations<T>, options?: GroupByOptions): Stage<T, Record<string, unknown>>;
 export function groupBy<T = unknown>(key: GroupKey<T>, aggregations: Aggregations<T>, options: GroupByOptions = {}): Stage<T, unknown> {
-  const o = checkOptions('options', options);
+  const o = checkOptions('options', options, GROUP_BY_OPTIONS);
   let keyOf: (row: T) => unknown[];
   let keyNames: string[];
   if (typeof key === 'function') {

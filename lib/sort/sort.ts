@@ -2,7 +2,7 @@ import { tmpdir } from 'node:os';
 import type { TransformCallback } from 'node:stream';
 import { AbortError, reasonOf } from '../core/errors.js';
 import { Stage } from '../core/stage.js';
-import { checkFunction, checkHighWaterMark, checkInteger, checkOptions, checkSignal, fail } from '../core/validate.js';
+import { checkFunction, checkHighWaterMark, checkInteger, checkOptions, checkSignal, fail, optionNames } from '../core/validate.js';
 import { rowComparator, type Compare, type SortBy } from './keys.js';
 import { SpillFolder, estimateBytes, parseBytes } from '../spill/index.js';
 import { ArraySource, END, Merger, PENDING, type RowSource } from './merge.js';
@@ -31,6 +31,9 @@ export interface SortOptions {
   /** @default 16 */
   highWaterMark?: number;
 }
+
+/** The option names sort() accepts (an unknown one is a TypeError). */
+const SORT_OPTIONS = optionNames<SortOptions>('sort()', { memory: true, tmpDir: true, maxOpenFiles: true, compare: true, signal: true, highWaterMark: true });
 
 /** `sort()`'s stage: also says how much it spilled. */
 export interface SortStage<T> extends Stage<T, T> {
@@ -217,7 +220,7 @@ class SortStageImpl<T> extends Stage<T, T> implements SortStage<T> {
  * @example sort({ key: 'tickets', order: 'desc' })
  */
 export function sort<T = unknown>(by: SortBy<T>, options: SortOptions = {}): SortStage<T> {
-  const o = checkOptions('options', options);
+  const o = checkOptions('options', options, SORT_OPTIONS);
   const compare = o.compare === undefined ? undefined : checkFunction<Compare>('compare', o.compare);
   const cmp = rowComparator<T>(by, compare);
   const memory = o.memory === undefined ? 64 * 1024 ** 2 : parseBytes('memory', o.memory);

@@ -159,12 +159,13 @@ describe('take()', () => {
 
     it('throws the documented TypeError for invalid values', () => {
       const cases: [() => unknown, string][] = [
-        [() => take(-1), 'Expected `count` to be an integer from 0 and up, got `-1` (number)'],
-        [() => take(1.5), 'Expected `count` to be an integer from 0 and up, got `1.5` (number)'],
-        [() => take('3' as never), 'Expected `count` to be an integer from 0 and up, got `3` (string)'],
-        [() => take(Infinity), 'Expected `count` to be an integer from 0 and up, got `Infinity` (number)'],
-        [() => take(1, null as never), 'Expected `options` to be an object, got `null`'],
-        [() => take(1, { highWaterMark: 0 }), 'Expected `highWaterMark` to be an integer from 1 and up, got `0` (number)'],
+        [() => take(-1), 'take(): expected `count` to be an integer from 0 and up, got `-1` (number)'],
+        [() => take(1.5), 'take(): expected `count` to be an integer from 0 and up, got `1.5` (number)'],
+        [() => take('3' as never), 'take(): expected `count` to be an integer from 0 and up, got `3` (string)'],
+        [() => take(Infinity), 'take(): expected `count` to be an integer from 0 and up, got `Infinity` (number)'],
+        [() => take(1, null as never), 'take(): expected `options` to be an object, got `null`'],
+        [() => take(1, { highWaterMark: 0 }), 'take(): expected `highWaterMark` to be an integer from 1 and up, got `0` (number)'],
+        [() => take(1, { highWatermark: 4 } as never), "take(): unknown option 'highWatermark' (did you mean 'highWaterMark'?)"],
       ];
       expectTypeErrors(cases);
     });
