@@ -12,6 +12,8 @@ import type { GateMode } from './batch-rows.js';
 export class SourceGate extends Transform {
   read_ = 0;
   stopped = false;
+  /** Called after each row or batch read (run()'s progress reporter), if set. */
+  onRead: (() => void) | null = null;
 
   /**
    * @param mode whether the source sends batches of rows (see lib/pipeline/batch-rows.ts)
@@ -51,6 +53,7 @@ export class SourceGate extends Transform {
         this.read_++;
         this.push(each);
       }
+      this.onRead?.();
       callback();
       return;
     }
@@ -60,6 +63,7 @@ export class SourceGate extends Transform {
     } else {
       this.read_++;
     }
+    this.onRead?.();
     callback(null, row);
   }
 
