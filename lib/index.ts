@@ -1,5 +1,5 @@
 // The package: re-exports only. Each folder's index.ts says what lives in it.
-export { run, pipe, type RunOptions, type Summary, type SourceLike, type StageLike, type RejectRecord, type RejectTarget } from './pipeline/index.js';
+export { run, pipe, type Progress, type RunOptions, type Summary, type SourceLike, type StageLike, type RejectRecord, type RejectTarget } from './pipeline/index.js';
 export type { From, Through, RowFunction, Typed, Untyped } from './pipeline/index.js';
 
 export * from './operations/index.js';

@@ -3,7 +3,7 @@ import { RowError, reasonOf } from './errors.js';
 import { originOf } from './origin.js';
 import { sendReject } from './reject.js';
 import { Stage } from './stage.js';
-import { checkHighWaterMark, checkInteger, checkOptions, fail } from './validate.js';
+import { checkHighWaterMark, checkInteger, checkOptions, fail, optionNames, type OptionNames } from './validate.js';
 
 /**
  * What a stage does when its function throws (or rejects) on a row:
@@ -41,6 +41,11 @@ export interface ConcurrentOptions<In, Out> extends RowOptions<In, Out> {
   ordered?: boolean;
 }
 
+/** The option names of the row operations without concurrency (set, replace, rename, select, addColumn). */
+export const ROW_OPTIONS = optionNames<RowOptions<unknown, unknown>>('', { onError: true, highWaterMark: true });
+/** The option names of map, filter and tap. */
+export const CONCURRENT_OPTIONS = optionNames<ConcurrentOptions<unknown, unknown>>('', { onError: true, highWaterMark: true, concurrency: true, ordered: true });
+
 /** Passed to user functions as their second argument. */
 export interface RowContext {
   /** Aborted when the stage is destroyed (pipeline error, early stop, `AbortSignal`). */
@@ -71,8 +76,10 @@ export interface ResolvedRowOptions<In, Out> {
 export function resolveRowOptions<In, Out>(
   name: string,
   options: unknown,
+  known: OptionNames = CONCURRENT_OPTIONS,
 ): ResolvedRowOptions<In, Out> {
-  const o = checkOptions(`${name} options`, options) as ConcurrentOptions<In, Out>;
+  const factory = name.includes('(') ? name.replace(/\(.*\)$/s, '()') : `${name}()`;
+  const o = checkOptions(`${name} options`, options, { ...known, factory }) as ConcurrentOptions<In, Out>;
   const onError = o.onError === undefined ? 'fail' : o.onError;
   if (onError !== 'fail' && onError !== 'reject') {
     if (typeof onError !== 'object' || onError === null || !('replaceWith' in onError)) {

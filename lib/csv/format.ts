@@ -8,7 +8,7 @@ import { safeCell, safeRow } from './spreadsheet-safe.js';
 import { originOf } from '../core/origin.js';
 import { kindOf } from '../core/rows.js';
 import { Stage } from '../core/stage.js';
-import { checkOneOf, checkOptions, fail } from '../core/validate.js';
+import { checkOneOf, checkOptions, fail, optionNames } from '../core/validate.js';
 
 export interface CsvFormatOptions {
   /**
@@ -49,6 +49,15 @@ export interface CsvFormatOptions {
   formatter?: 'auto' | 'fast-csv';
 }
 
+/** fast-csv's formatter options that sluice passes on to it (its formatter then writes). */
+type FastCsvOnly = Pick<FormatterOptionsArgs<CsvRow, CsvRow>, 'escape' | 'quoteHeaders' | 'writeHeaders' | 'alwaysWriteHeaders' | 'transform'>;
+
+/** The option names csv.format() accepts, fast-csv's own included (an unknown one is a TypeError); csv.write() adds its own. */
+export const CSV_FORMAT_OPTIONS = optionNames<CsvFormatOptions & FastCsvOnly>('csv.format()', {
+  headers: true, delimiter: true, quote: true, rowDelimiter: true, includeEndRowDelimiter: true, quoteColumns: true, writeBOM: true, spreadsheetSafe: true, formatter: true,
+  escape: true, quoteHeaders: true, writeHeaders: true, alwaysWriteHeaders: true, transform: true,
+});
+
 /** A row `csv.format` and `csv.write` accept: an array of cells or an object of named cells. */
 export type CsvRow = readonly unknown[] | Record<string, unknown>;
 
@@ -86,7 +95,7 @@ export class CsvFormatStage extends Stage<CsvRow, string> {
 
   constructor(private readonly options: CsvFormatOptions = {}, name = 'csv.format()') {
     super(name, undefined, { readableObjectMode: false });
-    const o = checkOptions('options', options) as CsvFormatOptions;
+    const o = checkOptions('options', options, CSV_FORMAT_OPTIONS) as CsvFormatOptions;
     const headers = o.headers;
     if (headers !== undefined && typeof headers !== 'boolean' && typeof headers !== 'function' && !isNames(headers)) {
       fail('headers', 'a boolean, an array of column names or a function returning one', headers);

@@ -1,6 +1,6 @@
 // csv.parse()'s options (csv.read's too): the interface users fill in, and `resolve`, which
 // checks them once and gives the stage a readonly, defaulted copy.
-import { checkHighWaterMark, checkInteger, checkOneOf, checkOptions, fail } from '../core/validate.js';
+import { checkHighWaterMark, checkInteger, checkOneOf, checkOptions, fail, optionNames } from '../core/validate.js';
 import { fastDialectProblem } from './scanner.js';
 
 export interface CsvParseOptions {
@@ -91,6 +91,9 @@ export interface CsvParseOptions {
   highWaterMark?: number;
 }
 
+/** The option names csv.parse() accepts (an unknown one is a TypeError); csv.read() adds its own. */
+export const CSV_PARSE_OPTIONS = optionNames<CsvParseOptions>('csv.parse()', { rows: true, header: true, ragged: true, delimiter: true, quote: true, escape: true, trim: true, ltrim: true, rtrim: true, ignoreEmpty: true, maxRowBytes: true, maxColumns: true, encoding: true, invalidUtf8: true, source: true, columns: true, parser: true, highWaterMark: true });
+
 export interface Resolved {
   objects: boolean;
   /** Wanted columns: indexes (arrays) or names (objects), or null for all. */
@@ -115,7 +118,7 @@ export interface Resolved {
 }
 
 export function resolve(options: CsvParseOptions): Resolved {
-  const o = checkOptions('options', options) as CsvParseOptions;
+  const o = checkOptions('options', options, CSV_PARSE_OPTIONS) as CsvParseOptions;
   const rows = checkOneOf('rows', o.rows ?? 'arrays', ['arrays', 'objects'] as const);
   const header = o.header ?? true;
   if (typeof header !== 'boolean' && !(Array.isArray(header) && header.every((h) => typeof h === 'string'))) {

@@ -13,9 +13,14 @@ import { sendReject } from '../core/reject.js';
 import { setField } from '../core/rows.js';
 import { RowBatch } from '../core/row-batch.js';
 import { Stage } from '../core/stage.js';
+import { refuseRowsPipedIn } from '../core/validate.js';
 
 export { checkParseOptions, type CsvParseOptions };
 import { checkParseOptions, nameProblem, resolve, type CsvParseOptions, type Resolved } from './parse-options.js';
+
+/** Whether a row (or the header before it) holds NUL or U+FFFD (bytes that were not UTF-8): a binary file read as CSV. */
+const looksBinary = (fields: readonly (string | undefined)[], headers: readonly string[] | null): boolean =>
+  [...fields, ...(headers ?? [])].some((field) => field !== undefined && /[\0\uFFFD]/.test(field));
 
 /** Rows up to this size are parsed again with every chunk; longer ones as input doubles. */
 const LONG_ROW = 65_536;
@@ -79,6 +84,7 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> i
       ...(resolved.highWaterMark === undefined ? {} : { readableHighWaterMark: resolved.highWaterMark }),
     });
     this.options = resolved;
+    refuseRowsPipedIn(this);
     this.headers = resolved.names;
     if (resolved.names) {
       this.width = resolved.names.length;
@@ -395,7 +401,7 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> i
       }
       const index = ++this.stats.in;
       if (width !== this.width && ragged !== 'keep') {
-        const reason = `expected ${this.width} fields, got ${width}`;
+        const reason = `expected ${this.width} fields, got ${width}${looksBinary(fields, this.headers) ? '; the input looks binary (NUL bytes or invalid UTF-8), not CSV text' : ''}`;
         if (this.indexes && !this.readerProjects) fields = pickColumns(fields, this.indexes);
         const failure = this.reject(fields, index, line, reason);
         if (failure) return failure;

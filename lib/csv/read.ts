@@ -1,12 +1,16 @@
 import type { Readable } from 'node:stream';
 import { FileChunks } from './file-chunks.js';
 import { CsvParseStage, checkParseOptions, type CsvParseOptions } from './parse.js';
-import { checkInteger, checkOptions, fail } from '../core/validate.js';
+import { CSV_PARSE_OPTIONS } from './parse-options.js';
+import { checkInteger, checkOptions, fail, moreOptionNames } from '../core/validate.js';
 
 export interface CsvReadOptions extends CsvParseOptions {
   /** Bytes per read from a file. @default 65536 */
   chunkSize?: number;
 }
+
+/** The option names csv.read() accepts: csv.parse()'s and its own (an unknown one is a TypeError). */
+const CSV_READ_OPTIONS = moreOptionNames<CsvReadOptions, CsvParseOptions>('csv.read()', CSV_PARSE_OPTIONS, { chunkSize: true });
 
 /**
  * The rows of a CSV file (or byte stream) as the parser's Readable side. The parser owns
@@ -15,6 +19,8 @@ export interface CsvReadOptions extends CsvParseOptions {
  */
 class CsvReadStage<Row> extends CsvParseStage<Row> {
   private piped = false;
+  /** It reads its own input: `take(n)` in a plain stream.pipeline may end it early (see lib/operations/take.ts). */
+  readonly selfFed = true;
 
   constructor(private readonly input: Readable, options: CsvParseOptions) {
     super(options, 'csv.read');
@@ -63,7 +69,7 @@ class CsvReadStage<Row> extends CsvParseStage<Row> {
 export function csvRead<Row = Record<string, string>>(input: string | URL | Readable, options: CsvReadOptions & { rows: 'objects' }): CsvParseStage<Row>;
 export function csvRead<Row = string[]>(input: string | URL | Readable, options?: CsvReadOptions): CsvParseStage<Row>;
 export function csvRead<Row = string[]>(input: string | URL | Readable, options: CsvReadOptions = {}): CsvParseStage<Row> {
-  const { chunkSize, ...parseOptions } = checkOptions('options', options) as CsvReadOptions;
+  const { chunkSize, ...parseOptions } = checkOptions('options', options, CSV_READ_OPTIONS) as CsvReadOptions;
   const highWaterMark = chunkSize === undefined ? 65_536 : checkInteger('chunkSize', chunkSize, 1);
   if (typeof input === 'string' || input instanceof URL) {
     // Check every option before the file is opened: a TypeError must not leak a descriptor.

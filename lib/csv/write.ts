@@ -1,9 +1,9 @@
 import { finished, Writable } from 'node:stream';
-import { CsvFormatStage, type CsvFormatOptions, type CsvRow } from './format.js';
+import { CSV_FORMAT_OPTIONS, CsvFormatStage, type CsvFormatOptions, type CsvRow } from './format.js';
 import { FileWriter } from './file-writer.js';
 import { takesBatches, type HeaderSource } from '../core/fusion.js';
 import { writtenRows } from '../core/stage.js';
-import { fail } from '../core/validate.js';
+import { checkOptions, fail, moreOptionNames } from '../core/validate.js';
 
 /**
  * Bytes of each of a file target's two buffers: the next rows are formatted into one while
@@ -17,6 +17,9 @@ export interface CsvWriteOptions extends CsvFormatOptions {
   /** Object-mode high-water mark. @default 16 */
   highWaterMark?: number;
 }
+
+/** The option names csv.write() accepts: csv.format()'s and its own (an unknown one is a TypeError). */
+const CSV_WRITE_OPTIONS = moreOptionNames<CsvWriteOptions, CsvFormatOptions>('csv.write()', CSV_FORMAT_OPTIONS, { end: true, highWaterMark: true });
 
 /**
  * The sink: formats rows (as `csv.format` does) and writes them to a file or Writable. It finishes
@@ -32,7 +35,7 @@ export class CsvWriteSink extends Writable {
   private readonly endOutput: boolean;
 
   constructor(target: string | URL | NodeJS.WritableStream, options: CsvWriteOptions) {
-    const { end, highWaterMark, ...formatOptions } = options;
+    const { end, highWaterMark, ...formatOptions } = checkOptions('options', options, CSV_WRITE_OPTIONS) as CsvWriteOptions;
     super({ objectMode: true, ...(highWaterMark === undefined ? {} : { highWaterMark }) });
     const isPath = typeof target === 'string' || target instanceof URL;
     if (!isPath && (!target || typeof (target as Writable).write !== 'function')) fail('target', 'a path or a Writable', target);

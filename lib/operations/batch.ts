@@ -3,7 +3,7 @@ import { Batcher, type ClosedBatch, type FlushCounts } from '../core/batcher.js'
 import { RowError, reasonOf } from '../core/errors.js';
 import { inheritOrigin, originOf } from '../core/origin.js';
 import { Stage } from '../core/stage.js';
-import { checkFunction, checkHighWaterMark, checkInteger, checkOptions } from '../core/validate.js';
+import { checkFunction, checkHighWaterMark, checkInteger, checkOptions, optionNames } from '../core/validate.js';
 
 export type { FlushCounts, FlushReason } from '../core/batcher.js';
 
@@ -32,6 +32,9 @@ export interface BatchOptions<T = unknown> {
    */
   sizeOf?: (row: T) => number;
 }
+
+/** The option names batch() accepts (an unknown one is a TypeError). */
+const BATCH_OPTIONS = optionNames<BatchOptions>('batch()', { highWaterMark: true, maxBytes: true, maxWaitMs: true, sizeOf: true });
 
 /** `batch()`'s stage: also counts why each batch was emitted. */
 export interface BatchStage<T> extends Stage<T, T[]> {
@@ -124,7 +127,7 @@ class BatchStageImpl<T> extends Stage<T, T[]> implements BatchStage<T> {
  */
 export function batch<T>(size: number, options: BatchOptions<T> = {}): BatchStage<T> {
   checkInteger('size', size, 1);
-  const o = checkOptions('options', options) as BatchOptions<T>;
+  const o = checkOptions('options', options, BATCH_OPTIONS) as BatchOptions<T>;
   const limits = {
     size,
     maxBytes: o.maxBytes === undefined ? undefined : checkInteger('maxBytes', o.maxBytes, 1, true),

@@ -1,6 +1,6 @@
 import type { Stage } from '../core/stage.js';
 import { stageName } from '../core/stage.js';
-import { RowOperation, resolveRowOptions, type ConcurrentOptions, type RowContext } from '../core/row-operation.js';
+import { ROW_OPTIONS, RowOperation, resolveRowOptions, type ConcurrentOptions, type RowContext } from '../core/row-operation.js';
 import { checkFunction } from '../core/validate.js';
 
 export type MapFunction<In, Out> = (row: In, context: RowContext) => Out | PromiseLike<Out>;
@@ -41,7 +41,7 @@ export function map<In, Out>(fn: MapFunction<In, Out>, options: MapOptions<In, O
   return new MapStage(stageName('map', fn), fn, resolveRowOptions<In, Out>('map', options));
 }
 
-/** For operations built on `map`: a named stage running a fixed row function. */
+/** For operations built on `map`: a named stage running a fixed row function (row options, no `concurrency`). */
 export function mapNamed<In, Out>(name: string, fn: MapFunction<In, Out>, options: MapOptions<In, Out>): Stage<In, Out> {
-  return new MapStage(name, fn, resolveRowOptions<In, Out>(name, options));
+  return new MapStage(name, fn, resolveRowOptions<In, Out>(name, options, ROW_OPTIONS));
 }

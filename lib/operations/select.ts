@@ -1,6 +1,6 @@
 import { RowError, reasonOf } from '../core/errors.js';
 import { originOf } from '../core/origin.js';
-import { RowOperation, resolveRowOptions, type RowContext, type RowOptions } from '../core/row-operation.js';
+import { ROW_OPTIONS, RowOperation, resolveRowOptions, type RowContext, type RowOptions } from '../core/row-operation.js';
 import { checkColumn, checkHas, setField, type Column } from '../core/rows.js';
 import type { Stage } from '../core/stage.js';
 
@@ -22,7 +22,7 @@ export class SelectStage<In = unknown, Out = unknown> extends RowOperation<In, O
     private readonly pick: (row: unknown) => unknown,
     options: RowOptions<unknown, unknown>,
   ) {
-    const resolved = resolveRowOptions<In, Out>(name, options);
+    const resolved = resolveRowOptions<In, Out>(name, options, ROW_OPTIONS);
     super(name, resolved);
     this.failsOnError = resolved.onError === 'fail';
   }

@@ -1,6 +1,9 @@
 import type { TransformCallback } from 'node:stream';
 import { Stage } from '../core/stage.js';
-import { checkHighWaterMark, checkInteger, checkOptions } from '../core/validate.js';
+import { checkHighWaterMark, checkInteger, checkOptions, optionNames } from '../core/validate.js';
+
+/** The option names skip() accepts (an unknown one is a TypeError). */
+const SKIP_OPTIONS = optionNames<{ highWaterMark?: number }>('skip()', { highWaterMark: true });
 
 class SkipStage<T> extends Stage<T, T> {
   constructor(private readonly count: number, highWaterMark?: number) {
@@ -19,6 +22,6 @@ class SkipStage<T> extends Stage<T, T> {
  */
 export function skip<T>(count: number, options: { highWaterMark?: number } = {}): Stage<T, T> {
   checkInteger('count', count, 0);
-  const o = checkOptions('options', options);
+  const o = checkOptions('options', options, SKIP_OPTIONS);
   return new SkipStage<T>(count, checkHighWaterMark('highWaterMark', o.highWaterMark));
 }

@@ -7,7 +7,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ResourceLimits } from 'node:worker_threads';
 import { resolveRowOptions, type OnError } from '../core/row-operation.js';
-import { checkInteger, fail } from '../core/validate.js';
+import { checkInteger, fail, optionNames } from '../core/validate.js';
 
 export interface ParallelMapOptions<In, Out> {
   /**
@@ -53,6 +53,11 @@ export interface ParallelMapOptions<In, Out> {
   highWaterMark?: number;
 }
 
+/** The option names parallel.map() accepts (an unknown one, `concurrency` too, is a TypeError). */
+const PARALLEL_MAP_OPTIONS = optionNames<ParallelMapOptions<unknown, unknown>>('parallel.map()', {
+  export: true, threads: true, batchBytes: true, ordered: true, onError: true, retries: true, resourceLimits: true, highWaterMark: true,
+});
+
 export interface ParallelSettings<In, Out> {
   readonly module: string;
   readonly exportName: string;
@@ -75,7 +80,7 @@ function moduleUrl(module: unknown): string {
 
 export function resolveParallelOptions<In, Out>(module: unknown, options: unknown): ParallelSettings<In, Out> {
   const url = moduleUrl(module);
-  const { onError, highWaterMark, ordered } = resolveRowOptions<In, Out>('parallel.map', options);
+  const { onError, highWaterMark, ordered } = resolveRowOptions<In, Out>('parallel.map', options, PARALLEL_MAP_OPTIONS);
   const o = options === undefined ? {} : (options as ParallelMapOptions<In, Out>);
   if (o.export !== undefined && (typeof o.export !== 'string' || o.export === '')) fail('export', 'the name of an export', o.export);
   if (o.resourceLimits !== undefined && (typeof o.resourceLimits !== 'object' || o.resourceLimits === null)) {

@@ -11,6 +11,7 @@
  * check each stage accepts the rows of the one before.
  */
 export { run, type RunOptions, type Summary } from './run.js';
+export type { Progress } from './progress.js';
 export { pipe } from './pipe.js';
 export type { SourceLike, StageLike } from './stages.js';
 export type { RejectRecord, RejectTarget } from './reject-channel.js';

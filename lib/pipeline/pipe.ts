@@ -1,4 +1,5 @@
-import { pipeline, type Readable } from 'node:stream';
+import { pipeline, type Readable, type Writable } from 'node:stream';
+import { destinationClosed } from './destination.js';
 import { AbortError } from '../core/errors.js';
 import { allClosed } from './stages.js';
 import { wire, type RunOptions } from './run.js';
@@ -43,6 +44,7 @@ export function pipe(...args: unknown[]): Readable & AsyncIterable<unknown> {
     for (const stream of chain.all) (stream as Readable).destroy();
     throw new TypeError('pipe() needs a readable last stage; use run() to end in a sink');
   }
+  watchDestinations(last);
   const onAbort = () => chain.gate.destroy(new AbortError(signal?.reason));
   // Already aborted: fail before a single row flows (on a later tick, rows would have).
   if (signal?.aborted) onAbort();
@@ -59,4 +61,28 @@ export function pipe(...args: unknown[]): Readable & AsyncIterable<unknown> {
     (pipeline as (...a: unknown[]) => void)(...chain.streams, done);
   }
   return last as Readable & AsyncIterable<unknown>;
+}
+
+/**
+ * Whatever the result is piped into (`.pipe(res)`, or `stream.pipeline(pipe(…), res)`,
+ * which pipes too): should that destination close before the result has ended (a client
+ * gone mid-download), the result is destroyed with the AbortError `run()` gives (cause:
+ * "destination closed before the pipeline finished"), so every stage closes — with a bare
+ * `.pipe(res)`, Node would only unpipe and leave the cursor or file open, paused forever.
+ * (The caller's own stream.pipeline still rejects with Node's premature close: it decided
+ * so before any stream reported.)
+ */
+function watchDestinations(result: Readable): void {
+  const pipeTo = result.pipe;
+  result.pipe = function <T extends NodeJS.WritableStream>(destination: T, options?: { end?: boolean }): T {
+    const sink = destination as unknown as Writable;
+    // First among the destination's 'close' listeners: stream.pipeline's own would destroy
+    // the result with a bare premature close before ours ran.
+    if (typeof sink.prependOnceListener === 'function') {
+      sink.prependOnceListener('close', () => {
+        if (!result.readableEnded && !result.destroyed && !sink.writableFinished) result.destroy(destinationClosed());
+      });
+    }
+    return pipeTo.call(this, destination, options) as T;
+  };
 }

@@ -2,7 +2,9 @@ import type { Readable, Stream, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AbortError } from '../core/errors.js';
 import { countsWritten, isStage, writtenRows } from '../core/stage.js';
-import { checkInteger, checkOptions, checkSignal, fail } from '../core/validate.js';
+import { checkInteger, checkOptions, checkSignal, fail, optionNames } from '../core/validate.js';
+import { destinationClosed } from './destination.js';
+import { ProgressReporter, type Progress } from './progress.js';
 import { RejectChannel, type RejectTarget } from './reject-channel.js';
 import { allClosed, buildChain, keepsSource, type Chain, type SourceLike, type StageLike } from './stages.js';
 import type { From, Through } from './typed.js';
@@ -30,7 +32,22 @@ export interface RunOptions {
    * @default true for an `http.IncomingMessage`, false otherwise
    */
   keepSource?: boolean;
+  /**
+   * Called with a {@link Progress} snapshot (rows read, written, rejected; bytes read of the
+   * file's size for `csv.read(path)`; rows/s, elapsed, ETA) at most every `progressMs`
+   * while rows are read, and once more with `done: true` when the pipeline has settled.
+   * @example run(csv.read('big.csv'), sink, { progress: (p) => console.error(`${p.read} rows`) })
+   */
+  progress?: (progress: Progress) => void;
+  /**
+   * The least time between two progress calls, in milliseconds.
+   * @default 1000
+   */
+  progressMs?: number;
 }
+
+/** The option names run() and pipe() accept (an unknown one is a TypeError). */
+const RUN_OPTIONS = optionNames<RunOptions>('run()', { signal: true, rejects: true, maxRejects: true, keepSource: true, progress: true, progressMs: true });
 
 /** What happened, as `run()` resolves. For 1:1 pipelines, `read = written + filtered + rejected`. */
 export interface Summary {
@@ -53,6 +70,7 @@ export interface Wired {
   chain: Chain;
   channel: RejectChannel;
   signal?: AbortSignal;
+  progress?: { report: (progress: Progress) => void; everyMs: number };
 }
 
 /**
@@ -81,7 +99,7 @@ function wireChecked(args: readonly unknown[], caller: string): Wired {
   const hasOptions =
     args.length > 1 && typeof last === 'object' && last !== null && !Array.isArray(last) &&
     typeof (last as Stream).on !== 'function' && !(Symbol.iterator in last) && !(Symbol.asyncIterator in last);
-  const options = hasOptions ? (checkOptions(`${caller} options`, last) as RunOptions) : {};
+  const options = hasOptions ? (checkOptions(`${caller} options`, last, { ...RUN_OPTIONS, factory: `${caller}()` }) as RunOptions) : {};
   const items = hasOptions ? args.slice(0, -1) : args;
   const signal = checkSignal('signal', options.signal);
   const maxRejects = options.maxRejects === undefined ? Infinity : checkInteger('maxRejects', options.maxRejects, 0, true);
@@ -90,6 +108,9 @@ function wireChecked(args: readonly unknown[], caller: string): Wired {
     fail('rejects', 'a Writable or a function', target);
   }
   if (options.keepSource !== undefined && typeof options.keepSource !== 'boolean') fail('keepSource', 'a boolean', options.keepSource);
+  if (options.progress !== undefined && typeof options.progress !== 'function') fail('progress', 'a function', options.progress);
+  const everyMs = options.progressMs === undefined ? 1000 : checkInteger('progressMs', options.progressMs, 0);
+  if (options.progress !== undefined && caller !== 'run') fail('progress', `not set for ${caller}() (run() reports progress)`, options.progress);
   const chain = buildChain(items, options.keepSource);
   const channel = new RejectChannel(target, maxRejects);
   chain.stages.forEach((stage, i) => {
@@ -102,7 +123,7 @@ function wireChecked(args: readonly unknown[], caller: string): Wired {
     stage.on('stop', stop);
     if ((stage as { stopped?: boolean }).stopped) stop();
   });
-  return { chain, channel, signal };
+  return { chain, channel, signal, ...(options.progress ? { progress: { report: options.progress, everyMs } } : {}) };
 }
 
 function summarize(chain: Chain, channel: RejectChannel, written: number, started: number): Summary {
@@ -157,7 +178,7 @@ export function run<A = any, S1 = any>(source: From<A>, s1: Through<A, S1>, opti
 export function run<A = any>(source: From<A>, options?: RunOptions): Promise<Summary>;
 export async function run(...args: unknown[]): Promise<Summary> {
   const started = performance.now();
-  const { chain, channel, signal } = wire(args, 'run');
+  const { chain, channel, signal, progress } = wire(args, 'run');
   const streams = [...chain.streams];
   const last = streams[streams.length - 1];
   // Count rows reaching the sink, unless it counts them; a pipeline that ends in a
@@ -175,6 +196,20 @@ export async function run(...args: unknown[]): Promise<Summary> {
   if (!sink.destroyed) sink.once('close', () => (sinkClosedFirst = !sink.writableFinished && !chain.all.slice(0, -1).some((s) => (s as Readable).destroyed)));
   const done = pipeline(streams as unknown as NodeJS.ReadableStream[], signal ? { signal } : {});
   const counter = selfCounting ? null : drain ?? countData(streams[streams.length - 2] as Readable);
+  // Rows formatted into text before a byte sink (csv.format → res) are counted by the
+  // formatter: the sink receives chunks, not rows.
+  const formatter = chain.streams[chain.streams.length - (drain ? 1 : 2)];
+  const written = (): number => {
+    if (counter === null) return (last as unknown as { [writtenRows](): number })[writtenRows]();
+    return isStage(formatter) && !formatter.readableObjectMode ? formatter.stats.out : counter.count;
+  };
+  const reporter = progress
+    ? new ProgressReporter(progress.report, progress.everyMs, { read: () => summarize(chain, channel, 0, started).read, written, rejected: () => channel.count }, chain.all[0], started)
+    : null;
+  if (reporter) {
+    chain.gate.onRead = reporter.tick;
+    reporter.onError = (error) => chain.gate.destroy(error as Error);
+  }
   try {
     await done;
   } catch (error) {
@@ -188,7 +223,7 @@ export async function run(...args: unknown[]): Promise<Summary> {
   // The sink closed before it finished (a client that went away mid-download): say so,
   // rather than Node's bare ERR_STREAM_PREMATURE_CLOSE.
   if (sinkClosedFirst && (failure as NodeJS.ErrnoException | null)?.code === 'ERR_STREAM_PREMATURE_CLOSE') {
-    failure = new AbortError(new Error('destination closed before the pipeline finished', { cause: failure }));
+    failure = destinationClosed(failure);
   }
   await allClosed([...chain.all, ...(drain ? [drain] : [])]);
   try {
@@ -196,11 +231,7 @@ export async function run(...args: unknown[]): Promise<Summary> {
   } catch (error) {
     failure ??= error;
   }
+  reporter?.end();
   if (failure !== null) throw failure;
-  // Rows formatted into text before a byte sink (csv.format → res) are counted by the
-  // formatter: the sink receives chunks, not rows.
-  if (counter === null) return summarize(chain, channel, (last as unknown as { [writtenRows](): number })[writtenRows](), started);
-  const formatter = chain.streams[chain.streams.length - (drain ? 1 : 2)];
-  const written = isStage(formatter) && !formatter.readableObjectMode ? formatter.stats.out : counter.count;
-  return summarize(chain, channel, written, started);
+  return summarize(chain, channel, written(), started);
 }

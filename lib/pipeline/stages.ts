@@ -3,6 +3,7 @@ import { Duplex, Readable, Writable, type Stream } from 'node:stream';
 import { chain } from 'stream-chain';
 import { isHeaderFollower, isHeaderSource } from '../core/fusion.js';
 import { isStage, type Stage } from '../core/stage.js';
+import { calledAs } from '../core/validate.js';
 import { batchRows } from './batch-rows.js';
 import { fuseProjection } from './fuse-projection.js';
 import { SourceGate } from './source-gate.js';
@@ -91,7 +92,7 @@ export function buildChain(items: readonly unknown[], keepSource?: boolean): Cha
 }
 
 /** `csv.read(data/x.csv)` → `csv.read()`: a stage's name as the user called it. */
-const called = (stage: Stage): string => stage.stage.replace(/\(.*\)$/s, '()');
+const called = (stage: Stage): string => calledAs(stage.stage);
 
 /**
  * A sluice stage that takes bytes (csv.parse) right after one that gives rows (csv.read,

@@ -1,7 +1,12 @@
 import type { Duplex, Readable, Writable } from 'node:stream';
-import type { many, none, stop } from 'stream-chain';
 
-type Many<T> = ReturnType<typeof many<T>>;
+// stream-chain's markers by their shape, not its types: importing those would make every
+// consumer's type check load stream-chain's declarations, which need a newer @types/node
+// than Node 20's (issue 12 §7). `none` and `stop` are unique symbols; `many([...])` holds `values`.
+type Marker = symbol;
+interface Many<T> {
+  readonly values: T[];
+}
 
 /**
  * The type-only marker of a stage with known row types (every sluice `Stage<In, Out>` has
@@ -22,7 +27,7 @@ type AnyStream = Duplex | Writable | NodeJS.WritableStream;
  */
 export type RowFunction<In, Out> = (
   row: In,
-) => Out | PromiseLike<Out | Many<Out> | typeof none | typeof stop> | Many<Out> | typeof none | typeof stop | Generator<Out, unknown, unknown> | AsyncGenerator<Out, unknown, unknown>;
+) => Out | PromiseLike<Out | Many<Out> | Marker> | Many<Out> | Marker | Generator<Out, unknown, unknown> | AsyncGenerator<Out, unknown, unknown>;
 
 /**
  * What may stand first, giving rows of type `Row`: a Readable (a sluice source such as

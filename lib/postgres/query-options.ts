@@ -1,6 +1,6 @@
 /** `postgres.query`'s options: the public interfaces, and their checks and defaults, resolved once before any stream exists. */
 import type { TypeParsers, TypesOption } from './types.js';
-import { checkInteger, checkOneOf, checkOptions, fail } from '../core/validate.js';
+import { checkInteger, checkOneOf, checkOptions, fail, optionNames } from '../core/validate.js';
 
 export interface KeysetOptions {
   /**
@@ -10,6 +10,9 @@ export interface KeysetOptions {
    */
   key: string | readonly string[];
 }
+
+/** The option names postgres.query() keyset accepts (an unknown one is a TypeError). */
+export const KEYSET_OPTIONS = optionNames<KeysetOptions>('postgres.query() keyset', { key: true });
 
 export interface PostgresQueryOptions {
   /**
@@ -61,12 +64,15 @@ export interface PostgresQueryOptions {
   copy?: boolean;
 }
 
+/** The option names postgres.query() accepts (an unknown one is a TypeError). */
+export const QUERY_OPTIONS = optionNames<PostgresQueryOptions>('postgres.query()', { batchSize: true, highWaterMark: true, rowMode: true, types: true, statementTimeout: true, keyset: true, copy: true });
+
 /** The options checked, with their defaults. */
 export type ResolvedQueryOptions = Required<Pick<PostgresQueryOptions, 'batchSize' | 'rowMode' | 'types'>> & PostgresQueryOptions;
 
 /** Checks `postgres.query`'s options (`params` only against `copy`) and fills in the defaults. */
 export function resolveQueryOptions(options: PostgresQueryOptions, params: readonly unknown[] | undefined): ResolvedQueryOptions {
-  const o = checkOptions('options', options) as PostgresQueryOptions;
+  const o = checkOptions('options', options, QUERY_OPTIONS) as PostgresQueryOptions;
   const batchSize = o.batchSize === undefined ? 1_000 : checkInteger('batchSize', o.batchSize, 1);
   const highWaterMark = o.highWaterMark === undefined ? batchSize : checkInteger('highWaterMark', o.highWaterMark, 1);
   const rowMode = o.rowMode === undefined ? 'object' : checkOneOf('rowMode', o.rowMode, ['object', 'array'] as const);
@@ -80,7 +86,7 @@ export function resolveQueryOptions(options: PostgresQueryOptions, params: reado
   if (o.copy && params !== undefined && params.length > 0) fail('params', 'empty with copy: true (COPY takes no parameters)', params);
   if (o.copy && o.keyset !== undefined) fail('copy', 'false with keyset', o.copy);
   if (o.keyset !== undefined) {
-    const keyset = checkOptions('keyset', o.keyset) as unknown as KeysetOptions;
+    const keyset = checkOptions('keyset', o.keyset, KEYSET_OPTIONS) as unknown as KeysetOptions;
     const keys = typeof keyset.key === 'string' ? [keyset.key] : keyset.key;
     if (!Array.isArray(keys) || keys.length === 0 || keys.some((k) => typeof k !== 'string' || k === '')) {
       fail('keyset.key', 'a column name or a non-empty array of them', keyset.key);

@@ -46,7 +46,15 @@ export async function planTable(run: Run, stage: string, o: Resolved, first: unk
     [schema, table],
   );
   if (found.rows.length === 0) {
-    throw new PostgresError(`${stage}: no table ${schema === null ? `${quoteIdent(table)} on the search_path` : `${quoteIdent(schema)}.${quoteIdent(table)}`} (names are matched exactly, case included)`);
+    // A table named alike but for case ("Plates" for plates): say which, as for columns.
+    const alike = await run<{ name: string }>(
+      `SELECT DISTINCT c.relname AS name FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE lower(c.relname) = lower($2) AND c.relkind IN ('r', 'p', 'f', 'v') AND (CASE WHEN $1::text IS NULL THEN n.nspname = ANY (current_schemas(true)) ELSE n.nspname = $1 END)
+        ORDER BY 1 LIMIT 3`,
+      [schema, table],
+    );
+    const hint = alike.rows.length > 0 ? `; did you mean ${alike.rows.map((r) => quoteIdent(r.name)).join(' or ')}?` : '';
+    throw new PostgresError(`${stage}: no table ${schema === null ? `${quoteIdent(table)} on the search_path` : `${quoteIdent(schema)}.${quoteIdent(table)}`} (names are matched exactly, case included${hint})`);
   }
   const { nspname, relname, oid } = found.rows[0];
   const attributes = await run<{ name: string; type: string; base: string; insertable: boolean; pk: boolean }>(

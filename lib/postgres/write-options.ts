@@ -1,5 +1,5 @@
 /** `postgres.write`'s options: the public interface, and their checks and defaults, resolved once before any stream exists. */
-import { checkInteger, checkOneOf, checkOptions, fail } from '../core/validate.js';
+import { checkInteger, checkOneOf, checkOptions, fail, optionNames } from '../core/validate.js';
 
 export interface PostgresWriteOptions {
   /** The table: `'name'` (found on the search_path), `'schema.name'`, or `[schema, name]` for names with dots. Exact names, as in the catalog. */
@@ -54,6 +54,9 @@ export interface PostgresWriteOptions {
   highWaterMark?: number;
 }
 
+/** The option names postgres.write() accepts (an unknown one is a TypeError). */
+export const WRITE_OPTIONS = optionNames<PostgresWriteOptions>('postgres.write()', { table: true, columns: true, mode: true, key: true, onConflict: true, batchSize: true, transaction: true, onError: true, highWaterMark: true });
+
 type Mode = NonNullable<PostgresWriteOptions['mode']>;
 
 /** The options checked, with their defaults. */
@@ -95,7 +98,7 @@ function splitTable(table: unknown): { schema: string | null; table: string } {
 
 /** Checks `postgres.write`'s options (before any stream exists) and fills in the defaults. */
 export function resolveWriteOptions(options: PostgresWriteOptions): Resolved {
-  const o = checkOptions('options', options) as unknown as PostgresWriteOptions;
+  const o = checkOptions('options', options, WRITE_OPTIONS) as unknown as PostgresWriteOptions;
   const { schema, table } = splitTable(o.table);
   const mode = o.mode === undefined ? 'copy' : checkOneOf('mode', o.mode, ['copy', 'insert', 'upsert'] as const);
   let columns: string[] | undefined;

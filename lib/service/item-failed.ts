@@ -1,6 +1,6 @@
 import { ServiceError } from './errors.js';
 import { isRetryableStatus } from './retry.js';
-import { checkInteger, checkOptions, fail } from '../core/validate.js';
+import { checkInteger, checkOptions, fail, optionNames } from '../core/validate.js';
 
 /**
  * Marks an item as failed across copies of this module (the ESM and CommonJS builds both
@@ -39,6 +39,9 @@ export interface ItemFailedOptions {
   retryAfter?: string | number;
 }
 
+/** The option names itemFailed() accepts (an unknown one is a TypeError). */
+const ITEM_FAILED_OPTIONS = optionNames<ItemFailedOptions>('itemFailed()', { retryable: true, status: true, retryAfter: true });
+
 /**
  * Marks one result of a service call as failed: return it in the item's place in the
  * result array and `callService` sends only the failed items again (as retries, with
@@ -56,7 +59,7 @@ export interface ItemFailedOptions {
  * })
  */
 export function itemFailed(reason: unknown, options: ItemFailedOptions = {}): ItemFailure {
-  const o = checkOptions('options', options) as ItemFailedOptions;
+  const o = checkOptions('options', options, ITEM_FAILED_OPTIONS) as ItemFailedOptions;
   if (o.retryable !== undefined && typeof o.retryable !== 'boolean') fail('retryable', 'a boolean', o.retryable);
   const status = o.status === undefined ? undefined : checkInteger('status', o.status, 100);
   if (typeof o.retryAfter === 'number') checkInteger('retryAfter', o.retryAfter, 0);

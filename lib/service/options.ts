@@ -2,6 +2,7 @@
 // from the stage so that the stage's parts (settings, calls, attempt) can name them without
 // importing the stage.
 import type { FlushCounts } from '../core/batcher.js';
+import { optionNames } from '../core/validate.js';
 import type { Stage } from '../core/stage.js';
 import type { ItemFailure } from './item-failed.js';
 import type { RateLimiter, RateOptions } from './rate-limiter.js';
@@ -115,6 +116,9 @@ export interface CallServiceOptions<In, R, Out> {
    */
   highWaterMark?: number;
 }
+
+/** The option names callService() accepts (an unknown one is a TypeError). */
+export const CALL_SERVICE_OPTIONS = optionNames<CallServiceOptions<unknown, unknown, unknown>>('callService()', { batchSize: true, maxBytes: true, maxWaitMs: true, sizeOf: true, concurrency: true, rate: true, retries: true, timeoutMs: true, ordered: true, onError: true, isolate: true, merge: true, idempotencyKey: true, highWaterMark: true });
 
 /** What a service stage did, readable while it runs (the same object, updated) and after. */
 export interface ServiceMetrics {

@@ -1,6 +1,6 @@
 import { ServiceError } from './errors.js';
 import { isRetryableStatus } from './retry.js';
-import { checkFunction, checkOptions, describe, fail } from '../core/validate.js';
+import { checkFunction, checkOptions, describe, fail, optionNames } from '../core/validate.js';
 import type { CallContext } from './options.js';
 import type { ItemFailure } from './item-failed.js';
 
@@ -34,6 +34,9 @@ export interface PostJsonOptions<In, R> {
    */
   fetch?: typeof fetch;
 }
+
+/** The option names postJson() accepts (an unknown one is a TypeError). */
+const POST_JSON_OPTIONS = optionNames<PostJsonOptions<unknown, unknown>>('postJson()', { headers: true, body: true, results: true, idempotencyHeader: true, fetch: true });
 
 /** Headers whose values are credentials: never quoted, even if a server echoes them. */
 const SECRET_HEADER = /authorization|cookie|token|secret|key|password|signature/i;
@@ -74,7 +77,7 @@ export function postJson<In = unknown, R = unknown>(url: string | URL, options: 
     // The URL itself may hold a key: the message does not echo it.
     throw new TypeError(`Expected \`url\` to be an absolute URL, got ${typeof url === 'string' ? 'a string that is not one' : describe(url)}`);
   }
-  const o = checkOptions('options', options) as PostJsonOptions<In, R>;
+  const o = checkOptions('options', options, POST_JSON_OPTIONS) as PostJsonOptions<In, R>;
   const headers = { ...(checkOptions('headers', o.headers) as Record<string, string>) };
   const toBody = o.body === undefined ? (rows: In[]) => rows : checkFunction<(rows: In[]) => unknown>('body', o.body);
   type ToResults = (body: unknown, rows: In[]) => readonly (R | ItemFailure)[];

@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
-import { Aimd, TokenBucket, type AdaptiveOptions } from './token-bucket.js';
-import { checkOptions, fail } from '../core/validate.js';
+import { ADAPTIVE_OPTIONS, Aimd, TokenBucket, type AdaptiveOptions } from './token-bucket.js';
+import { checkOptions, fail, optionNames } from '../core/validate.js';
 
 export type { AdaptiveOptions } from './token-bucket.js';
 
@@ -16,6 +16,9 @@ export interface RateOptions {
    */
   adaptive?: boolean | AdaptiveOptions;
 }
+
+/** The option names rate accepts (an unknown one is a TypeError). */
+const RATE_OPTIONS = optionNames<RateOptions>('rate', { calls: true, per: true, adaptive: true });
 
 /** Leave to start one call: call `start()` at the moment the call really starts. */
 export interface Permit {
@@ -63,14 +66,14 @@ export class RateLimiter {
   readonly stats = { granted: 0, waited: 0, waitedMs: 0, decreases: 0 };
 
   constructor(options: RateOptions) {
-    const o = checkOptions('rate', options) as unknown as RateOptions;
+    const o = checkOptions('rate', options, RATE_OPTIONS) as unknown as RateOptions;
     const calls = o.calls;
     if (typeof calls !== 'number' || !Number.isInteger(calls) || calls < 1) fail('rate.calls', 'an integer from 1 and up', calls);
     const per = positive('rate.per', o.per);
     let adaptive: AdaptiveOptions | null = null;
     if (o.adaptive === true) adaptive = {};
     else if (o.adaptive !== undefined && o.adaptive !== false) {
-      const a = checkOptions('rate.adaptive', o.adaptive) as AdaptiveOptions;
+      const a = checkOptions('rate.adaptive', o.adaptive, ADAPTIVE_OPTIONS) as AdaptiveOptions;
       adaptive = {
         decrease: share('rate.adaptive.decrease', a.decrease, 0.5, 0.99),
         increase: share('rate.adaptive.increase', a.increase, 0.05, 1),

@@ -2,7 +2,7 @@
  * When to call a service again, and after how long: pure functions of the error, the
  * attempt and the clock (both passed in), so every case is tested without a server.
  */
-import { checkFunction, checkInteger, checkOptions, fail } from '../core/validate.js';
+import { checkFunction, checkInteger, checkOptions, fail, optionNames } from '../core/validate.js';
 
 export interface RetryOptions {
   /**
@@ -48,6 +48,9 @@ export interface RetryOptions {
   budget?: RetryBudget;
 }
 
+/** The option names callService() retries accepts (an unknown one is a TypeError). */
+const RETRY_OPTIONS = optionNames<RetryOptions>('callService() retries', { attempts: true, baseMs: true, maxDelayMs: true, maxRetryAfterMs: true, retryOn: true, deadlineMs: true, budget: true });
+
 export interface ResolvedRetry {
   attempts: number;
   baseMs: number;
@@ -69,6 +72,9 @@ export interface RetryBudgetOptions {
   successRefund?: number;
 }
 
+/** The option names new RetryBudget() accepts (an unknown one is a TypeError). */
+const RETRY_BUDGET_OPTIONS = optionNames<RetryBudgetOptions>('new RetryBudget()', { capacity: true, retryCost: true, timeoutCost: true, successRefund: true });
+
 /**
  * A retry budget after AWS SDK v3's standard retry strategy: a bucket of tokens that each
  * retry draws from and each successful call refills a little. With a service that
@@ -82,7 +88,7 @@ export class RetryBudget {
   readonly successRefund: number;
 
   constructor(options: RetryBudgetOptions = {}) {
-    const o = checkOptions('budget', options) as RetryBudgetOptions;
+    const o = checkOptions('budget', options, RETRY_BUDGET_OPTIONS) as RetryBudgetOptions;
     this.capacity = o.capacity === undefined ? 500 : checkInteger('budget.capacity', o.capacity, 0);
     this.retryCost = o.retryCost === undefined ? 5 : checkInteger('budget.retryCost', o.retryCost, 0);
     this.timeoutCost = o.timeoutCost === undefined ? 10 : checkInteger('budget.timeoutCost', o.timeoutCost, 0);
@@ -105,7 +111,7 @@ export class RetryBudget {
 }
 
 export function resolveRetry(options: unknown): ResolvedRetry {
-  const o = (options === false ? { attempts: 1 } : checkOptions('retries', options)) as RetryOptions;
+  const o = (options === false ? { attempts: 1 } : checkOptions('retries', options, RETRY_OPTIONS)) as RetryOptions;
   const budget = o.budget ?? new RetryBudget();
   if (!(budget instanceof RetryBudget)) fail('retries.budget', 'a RetryBudget', budget);
   return {

@@ -3,10 +3,10 @@
  * defaults into the settings the stage runs on. The caller's object is not kept or changed.
  */
 import { randomUUID } from 'node:crypto';
-import type { CallServiceOptions, ServiceFunction } from './options.js';
+import { CALL_SERVICE_OPTIONS, type CallServiceOptions, type ServiceFunction } from './options.js';
 import { RateLimiter } from './rate-limiter.js';
 import { resolveRetry, type ResolvedRetry } from './retry.js';
-import { checkFunction, checkHighWaterMark, checkInteger, checkOneOf, checkOptions, fail } from '../core/validate.js';
+import { checkFunction, checkHighWaterMark, checkInteger, checkOneOf, checkOptions, fail, optionNames } from '../core/validate.js';
 
 export interface ServiceSettings<In, R, Out> {
   fn: ServiceFunction<In, R>;
@@ -25,8 +25,11 @@ export interface ServiceSettings<In, R, Out> {
 
 const defaultKey = (): string => randomUUID();
 
+/** The option names of `isolate: { … }` (an unknown one is a TypeError). */
+const ISOLATE_OPTIONS = optionNames<{ maxExtraCalls?: number }>('callService() isolate', { maxExtraCalls: true });
+
 export function resolveServiceSettings<In, R, Out>(fn: ServiceFunction<In, R>, options: unknown): ServiceSettings<In, R, Out> {
-  const o = checkOptions('options', options) as CallServiceOptions<In, R, Out>;
+  const o = checkOptions('options', options, CALL_SERVICE_OPTIONS) as CallServiceOptions<In, R, Out>;
   const size = o.batchSize === undefined ? 100 : checkInteger('batchSize', o.batchSize, 1);
   let limiter: RateLimiter | null = null;
   if (o.rate instanceof RateLimiter) limiter = o.rate;
@@ -37,7 +40,7 @@ export function resolveServiceSettings<In, R, Out>(fn: ServiceFunction<In, R>, o
   let maxExtraCalls = 0;
   if (o.isolate === true) maxExtraCalls = Math.max(2, 4 * Math.ceil(Math.log2(size)));
   else if (o.isolate !== undefined && o.isolate !== false) {
-    const isolate = checkOptions('isolate', o.isolate) as { maxExtraCalls?: number };
+    const isolate = checkOptions('isolate', o.isolate, ISOLATE_OPTIONS) as { maxExtraCalls?: number };
     maxExtraCalls = isolate.maxExtraCalls === undefined ? Math.max(2, 4 * Math.ceil(Math.log2(size))) : checkInteger('isolate.maxExtraCalls', isolate.maxExtraCalls, 0);
   }
   if (o.ordered !== undefined && typeof o.ordered !== 'boolean') fail('ordered', 'a boolean', o.ordered);

@@ -3,6 +3,8 @@
  * is tested without streams or clocks. `RateLimiter` (rate-limiter.ts) waits on it.
  */
 
+import { optionNames } from '../core/validate.js';
+
 /**
  * A bucket of `calls` tokens; a call spends one, and that token comes back `per` ms later
  * (`per × scale` while an adaptive rate is lowered). So in any window of `per` ms at most
@@ -86,6 +88,9 @@ export interface AdaptiveOptions {
    */
   min?: number;
 }
+
+/** The option names rate.adaptive accepts (an unknown one is a TypeError). */
+export const ADAPTIVE_OPTIONS = optionNames<AdaptiveOptions>('rate.adaptive', { decrease: true, increase: true, min: true });
 
 /**
  * Additive increase, multiplicative decrease of a share of the configured rate (1 = the

@@ -1,6 +1,6 @@
 import type { TransformCallback } from 'node:stream';
 import { Stage } from '../core/stage.js';
-import { checkHighWaterMark, checkOptions, fail } from '../core/validate.js';
+import { checkHighWaterMark, checkOptions, fail, optionNames } from '../core/validate.js';
 import { keyIdentity as identity } from '../spill/index.js';
 import { checkAbortSignal, destroyOnAbort } from './abort-stage.js';
 import type { Column, KeyFunction } from './keys.js';
@@ -11,6 +11,9 @@ export interface DistinctOptions {
   /** @default 16 */
   highWaterMark?: number;
 }
+
+/** The option names distinct() accepts (an unknown one is a TypeError). */
+const DISTINCT_OPTIONS = optionNames<DistinctOptions>('distinct()', { signal: true, highWaterMark: true });
 
 /** Invariant: holds one identity string per distinct key seen (not the rows). */
 class DistinctStage<T> extends Stage<T, T> {
@@ -46,7 +49,7 @@ class DistinctStage<T> extends Stage<T, T> {
  * @example distinct(['Plate ID', 'Registration State'])
  */
 export function distinct<T = unknown>(key?: Column | readonly Column[] | KeyFunction<T>, options: DistinctOptions = {}): Stage<T, T> {
-  const o = checkOptions('options', options);
+  const o = checkOptions('options', options, DISTINCT_OPTIONS);
   let keyOf: (row: T) => unknown[];
   if (key === undefined) keyOf = (row) => [row];
   else if (typeof key === 'function') keyOf = (row) => [key(row)];

@@ -4,7 +4,7 @@ import { RowError, reasonOf } from '../core/errors.js';
 import { checkAbortSignal, destroyOnAbort } from './abort-stage.js';
 import { originOf } from '../core/origin.js';
 import { Stage } from '../core/stage.js';
-import { checkHighWaterMark, checkOneOf, checkOptions, fail } from '../core/validate.js';
+import { checkHighWaterMark, checkOneOf, checkOptions, fail, optionNames } from '../core/validate.js';
 import type { Reducer } from './aggregations.js';
 import { keyIdentity as identity } from '../spill/index.js';
 import { compareValues, type Column, type KeyFunction } from './keys.js';
@@ -41,6 +41,9 @@ export interface GroupByOptions {
   /** @default 16 */
   highWaterMark?: number;
 }
+
+/** The option names groupBy() accepts (an unknown one is a TypeError). */
+const GROUP_BY_OPTIONS = optionNames<GroupByOptions>('groupBy()', { sorted: true, memory: true, tmpDir: true, signal: true, output: true, highWaterMark: true });
 
 /**
  * Invariants: with `sorted`, one group is held; otherwise the hash levels of
@@ -236,7 +239,7 @@ function column(c: unknown, path: string): Column {
 export function groupBy<T = unknown>(key: GroupKey<T>, aggregations: Aggregations<T>, options: GroupByOptions & { output: 'array' }): Stage<T, unknown[]>;
 export function groupBy<T = unknown>(key: GroupKey<T>, aggregations: Aggregations<T>, options?: GroupByOptions): Stage<T, Record<string, unknown>>;
 export function groupBy<T = unknown>(key: GroupKey<T>, aggregations: Aggregations<T>, options: GroupByOptions = {}): Stage<T, unknown> {
-  const o = checkOptions('options', options);
+  const o = checkOptions('options', options, GROUP_BY_OPTIONS);
   let keyOf: (row: T) => unknown[];
   let keyNames: string[];
   if (typeof key === 'function') {

@@ -4,7 +4,7 @@ import { RowError, reasonOf } from '../core/errors.js';
 import { checkAbortSignal, destroyOnAbort } from './abort-stage.js';
 import { originOf } from '../core/origin.js';
 import { Stage } from '../core/stage.js';
-import { checkFunction, checkHighWaterMark, checkInteger, checkOptions, fail } from '../core/validate.js';
+import { checkFunction, checkHighWaterMark, checkInteger, checkOptions, fail, optionNames } from '../core/validate.js';
 import { rowComparator, sortKeys, type Compare, type ResolvedKey, type SortBy } from './keys.js';
 import { RecordReader, SpillFolder, parseBytes } from '../spill/index.js';
 import { END, Merger, PENDING, RunSource, type RowSource } from './merge.js';
@@ -34,6 +34,9 @@ export interface SortOptions {
   /** @default 16 */
   highWaterMark?: number;
 }
+
+/** The option names sort() accepts (an unknown one is a TypeError). */
+const SORT_OPTIONS = optionNames<SortOptions>('sort()', { memory: true, tmpDir: true, maxOpenFiles: true, compare: true, signal: true, highWaterMark: true });
 
 /** `sort()`'s stage: also says how much it spilled. */
 export interface SortStage<T> extends Stage<T, T> {
@@ -228,7 +231,7 @@ class SortStageImpl<T> extends Stage<T, T> implements SortStage<T> {
  * @example sort({ key: 'tickets', order: 'desc' })
  */
 export function sort<T = unknown>(by: SortBy<T>, options: SortOptions = {}): SortStage<T> {
-  const o = checkOptions('options', options);
+  const o = checkOptions('options', options, SORT_OPTIONS);
   const compare = o.compare === undefined ? undefined : checkFunction<Compare>('compare', o.compare);
   const keys = sortKeys<T>(by, compare);
   const cmp = rowComparator<T>(by, compare);

@@ -1,6 +1,6 @@
 import type { TransformCallback } from 'node:stream';
 import { Stage } from '../core/stage.js';
-import { checkHighWaterMark, checkInteger, checkOptions } from '../core/validate.js';
+import { checkHighWaterMark, checkInteger, checkOptions, optionNames } from '../core/validate.js';
 import { Heap } from '../spill/index.js';
 import { checkAbortSignal, destroyOnAbort } from './abort-stage.js';
 import { rowComparator, type Compare, type SortBy } from './keys.js';
@@ -13,6 +13,9 @@ export interface TopNOptions {
   /** @default 16 */
   highWaterMark?: number;
 }
+
+/** The option names topN() accepts (an unknown one is a TypeError). */
+const TOP_N_OPTIONS = optionNames<TopNOptions>('topN()', { compare: true, signal: true, highWaterMark: true });
 
 /**
  * Invariant: holds at most `n` rows — a heap whose top is the worst row kept, replaced when
@@ -69,6 +72,6 @@ class TopNStage<T> extends Stage<T, T> {
  */
 export function topN<T = unknown>(n: number, by: SortBy<T>, options: TopNOptions = {}): Stage<T, T> {
   checkInteger('n', n, 0);
-  const o = checkOptions('options', options);
+  const o = checkOptions('options', options, TOP_N_OPTIONS);
   return new TopNStage<T>(n, rowComparator(by, o.compare as Compare | undefined), checkAbortSignal(o.signal), checkHighWaterMark('highWaterMark', o.highWaterMark));
 }

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { RowError, map, pipe, run, take } from '../../lib/index.js';
+import { RowError, csv, map, pipe, run, take } from '../../lib/index.js';
+import { numberedCsv, openFilesUnder, tempDir, type TempDir } from '../helpers/files.js';
 import {
   CountingSource,
   StalledSink,
@@ -158,12 +159,13 @@ describe('take()', () => {
 
     it('throws the documented TypeError for invalid values', () => {
       const cases: [() => unknown, string][] = [
-        [() => take(-1), 'Expected `count` to be an integer from 0 and up, got `-1` (number)'],
-        [() => take(1.5), 'Expected `count` to be an integer from 0 and up, got `1.5` (number)'],
-        [() => take('3' as never), 'Expected `count` to be an integer from 0 and up, got `3` (string)'],
-        [() => take(Infinity), 'Expected `count` to be an integer from 0 and up, got `Infinity` (number)'],
-        [() => take(1, null as never), 'Expected `options` to be an object, got `null`'],
-        [() => take(1, { highWaterMark: 0 }), 'Expected `highWaterMark` to be an integer from 1 and up, got `0` (number)'],
+        [() => take(-1), 'take(): expected `count` to be an integer from 0 and up, got `-1` (number)'],
+        [() => take(1.5), 'take(): expected `count` to be an integer from 0 and up, got `1.5` (number)'],
+        [() => take('3' as never), 'take(): expected `count` to be an integer from 0 and up, got `3` (string)'],
+        [() => take(Infinity), 'take(): expected `count` to be an integer from 0 and up, got `Infinity` (number)'],
+        [() => take(1, null as never), 'take(): expected `options` to be an object, got `null`'],
+        [() => take(1, { highWaterMark: 0 }), 'take(): expected `highWaterMark` to be an integer from 1 and up, got `0` (number)'],
+        [() => take(1, { highWatermark: 4 } as never), "take(): unknown option 'highWatermark' (did you mean 'highWaterMark'?)"],
       ];
       expectTypeErrors(cases);
     });
@@ -269,6 +271,55 @@ describe('take()', () => {
       await pipeline(source, take(3), sinkOf(rows));
       expect(rows).to.deep.equal([0, 1, 2]);
       expect(finallyRan).to.equal(true);
+    });
+
+    describe('a csv.read source (a Duplex that reads its own file)', () => {
+      let dir: TempDir;
+      let big: string;
+      const rowCount = 400_000;
+      before(async () => {
+        dir = await tempDir('sluice-take-');
+        big = await dir.write('big.csv', numberedCsv(rowCount)); // ~7 MB
+      });
+      after(() => dir.remove());
+
+      it('ends after n rows: one chunk read of a 7 MB file, the file closed when pipeline resolves, no error (before: read to its end)', async () => {
+        const rows: unknown[] = [];
+        const source = csv.read(big);
+        await pipeline(source as Readable, take(3), sinkOf(rows));
+        expect(rows).to.deep.equal([['1', 'name1'], ['2', 'name2'], ['3', 'name3']]);
+        expect(source.bytesIn).to.equal(65_536); // the first chunk only, of ~7 MB
+        expect(source.destroyed).to.equal(true);
+        expect(openFilesUnder(dir.path)).to.deep.equal([]);
+      });
+
+      it('rows: objects, take(0) and a limit past the first chunk end the same way; timers keep firing meanwhile', async () => {
+        let ticks = 0;
+        const timer = setInterval(() => ticks++, 0);
+        try {
+          for (const [count, chunks] of [[0, 0], [5000, 2], [20_000, 6]] as const) {
+            const rows: unknown[] = [];
+            const source = csv.read(big, { rows: 'objects' });
+            await pipeline(source as Readable, take(count), sinkOf(rows));
+            expect(rows.length).to.equal(count);
+            if (count > 0) expect(rows[count - 1]).to.deep.equal({ id: String(count), name: `name${count}` });
+            expect(source.bytesIn).to.be.at.most(chunks * 65_536);
+            expect(openFilesUnder(dir.path)).to.deep.equal([]);
+          }
+        } finally {
+          clearInterval(timer);
+        }
+        expect(ticks).to.be.above(0);
+      });
+
+      it('a Duplex between source and take (map) is still read to its end, without error (documented: use run())', async () => {
+        const rows: unknown[] = [];
+        const source = csv.read(big);
+        const seen = { n: 0 };
+        await pipeline(source as Readable, map((row: string[]) => (seen.n++, row)), take(2), sinkOf(rows));
+        expect(rows).to.have.length(2);
+        expect(seen.n).to.equal(rowCount);
+      });
     });
 
     it('take(0): nothing passes and the source is released', async () => {

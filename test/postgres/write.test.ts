@@ -266,6 +266,13 @@ describe('postgres.write()', function () {
       const error = await rejection(run([{ a: 1 }], postgres.write(pool, { table: 'no_such_table; DROP TABLE x' })));
       expect(error.message).to.contain('no table "no_such_table; DROP TABLE x" on the search_path');
     });
+
+    it('a table name that differs only by case gets "did you mean" (issue 12 §6)', async () => {
+      const table = fresh();
+      await db.query(`CREATE TABLE ${db.schema}.${table} (a int)`);
+      const error = await rejection(run([{ a: 1 }], postgres.write(pool, { table: table.toUpperCase() })));
+      expect(error.message).to.contain(`no table "${table.toUpperCase()}" on the search_path (names are matched exactly, case included; did you mean "${table}"?)`);
+    });
   });
 
   describe('options', () => {

@@ -1,0 +1,88 @@
+import { expect } from 'chai';
+import { Readable, Writable } from 'node:stream';
+import pg from 'pg';
+import {
+  RateLimiter, RetryBudget, addColumn, agg, batch, callService, csv, distinct, filter, flatten, groupBy, itemFailed, map, pipe,
+  postJson, postgres, rename, replace, run, select, set, skip, sort, tap, take, topN,
+} from '../../lib/index.js';
+import { nearest } from '../../lib/core/validate.js';
+import { expectTypeErrors } from '../helpers/streams.js';
+
+/** Issue 12 §6: an unknown option is a TypeError naming the factory, the option and the nearest valid name. */
+describe('unknown options', () => {
+  const pool = new pg.Pool({ connectionString: 'postgres://nobody@127.0.0.1:1/none' }); // never connects
+  after(() => pool.end());
+  const typo = (options: Record<string, unknown>): never => options as never;
+
+  it('every public factory refuses an unknown option, naming itself, the option and the nearest name', () => {
+    expectTypeErrors([
+      [() => csv.read('x.csv', typo({ row: 'objects' })), "csv.read(): unknown option 'row' (did you mean 'rows'?)"],
+      [() => csv.read('x.csv', typo({ delimeter: ';' })), "csv.read(): unknown option 'delimeter' (did you mean 'delimiter'?)"],
+      [() => csv.read('x.csv', typo({ chunksize: 10 })), "csv.read(): unknown option 'chunksize' (did you mean 'chunkSize'?)"],
+      [() => csv.parse(typo({ headers: true })), "csv.parse(): unknown option 'headers' (did you mean 'header'?)"],
+      [() => csv.format(typo({ header: true })), "csv.format(): unknown option 'header' (did you mean 'headers'?)"],
+      [() => csv.write('x.csv', typo({ ned: false })), "csv.write(): unknown option 'ned' (did you mean 'end'?)"],
+      [() => map((r) => r, typo({ concurency: 4 })), "map(): unknown option 'concurency' (did you mean 'concurrency'?)"],
+      [() => filter(() => true, typo({ onerror: 'reject' })), "filter(): unknown option 'onerror' (did you mean 'onError'?)"],
+      [() => tap(() => {}, typo({ highWaterMak: 2 })), "tap(): unknown option 'highWaterMak' (did you mean 'highWaterMark'?)"],
+      [() => select([0], typo({ concurrency: 2 })), "select(): unknown option 'concurrency' (known: 'onError', 'highWaterMark')"],
+      [() => set('a', 1, typo({ onEror: 'fail' })), "set(): unknown option 'onEror' (did you mean 'onError'?)"],
+      [() => replace('a', { x: 'y' }, typo({ onErrors: 'fail' })), "replace(): unknown option 'onErrors' (did you mean 'onError'?)"],
+      [() => rename({ a: 'b' }, typo({ hwm: 2 })), "rename(): unknown option 'hwm' (known: 'onError', 'highWaterMark')"],
+      [() => addColumn('b', () => 1, typo({ onError: 'fail', x: 1 })), "addColumn(): unknown option 'x' (known: 'onError', 'highWaterMark')"],
+      [() => take(1, typo({ highwatermark: 2 })), "take(): unknown option 'highwatermark' (did you mean 'highWaterMark'?)"],
+      [() => skip(1, typo({ highWaterMarks: 2 })), "skip(): unknown option 'highWaterMarks' (did you mean 'highWaterMark'?)"],
+      [() => flatten(typo({ depth: 2 })), "flatten(): unknown option 'depth' (known: 'highWaterMark')"],
+      [() => batch(10, typo({ maxWait: 5 })), "batch(): unknown option 'maxWait' (did you mean 'maxWaitMs'?)"],
+      [() => sort('a', typo({ memmory: '1MB' })), "sort(): unknown option 'memmory' (did you mean 'memory'?)"],
+      [() => topN(3, 'a', typo({ comparator: () => 0 })), "topN(): unknown option 'comparator' (did you mean 'compare'?)"],
+      [() => distinct('a', typo({ highWaterMark: 2, key: 'a' })), "distinct(): unknown option 'key' (known: 'signal', 'highWaterMark')"],
+      [() => groupBy('a', { n: agg.count() }, typo({ sort: true })), "groupBy(): unknown option 'sort' (did you mean 'sorted'?)"],
+      [() => callService(async (rows: unknown[]) => rows, typo({ batchsize: 5 })), "callService(): unknown option 'batchsize' (did you mean 'batchSize'?)"],
+      [() => callService(async (rows: unknown[]) => rows, typo({ retries: { attempt: 2 } })), "callService() retries: unknown option 'attempt' (did you mean 'attempts'?)"],
+      [() => callService(async (rows: unknown[]) => rows, typo({ rate: { calls: 1, per: 1000, adaptiv: true } })), "rate: unknown option 'adaptiv' (did you mean 'adaptive'?)"],
+      [() => callService(async (rows: unknown[]) => rows, typo({ isolate: { maxExtraCall: 2 } })), "callService() isolate: unknown option 'maxExtraCall' (did you mean 'maxExtraCalls'?)"],
+      [() => new RateLimiter(typo({ calls: 1, per: 1000, adaptive: { decrese: 0.5 } })), "rate.adaptive: unknown option 'decrese' (did you mean 'decrease'?)"],
+      [() => new RetryBudget(typo({ capacty: 5 })), "new RetryBudget(): unknown option 'capacty' (did you mean 'capacity'?)"],
+      [() => postJson('http://127.0.0.1:1/x', typo({ header: {} })), "postJson(): unknown option 'header' (did you mean 'headers'?)"],
+      [() => itemFailed('no', typo({ retriable: true })), "itemFailed(): unknown option 'retriable' (did you mean 'retryable'?)"],
+      [() => postgres.query(pool, 'SELECT 1', [], typo({ batchsize: 5 })), "postgres.query(): unknown option 'batchsize' (did you mean 'batchSize'?)"],
+      [() => postgres.query(pool, 'SELECT 1', [], typo({ keyset: { keys: 'id' } })), "postgres.query() keyset: unknown option 'keys' (did you mean 'key'?)"],
+      [() => postgres.write(pool, typo({ table: 't', transcation: 'load' })), "postgres.write(): unknown option 'transcation' (did you mean 'transaction'?)"],
+      [() => pipe([1], typo({ signl: undefined })), "pipe(): unknown option 'signl' (did you mean 'signal'?)"],
+    ]);
+  });
+
+  it("run() options too: the promise rejects with the TypeError, and the streams given are destroyed", async () => {
+    const sink = csv.write(process.stdout, { end: false });
+    const error = await run([['a']], sink, typo({ maxReject: 3 }) as object).then(() => null, (e: Error) => e);
+    expect(error).to.be.instanceOf(TypeError).with.property('message', "run(): unknown option 'maxReject' (did you mean 'maxRejects'?)");
+    expect(sink.destroyed).to.equal(true);
+  });
+
+  it('known options, and an options object left out, pass', () => {
+    for (const stage of [csv.parse({ rows: 'objects', trim: true }), map((r) => r, { concurrency: 2 }), take(1), csv.format({ escape: '\\' } as never)]) stage.destroy();
+  });
+
+  it('nearest(): case, a missing or extra letter, a swap; nothing when far', () => {
+    expect(nearest('ROWS', ['rows', 'header'])).to.equal('rows');
+    expect(nearest('heder', ['rows', 'header'])).to.equal('header');
+    expect(nearest('haeder', ['rows', 'header'])).to.equal('header');
+    expect(nearest('zzz', ['rows', 'header'])).to.equal(null);
+  });
+});
+
+describe('messages in the user’s terms (issue 12 §6)', () => {
+  it('a binary file read as CSV says it looks binary, not only a field count', async () => {
+    const png = Buffer.concat([Buffer.from([0x89]), Buffer.from('PNG\n'), Buffer.from([0, 0, 0, 13]), Buffer.from('IHDR,'), Buffer.from([0xff, 0xfe, 0x0a])]);
+    const error = await run(csv.read(Readable.from([png], { objectMode: false }), { source: 'logo.png' }), new Writable({ objectMode: true, write: (_r, _e, cb) => cb() }))
+      .then(() => null, (e: Error) => e);
+    expect(error?.message).to.equal('logo.png, line 3: expected 1 fields, got 2; the input looks binary (NUL bytes or invalid UTF-8), not CSV text');
+  });
+
+  it('a ragged text file keeps the plain message', async () => {
+    const error = await run(csv.read(Readable.from(['a\n1,2\n'], { objectMode: false }), { source: 'x.csv' }), new Writable({ objectMode: true, write: (_r, _e, cb) => cb() }))
+      .then(() => null, (e: Error) => e);
+    expect(error?.message).to.equal('x.csv, line 2: expected 1 fields, got 2');
+  });
+});
