@@ -30,10 +30,9 @@ const OUT: usize = memory.data((2 * CAP + 2) * 4, 16);
 let delim: i32 = 44;
 let quote: i32 = 34;
 let inQuote = false;
-/** Position of the last structural byte outside quotes (relative to this call), and whether
- * an opening quote may follow it: a separator, a quote, or the start. */
+/** Position of the last separator or quote outside quotes (relative to this call; -1 at the
+ * start): an opening quote must come right after it. */
 let lastPos: i32 = -1;
-let lastSep = true;
 /** A closing quote whose next byte is not seen yet. */
 let pendingClose: i32 = NONE;
 let pendingCR = false;
@@ -42,7 +41,6 @@ let rowStart: i32 = 0;
 /** Byte-order mark bytes matched at the start (-1: decided). */
 let bomState: i32 = -1;
 let bomLength: i32 = 0;
-let count: i32 = 0;
 
 export function capacity(): i32 {
   return CAP;
@@ -71,16 +69,14 @@ export function init(d: i32, q: i32, stripBom: bool): void {
 export function reset(): void {
   inQuote = false;
   lastPos = -1;
-  lastSep = true;
   pendingClose = NONE;
   pendingCR = false;
   rowStart = 0;
   bomState = -1;
 }
 
-@inline function put(value: i32): void {
-  store<i32>(OUT + (<usize>count << 2), value);
-  count++;
+@inline function entry(at: i32, value: i32): void {
+  store<i32>(OUT + (<usize>at << 2), value);
 }
 
 function matchBom(len: i32): void {
@@ -104,17 +100,17 @@ function matchBom(len: i32): void {
 }
 
 export function scan(len: i32, base: i32): i32 {
-  count = 0;
+  let n: i32 = 0;
   let skipLF: i32 = -1;
   if (bomState >= 0) matchBom(len);
   if (pendingCR && len > 0) {
     pendingCR = false;
     if (<i32>load<u8>(IN) == LF) {
-      put(~(base + 1));
+      entry(n++, ~(base + 1));
       skipLF = 0;
       rowStart = 1;
     } else {
-      put(~base);
+      entry(n++, ~base);
       rowStart = 0;
     }
   }
@@ -124,13 +120,32 @@ export function scan(len: i32, base: i32): i32 {
   const vc = i8x16.splat(<i8>CR);
   for (let block: i32 = 0; block < len; block += 16) {
     const v = v128.load(IN + <usize>block);
-    let m = i8x16.bitmask(v128.or(v128.or(i8x16.eq(v, vd), i8x16.eq(v, vq)), v128.or(i8x16.eq(v, vl), i8x16.eq(v, vc))));
-    if (block + 16 > len) m &= (1 << (len - block)) - 1;
+    const tail: i32 = block + 16 > len ? (1 << (len - block)) - 1 : 0xffff;
+    const lm = i8x16.bitmask(i8x16.eq(v, vl)) & tail;
+    const qc = i8x16.bitmask(v128.or(i8x16.eq(v, vq), i8x16.eq(v, vc))) & tail;
+    let m = (i8x16.bitmask(i8x16.eq(v, vd)) & tail) | lm;
+    if (qc == 0 && !inQuote && pendingClose == NONE && skipLF < block) {
+      // The common block: delimiters and LFs only. Each writes its offset and, in the next
+      // slot, a row end that the count keeps only after an LF.
+      if (m == 0) continue;
+      lastPos = block + 31 - clz(m);
+      if (lm != 0) rowStart = block + 32 - clz(lm);
+      while (m != 0) {
+        const k = ctz(m);
+        const i = base + block + k;
+        entry(n, i);
+        entry(n + 1, ~(i + 1));
+        n += 1 + ((lm >>> k) & 1);
+        m &= m - 1;
+      }
+      continue;
+    }
+    m |= qc;
     while (m != 0) {
       const i = block + ctz(m);
       m &= m - 1;
       if (pendingClose != NONE) {
-        if (i != pendingClose + 1) return ~count;
+        if (i != pendingClose + 1) return fail(n);
         pendingClose = NONE;
       }
       const c = <i32>load<u8>(IN + <usize>i);
@@ -139,58 +154,61 @@ export function scan(len: i32, base: i32): i32 {
           inQuote = false;
           pendingClose = i;
         } else {
-          if (!lastSep || lastPos != i - 1) return ~count;
+          if (lastPos != i - 1) return fail(n);
           inQuote = true;
         }
         lastPos = i;
-        lastSep = true;
         continue;
       }
       if (inQuote) continue;
       lastPos = i;
-      lastSep = true;
       if (c == delim) {
-        put(base + i);
+        entry(n++, base + i);
       } else if (c == LF) {
         if (i == skipLF) continue;
-        put(base + i);
-        put(~(base + i + 1));
+        entry(n++, base + i);
+        entry(n++, ~(base + i + 1));
         rowStart = i + 1;
       } else {
-        put(base + i);
+        entry(n++, base + i);
         if (i + 1 >= len) {
           pendingCR = true;
           rowStart = len;
         } else if (<i32>load<u8>(IN + <usize>i + 1) == LF) {
-          put(~(base + i + 2));
+          entry(n++, ~(base + i + 2));
           skipLF = i + 1;
           rowStart = i + 2;
         } else {
-          put(~(base + i + 1));
+          entry(n++, ~(base + i + 1));
           rowStart = i + 1;
         }
       }
     }
   }
   // A closing quote followed by an ordinary byte (no structural byte came right after it).
-  if (pendingClose != NONE && pendingClose + 1 < len) return ~count;
+  if (pendingClose != NONE && pendingClose + 1 < len) return fail(n);
   lastPos -= len;
   rowStart -= len;
   if (pendingClose != NONE) pendingClose -= len;
-  return count;
+  return n;
+}
+
+/** The result of a call that stops at a quote it does not read: `~n` (n entries written). */
+function fail(n: i32): i32 {
+  return ~n;
 }
 
 /** The end of the input, `base` its position: ends a last row without a line break. */
 export function finish(base: i32): i32 {
-  count = 0;
-  if (inQuote) return ~0;
+  let n: i32 = 0;
+  if (inQuote) return fail(0);
   if (pendingCR) {
     pendingCR = false;
-    put(~base);
+    entry(n++, ~base);
   } else if (rowStart < 0) {
-    put(base);
-    put(~base);
+    entry(n++, base);
+    entry(n++, ~base);
   }
   rowStart = 0;
-  return count;
+  return n;
 }

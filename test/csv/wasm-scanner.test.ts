@@ -1,12 +1,13 @@
 /**
- * The WebAssembly boundary scanner (lib/csv/wasm-scanner.ts) against a small RFC 4180
- * reference splitter written here: the same rows and field boundaries on generated inputs
+ * The WebAssembly boundary scanner (lib/csv/wasm-scanner.ts), and the rows read with it
+ * (lib/csv/wasm-rows.ts), against a small RFC 4180 reference splitter written here: the same rows and field boundaries on generated inputs
  * split into random chunks, and "fallback" exactly at the first row the reference finds
  * malformed (a stray quote, text after a closing quote, a quote left open).
  * `SLUICE_PROPERTY_SCALE=10 npx mocha test/csv/wasm-scanner.test.ts` runs 10× the cases.
  */
 import { expect } from 'chai';
 import fc from 'fast-check';
+import { WasmRows, type WasmRowsResult } from '../../lib/csv/wasm-rows.js';
 import { WasmCsvScanner } from '../../lib/csv/wasm-scanner.js';
 
 const scale = Number(process.env.SLUICE_PROPERTY_SCALE ?? 1);
@@ -198,4 +199,88 @@ describe('WasmCsvScanner (the WebAssembly boundary kernel)', () => {
       runs(500),
     );
   });
+});
+
+/** The reference's rows as WasmRows gives them: decoded fields, widths, lines, and the rest after a fallback. */
+function referenceRows(bytes: Buffer, columns: readonly number[] | null) {
+  const { rows, bad } = reference(bytes);
+  const decode = ([start, end]: [number, number]): string =>
+    bytes[start] === QUOTE ? bytes.toString('utf8', start + 1, end - 1).replaceAll('""', '"') : bytes.toString('utf8', start, end);
+  const breaks = ([start, end]: [number, number]): number =>
+    [...bytes.subarray(start, end)].filter((c, i, all) => c === LF || (c === CR && all[i + 1] !== LF)).length;
+  const fields = rows.map((row) => row.map(decode));
+  let rest: Buffer | null = null;
+  if (bad !== null) {
+    let from = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+    if (bad > 0) {
+      const end = rows[bad - 1].at(-1)![1];
+      from = bytes[end] === CR && bytes[end + 1] === LF ? end + 2 : end + 1;
+    }
+    rest = bytes.subarray(from);
+  }
+  return {
+    rows: columns ? fields.map((row) => columns.map((c) => row[c])) : fields,
+    widths: rows.map((row) => row.length),
+    lines: rows.map((row) => 1 + row.reduce((sum, field) => sum + breaks(field), 0)),
+    rest,
+  };
+}
+
+/** WasmRows over `bytes` given in chunks ending at `cuts`. */
+function wasmRows(bytes: Buffer, cuts: number[], columns: readonly number[] | null) {
+  const reader = WasmRows.create({ delimiter: ',', quote: '"', escape: '"' }, { columns })!;
+  const out = { rows: [] as string[][], widths: [] as number[], lines: [] as number[], rest: null as Buffer | null };
+  // After a fallback, the rest and the input not given yet go to the JS scanner.
+  const add = (result: WasmRowsResult, unread: number): boolean => {
+    out.rows.push(...result.rows);
+    out.widths.push(...result.widths);
+    out.lines.push(...result.lines);
+    if (result.fallback) out.rest = Buffer.concat([reader.rest(), bytes.subarray(unread)]);
+    return !result.fallback;
+  };
+  let from = 0;
+  for (const cut of [...cuts, bytes.length]) {
+    if (!add(reader.push(bytes.subarray(from, cut)), cut)) return out;
+    from = cut;
+  }
+  add(reader.end(), bytes.length);
+  return out;
+}
+
+describe('WasmRows (rows read with the WebAssembly kernel)', () => {
+  it('decodes quoted fields, counts lines inside them, and projects', () => {
+    const text = Buffer.from('\uFEFFa,"b ""q""\r\nc",é\r"x\ny",,z\n');
+    expect(wasmRows(text, [5, 12], null)).to.deep.equal({
+      rows: [['a', 'b "q"\r\nc', 'é'], ['x\ny', '', 'z']], widths: [3, 3], lines: [2, 2], rest: null,
+    });
+    expect(wasmRows(text, [], [2, 0, 5]).rows).to.deep.equal([['é', 'a', undefined], ['z', 'x\ny', undefined]]);
+  });
+
+  it('hands the rest to the JS scanner from the row it cannot read, and refuses more input', () => {
+    const reader = WasmRows.create({ delimiter: ',', quote: '"', escape: '"' })!;
+    expect(reader.push(Buffer.from('a,b\nc"d,'))).to.deep.equal({ rows: [['a', 'b']], widths: [2], lines: [1], fallback: true });
+    expect(reader.rest().toString()).to.equal('c"d,');
+    expect(() => reader.push(Buffer.from('e\n'))).to.throw('WasmRows: the input goes on with the JS scanner after a fallback');
+  });
+
+  it('keeps a long row across chunks, and tells its size so far', () => {
+    const reader = WasmRows.create({ delimiter: ',', quote: '"', escape: '"' })!;
+    const long = 'x'.repeat(300_000);
+    for (let at = 0; at < long.length; at += 65_536) expect(reader.push(Buffer.from(long.slice(at, at + 65_536))).rows).to.deep.equal([]);
+    expect(reader.pendingBytes).to.equal(300_000);
+    expect(reader.push(Buffer.from(',y\nz')).rows).to.deep.equal([[long, 'y']]);
+    expect(reader.pendingBytes).to.equal(1);
+    expect(reader.end().rows).to.deep.equal([['z']]);
+  });
+
+  for (const columns of [null, [2, 0, 2, 7]]) {
+    it(`equals the reference's decoded rows, widths, lines and rest (${columns ? 'projected' : 'all fields'})`, () => {
+      fc.assert(
+        fc.property(document.chain((bytes) => fc.tuple(fc.constant(bytes), cutsOf(bytes.length))), ([bytes, cuts]) => {
+          expect(wasmRows(bytes, cuts, columns)).to.deep.equal(referenceRows(bytes, columns));
+        }),
+        runs(500),
+      );
+    });
+  }
 });
