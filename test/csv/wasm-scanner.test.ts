@@ -172,6 +172,18 @@ describe('WasmCsvScanner (the WebAssembly boundary kernel)', () => {
     expect(() => scanner.scan(big, 0, big.length)).to.throw(RangeError, 'are not within one piece of 65536');
   });
 
+  it('never grows its memory: the views stay attached through any input', () => {
+    const scanner = WasmCsvScanner.create({ delimiter: ',', quote: '"', escape: '"' })!;
+    const entries = scanner.entries;
+    const worst = Buffer.from('\n'.repeat(scanner.capacity));
+    expect(scanner.scan(worst, 0, worst.length)).to.equal(2 * scanner.capacity);
+    const quoted = Buffer.from('"\r\n,""'.repeat(10_000));
+    for (let at = 0; at < quoted.length; at += scanner.capacity) scanner.scan(quoted, at, Math.min(quoted.length, at + scanner.capacity));
+    expect(scanner.entries).to.equal(entries);
+    expect(entries.byteLength).to.equal((2 * scanner.capacity + 2) * 4);
+    expect(entries[2 * scanner.capacity - 1]).to.equal(~scanner.capacity);
+  });
+
   it('gives no module for a dialect it cannot read (the JS scanner reads it)', () => {
     expect(WasmCsvScanner.create({ delimiter: ',', quote: '"', escape: '\\' })).to.equal(null);
     expect(WasmCsvScanner.create({ delimiter: '§', quote: '"', escape: '"' })).to.equal(null);
