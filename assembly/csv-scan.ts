@@ -14,16 +14,16 @@
 // scanner; `reset()` resumes at a row start JS found. `finish(base)` ends a last row without
 // a line break, and returns ~count for a quote left open.
 //
-// Speed: each 16-byte block becomes one bit mask of its structural bytes (SIMD compare and
-// bitmask); only those bytes are visited. Memory: two static regions, never grown.
+// Speed: each 64-byte block becomes bit masks of its structural bytes (SIMD compares and
+// bitmasks); only those bytes are visited. Memory: two static regions, never grown.
 
 const CAP: i32 = 65536;
 const NONE: i32 = i32.MIN_VALUE;
 const LF: i32 = 10;
 const CR: i32 = 13;
 
-// 16 bytes of slack: the last block's load may read past `len` (masked off).
-const IN: usize = memory.data(CAP + 16, 16);
+// 64 bytes of slack: the last block's loads may read past `len` (masked off).
+const IN: usize = memory.data(CAP + 64, 16);
 // Each byte writes at most two entries (an LF: field end and row end), plus one left from a CR.
 const OUT: usize = memory.data((2 * CAP + 2) * 4, 16);
 
@@ -75,6 +75,11 @@ export function reset(): void {
   bomState = -1;
 }
 
+/** The bits of four 16-byte compares, as one 64-bit mask (bit i: byte i). */
+@inline function masks(a: v128, b: v128, c: v128, d: v128): u64 {
+  return <u64>i8x16.bitmask(a) | (<u64>i8x16.bitmask(b) << 16) | (<u64>i8x16.bitmask(c) << 32) | (<u64>i8x16.bitmask(d) << 48);
+}
+
 @inline function entry(at: i32, value: i32): void {
   store<i32>(OUT + (<usize>at << 2), value);
 }
@@ -118,31 +123,38 @@ export function scan(len: i32, base: i32): i32 {
   const vq = i8x16.splat(<i8>quote);
   const vl = i8x16.splat(<i8>LF);
   const vc = i8x16.splat(<i8>CR);
-  for (let block: i32 = 0; block < len; block += 16) {
-    const v = v128.load(IN + <usize>block);
-    const tail: i32 = block + 16 > len ? (1 << (len - block)) - 1 : 0xffff;
-    const lm = i8x16.bitmask(i8x16.eq(v, vl)) & tail;
-    const qc = i8x16.bitmask(v128.or(i8x16.eq(v, vq), i8x16.eq(v, vc))) & tail;
-    let m = (i8x16.bitmask(i8x16.eq(v, vd)) & tail) | lm;
+  for (let block: i32 = 0; block < len; block += 64) {
+    const p = IN + <usize>block;
+    const v0 = v128.load(p);
+    const v1 = v128.load(p + 16);
+    const v2 = v128.load(p + 32);
+    const v3 = v128.load(p + 48);
+    const tail: u64 = block + 64 > len ? (<u64>1 << <u64>(len - block)) - 1 : u64.MAX_VALUE;
+    const lm = masks(i8x16.eq(v0, vl), i8x16.eq(v1, vl), i8x16.eq(v2, vl), i8x16.eq(v3, vl)) & tail;
+    const qc = masks(
+      v128.or(i8x16.eq(v0, vq), i8x16.eq(v0, vc)), v128.or(i8x16.eq(v1, vq), i8x16.eq(v1, vc)),
+      v128.or(i8x16.eq(v2, vq), i8x16.eq(v2, vc)), v128.or(i8x16.eq(v3, vq), i8x16.eq(v3, vc)),
+    ) & tail;
+    let m = (masks(i8x16.eq(v0, vd), i8x16.eq(v1, vd), i8x16.eq(v2, vd), i8x16.eq(v3, vd)) & tail) | lm;
     if (qc == 0 && !inQuote && pendingClose == NONE && skipLF < block) {
       // The common block: delimiters and LFs only. Each writes its offset and, in the next
       // slot, a row end that the count keeps only after an LF.
       if (m == 0) continue;
-      lastPos = block + 31 - clz(m);
-      if (lm != 0) rowStart = block + 32 - clz(lm);
+      lastPos = block + 63 - <i32>clz(m);
+      if (lm != 0) rowStart = block + 64 - <i32>clz(lm);
+      const at = base + block;
       while (m != 0) {
-        const k = ctz(m);
-        const i = base + block + k;
-        entry(n, i);
-        entry(n + 1, ~(i + 1));
-        n += 1 + ((lm >>> k) & 1);
+        const k = <i32>ctz(m);
+        entry(n, at + k);
+        entry(n + 1, ~(at + k + 1));
+        n += 1 + <i32>((lm >>> <u64>k) & 1);
         m &= m - 1;
       }
       continue;
     }
     m |= qc;
     while (m != 0) {
-      const i = block + ctz(m);
+      const i = block + <i32>ctz(m);
       m &= m - 1;
       if (pendingClose != NONE) {
         if (i != pendingClose + 1) return fail(n);
