@@ -7,6 +7,8 @@
 //   the end of a field;
 // - after a line break, `~(base + j)`: the row ends, the next one starts at j (after LF, CR or
 //   CRLF). A CR at the end of the bytes waits for the next call (or `finish`) to see an LF.
+// - and, at `rowEnds()`, the index of each row-end entry (`rowCount()` of them), so a reader
+//   can jump to a row's wanted fields and get its width by a subtraction.
 // Quote state, a pending CR and a pending closing quote carry over to the next call, so a long
 // row is never scanned twice. A quote that opens a field anywhere but right after a separator,
 // or closes it anywhere but right before one (or another quote: the doubled escape), makes the
@@ -26,6 +28,8 @@ const CR: i32 = 13;
 const IN: usize = memory.data(CAP + 64, 16);
 // Each byte writes at most two entries (an LF: field end and row end), plus one left from a CR.
 const OUT: usize = memory.data((2 * CAP + 2) * 4, 16);
+// The index in OUT of each row-end entry: a row's fields are the entries since the last one.
+const ROWS: usize = memory.data((CAP + 2) * 4, 16);
 
 let delim: i32 = 44;
 let quote: i32 = 34;
@@ -41,6 +45,8 @@ let rowStart: i32 = 0;
 /** Byte-order mark bytes matched at the start (-1: decided). */
 let bomState: i32 = -1;
 let bomLength: i32 = 0;
+/** Row ends written by the last call. */
+let rows: i32 = 0;
 
 export function capacity(): i32 {
   return CAP;
@@ -52,6 +58,13 @@ export function output(): usize {
   return OUT;
 }
 /** 3 when the input started with a UTF-8 byte-order mark (the first row starts after it). */
+/** Where the row ends of the last call are listed (Int32 indexes into `output()`), and how many. */
+export function rowEnds(): usize {
+  return ROWS;
+}
+export function rowCount(): i32 {
+  return rows;
+}
 export function bom(): i32 {
   return bomLength;
 }
@@ -80,6 +93,10 @@ export function reset(): void {
   return <u64>i8x16.bitmask(a) | (<u64>i8x16.bitmask(b) << 16) | (<u64>i8x16.bitmask(c) << 32) | (<u64>i8x16.bitmask(d) << 48);
 }
 
+@inline function rowAt(at: i32, index: i32): void {
+  store<i32>(ROWS + (<usize>at << 2), index);
+}
+
 @inline function entry(at: i32, value: i32): void {
   store<i32>(OUT + (<usize>at << 2), value);
 }
@@ -106,15 +123,18 @@ function matchBom(len: i32): void {
 
 export function scan(len: i32, base: i32): i32 {
   let n: i32 = 0;
+  let r: i32 = 0;
   let skipLF: i32 = -1;
   if (bomState >= 0) matchBom(len);
   if (pendingCR && len > 0) {
     pendingCR = false;
     if (<i32>load<u8>(IN) == LF) {
+      rowAt(r++, n);
       entry(n++, ~(base + 1));
       skipLF = 0;
       rowStart = 1;
     } else {
+      rowAt(r++, n);
       entry(n++, ~base);
       rowStart = 0;
     }
@@ -147,7 +167,10 @@ export function scan(len: i32, base: i32): i32 {
         const k = <i32>ctz(m);
         entry(n, at + k);
         entry(n + 1, ~(at + k + 1));
-        n += 1 + <i32>((lm >>> <u64>k) & 1);
+        rowAt(r, n + 1);
+        const lf = <i32>((lm >>> <u64>k) & 1);
+        r += lf;
+        n += 1 + lf;
         m &= m - 1;
       }
       continue;
@@ -157,7 +180,7 @@ export function scan(len: i32, base: i32): i32 {
       const i = block + <i32>ctz(m);
       m &= m - 1;
       if (pendingClose != NONE) {
-        if (i != pendingClose + 1) return fail(n);
+        if (i != pendingClose + 1) return fail(n, r);
         pendingClose = NONE;
       }
       const c = <i32>load<u8>(IN + <usize>i);
@@ -166,7 +189,7 @@ export function scan(len: i32, base: i32): i32 {
           inQuote = false;
           pendingClose = i;
         } else {
-          if (lastPos != i - 1) return fail(n);
+          if (lastPos != i - 1) return fail(n, r);
           inQuote = true;
         }
         lastPos = i;
@@ -179,6 +202,7 @@ export function scan(len: i32, base: i32): i32 {
       } else if (c == LF) {
         if (i == skipLF) continue;
         entry(n++, base + i);
+        rowAt(r++, n);
         entry(n++, ~(base + i + 1));
         rowStart = i + 1;
       } else {
@@ -187,10 +211,12 @@ export function scan(len: i32, base: i32): i32 {
           pendingCR = true;
           rowStart = len;
         } else if (<i32>load<u8>(IN + <usize>i + 1) == LF) {
+          rowAt(r++, n);
           entry(n++, ~(base + i + 2));
           skipLF = i + 1;
           rowStart = i + 2;
         } else {
+          rowAt(r++, n);
           entry(n++, ~(base + i + 1));
           rowStart = i + 1;
         }
@@ -198,29 +224,35 @@ export function scan(len: i32, base: i32): i32 {
     }
   }
   // A closing quote followed by an ordinary byte (no structural byte came right after it).
-  if (pendingClose != NONE && pendingClose + 1 < len) return fail(n);
+  if (pendingClose != NONE && pendingClose + 1 < len) return fail(n, r);
   lastPos -= len;
   rowStart -= len;
   if (pendingClose != NONE) pendingClose -= len;
+  rows = r;
   return n;
 }
 
 /** The result of a call that stops at a quote it does not read: `~n` (n entries written). */
-function fail(n: i32): i32 {
+function fail(n: i32, r: i32): i32 {
+  rows = r;
   return ~n;
 }
 
 /** The end of the input, `base` its position: ends a last row without a line break. */
 export function finish(base: i32): i32 {
   let n: i32 = 0;
-  if (inQuote) return fail(0);
+  let r: i32 = 0;
+  if (inQuote) return fail(0, 0);
   if (pendingCR) {
     pendingCR = false;
+    rowAt(r++, n);
     entry(n++, ~base);
   } else if (rowStart < 0) {
     entry(n++, base);
+    rowAt(r++, n);
     entry(n++, ~base);
   }
   rowStart = 0;
+  rows = r;
   return n;
 }

@@ -10,6 +10,8 @@
  * - `e >= 0`: a field ends at `e` (a delimiter or the first byte of a line break is there);
  * - `e < 0`: the row ends; the next row starts at `~e`.
  * A row's fields run from its start to its first entry, then from each entry + 1 to the next.
+ * `rowEnds` lists the index of each row-end entry, so a reader can go straight to the fields
+ * it wants and take a row's width as the difference of two indexes.
  * A negative result `~count` from `scan`/`finish` means "fallback": the entries up to the
  * last row end hold; the row after it has a quote this kernel does not read (one opening
  * after a field's first byte, text after a closing quote, or a quote left open at the end),
@@ -34,6 +36,8 @@ interface Kernel {
   capacity(): number;
   input(): number;
   output(): number;
+  rowEnds(): number;
+  rowCount(): number;
   bom(): number;
   init(delimiter: number, quote: number, stripBom: number): void;
   reset(): void;
@@ -83,6 +87,7 @@ export class WasmCsvScanner {
   private readonly kernel: Kernel;
   private readonly input: Uint8Array;
   private readonly output: Int32Array;
+  private readonly rows: Int32Array;
 
   /**
    * A scanner for one input, or null when the module is not built or cannot read the dialect
@@ -103,12 +108,23 @@ export class WasmCsvScanner {
     this.capacity = this.kernel.capacity();
     this.input = new Uint8Array(buffer, this.kernel.input(), this.capacity);
     this.output = new Int32Array(buffer, this.kernel.output(), 2 * this.capacity + 2);
+    this.rows = new Int32Array(buffer, this.kernel.rowEnds(), this.capacity + 2);
     this.kernel.init(dialect.delimiter.charCodeAt(0), dialect.quote.charCodeAt(0), stripBom ? 1 : 0);
   }
 
   /** The entries of the last `scan`/`finish` (a view: read them before the next call). */
   get entries(): Int32Array {
     return this.output;
+  }
+
+  /** The index in `entries` of each row end of the last call (a view, like `entries`). */
+  get rowEnds(): Int32Array {
+    return this.rows;
+  }
+
+  /** How many row ends the last `scan`/`finish` wrote (the valid part of `rowEnds`). */
+  get rowCount(): number {
+    return this.kernel.rowCount();
   }
 
   /**

@@ -62,7 +62,7 @@ function reference(bytes: Uint8Array, delimiter = 0x2c, stripBom = true): Split 
   return { rows, bad: null };
 }
 
-/** The kernel's split of `bytes` given in chunks ending at `cuts`. */
+/** The kernel's split of `bytes` given in chunks ending at `cuts` (its list of row ends checked on the way). */
 function kernel(bytes: Uint8Array, cuts: number[], delimiter = ',', stripBom = true): Split {
   const scanner = WasmCsvScanner.create({ delimiter, quote: '"', escape: '"' }, stripBom)!;
   const rows: [number, number][][] = [];
@@ -72,6 +72,8 @@ function kernel(bytes: Uint8Array, cuts: number[], delimiter = ',', stripBom = t
   const take = (result: number, base: number): boolean => {
     const count = result < 0 ? ~result : result;
     const entries = scanner.entries;
+    const ends = [...entries.subarray(0, count)].flatMap((e, k) => (e < 0 ? [k] : []));
+    expect([...scanner.rowEnds.subarray(0, scanner.rowCount)]).to.deep.equal(ends);
     for (let k = 0; k < count; k++) {
       const e = entries[k];
       if (fieldStart === -1) fieldStart = scanner.bom; // decided by the first entry
