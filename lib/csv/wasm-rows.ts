@@ -1,8 +1,8 @@
 /**
  * Rows from UTF-8 byte chunks by the WebAssembly boundary kernel (wasm-scanner.ts), with
  * RFC 4180 fields: the seam csv.parse can call instead of decoding the text and running the
- * JS scanner. Only the fields a projection wants are made into strings; a row's width is its
- * entry count. Not used by csv.read/csv.parse yet.
+ * JS scanner. Only the fields a projection wants are made into strings, read straight at their
+ * entries; a row's width is the distance between its row ends. Not used by csv.read/csv.parse yet.
  *
  * Bytes stay in one window from the start of the unfinished row, so a row cut by a chunk end
  * is copied, not scanned again (the kernel carries its state); the window grows only for a
@@ -130,13 +130,22 @@ export class WasmRows {
   /** Reads the kernel's entries into rows. */
   private take(result: number, out: WasmRowsResult): void {
     const count = result < 0 ? ~result : result;
-    const entries = this.scanner.entries;
-    const wanted = this.wanted;
     if (!this.started && count > 0) {
       this.started = true;
       this.rowStart = this.fieldStart = this.scanner.bom;
     }
-    for (let k = 0; k < count; k++) {
+    this.walk(this.columns ? this.jump(out) : 0, count, out);
+    if (result < 0) {
+      this.failed = true;
+      out.fallback = true;
+    }
+  }
+
+  /** Entries [from, count), one by one: each field decoded if wanted, each row end a row of all fields. */
+  private walk(from: number, count: number, out: WasmRowsResult): void {
+    const entries = this.scanner.entries;
+    const wanted = this.wanted;
+    for (let k = from; k < count; k++) {
       const e = entries[k];
       if (e >= 0) {
         const index = this.index++;
@@ -144,24 +153,48 @@ export class WasmRows {
         this.fieldStart = e + 1;
         continue;
       }
-      const end = ~e;
-      out.rows.push(this.row());
-      out.widths.push(this.index);
-      out.lines.push(this.linesOf(this.rowStart, end));
-      this.index = 0;
-      this.values = this.columns ? this.values : [];
-      this.rowStart = this.fieldStart = end;
-    }
-    if (result < 0) {
-      this.failed = true;
-      out.fallback = true;
+      // (With a projection `jump` took the row ends: only the unfinished row's fields are left.)
+      this.endRow(this.values, this.index, ~e, out);
+      this.values = [];
     }
   }
 
-  private row(): string[] {
-    const { columns, values, index } = this;
-    if (!columns) return values;
-    return columns.map((column) => (column < index ? values[column] : (undefined as unknown as string)));
+  /**
+   * With a projection: the rows that end in this call, each read straight at its wanted
+   * fields' entries (its width the distance between row ends). Returns the index of the
+   * first entry after them (the unfinished row's, for `walk`).
+   */
+  private jump(out: WasmRowsResult): number {
+    const entries = this.scanner.entries;
+    const ends = this.scanner.rowEnds;
+    const rows = this.scanner.rowCount;
+    const columns = this.columns!;
+    let first = 0;
+    for (let r = 0; r < rows; r++) {
+      const endAt = ends[r];
+      // Fields of this row that ended in earlier calls (read by `walk` into `values`).
+      const before = this.index;
+      const width = before + endAt - first;
+      const row: string[] = [];
+      for (let i = 0; i < columns.length; i++) {
+        const column = columns[i];
+        const j = column - before;
+        if (column >= width) row.push(undefined as unknown as string);
+        else if (j < 0) row.push(this.values[column]);
+        else row.push(this.field(j === 0 ? this.fieldStart : entries[first + j - 1] + 1, entries[first + j]));
+      }
+      this.endRow(row, width, ~entries[endAt], out);
+      first = endAt + 1;
+    }
+    return first;
+  }
+
+  private endRow(row: string[], width: number, end: number, out: WasmRowsResult): void {
+    out.rows.push(row);
+    out.widths.push(width);
+    out.lines.push(this.linesOf(this.rowStart, end));
+    this.index = 0;
+    this.rowStart = this.fieldStart = end;
   }
 
   /** The field in window[start, end): quotes removed and doubled quotes halved. */
