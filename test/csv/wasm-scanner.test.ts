@@ -7,8 +7,11 @@
  */
 import { expect } from 'chai';
 import fc from 'fast-check';
+import { readFile } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
 import { WasmRows, type WasmRowsResult } from '../../lib/csv/wasm-rows.js';
 import { WasmCsvScanner } from '../../lib/csv/wasm-scanner.js';
+import { tempDir } from '../helpers/files.js';
 
 const scale = Number(process.env.SLUICE_PROPERTY_SCALE ?? 1);
 const runs = (n: number) => ({ numRuns: Math.round(n * scale) });
@@ -128,6 +131,17 @@ const document = fc
 describe('WasmCsvScanner (the WebAssembly boundary kernel)', () => {
   it('is built and loads', () => {
     expect(WasmCsvScanner.create({ delimiter: ',', quote: '"', escape: '"' })).to.be.instanceOf(WasmCsvScanner);
+  });
+
+  it('gives null where the module was not built (a copy of the loader without wasm/ beside it)', async () => {
+    const dir = await tempDir();
+    try {
+      const copy = await dir.write('wasm-scanner.ts', await readFile(new URL('../../lib/csv/wasm-scanner.ts', import.meta.url)));
+      const loader = (await import(pathToFileURL(copy).href)) as typeof import('../../lib/csv/wasm-scanner.js');
+      expect(loader.WasmCsvScanner.create({ delimiter: ',', quote: '"', escape: '"' })).to.equal(null);
+    } finally {
+      await dir.remove();
+    }
   });
 
   it('finds fields and rows across LF, CRLF and CR, with and without a final line break', () => {
