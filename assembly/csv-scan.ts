@@ -1,0 +1,258 @@
+// The CSV boundary kernel (AssemblyScript; `npm run build` compiles it to
+// lib/csv/wasm/csv-scan.wasm, loaded by lib/csv/wasm-scanner.ts). It lives outside lib/ so the
+// repository's type check and import rules never see it.
+//
+// For the bytes JS copies to `input()`, `scan(len, base)` writes Int32 entries to `output()`:
+// - `base + i` for each delimiter and each line break (its first byte) outside quotes at i:
+//   the end of a field;
+// - after a line break, `~(base + j)`: the row ends, the next one starts at j (after LF, CR or
+//   CRLF). A CR at the end of the bytes waits for the next call (or `finish`) to see an LF.
+// - and, at `rowEnds()`, the index of each row-end entry (`rowCount()` of them), so a reader
+//   can jump to a row's wanted fields and get its width by a subtraction.
+// Quote state, a pending CR and a pending closing quote carry over to the next call, so a long
+// row is never scanned twice. A quote that opens a field anywhere but right after a separator,
+// or closes it anywhere but right before one (or another quote: the doubled escape), makes the
+// call return ~count: the entries up to the last row end hold, the row after it needs the JS
+// scanner; `reset()` resumes at a row start JS found. `finish(base)` ends a last row without
+// a line break, and returns ~count for a quote left open.
+//
+// Speed: each 64-byte block becomes bit masks of its structural bytes (SIMD compares and
+// bitmasks); only those bytes are visited. Memory: two static regions, never grown.
+
+const CAP: i32 = 65536;
+const NONE: i32 = i32.MIN_VALUE;
+const LF: i32 = 10;
+const CR: i32 = 13;
+
+// 64 bytes of slack: the last block's loads may read past `len` (masked off).
+const IN: usize = memory.data(CAP + 64, 16);
+// Each byte writes at most two entries (an LF: field end and row end), plus one left from a CR.
+const OUT: usize = memory.data((2 * CAP + 2) * 4, 16);
+// The index in OUT of each row-end entry: a row's fields are the entries since the last one.
+const ROWS: usize = memory.data((CAP + 2) * 4, 16);
+
+let delim: i32 = 44;
+let quote: i32 = 34;
+let inQuote = false;
+/** Position of the last separator or quote outside quotes (relative to this call; -1 at the
+ * start): an opening quote must come right after it. */
+let lastPos: i32 = -1;
+/** A closing quote whose next byte is not seen yet. */
+let pendingClose: i32 = NONE;
+let pendingCR = false;
+/** Where the current row started, relative to this call (for `finish`). */
+let rowStart: i32 = 0;
+/** Byte-order mark bytes matched at the start (-1: decided). */
+let bomState: i32 = -1;
+let bomLength: i32 = 0;
+/** Row ends written by the last call. */
+let rows: i32 = 0;
+
+export function capacity(): i32 {
+  return CAP;
+}
+export function input(): usize {
+  return IN;
+}
+export function output(): usize {
+  return OUT;
+}
+/** 3 when the input started with a UTF-8 byte-order mark (the first row starts after it). */
+/** Where the row ends of the last call are listed (Int32 indexes into `output()`), and how many. */
+export function rowEnds(): usize {
+  return ROWS;
+}
+export function rowCount(): i32 {
+  return rows;
+}
+export function bom(): i32 {
+  return bomLength;
+}
+
+/** Starts a new input: `d` and `q` the delimiter and quote bytes; `stripBom`: skip a leading mark. */
+export function init(d: i32, q: i32, stripBom: bool): void {
+  delim = d;
+  quote = q;
+  reset();
+  bomState = stripBom ? 0 : -1;
+  bomLength = 0;
+}
+
+/** Resumes at a row start (after JS read a row this kernel could not). */
+export function reset(): void {
+  inQuote = false;
+  lastPos = -1;
+  pendingClose = NONE;
+  pendingCR = false;
+  rowStart = 0;
+  bomState = -1;
+}
+
+/** The bits of four 16-byte compares, as one 64-bit mask (bit i: byte i). */
+@inline function masks(a: v128, b: v128, c: v128, d: v128): u64 {
+  return <u64>i8x16.bitmask(a) | (<u64>i8x16.bitmask(b) << 16) | (<u64>i8x16.bitmask(c) << 32) | (<u64>i8x16.bitmask(d) << 48);
+}
+
+@inline function rowAt(at: i32, index: i32): void {
+  store<i32>(ROWS + (<usize>at << 2), index);
+}
+
+@inline function entry(at: i32, value: i32): void {
+  store<i32>(OUT + (<usize>at << 2), value);
+}
+
+function matchBom(len: i32): void {
+  let j: i32 = 0;
+  while (bomState >= 0 && bomState < 3 && j < len) {
+    const b = <i32>load<u8>(IN + <usize>j);
+    const want = bomState == 0 ? 0xef : bomState == 1 ? 0xbb : 0xbf;
+    if (b != want) {
+      bomState = -1;
+      return;
+    }
+    bomState++;
+    j++;
+  }
+  if (bomState == 3) {
+    bomState = -1;
+    bomLength = 3;
+    lastPos = j - 1;
+    rowStart = j;
+  }
+}
+
+export function scan(len: i32, base: i32): i32 {
+  let n: i32 = 0;
+  let r: i32 = 0;
+  let skipLF: i32 = -1;
+  if (bomState >= 0) matchBom(len);
+  if (pendingCR && len > 0) {
+    pendingCR = false;
+    if (<i32>load<u8>(IN) == LF) {
+      rowAt(r++, n);
+      entry(n++, ~(base + 1));
+      skipLF = 0;
+      rowStart = 1;
+    } else {
+      rowAt(r++, n);
+      entry(n++, ~base);
+      rowStart = 0;
+    }
+  }
+  const vd = i8x16.splat(<i8>delim);
+  const vq = i8x16.splat(<i8>quote);
+  const vl = i8x16.splat(<i8>LF);
+  const vc = i8x16.splat(<i8>CR);
+  for (let block: i32 = 0; block < len; block += 64) {
+    const p = IN + <usize>block;
+    const v0 = v128.load(p);
+    const v1 = v128.load(p + 16);
+    const v2 = v128.load(p + 32);
+    const v3 = v128.load(p + 48);
+    const tail: u64 = block + 64 > len ? (<u64>1 << <u64>(len - block)) - 1 : u64.MAX_VALUE;
+    const lm = masks(i8x16.eq(v0, vl), i8x16.eq(v1, vl), i8x16.eq(v2, vl), i8x16.eq(v3, vl)) & tail;
+    const qc = masks(
+      v128.or(i8x16.eq(v0, vq), i8x16.eq(v0, vc)), v128.or(i8x16.eq(v1, vq), i8x16.eq(v1, vc)),
+      v128.or(i8x16.eq(v2, vq), i8x16.eq(v2, vc)), v128.or(i8x16.eq(v3, vq), i8x16.eq(v3, vc)),
+    ) & tail;
+    let m = (masks(i8x16.eq(v0, vd), i8x16.eq(v1, vd), i8x16.eq(v2, vd), i8x16.eq(v3, vd)) & tail) | lm;
+    if (qc == 0 && !inQuote && pendingClose == NONE && skipLF < block) {
+      // The common block: delimiters and LFs only. Each writes its offset and, in the next
+      // slot, a row end that the count keeps only after an LF.
+      if (m == 0) continue;
+      lastPos = block + 63 - <i32>clz(m);
+      if (lm != 0) rowStart = block + 64 - <i32>clz(lm);
+      const at = base + block;
+      while (m != 0) {
+        const k = <i32>ctz(m);
+        entry(n, at + k);
+        entry(n + 1, ~(at + k + 1));
+        rowAt(r, n + 1);
+        const lf = <i32>((lm >>> <u64>k) & 1);
+        r += lf;
+        n += 1 + lf;
+        m &= m - 1;
+      }
+      continue;
+    }
+    m |= qc;
+    while (m != 0) {
+      const i = block + <i32>ctz(m);
+      m &= m - 1;
+      if (pendingClose != NONE) {
+        if (i != pendingClose + 1) return fail(n, r);
+        pendingClose = NONE;
+      }
+      const c = <i32>load<u8>(IN + <usize>i);
+      if (c == quote) {
+        if (inQuote) {
+          inQuote = false;
+          pendingClose = i;
+        } else {
+          if (lastPos != i - 1) return fail(n, r);
+          inQuote = true;
+        }
+        lastPos = i;
+        continue;
+      }
+      if (inQuote) continue;
+      lastPos = i;
+      if (c == delim) {
+        entry(n++, base + i);
+      } else if (c == LF) {
+        if (i == skipLF) continue;
+        entry(n++, base + i);
+        rowAt(r++, n);
+        entry(n++, ~(base + i + 1));
+        rowStart = i + 1;
+      } else {
+        entry(n++, base + i);
+        if (i + 1 >= len) {
+          pendingCR = true;
+          rowStart = len;
+        } else if (<i32>load<u8>(IN + <usize>i + 1) == LF) {
+          rowAt(r++, n);
+          entry(n++, ~(base + i + 2));
+          skipLF = i + 1;
+          rowStart = i + 2;
+        } else {
+          rowAt(r++, n);
+          entry(n++, ~(base + i + 1));
+          rowStart = i + 1;
+        }
+      }
+    }
+  }
+  // A closing quote followed by an ordinary byte (no structural byte came right after it).
+  if (pendingClose != NONE && pendingClose + 1 < len) return fail(n, r);
+  lastPos -= len;
+  rowStart -= len;
+  if (pendingClose != NONE) pendingClose -= len;
+  rows = r;
+  return n;
+}
+
+/** The result of a call that stops at a quote it does not read: `~n` (n entries written). */
+function fail(n: i32, r: i32): i32 {
+  rows = r;
+  return ~n;
+}
+
+/** The end of the input, `base` its position: ends a last row without a line break. */
+export function finish(base: i32): i32 {
+  let n: i32 = 0;
+  let r: i32 = 0;
+  if (inQuote) return fail(0, 0);
+  if (pendingCR) {
+    pendingCR = false;
+    rowAt(r++, n);
+    entry(n++, ~base);
+  } else if (rowStart < 0) {
+    entry(n++, base);
+    rowAt(r++, n);
+    entry(n++, ~base);
+  }
+  rowStart = 0;
+  rows = r;
+  return n;
+}

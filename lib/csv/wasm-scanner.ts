@@ -1,0 +1,160 @@
+/**
+ * The WebAssembly CSV boundary scanner (kernel: assembly/csv-scan.ts, built by `npm run build`
+ * into `wasm/csv-scan.wasm` beside this file). It finds where fields and rows end in UTF-8
+ * bytes — RFC 4180 quoting, LF, CR and CRLF, a leading byte-order mark — without decoding
+ * anything; the caller decodes only the fields it uses. Not wired into `csv.read`/`csv.parse`
+ * yet: the JS scanner (scanner.ts) stays the parser and the fallback.
+ *
+ * Entries (an `Int32Array` view into the module's memory, valid until the next call), as
+ * offsets into the bytes given to `scan`:
+ * - `e >= 0`: a field ends at `e` (a delimiter or the first byte of a line break is there);
+ * - `e < 0`: the row ends; the next row starts at `~e`.
+ * A row's fields run from its start to its first entry, then from each entry + 1 to the next.
+ * `rowEnds` lists the index of each row-end entry, so a reader can go straight to the fields
+ * it wants and take a row's width as the difference of two indexes.
+ * A negative result `~count` from `scan`/`finish` means "fallback": the entries up to the
+ * last row end hold; the row after it has a quote this kernel does not read (one opening
+ * after a field's first byte, text after a closing quote, or a quote left open at the end),
+ * and goes to the JS scanner, after which `reset()` resumes the kernel at a row start.
+ *
+ * Memory: one module instance per scanner, with fixed memory that never grows, so the views
+ * stay valid; a chunk larger than `capacity` is given in pieces.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** The slice of the `WebAssembly` global used here (the project's `lib` has no DOM types). */
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Instance: new (module: WasmModule, imports: object) => { exports: unknown };
+}
+type WasmModule = { readonly kind: 'WebAssembly.Module' };
+const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+interface Kernel {
+  memory: { buffer: ArrayBuffer };
+  capacity(): number;
+  input(): number;
+  output(): number;
+  rowEnds(): number;
+  rowCount(): number;
+  bom(): number;
+  init(delimiter: number, quote: number, stripBom: number): void;
+  reset(): void;
+  scan(length: number, base: number): number;
+  finish(base: number): number;
+}
+
+/** This file's path, from its own call site (the CommonJS build has no `import.meta.url`). */
+function here(): string {
+  const { prepareStackTrace, stackTraceLimit } = Error;
+  Error.stackTraceLimit = 1;
+  Error.prepareStackTrace = (_error, calls) => calls;
+  const calls = new Error().stack as unknown as NodeJS.CallSite[];
+  Error.prepareStackTrace = prepareStackTrace;
+  Error.stackTraceLimit = stackTraceLimit;
+  const file = calls[0]!.getFileName()!;
+  return file.startsWith('file:') ? fileURLToPath(file) : file;
+}
+
+/** The compiled module, or null when it was not built (undefined: not looked for yet). */
+let compiled: WasmModule | null | undefined;
+
+function kernelModule(): WasmModule | null {
+  if (compiled === undefined) {
+    const file = here().replace(/wasm-scanner\.[cm]?[jt]s$/, 'wasm/csv-scan.wasm');
+    compiled = existsSync(file) ? new wasm.Module(readFileSync(file)) : null;
+  }
+  return compiled;
+}
+
+/** The dialect the kernel reads: one ASCII byte each, the quote escaping itself (RFC 4180). */
+export interface WasmDialect {
+  delimiter: string;
+  quote: string;
+  escape: string;
+}
+
+/** Whether the kernel cannot read this dialect. */
+function unsupported({ delimiter, quote, escape }: WasmDialect): boolean {
+  const ascii = (s: string): boolean => s.length === 1 && s.charCodeAt(0) < 0x80 && s !== '\r' && s !== '\n';
+  return !ascii(delimiter) || !ascii(quote) || escape !== quote || delimiter === quote;
+}
+
+export class WasmCsvScanner {
+  /** The most bytes one `scan` call takes. */
+  readonly capacity: number;
+  private readonly kernel: Kernel;
+  private readonly input: Uint8Array;
+  private readonly output: Int32Array;
+  private readonly rows: Int32Array;
+
+  /**
+   * A scanner for one input, or null when the module is not built or cannot read the dialect
+   * (then use the JS scanner).
+   * @param dialect - the delimiter, quote and escape characters
+   * @param stripBom - whether a byte-order mark at the start of the input is skipped (see `bom`)
+   * @example
+   * const scanner = WasmCsvScanner.create({ delimiter: ',', quote: '"', escape: '"' });
+   */
+  static create(dialect: WasmDialect, stripBom = true): WasmCsvScanner | null {
+    const module = unsupported(dialect) ? null : kernelModule();
+    return module ? new WasmCsvScanner(module, dialect, stripBom) : null;
+  }
+
+  private constructor(module: WasmModule, dialect: WasmDialect, stripBom: boolean) {
+    this.kernel = new wasm.Instance(module, {}).exports as unknown as Kernel;
+    const buffer = this.kernel.memory.buffer;
+    this.capacity = this.kernel.capacity();
+    this.input = new Uint8Array(buffer, this.kernel.input(), this.capacity);
+    this.output = new Int32Array(buffer, this.kernel.output(), 2 * this.capacity + 2);
+    this.rows = new Int32Array(buffer, this.kernel.rowEnds(), this.capacity + 2);
+    this.kernel.init(dialect.delimiter.charCodeAt(0), dialect.quote.charCodeAt(0), stripBom ? 1 : 0);
+  }
+
+  /** The entries of the last `scan`/`finish` (a view: read them before the next call). */
+  get entries(): Int32Array {
+    return this.output;
+  }
+
+  /** The index in `entries` of each row end of the last call (a view, like `entries`). */
+  get rowEnds(): Int32Array {
+    return this.rows;
+  }
+
+  /** How many row ends the last `scan`/`finish` wrote (the valid part of `rowEnds`). */
+  get rowCount(): number {
+    return this.kernel.rowCount();
+  }
+
+  /**
+   * 3 when the input began with a byte-order mark (its first row starts there), else 0.
+   * Known once the first entry is written (a mark's bytes are never entries).
+   */
+  get bom(): number {
+    return this.kernel.bom();
+  }
+
+  /**
+   * Scans `bytes[from, to)` (at most `capacity` bytes; the next bytes of the input). Returns
+   * the number of entries (offsets into `bytes`), or `~count` when the row after the last row
+   * end needs the JS scanner.
+   */
+  scan(bytes: Uint8Array, from: number, to: number): number {
+    if (to - from > this.capacity || from < 0 || to > bytes.length || to < from) {
+      throw new RangeError(`WasmCsvScanner.scan: bytes [${from}, ${to}) are not within one piece of ${this.capacity}`);
+    }
+    this.input.set(bytes.subarray(from, to));
+    return this.kernel.scan(to - from, from);
+  }
+
+  /** The end of the input, `end` its offset in the last bytes given: ends an unterminated last row. */
+  finish(end: number): number {
+    return this.kernel.finish(end);
+  }
+
+  /** Resumes at a row start, after the JS scanner read the row the kernel fell back on. */
+  reset(): void {
+    this.kernel.reset();
+  }
+}
