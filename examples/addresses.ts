@@ -15,10 +15,9 @@ export interface AddressOptions {
 
 export function normaliseAddresses(input: string, output: string, { threads, watch }: AddressOptions = {}): Promise<Summary> {
   const source = csv.read(input);
-  watch?.(source);
   const keyed =
     threads === 0
       ? map(withAddressKey)
       : parallel.map<string[], string[]>(new URL('./address-key.ts', import.meta.url), threads === undefined ? {} : { threads });
-  return run(source, keyed, csv.write(output, { headers: () => [...(source.headers ?? []), 'address_key'] }));
+  return run(source, keyed, csv.write(output, { headers: () => [...(source.headers ?? []), 'address_key'] }), { ...watch });
 }

@@ -1,12 +1,13 @@
 /**
  * `npm run demo`: generates sample parking data (200,000 rows) if absent, runs the
- * pipelines with a progress bar, and prints rows in/out/rejected, rows/s and peak RSS —
+ * pipelines with run()'s progress (a bar on a terminal, a line every 5 s otherwise), and prints rows in/out/rejected, rows/s and peak RSS —
  * for the batched service call also calls made, rows per call and retries.
  * `npm run demo -- --rows 1000000` for a bigger file.
  */
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CsvParseStage, Summary } from '../lib/index.js';
+import type { Summary } from '../lib/index.js';
+import { progressPrinter } from './progress.js';
 import { daysUntilExpirationPipeline, njFordPolice, type Watch } from './parking.js';
 import { sortByMake, ticketsByState } from './sorting.js';
 import { enrichWithService, type EnrichResult } from './enrich-with-service.js';
@@ -19,51 +20,34 @@ const dir = join(process.cwd(), 'data');
 const input = join(dir, `parking-${rows}.csv`);
 const mb = (bytes: number) => `${(bytes / 1_048_576).toFixed(1)} MB`;
 
-function progress(total: number): { watch: Watch; stop: () => void; peakRss: () => number } {
-  let source: CsvParseStage | null = null;
-  let peak = process.memoryUsage.rss();
-  let lastQuarter = -1;
-  const draw = () => {
-    peak = Math.max(peak, process.memoryUsage.rss());
-    if (!source) return;
-    const share = Math.min(1, source.bytesIn / total);
-    if (process.stderr.isTTY) {
-      const width = 30;
-      const done = Math.round(share * width);
-      process.stderr.write(`\r  [${'#'.repeat(done)}${'.'.repeat(width - done)}] ${(share * 100).toFixed(0).padStart(3)}%  ${mb(source.bytesIn)} of ${mb(total)}`);
-    } else if (Math.floor(share * 4) > lastQuarter) {
-      lastQuarter = Math.floor(share * 4);
-      console.error(`  ${lastQuarter * 25}%  ${mb(source.bytesIn)} of ${mb(total)}`);
-    }
-  };
-  const timer = setInterval(draw, 100);
-  return {
-    watch: (stage) => {
-      source = stage;
-    },
-    stop: () => {
-      clearInterval(timer);
-      draw();
-      if (process.stderr.isTTY) process.stderr.write('\n');
-    },
-    peakRss: () => peak,
-  };
-}
-
 async function job(name: string, fn: (input: string, output: string, watch: Watch) => Promise<Summary>): Promise<void> {
   const output = join(dir, `${name}.csv`);
   console.log(`${name}: ${input} → ${output}`);
-  const bar = progress(statSync(input).size);
+  const bar = progressPrinter();
+  const rss = peakRss();
   try {
-    const s = await fn(input, output, bar.watch);
+    const s = await fn(input, output, bar.options);
     bar.stop();
     const rate = Math.round(s.read / (s.ms / 1000));
     console.log(`  rows in ${s.read}, out ${s.written}, filtered ${s.filtered}, rejected ${s.rejected}; ` +
-      `${(s.ms / 1000).toFixed(2)} s, ${rate.toLocaleString('en-US')} rows/s, peak RSS ${mb(bar.peakRss())}`);
+      `${(s.ms / 1000).toFixed(2)} s, ${rate.toLocaleString('en-US')} rows/s, peak RSS ${mb(rss.stop())}`);
   } catch (error) {
     bar.stop();
+    rss.stop();
     throw error;
   }
+}
+
+/** Samples this process's RSS every 50 ms until `stop()`, which returns the peak. */
+function peakRss(): { stop: () => number } {
+  let peak = process.memoryUsage.rss();
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 50);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return Math.max(peak, process.memoryUsage.rss());
+    },
+  };
 }
 
 mkdirSync(dir, { recursive: true });

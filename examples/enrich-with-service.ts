@@ -106,7 +106,6 @@ export async function enrichWithService(input: string, output: string, options: 
   const registry = await startRegistry();
   try {
     const source = csv.read(input);
-    options.watch?.(source);
     const registrations = callService(
       postJson<string[], string>(registry.url, { body: (rows) => rows.map((r) => ({ plate: r[1], state: r[2] })) }),
       {
@@ -123,7 +122,7 @@ export async function enrichWithService(input: string, output: string, options: 
       source,
       registrations,
       csv.write(output, { headers: () => [...(source.headers ?? []), 'registration_status'] }),
-      { rejects: csv.write(`${output}.rejects.csv`) },
+      { rejects: csv.write(`${output}.rejects.csv`), ...options.watch },
     );
     return { summary, metrics: registrations.metrics, batchSize, charged: { ...registry.charged } };
   } finally {

@@ -32,7 +32,6 @@ export async function readCodes(path: string): Promise<Map<string, number>> {
 /** The job itself, for any lookup source of fines (a Map of code → fine, or a function of a batch of codes). */
 function finesJob(input: string, output: string, fines: LookupSource<number | { fine: number }>, watch?: Watch): Promise<Summary> {
   const source = csv.read(input);
-  watch?.(source);
   const fineOf = (v: number | { fine: number } | null): number => (v === null ? 0 : typeof v === 'number' ? v : Number(v.fine));
   return run(
     source,
@@ -40,6 +39,7 @@ function finesJob(input: string, output: string, fines: LookupSource<number | { 
     groupBy<[string, number]>(0, { tickets: agg.count(), total_fine: agg.sum(1) }, { output: 'array' }),
     sort<unknown[]>([{ key: 2, order: 'desc' }, { key: 0, compare: byString }]),
     csv.write(output, { headers: HEADERS }),
+    { ...watch },
   );
 }
 

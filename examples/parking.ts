@@ -3,10 +3,10 @@
  * Columns by index: 2 registration state, 4 issue date, 7 vehicle make, 8 issuing agency,
  * 12 vehicle expiration date, 23 house number, 24 street name.
  */
-import { addColumn, csv, filter, map, replace, run, select, type CsvParseStage, type Summary } from '../lib/index.js';
+import { addColumn, csv, filter, map, replace, run, select, type RunOptions, type Summary } from '../lib/index.js';
 
-/** Lets a caller watch the source (e.g. `bytesIn` for a progress bar). */
-export type Watch = (source: CsvParseStage) => void;
+/** Run options a caller may add to an example's run (the demo's progress line). */
+export type Watch = Pick<RunOptions, 'progress' | 'progressMs'>;
 
 /** Days since 1970-01-01 of a valid proleptic-Gregorian date (year ≥ 1), or null. */
 export function epochDay(year: number, month: number, day: number): number | null {
@@ -65,25 +65,24 @@ export function daysUntilExpiration(issueDate: string, expirationDate: string): 
 
 /** Violations by police (`P`) to FORD vehicles registered in NJ, with one address field. */
 export function njFordPolice(input: string, output: string, watch?: Watch): Promise<Summary> {
-  const source = csv.read(input);
-  watch?.(source);
   return run(
-    source,
+    csv.read(input),
     select([2, 7, 8, 23, 24]), // state, make, agency, house, street
     filter(([state, make, agency]: string[]) => state === 'NJ' && make === 'FORD' && agency === 'P'),
     replace(2, { P: 'police' }),
     map(([state, make, agency, house, street]: string[]) => [make, agency, [house, street, state].join(', ')]),
     csv.write(output, { headers: ['vehicle_make', 'issuing_agency', 'address'] }),
+    { ...watch },
   );
 }
 
 /** Every row plus `days_until_expiration`; the header is the input's plus the new name. */
 export function daysUntilExpirationPipeline(input: string, output: string, watch?: Watch): Promise<Summary> {
   const source = csv.read(input);
-  watch?.(source);
   return run(
     source,
     addColumn('days_until_expiration', (row: string[]) => daysUntilExpiration(row[4], row[12])),
     csv.write(output, { headers: () => [...(source.headers ?? []), 'days_until_expiration'] }),
+    { ...watch },
   );
 }

@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { postgres, run } from '../lib/index.js';
 import { stopServer } from '../test/helpers/postgres.js';
+import { progressPrinter } from './progress.js';
 import { dropTable, examplePool, loadCsv, readNjFordPolice } from './postgres-to-csv.js';
 
 const exec = promisify(execFile);
@@ -61,11 +62,13 @@ export async function postgresDemo(input: string, dir: string): Promise<void> {
   const url = (pool as unknown as { options: { connectionString: string } }).options.connectionString;
   try {
     console.log(`postgres: ${input} → a table (postgres.write, COPY) → nj-ford-police (postgres.query) → ${join(dir, 'postgres-nj-ford-police.csv')}`);
-    const load = await measured(() => loadCsv(pool, input));
+    const loading = progressPrinter();
+    const load = await measured(() => loadCsv(pool, input, loading.options)).finally(loading.stop);
     const s = load.result.summary;
     console.log(`  load: ${s.written} rows in ${(s.ms / 1000).toFixed(2)} s, ${rate(s.written, s.ms)} rows/s, peak RSS ${mb(load.peak)}`);
     try {
-      const read = await measured(() => readNjFordPolice(pool, load.result, join(dir, 'postgres-nj-ford-police.csv')));
+      const reading = progressPrinter(s.written);
+      const read = await measured(() => readNjFordPolice(pool, load.result, join(dir, 'postgres-nj-ford-police.csv'), reading.options)).finally(reading.stop);
       const r = read.result;
       console.log(`  read: ${r.read} rows in, ${r.written} out, in ${(r.ms / 1000).toFixed(2)} s, ${rate(r.read, r.ms)} rows/s, peak RSS ${mb(read.peak)}`);
     } finally {

@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { csv, filter, map, pipe, postgres, replace, run, select, take, type Summary } from '../lib/index.js';
+import { csv, filter, map, pipe, postgres, replace, run, select, take, type RunOptions, type Summary } from '../lib/index.js';
 import { server, stopServer } from '../test/helpers/postgres.js';
 
 export interface PostgresRoundTrip {
@@ -31,12 +31,12 @@ export interface LoadedTable {
 }
 
 /** Loads a CSV file into a new table (every column text; `sluice_line` keeps the file's order). */
-export async function loadCsv(pool: pg.Pool, input: string): Promise<LoadedTable> {
+export async function loadCsv(pool: pg.Pool, input: string, watch?: Pick<RunOptions, 'progress' | 'progressMs'>): Promise<LoadedTable> {
   const headers = await headerOf(input);
   const table = `sluice_parking_${process.pid}_${randomBytes(3).toString('hex')}`;
   await pool.query(`CREATE TABLE ${quote(table)} (sluice_line bigserial PRIMARY KEY, ${headers.map((h) => `${quote(h)} text`).join(', ')})`);
   try {
-    const summary = await run(csv.read(input), postgres.write(pool, { table, columns: headers, mode: 'copy' }));
+    const summary = await run(csv.read(input), postgres.write(pool, { table, columns: headers, mode: 'copy' }), { ...watch });
     return { table, headers, summary };
   } catch (error) {
     await pool.query(`DROP TABLE IF EXISTS ${quote(table)}`);
@@ -45,7 +45,7 @@ export async function loadCsv(pool: pg.Pool, input: string): Promise<LoadedTable
 }
 
 /** The nj-ford-police pipeline reading the loaded table through the cursor source. */
-export function readNjFordPolice(pool: pg.Pool, { table, headers }: LoadedTable, output: string): Promise<Summary> {
+export function readNjFordPolice(pool: pg.Pool, { table, headers }: LoadedTable, output: string, watch?: Pick<RunOptions, 'progress' | 'progressMs'>): Promise<Summary> {
   return run(
     postgres.query<string[]>(pool, `SELECT ${headers.map(quote).join(', ')} FROM ${quote(table)} ORDER BY sluice_line`, [], { rowMode: 'array', types: 'text' }),
     // The stages of examples/parking.ts's njFordPolice, unchanged.
@@ -54,6 +54,7 @@ export function readNjFordPolice(pool: pg.Pool, { table, headers }: LoadedTable,
     replace(2, { P: 'police' }),
     map(([state, make, agency, house, street]: string[]) => [make, agency, [house, street, state].join(', ')]),
     csv.write(output, { headers: ['vehicle_make', 'issuing_agency', 'address'] }),
+    { ...watch },
   );
 }
 
