@@ -2,8 +2,8 @@ import { expect } from 'chai';
 import { Readable, Writable } from 'node:stream';
 import pg from 'pg';
 import {
-  RateLimiter, RetryBudget, addColumn, agg, batch, callService, csv, distinct, filter, flatten, groupBy, itemFailed, map, pipe,
-  postJson, postgres, rename, replace, run, select, set, skip, sort, tap, take, topN,
+  RateLimiter, RetryBudget, addColumn, agg, batch, callService, csv, distinct, filter, flatten, groupBy, hashJoin, itemFailed, lookup, map,
+  mergeJoin, pipe, postJson, postgres, rename, replace, run, select, set, skip, sort, tap, take, topN,
 } from '../../lib/index.js';
 import { nearest } from '../../lib/core/validate.js';
 import { expectTypeErrors } from '../helpers/streams.js';
@@ -50,6 +50,17 @@ describe('unknown options', () => {
       [() => postgres.query(pool, 'SELECT 1', [], typo({ keyset: { keys: 'id' } })), "postgres.query() keyset: unknown option 'keys' (did you mean 'key'?)"],
       [() => postgres.write(pool, typo({ table: 't', transcation: 'load' })), "postgres.write(): unknown option 'transcation' (did you mean 'transaction'?)"],
       [() => pipe([1], typo({ signl: undefined })), "pipe(): unknown option 'signl' (did you mean 'signal'?)"],
+      [() => mergeJoin([], typo({ on: 'id', maxGroupByte: 10 })), "mergeJoin(): unknown option 'maxGroupByte' (did you mean 'maxGroupBytes'?)"],
+      [() => mergeJoin([], typo({ on: 'id', prefx: {} })), "mergeJoin(): unknown option 'prefx' (did you mean 'prefix'?)"],
+      [() => mergeJoin([], typo({ on: 'id', sortInputs: { memmory: '1MB' } })), "mergeJoin() sortInputs: unknown option 'memmory' (did you mean 'memory'?)"],
+      [() => hashJoin([], typo({ on: 'id', tmpdir: '/tmp' })), "hashJoin(): unknown option 'tmpdir' (did you mean 'tmpDir'?)"],
+      [() => lookup(new Map(), typo({ on: 'id', batchsize: 5 })), "lookup(): unknown option 'batchsize' (did you mean 'batchSize'?)"],
+      [() => lookup(new Map(), typo({ on: 'id', cache: { maxEntry: 5 } })), "lookup() cache: unknown option 'maxEntry' (did you mean 'maxEntries'?)"],
+      [() => postgres.lookup(pool, 'SELECT 1 WHERE 1 = ANY($1)', typo({ keys: 'id' })), "postgres.lookup(): unknown option 'keys' (did you mean 'key'?)"],
+      [() => postgres.split(pool, typo({ table: 't', key: 'id', colums: ['id'] })), "postgres.split(): unknown option 'colums' (did you mean 'columns'?)"],
+      [() => postgres.split(pool, typo({ table: 't', key: 'id', keyset: { key: 'id' } })), "postgres.split(): unknown option 'keyset' (did you mean 'key'?)"],
+      [() => csv.split('x.csv', typo({ quotedLineBreak: 'follow' })), "csv.split(): unknown option 'quotedLineBreak' (did you mean 'quotedLineBreaks'?)"],
+      [() => csv.split('x.csv', typo({ chunksize: 10 })), "csv.split(): unknown option 'chunksize' (did you mean 'chunkSize'?)"],
     ]);
   });
 
