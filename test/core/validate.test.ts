@@ -55,6 +55,7 @@ describe('unknown options', () => {
       [() => mergeJoin([], typo({ on: 'id', maxGroupByte: 10 })), "mergeJoin(): unknown option 'maxGroupByte' (did you mean 'maxGroupBytes'?)"],
       [() => mergeJoin([], typo({ on: 'id', prefx: {} })), "mergeJoin(): unknown option 'prefx' (did you mean 'prefix'?)"],
       [() => mergeJoin([], typo({ on: 'id', sortInputs: { memmory: '1MB' } })), "mergeJoin() sortInputs: unknown option 'memmory' (did you mean 'memory'?)"],
+      [() => hashJoin([], typo({ on: 'id', prefix: { rigth: 'r_' } })), "prefix: unknown option 'rigth' (did you mean 'right'?)"],
       [() => hashJoin([], typo({ on: 'id', tmpdir: '/tmp' })), "hashJoin(): unknown option 'tmpdir' (did you mean 'tmpDir'?)"],
       [() => lookup(new Map(), typo({ on: 'id', batchsize: 5 })), "lookup(): unknown option 'batchsize' (did you mean 'batchSize'?)"],
       [() => lookup(new Map(), typo({ on: 'id', cache: { maxEntry: 5 } })), "lookup() cache: unknown option 'maxEntry' (did you mean 'maxEntries'?)"],
