@@ -10,7 +10,7 @@ export interface CsvReadOptions extends CsvParseOptions {
 }
 
 /** The option names csv.read() accepts: csv.parse()'s and its own (an unknown one is a TypeError). */
-const CSV_READ_OPTIONS = moreOptionNames<CsvReadOptions, CsvParseOptions>('csv.read()', CSV_PARSE_OPTIONS, { chunkSize: true });
+export const CSV_READ_OPTIONS = moreOptionNames<CsvReadOptions, CsvParseOptions>('csv.read()', CSV_PARSE_OPTIONS, { chunkSize: true });
 
 /**
  * The rows of a CSV file (or byte stream) as the parser's Readable side. The parser owns

@@ -7,10 +7,10 @@
  */
 import { createReadStream } from 'node:fs';
 import { open as openFile, stat } from 'node:fs/promises';
-import { checkInteger, checkOneOf, checkOptions, fail } from '../core/validate.js';
+import { checkInteger, checkOneOf, checkOptions, fail, moreOptionNames } from '../core/validate.js';
 import { CsvError } from './errors.js';
 import type { CsvParseStage } from './parse.js';
-import { csvRead, type CsvReadOptions } from './read.js';
+import { CSV_READ_OPTIONS, csvRead, type CsvReadOptions } from './read.js';
 import { CutScanner, type Cut } from './split-cuts.js';
 
 export interface CsvSplitOptions extends CsvReadOptions {
@@ -22,6 +22,9 @@ export interface CsvSplitOptions extends CsvReadOptions {
    */
   quotedLineBreaks?: 'refuse' | 'follow';
 }
+
+/** csv.read()'s option names, and `quotedLineBreaks`. */
+const CSV_SPLIT_OPTIONS = moreOptionNames<CsvSplitOptions, CsvReadOptions>('csv.split()', CSV_READ_OPTIONS, { quotedLineBreaks: true });
 
 /** One byte range of a CSV file: serialisable (JSON), and all a worker needs to read it. */
 export interface CsvSplit {
@@ -49,7 +52,7 @@ export class CsvSplitSource<Row = string[]> {
   private readonly quotedLineBreaks: 'refuse' | 'follow';
 
   constructor(readonly file: string, options: CsvSplitOptions) {
-    const { quotedLineBreaks, ...read } = checkOptions('options', options) as CsvSplitOptions;
+    const { quotedLineBreaks, ...read } = checkOptions('options', options, CSV_SPLIT_OPTIONS) as CsvSplitOptions;
     this.quotedLineBreaks = checkOneOf('quotedLineBreaks', quotedLineBreaks ?? 'refuse', ['refuse', 'follow'] as const);
     for (const key of ['delimiter', 'quote', 'escape'] as const) {
       const value = read[key];

@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ConnectionOptions, Job, Queue, RedisClient, Worker } from 'bullmq';
-import { checkInteger, checkOptions, fail } from '../core/validate.js';
+import { checkInteger, checkOptions, fail, optionNames } from '../core/validate.js';
 import { jobUuid, type Delivery, type QueueEngine } from './engine.js';
 
 export interface BullmqEngineOptions {
@@ -24,6 +24,8 @@ export interface BullmqEngineOptions {
   /** Retries after the first attempt (failures and stalls alike). @default 5 */
   retryLimit?: number;
 }
+
+const BULLMQ_OPTIONS = optionNames<BullmqEngineOptions>('distributed.bullmq()', { prefix: true, lockDuration: true, stalledInterval: true, retryLimit: true });
 
 /** ioredis options from a `redis://user:password@host:port/db` URL. */
 function fromUrl(url: string): ConnectionOptions {
@@ -193,7 +195,7 @@ class BullmqEngine implements QueueEngine {
 export function bullmq(connection: string | ConnectionOptions, options: BullmqEngineOptions = {}): QueueEngine & { obliterate(name: string): Promise<void> } {
   const resolved = typeof connection === 'string' ? fromUrl(connection) : connection;
   if (!resolved || typeof resolved !== 'object') fail('connection', 'a redis:// URL or ioredis options', connection);
-  const o = checkOptions('options', options) as BullmqEngineOptions;
+  const o = checkOptions('options', options, BULLMQ_OPTIONS) as BullmqEngineOptions;
   const prefix = o.prefix ?? 'sluice';
   if (typeof prefix !== 'string' || prefix === '' || prefix.includes('{')) fail('prefix', 'a non-empty key prefix', prefix);
   const lockDuration = checkInteger('lockDuration', o.lockDuration ?? 30_000, 100);

@@ -6,7 +6,7 @@
  * marker and is acknowledged without writing) or rolls back (then it runs the split whole).
  */
 import type pg from 'pg';
-import { checkOptions, fail } from '../core/validate.js';
+import { checkOptions, fail, optionNames } from '../core/validate.js';
 
 export interface ExactlyOnceOptions {
   /** The pool whose transactions hold each split's rows and done-marker. */
@@ -26,11 +26,13 @@ export interface ExactlyOnce {
   readonly table: string;
 }
 
+const EXACTLY_ONCE_OPTIONS = optionNames<ExactlyOnceOptions>('exactlyOnce', { pool: true, markers: true });
+
 const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 export function resolveExactlyOnce(value: unknown): ExactlyOnce | null {
   if (value === undefined) return null;
-  const o = checkOptions('exactlyOnce', value) as unknown as ExactlyOnceOptions;
+  const o = checkOptions('exactlyOnce', value, EXACTLY_ONCE_OPTIONS) as unknown as ExactlyOnceOptions;
   const pool = o.pool as pg.Pool & { totalCount?: unknown };
   if (!pool || typeof pool.connect !== 'function' || !('totalCount' in pool)) fail('exactlyOnce.pool', 'a pg.Pool', o.pool);
   const markers = o.markers ?? 'sluice_split_done';

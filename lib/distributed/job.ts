@@ -4,7 +4,7 @@
  * process) takes one split at a time per slot, runs its pipeline, and acknowledges the job
  * only after the sink committed (see worker.ts).
  */
-import { checkFunction, checkInteger, checkOptions, checkSignal, fail } from '../core/validate.js';
+import { checkFunction, checkInteger, checkOptions, checkSignal, fail, optionNames } from '../core/validate.js';
 import { AbortError } from '../core/errors.js';
 import type { QueueEngine } from './engine.js';
 import { createMarkers, markerTotals, resolveExactlyOnce, type ExactlyOnceOptions, type JobProgress } from './exactly-once.js';
@@ -37,6 +37,9 @@ export interface PlanOptions {
   pollMs?: number;
   signal?: AbortSignal;
 }
+
+const JOB_OPTIONS = optionNames<JobOptions<Split>>('distributed.job()', { engine: true, name: true, source: true, pipeline: true, exactlyOnce: true, rejects: true });
+const PLAN_OPTIONS = optionNames<PlanOptions>('job.plan()', { splits: true, maxWaiting: true, pollMs: true, signal: true });
 
 export interface PlanSummary {
   /** Splits in the plan. */
@@ -73,7 +76,7 @@ export interface DistributedJob<S extends Split> {
  * await job.work({ until: 'drained' });               // each worker process
  */
 export function job<S extends Split>(options: JobOptions<S>): DistributedJob<S> {
-  const o = checkOptions('options', options) as unknown as JobOptions<S>;
+  const o = checkOptions('options', options, JOB_OPTIONS) as unknown as JobOptions<S>;
   const engine = o.engine;
   if (!engine || typeof engine.take !== 'function') fail('engine', 'a queue engine (distributed.pgBoss, distributed.bullmq)', engine);
   if (typeof o.name !== 'string' || !/^[A-Za-z0-9_-]{1,100}$/.test(o.name)) fail('name', 'a queue name of letters, digits, - and _', o.name);
@@ -88,7 +91,7 @@ export function job<S extends Split>(options: JobOptions<S>): DistributedJob<S> 
     name,
     source,
     async plan(planOptions) {
-      const p = checkOptions('options', planOptions) as unknown as PlanOptions;
+      const p = checkOptions('options', planOptions, PLAN_OPTIONS) as unknown as PlanOptions;
       const n = checkInteger('splits', p.splits, 1);
       const maxWaiting = checkInteger('maxWaiting', p.maxWaiting ?? Infinity, 0, true);
       const pollMs = checkInteger('pollMs', p.pollMs ?? 200, 1);

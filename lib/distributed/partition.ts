@@ -2,7 +2,7 @@
  * Static mode, no broker: every process plans the same splits (a plan is deterministic) and
  * runs those whose index falls to its partition (`split.index % count === index`).
  */
-import { checkFunction, checkInteger, checkOptions, checkSignal, fail } from '../core/validate.js';
+import { checkFunction, checkInteger, checkOptions, checkSignal, fail, optionNames } from '../core/validate.js';
 import { createMarkers, resolveExactlyOnce, type ExactlyOnceOptions } from './exactly-once.js';
 import { partitionIndex, type PartitionIndex, type PartitionIndexOptions } from './partition-index.js';
 import { runSplit, type SplitRun } from './run-split.js';
@@ -25,6 +25,10 @@ export interface PartitionOptions<S extends Split> extends PartitionIndexOptions
   signal?: AbortSignal;
 }
 
+const PARTITION_OPTIONS = optionNames<PartitionOptions<Split>>('distributed.partition()', {
+  index: true, count: true, env: true, source: true, pipeline: true, splits: true, name: true, exactlyOnce: true, rejects: true, signal: true,
+});
+
 /**
  * Runs this process's partition of the splits (static mode: no queue). The index and count
  * come from the options or the platform's environment (see `partitionIndex`). A failing
@@ -39,7 +43,7 @@ export interface PartitionOptions<S extends Split> extends PartitionIndexOptions
  * });
  */
 export async function partition<S extends Split>(options: PartitionOptions<S>): Promise<DistributedSummary & PartitionIndex> {
-  const o = checkOptions('options', options) as unknown as PartitionOptions<S>;
+  const o = checkOptions('options', options, PARTITION_OPTIONS) as unknown as PartitionOptions<S>;
   const source = o.source as SplitSource<S>;
   if (!source || typeof source.plan !== 'function' || typeof source.open !== 'function') fail('source', 'a split source (csv.split, postgres.split)', source);
   checkFunction('pipeline', o.pipeline);

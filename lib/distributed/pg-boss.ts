@@ -9,7 +9,7 @@
  */
 import type pg from 'pg';
 import type PgBoss from 'pg-boss';
-import { checkInteger, checkOptions, fail } from '../core/validate.js';
+import { checkInteger, checkOptions, fail, optionNames } from '../core/validate.js';
 import { jobUuid, type Delivery, type QueueEngine } from './engine.js';
 
 export interface PgBossEngineOptions {
@@ -22,6 +22,8 @@ export interface PgBossEngineOptions {
   /** Seconds between pg-boss's maintenance runs (which expire stalled jobs). @default 60 */
   maintenanceIntervalSeconds?: number;
 }
+
+const PG_BOSS_OPTIONS = optionNames<PgBossEngineOptions>('distributed.pgBoss()', { schema: true, expireInSeconds: true, retryLimit: true, maintenanceIntervalSeconds: true });
 
 interface Resolved {
   schema: string;
@@ -154,7 +156,7 @@ class PgBossEngine implements QueueEngine {
  */
 export function pgBoss(pool: pg.Pool, options: PgBossEngineOptions = {}): QueueEngine & { lastError: Error | null } {
   if (!pool || typeof pool.connect !== 'function' || !('totalCount' in pool)) fail('pool', 'a pg.Pool', pool);
-  const o = checkOptions('options', options) as PgBossEngineOptions;
+  const o = checkOptions('options', options, PG_BOSS_OPTIONS) as PgBossEngineOptions;
   const schema = o.schema ?? 'pgboss';
   if (typeof schema !== 'string' || !/^[a-z_][a-z0-9_]*$/i.test(schema)) fail('schema', 'a plain schema name (letters, digits, _)', schema);
   return new PgBossEngine(pool, {

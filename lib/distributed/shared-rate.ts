@@ -10,7 +10,7 @@ import type pg from 'pg';
 import { RateLimiter } from '../service/index.js';
 
 type Permit = Awaited<ReturnType<RateLimiter['acquire']>>;
-import { checkInteger, checkOptions, fail } from '../core/validate.js';
+import { checkInteger, checkOptions, fail, optionNames } from '../core/validate.js';
 import { sleep } from './sleep.js';
 
 export interface SharedRateOptions {
@@ -23,6 +23,8 @@ export interface SharedRateOptions {
   /** The slot table, created if absent. @default 'sluice_rate_slots' */
   table?: string;
 }
+
+const SHARED_RATE_OPTIONS = optionNames<SharedRateOptions>('distributed.sharedRate()', { name: true, calls: true, per: true, table: true });
 
 const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
@@ -82,7 +84,7 @@ class SharedRateLimiter extends RateLimiter {
  */
 export function sharedRate(pool: pg.Pool, options: SharedRateOptions): RateLimiter {
   if (!pool || typeof pool.connect !== 'function' || !('totalCount' in pool)) fail('pool', 'a pg.Pool', pool);
-  const o = checkOptions('options', options) as unknown as SharedRateOptions;
+  const o = checkOptions('options', options, SHARED_RATE_OPTIONS) as unknown as SharedRateOptions;
   if (typeof o.name !== 'string' || o.name === '') fail('name', 'a non-empty name', o.name);
   const calls = checkInteger('calls', o.calls, 1);
   const per = checkInteger('per', o.per, 1);

@@ -4,7 +4,7 @@
  * engine allows it). A failed split is given back to the queue to be retried; the error
  * sent with it is the error's name and message only (never rows, never credentials).
  */
-import { checkInteger, checkOneOf, checkOptions, checkSignal } from '../core/validate.js';
+import { checkInteger, checkOneOf, checkOptions, checkSignal, optionNames } from '../core/validate.js';
 import type { QueueEngine } from './engine.js';
 import { runSplit, type SplitRun } from './run-split.js';
 import { sleep } from './sleep.js';
@@ -27,10 +27,12 @@ export interface WorkOptions {
   signal?: AbortSignal;
 }
 
+const WORK_OPTIONS = optionNames<WorkOptions>('job.work()', { concurrency: true, until: true, pollMs: true, signal: true });
+
 const MAX_MESSAGE = 2_000;
 
 export async function work<S extends Split>(engine: QueueEngine, queue: string, r: Omit<SplitRun<S>, 'signal'>, options: WorkOptions): Promise<DistributedSummary> {
-  const o = checkOptions('options', options) as WorkOptions;
+  const o = checkOptions('options', options, WORK_OPTIONS) as WorkOptions;
   const concurrency = checkInteger('concurrency', o.concurrency ?? 1, 1);
   const until = checkOneOf('until', o.until ?? 'drained', ['drained', 'aborted'] as const);
   const pollMs = checkInteger('pollMs', o.pollMs ?? 250, 1);

@@ -7,7 +7,7 @@
  * side (none yet: no columns).
  */
 import { setField } from '../core/rows.js';
-import { fail } from '../core/validate.js';
+import { checkOptions, fail, optionNames } from '../core/validate.js';
 
 /** Builds an output row; `null` stands for the side without a match. */
 export type Merge<L, R, Out> = (left: L | null, right: R | null) => Out;
@@ -90,12 +90,15 @@ function nulls(shape: Shape | null): null[] {
   return typeof shape === 'number' ? new Array<null>(shape).fill(null) : [];
 }
 
+const PREFIX_OPTIONS = optionNames<NonNullable<OutputOptions<unknown, unknown, unknown>['prefix']>>('prefix', { left: true, right: true });
+
 /** Checks `merge` and `prefix`. */
 export function checkOutput(o: Record<string, unknown>): void {
   if (o.merge !== undefined && typeof o.merge !== 'function') fail('merge', 'a function', o.merge);
   if (o.prefix !== undefined) {
     const p = o.prefix as Record<string, unknown>;
     if (typeof p !== 'object' || p === null || Array.isArray(p)) fail('prefix', 'an object { left?, right? }', p);
+    checkOptions('prefix', p, PREFIX_OPTIONS);
     for (const side of ['left', 'right']) if (p[side] !== undefined && typeof p[side] !== 'string') fail(`prefix.${side}`, 'a string', p[side]);
   }
 }

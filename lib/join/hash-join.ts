@@ -1,10 +1,10 @@
 import { tmpdir } from 'node:os';
 import type { TransformCallback } from 'node:stream';
-import { checkOptions, fail } from '../core/validate.js';
+import { checkOptions, fail, moreOptionNames } from '../core/validate.js';
 import type { SourceLike } from '../pipeline/index.js';
 import { SpillFolder, parseBytes } from '../spill/index.js';
 import type { Joined } from './combine.js';
-import { commonOptions, JoinBase, type JoinOptions, type JoinStage } from './join-stage.js';
+import { commonOptions, JOIN_OPTIONS, JoinBase, type JoinOptions, type JoinStage } from './join-stage.js';
 import { describeKey, keyId } from './keys.js';
 import { FANOUT, Partitions, heldBytes } from './partitions.js';
 import { END, PENDING } from './side-reader.js';
@@ -20,6 +20,8 @@ export interface HashJoinOptions<L, R, Out> extends JoinOptions<L, R, Out> {
   /** Where the stage makes its private spill folder (mode 0700). @default os.tmpdir() */
   tmpDir?: string;
 }
+
+const HASH_JOIN_OPTIONS = moreOptionNames<HashJoinOptions<unknown, unknown, unknown>, JoinOptions<unknown, unknown, unknown>>('hashJoin()', JOIN_OPTIONS, { memory: true, tmpDir: true });
 
 /** `hashJoin()`'s stage: also says whether and how much it spilled. */
 export interface HashJoinStage<L, Out> extends JoinStage<L, Out> {
@@ -56,7 +58,7 @@ class HashJoinStageImpl<L, R, Out> extends JoinBase<L, R, Out> implements HashJo
   private rightN = 0;
 
   constructor(name: string, build: SourceLike, options: HashJoinOptions<L, R, Out>, private readonly memory: number, tmpDir: string) {
-    super(name, build, commonOptions<L, R, Out>(options));
+    super(name, build, commonOptions<L, R, Out>(options, HASH_JOIN_OPTIONS));
     this.folder = new SpillFolder(name, tmpDir);
   }
 
@@ -297,7 +299,7 @@ class HashJoinStageImpl<L, R, Out> extends JoinBase<L, R, Out> implements HashJo
  *   csv.write('joined.csv'));
  */
 export function hashJoin<L = any, R = any, Out = Joined<L, R>>(build: SourceLike, options: HashJoinOptions<L, R, Out>): HashJoinStage<L, Out> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const o = checkOptions('options', options);
+  const o = checkOptions('options', options, HASH_JOIN_OPTIONS);
   const memory = o.memory === undefined ? 64 * 1024 ** 2 : parseBytes('memory', o.memory);
   if (o.tmpDir !== undefined && (typeof o.tmpDir !== 'string' || o.tmpDir === '')) fail('tmpDir', 'a folder path', o.tmpDir);
   if (build === null || build === undefined || typeof build === 'string') throw new TypeError(`Expected \`build\` to be a source (a Readable, an iterable of rows or a generator), got ${build === null ? 'null' : typeof build}`);

@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import { AbortError, RowError, reasonOf } from '../core/errors.js';
 import { originOf } from '../core/origin.js';
 import { Stage } from '../core/stage.js';
-import { checkHighWaterMark, checkOneOf, checkOptions, checkSignal } from '../core/validate.js';
+import { checkHighWaterMark, checkOneOf, checkOptions, checkSignal, optionNames, type OptionNames } from '../core/validate.js';
 import { checkOutput, Combiner, type OutputOptions } from './combine.js';
 import { resolveOn, type JoinOn, type ResolvedOn } from './keys.js';
 import { SideReader } from './side-reader.js';
@@ -57,6 +57,9 @@ export interface JoinStage<L, Out> extends Stage<L, Out> {
   readonly metrics: Readonly<JoinMetrics>;
 }
 
+/** The option names every join takes; each join adds its own (`moreOptionNames`). */
+export const JOIN_OPTIONS = optionNames<JoinOptions<unknown, unknown, unknown>>('join', { on: true, type: true, signal: true, highWaterMark: true, merge: true, prefix: true });
+
 const counts = (): SideCounts => ({ rows: 0, matched: 0, unmatched: 0, nullKeys: 0 });
 
 export interface Common<L, R, Out> {
@@ -67,9 +70,9 @@ export interface Common<L, R, Out> {
   options: JoinOptions<L, R, Out>;
 }
 
-/** Checks the options every join takes (before any stream exists). */
-export function commonOptions<L, R, Out>(options: unknown): Common<L, R, Out> {
-  const o = checkOptions('options', options);
+/** Checks the options every join takes (before any stream exists); `known`: the join's names. */
+export function commonOptions<L, R, Out>(options: unknown, known: OptionNames): Common<L, R, Out> {
+  const o = checkOptions('options', options, known);
   checkOutput(o);
   const signal = checkSignal('signal', o.signal);
   if (signal?.aborted) throw new AbortError(signal.reason);

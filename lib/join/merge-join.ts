@@ -1,11 +1,11 @@
 import type { Readable, TransformCallback, Writable } from 'node:stream';
 import { RowError } from '../core/errors.js';
 import { originOf } from '../core/origin.js';
-import { checkFunction, checkOptions } from '../core/validate.js';
+import { checkFunction, checkOptions, moreOptionNames, optionNames } from '../core/validate.js';
 import { pipe, type SourceLike } from '../pipeline/index.js';
 import { sort, type SortCompare } from '../sort/index.js';
 import { estimateBytes, parseBytes } from '../spill/index.js';
-import { commonOptions, JoinBase, type JoinOptions, type JoinStage } from './join-stage.js';
+import { commonOptions, JOIN_OPTIONS, JoinBase, type JoinOptions, type JoinStage } from './join-stage.js';
 import { describeKey, keyComparator, type KeyOf } from './keys.js';
 import { END, PENDING, SideReader } from './side-reader.js';
 import type { Joined } from './combine.js';
@@ -26,6 +26,9 @@ export interface MergeJoinOptions<L, R, Out> extends JoinOptions<L, R, Out> {
    */
   sortInputs?: { memory?: number | string; tmpDir?: string };
 }
+
+const MERGE_JOIN_OPTIONS = moreOptionNames<MergeJoinOptions<unknown, unknown, unknown>, JoinOptions<unknown, unknown, unknown>>('mergeJoin()', JOIN_OPTIONS, { maxGroupBytes: true, compare: true, sortInputs: true });
+const SORT_INPUTS_OPTIONS = optionNames<NonNullable<MergeJoinOptions<unknown, unknown, unknown>['sortInputs']>>('mergeJoin() sortInputs', { memory: true, tmpDir: true });
 
 interface Head<R> {
   row: R;
@@ -60,7 +63,7 @@ class MergeJoinStage<L, R, Out> extends JoinBase<L, R, Out> {
   private feeding: SideReader | null = null;
 
   constructor(name: string, right: SourceLike, options: MergeJoinOptions<L, R, Out>, private readonly maxGroupBytes: number, compare: SortCompare | undefined, sorting: { memory: number | string; tmpDir?: string } | null) {
-    const c = commonOptions<L, R, Out>(options);
+    const c = commonOptions<L, R, Out>(options, MERGE_JOIN_OPTIONS);
     super(name, right, c);
     this.cmp = keyComparator(compare);
     if (sorting) {
@@ -281,12 +284,12 @@ export function mergeJoin<L, R, Out>(...args: [SourceLike, MergeJoinOptions<L, R
 }
 
 function mergeJoinStage<L, R, Out>(right: SourceLike, options: MergeJoinOptions<L, R, Out>): JoinStage<L, Out> {
-  const o = checkOptions('options', options);
+  const o = checkOptions('options', options, MERGE_JOIN_OPTIONS);
   const maxGroupBytes = o.maxGroupBytes === undefined ? 64 * 1024 ** 2 : parseBytes('maxGroupBytes', o.maxGroupBytes);
   const compare = o.compare === undefined ? undefined : checkFunction<SortCompare>('compare', o.compare);
   let sorting: { memory: number | string; tmpDir?: string } | null = null;
   if (o.sortInputs !== undefined && o.sortInputs !== false) {
-    const s = checkOptions('sortInputs', o.sortInputs);
+    const s = checkOptions('sortInputs', o.sortInputs, SORT_INPUTS_OPTIONS);
     sorting = { memory: s.memory === undefined ? '64MB' : parseBytes('sortInputs.memory', s.memory), ...(s.tmpDir === undefined ? {} : { tmpDir: s.tmpDir as string }) };
   }
   if (right === null || right === undefined || typeof right === 'string') throw new TypeError(`Expected \`right\` to be a source (a Readable, an iterable of rows or a generator), got ${right === null ? 'null' : typeof right}`);

@@ -1,6 +1,6 @@
 
 import { acquire, cancel, checkTarget, PostgresError, sqlExcerpt, type PgTarget } from './connection.js';
-import { fail } from '../core/validate.js';
+import { checkOptions, fail, optionNames } from '../core/validate.js';
 import type { LookupFunction } from '../join/index.js';
 
 export interface PostgresLookupOptions {
@@ -11,6 +11,8 @@ export interface PostgresLookupOptions {
    */
   key?: string;
 }
+
+const LOOKUP_OPTIONS = optionNames<PostgresLookupOptions>('postgres.lookup()', { key: true });
 
 /**
  * A lookup function for `lookup()` over PostgreSQL: `sql` is run once per batch with the
@@ -26,6 +28,7 @@ export interface PostgresLookupOptions {
 export function postgresLookup<V = Record<string, unknown>>(target: PgTarget, sql: string, options: PostgresLookupOptions = {}): LookupFunction<V> {
   checkTarget('target', target);
   if (typeof sql !== 'string' || sql.trim() === '') fail('sql', 'a query with $1 for the keys', sql);
+  checkOptions('options', options, LOOKUP_OPTIONS);
   if (options.key !== undefined && (typeof options.key !== 'string' || options.key === '')) fail('key', 'a column name', options.key);
   const stage = `postgres.lookup(${sqlExcerpt(sql)})`;
   const fn: LookupFunction<V> = async (keys, { signal }) => {

@@ -8,7 +8,7 @@
 import type pg from 'pg';
 import { setOrigin } from '../core/origin.js';
 import { RowBatch } from '../core/row-batch.js';
-import { checkInteger, checkOneOf, checkOptions, fail } from '../core/validate.js';
+import { checkInteger, checkOneOf, checkOptions, fail, optionNames } from '../core/validate.js';
 import { acquire, PostgresError, quoteIdent, type PgTarget } from './connection.js';
 import { PostgresQueryStage, type PostgresQueryOptions } from './query.js';
 import { resolveQueryOptions } from './query-options.js';
@@ -45,6 +45,10 @@ export interface PostgresSplit {
   readonly hi: string | null;
 }
 
+const SPLIT_OPTIONS = optionNames<PostgresSplitOptions>('postgres.split()', {
+  table: true, key: true, columns: true, by: true, batchSize: true, highWaterMark: true, types: true, statementTimeout: true, copy: true,
+});
+
 const INTEGER_TYPES = new Set(['smallint', 'integer', 'bigint']);
 
 /** The query stage with each row's origin set to its table and key. */
@@ -77,7 +81,7 @@ export class PostgresSplitSource<Row = Record<string, unknown>> {
   private readonly query: PostgresQueryOptions;
 
   constructor(private readonly target: PgTarget, options: PostgresSplitOptions) {
-    const { table, key, columns, by, ...query } = checkOptions('options', options) as unknown as PostgresSplitOptions;
+    const { table, key, columns, by, ...query } = checkOptions('options', options, SPLIT_OPTIONS) as unknown as PostgresSplitOptions;
     const resolved = resolveWriteOptions({ table });
     this.name = resolved.schema === null ? resolved.table : `${resolved.schema}.${resolved.table}`;
     this.sqlTable = resolved.schema === null ? quoteIdent(resolved.table) : `${quoteIdent(resolved.schema)}.${quoteIdent(resolved.table)}`;

@@ -2,8 +2,8 @@ import { expect } from 'chai';
 import { Readable, Writable } from 'node:stream';
 import pg from 'pg';
 import {
-  RateLimiter, RetryBudget, addColumn, agg, batch, callService, csv, distinct, filter, flatten, groupBy, itemFailed, map, pipe,
-  postJson, postgres, rename, replace, run, select, set, skip, sort, tap, take, topN,
+  RateLimiter, RetryBudget, addColumn, agg, batch, callService, csv, distinct, distributed, filter, flatten, groupBy, hashJoin, itemFailed, lookup, map,
+  mergeJoin, pipe, postJson, postgres, rename, replace, run, select, set, skip, sort, tap, take, topN,
 } from '../../lib/index.js';
 import { nearest } from '../../lib/core/validate.js';
 import { expectTypeErrors } from '../helpers/streams.js';
@@ -13,6 +13,8 @@ describe('unknown options', () => {
   const pool = new pg.Pool({ connectionString: 'postgres://nobody@127.0.0.1:1/none' }); // never connects
   after(() => pool.end());
   const typo = (options: Record<string, unknown>): never => options as never;
+  /** Enough of a job for its checks: nothing here is ever opened or run. */
+  const job = { engine: { take() {}, open: async () => {} }, name: 'q', source: csv.split('x.csv'), pipeline: (rows: unknown) => [rows] };
 
   it('every public factory refuses an unknown option, naming itself, the option and the nearest name', () => {
     expectTypeErrors([
@@ -50,7 +52,33 @@ describe('unknown options', () => {
       [() => postgres.query(pool, 'SELECT 1', [], typo({ keyset: { keys: 'id' } })), "postgres.query() keyset: unknown option 'keys' (did you mean 'key'?)"],
       [() => postgres.write(pool, typo({ table: 't', transcation: 'load' })), "postgres.write(): unknown option 'transcation' (did you mean 'transaction'?)"],
       [() => pipe([1], typo({ signl: undefined })), "pipe(): unknown option 'signl' (did you mean 'signal'?)"],
+      [() => mergeJoin([], typo({ on: 'id', maxGroupByte: 10 })), "mergeJoin(): unknown option 'maxGroupByte' (did you mean 'maxGroupBytes'?)"],
+      [() => mergeJoin([], typo({ on: 'id', prefx: {} })), "mergeJoin(): unknown option 'prefx' (did you mean 'prefix'?)"],
+      [() => mergeJoin([], typo({ on: 'id', sortInputs: { memmory: '1MB' } })), "mergeJoin() sortInputs: unknown option 'memmory' (did you mean 'memory'?)"],
+      [() => hashJoin([], typo({ on: 'id', prefix: { rigth: 'r_' } })), "prefix: unknown option 'rigth' (did you mean 'right'?)"],
+      [() => hashJoin([], typo({ on: 'id', tmpdir: '/tmp' })), "hashJoin(): unknown option 'tmpdir' (did you mean 'tmpDir'?)"],
+      [() => lookup(new Map(), typo({ on: 'id', batchsize: 5 })), "lookup(): unknown option 'batchsize' (did you mean 'batchSize'?)"],
+      [() => lookup(new Map(), typo({ on: 'id', cache: { maxEntry: 5 } })), "lookup() cache: unknown option 'maxEntry' (did you mean 'maxEntries'?)"],
+      [() => postgres.lookup(pool, 'SELECT 1 WHERE 1 = ANY($1)', typo({ keys: 'id' })), "postgres.lookup(): unknown option 'keys' (did you mean 'key'?)"],
+      [() => postgres.split(pool, typo({ table: 't', key: 'id', colums: ['id'] })), "postgres.split(): unknown option 'colums' (did you mean 'columns'?)"],
+      [() => postgres.split(pool, typo({ table: 't', key: 'id', keyset: { key: 'id' } })), "postgres.split(): unknown option 'keyset' (did you mean 'key'?)"],
+      [() => csv.split('x.csv', typo({ quotedLineBreak: 'follow' })), "csv.split(): unknown option 'quotedLineBreak' (did you mean 'quotedLineBreaks'?)"],
+      [() => csv.split('x.csv', typo({ chunksize: 10 })), "csv.split(): unknown option 'chunksize' (did you mean 'chunkSize'?)"],
+      [() => distributed.job(typo({ ...job, rejectes: () => {} })), "distributed.job(): unknown option 'rejectes' (did you mean 'rejects'?)"],
+      [() => distributed.job(typo({ ...job, exactlyOnce: { pool, marker: 't' } })), "exactlyOnce: unknown option 'marker' (did you mean 'markers'?)"],
+      [() => distributed.pgBoss(pool, typo({ expireInSecond: 60 })), "distributed.pgBoss(): unknown option 'expireInSecond' (did you mean 'expireInSeconds'?)"],
+      [() => distributed.bullmq('redis://127.0.0.1:1', typo({ lockDurationMs: 60 })), "distributed.bullmq(): unknown option 'lockDurationMs' (did you mean 'lockDuration'?)"],
+      [() => distributed.sharedRate(pool, typo({ name: 'r', calls: 1, per: 1000, tabel: 't' })), "distributed.sharedRate(): unknown option 'tabel' (did you mean 'table'?)"],
     ]);
+  });
+
+  it('distributed.partition(), job.plan() and job.work() reject with the TypeError', async () => {
+    const j = distributed.job(job as never);
+    const reason = (p: Promise<unknown>) => p.then(() => null, (e: Error) => e);
+    const { source, pipeline } = job;
+    expect(await reason(distributed.partition(typo({ source, pipeline, index: 0, count: 1, splts: 4 })))).to.be.instanceOf(TypeError).with.property('message', "distributed.partition(): unknown option 'splts' (did you mean 'splits'?)");
+    expect(await reason(j.plan(typo({ splits: 2, maxWaitin: 1 })))).to.be.instanceOf(TypeError).with.property('message', "job.plan(): unknown option 'maxWaitin' (did you mean 'maxWaiting'?)");
+    expect(await reason(j.work(typo({ untill: 'drained' })))).to.be.instanceOf(TypeError).with.property('message', "job.work(): unknown option 'untill' (did you mean 'until'?)");
   });
 
   it("run() options too: the promise rejects with the TypeError, and the streams given are destroyed", async () => {
