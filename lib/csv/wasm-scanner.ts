@@ -22,6 +22,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { callerFile } from '../core/caller-file.js';
 
 /** The slice of the `WebAssembly` global used here (the project's `lib` has no DOM types). */
 interface WasmApi {
@@ -45,24 +46,13 @@ interface Kernel {
   finish(base: number): number;
 }
 
-/** This file's path, from its own call site (the CommonJS build has no `import.meta.url`). */
-function here(): string {
-  const { prepareStackTrace, stackTraceLimit } = Error;
-  Error.stackTraceLimit = 1;
-  Error.prepareStackTrace = (_error, calls) => calls;
-  const calls = new Error().stack as unknown as NodeJS.CallSite[];
-  Error.prepareStackTrace = prepareStackTrace;
-  Error.stackTraceLimit = stackTraceLimit;
-  const file = calls[0]!.getFileName()!;
-  return file.startsWith('file:') ? fileURLToPath(file) : file;
-}
-
 /** The compiled module, or null when it was not built (undefined: not looked for yet). */
 let compiled: WasmModule | null | undefined;
 
 function kernelModule(): WasmModule | null {
   if (compiled === undefined) {
-    const file = here().replace(/wasm-scanner\.[cm]?[jt]s$/, 'wasm/csv-scan.wasm');
+    const own = callerFile();
+    const file = (own.startsWith('file:') ? fileURLToPath(own) : own).replace(/wasm-scanner\.[cm]?[jt]s$/, 'wasm/csv-scan.wasm');
     compiled = existsSync(file) ? new wasm.Module(readFileSync(file)) : null;
   }
   return compiled;

@@ -209,14 +209,6 @@ class HashJoinStageImpl<L, R, Out> extends JoinBase<L, R, Out> implements HashJo
     }
   }
 
-  private async unmatchedRight(row: R): Promise<void> {
-    this.metrics.right.unmatched++;
-    if (!this.keepRight) return;
-    this.output(row, null, row);
-    const room = this.room();
-    if (room) await room;
-  }
-
   private async finishPartitioned(): Promise<void> {
     const build = this.buildParts!;
     const probe = this.probeParts!;

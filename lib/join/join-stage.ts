@@ -145,6 +145,15 @@ export abstract class JoinBase<L, R, Out> extends Stage<L, Out> implements JoinS
     this.pushOut(from, out);
   }
 
+  /** A right row that matched nothing: counted, and passed on (with a null left) for right and full joins. */
+  protected async unmatchedRight(row: R): Promise<void> {
+    this.metrics.right.unmatched++;
+    if (!this.keepRight) return;
+    this.output(row, null, row);
+    const room = this.room();
+    if (room) await room;
+  }
+
   /** Null while the output has room; otherwise a promise resolved once the consumer has read. */
   protected room(): Promise<void> | null {
     if (this.readableLength < this.readableHighWaterMark) return null;

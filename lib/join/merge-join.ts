@@ -220,14 +220,6 @@ class MergeJoinStage<L, R, Out> extends JoinBase<L, R, Out> {
     else this.stats.filtered++;
   }
 
-  private async unmatchedRight(row: R): Promise<void> {
-    this.metrics.right.unmatched++;
-    if (!this.keepRight) return;
-    this.output(row, null, row);
-    const room = this.room();
-    if (room) await room;
-  }
-
   protected override async release(): Promise<void> {
     await Promise.all([this.leftSorted?.close(), this.feeding?.close()]);
   }

@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import type { ResourceLimits } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
+import { callerFile } from '../core/caller-file.js';
 import type { BatchResult, BatchTask, WorkerSetup } from './protocol.js';
 
 /**
@@ -15,16 +16,7 @@ import type { BatchResult, BatchTask, WorkerSetup } from './protocol.js';
  * call site because the CommonJS build has no `import.meta.url`; under tsx the workers
  * inherit its loader (execArgv) and load the .ts file as the test runner does.
  */
-const workerFile = ((): string => {
-  const { prepareStackTrace, stackTraceLimit } = Error;
-  Error.stackTraceLimit = 1;
-  Error.prepareStackTrace = (_error, calls) => calls;
-  const calls = new Error().stack as unknown as NodeJS.CallSite[];
-  Error.prepareStackTrace = prepareStackTrace;
-  Error.stackTraceLimit = stackTraceLimit;
-  const here = calls[0]!.getFileName()!; // a file URL (ES module) or a path (CommonJS)
-  return here.replace(/pool\.([cm]?[jt]s)$/, 'worker.$1');
-})();
+const workerFile = callerFile().replace(/pool\.([cm]?[jt]s)$/, 'worker.$1');
 
 /** tsx's hooks (see WorkerSetup.tsxHooks), when this runs from source. */
 // `require.resolve` finds the CommonJS entry; its ES module twin beside it is the one to import.

@@ -136,7 +136,8 @@ describe('WasmCsvScanner (the WebAssembly boundary kernel)', () => {
   it('gives null where the module was not built (a copy of the loader without wasm/ beside it)', async () => {
     const dir = await tempDir();
     try {
-      const copy = await dir.write('wasm-scanner.ts', await readFile(new URL('../../lib/csv/wasm-scanner.ts', import.meta.url)));
+      const copy = await dir.write('csv/wasm-scanner.ts', await readFile(new URL('../../lib/csv/wasm-scanner.ts', import.meta.url)));
+      await dir.write('core/caller-file.ts', await readFile(new URL('../../lib/core/caller-file.ts', import.meta.url)));
       const loader = (await import(pathToFileURL(copy).href)) as typeof import('../../lib/csv/wasm-scanner.js');
       expect(loader.WasmCsvScanner.create({ delimiter: ',', quote: '"', escape: '"' })).to.equal(null);
     } finally {

@@ -2,10 +2,10 @@
  * Temporary files and file-descriptor accounting for the pipeline and CSV tests.
  * Each suite makes one directory with `tempDir()` in `before` and removes it in `after`.
  */
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { readdirSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export interface TempDir {
   readonly path: string;
@@ -23,6 +23,7 @@ export async function tempDir(prefix = 'sluice-test-'): Promise<TempDir> {
     file: (name) => join(path, name),
     async write(name, content) {
       const file = join(path, name);
+      await mkdir(dirname(file), { recursive: true });
       await writeFile(file, content);
       return file;
     },
