@@ -21,6 +21,7 @@
  * stay valid; a chunk larger than `capacity` is given in pieces.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The slice of the `WebAssembly` global used here (the project's `lib` has no DOM types). */
@@ -62,7 +63,8 @@ let compiled: WasmModule | null | undefined;
 
 function kernelModule(): WasmModule | null {
   if (compiled === undefined) {
-    const file = here().replace(/wasm-scanner\.[cm]?[jt]s$/, 'wasm/csv-scan.wasm');
+    // Beside this file, or beside the bundle this file was bundled into.
+    const file = join(dirname(here()), 'wasm/csv-scan.wasm');
     compiled = existsSync(file) ? new wasm.Module(readFileSync(file)) : null;
   }
   return compiled;
