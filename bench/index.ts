@@ -9,7 +9,7 @@
  * runs — since tsx alone takes ~0.5 s to start here.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeParkingCsv } from '../examples/sample-data.js';
 
@@ -30,6 +30,9 @@ execFileSync(join(root, 'node_modules/.bin/esbuild'), [
   join(root, 'bench/run-sluice.ts'), join(root, 'bench/naive.ts'), '--bundle', '--splitting', '--platform=node', '--format=esm', '--packages=external',
   `--outdir=${bundleDir}`, '--out-extension:.js=.mjs', '--log-level=warning',
 ]);
+// The WebAssembly CSV kernel, where the bundled loader looks for it (beside the bundle).
+mkdirSync(join(bundleDir, 'wasm'), { recursive: true });
+copyFileSync(join(root, 'lib/csv/wasm/csv-scan.wasm'), join(bundleDir, 'wasm/csv-scan.wasm'));
 const sluice = (pipeline: string, ...nodeFlags: string[]) => [process.execPath, ...nodeFlags, bundled, pipeline];
 // V8 sizes its young generation by the allocation rate, up to 2 × 16 MB by default; a smaller
 // cap trades a little speed for memory (a setting of the process, not of the library).

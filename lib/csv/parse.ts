@@ -7,6 +7,8 @@ import { deliversBeforeFailing, type BatchingStage, type FusedSelect, type Proje
 import { CsvError } from './errors.js';
 import { CsvScanner, fieldTrimmer, pickColumns, type ScanOptions, type ScanResult } from './scanner.js';
 import { CsvOrigin } from './raw-line.js';
+import { scanResultOf, wasmRowsFor } from './wasm-parse.js';
+import type { WasmRows, WasmRowsResult } from './wasm-rows.js';
 import { afterReadOut } from '../core/after-read-out.js';
 import { setOrigin } from '../core/origin.js';
 import { sendReject } from '../core/reject.js';
@@ -72,6 +74,8 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> i
   private pendingBytes = 0;
   private nextLine = 1;
   private width = -1;
+  /** The WebAssembly reader (see wasm-parse.ts) once it reads the input; null: the JS scanner reads the rest; undefined: not decided yet. */
+  private wasm: WasmRows | null | undefined;
   /** Rejects handed to a sink that has not stored them yet, and who waits for them. */
   private rejectsPending = 0;
   private afterRejects: (() => void) | null = null;
@@ -169,6 +173,7 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> i
       return;
     }
     const size = typeof chunk === 'string' ? Buffer.byteLength(chunk, encoding) : chunk.length;
+    if (typeof chunk === 'string') this.leaveWasm();
     if (this.options.strictUtf8 && typeof chunk !== 'string') {
       const at = this.invalidUtf8At(chunk);
       if (at !== -1) {
@@ -177,6 +182,15 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> i
       }
     }
     this.bytesIn += size;
+    if (this.wasm === undefined) this.wasm = this.startWasm();
+    if (this.wasm) {
+      // (Only the first call carries text: what the JS scanner left after the header.)
+      const bytes = this.rest === '' ? (chunk as Buffer) : Buffer.concat([Buffer.from(this.rest), chunk as Buffer]);
+      this.rest = '';
+      this.restBytes = 0;
+      this.emitWasm(this.wasm.push(bytes), true, callback);
+      return;
+    }
     this.pending += typeof chunk === 'string' ? chunk : this.decode(chunk);
     this.pendingBytes += size;
     // Every parse rescans the unfinished row from its start. While that row is long, parse
@@ -201,6 +215,10 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> i
     if (this.options.strictUtf8 && this.utf8Tail.length > 0) {
       // The input ended inside a character.
       this.failAtInvalidUtf8(Buffer.alloc(0), this.bytesIn - this.utf8Tail.length, callback);
+      return;
+    }
+    if (this.wasm) {
+      this.emitWasm(this.wasm.end(), false, callback);
       return;
     }
     const text = this.rest + this.pending + this.decoder.end();
@@ -234,8 +252,57 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> i
     return -1;
   }
 
+  /**
+   * The WebAssembly reader, once the JS scanner has read the header line (and with its text
+   * fully decoded), when it can read this input; undefined while it is too early to tell.
+   */
+  private startWasm(): WasmRows | null | undefined {
+    const decoder = this.decoder as StringDecoder & { lastNeed: number };
+    if ((this.options.headerLine && this.width === -1) || decoder.lastNeed !== 0 || this.pending !== '') return undefined;
+    const wasm = wasmRowsFor(this.options, this.utf8, this.indexes, this.atStart);
+    if (wasm) this.atStart = false;
+    this.readerProjects = this.indexes !== null;
+    return wasm;
+  }
+
+  /** The JS scanner reads the rest of the input, from the row the WebAssembly reader has not finished. */
+  private leaveWasm(): void {
+    if (this.wasm) {
+      this.rest = this.decoder.write(this.wasm.rest());
+      this.restBytes = Buffer.byteLength(this.rest);
+    }
+    this.wasm = null;
+  }
+
+  /** Emits the WebAssembly reader's rows; on a fallback the JS scanner goes on from the row it did not read. */
+  private emitWasm(result: WasmRowsResult, more: boolean, callback: TransformCallback): void {
+    const wasm = this.wasm!;
+    const tooLong = more && !result.fallback && wasm.jsPendingBytes > this.options.maxRowBytes;
+    // The JS scanner fails with a row ended by the last byte, a CR, still unread: so does this.
+    const failure = this.emitRows(scanResultOf(result, tooLong && wasm.endsAtCr));
+    if (failure) {
+      this.wasm = null;
+      this.failAfterRows(callback, failure);
+      return;
+    }
+    if (result.fallback) {
+      this.leaveWasm();
+      const text = more ? this.rest : this.rest + this.decoder.end();
+      this.rest = '';
+      this.parse(text, more, callback);
+      return;
+    }
+    if (tooLong) {
+      this.wasm = null;
+      this.failAfterRows(callback, this.rowTooLong());
+      return;
+    }
+    this.afterRejectsStored(callback);
+  }
+
   /** Parses the valid bytes before an invalid sequence, then fails at its line and offset. */
   private failAtInvalidUtf8(valid: Buffer, offset: number, callback: TransformCallback): void {
+    this.leaveWasm();
     this.bytesIn += valid.length;
     const text = this.rest + this.pending + this.decoder.write(valid);
     this.pending = '';
@@ -291,12 +358,20 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> i
     this.rest = result.rest;
     this.restBytes = Buffer.byteLength(this.rest);
     if (this.restBytes > this.options.maxRowBytes) {
-      this.failAfterRows(callback, new CsvError(this.options.source, this.nextLine, `a row longer than maxRowBytes (${this.options.maxRowBytes}) starts here; is a quote left open?`));
+      this.failAfterRows(callback, this.rowTooLong());
       return;
     }
-    // Rejected rows a slow sink has not stored yet hold the next chunk back (backpressure).
+    this.afterRejectsStored(callback);
+  }
+
+  /** Rejected rows a slow sink has not stored yet hold the next chunk back (backpressure). */
+  private afterRejectsStored(callback: TransformCallback): void {
     if (this.rejectsPending === 0) callback();
     else this.afterRejects = () => callback();
+  }
+
+  private rowTooLong(): CsvError {
+    return new CsvError(this.options.source, this.nextLine, `a row longer than maxRowBytes (${this.options.maxRowBytes}) starts here; is a quote left open?`);
   }
 
   /**

@@ -2,7 +2,7 @@
  * Rows from UTF-8 byte chunks by the WebAssembly boundary kernel (wasm-scanner.ts), with
  * RFC 4180 fields: the seam csv.parse can call instead of decoding the text and running the
  * JS scanner. Only the fields a projection wants are made into strings, read straight at their
- * entries; a row's width is the distance between its row ends. Not used by csv.read/csv.parse yet.
+ * entries; a row's width is the distance between its row ends. csv.parse reads with it where it can (wasm-parse.ts).
  *
  * Bytes stay in one window from the start of the unfinished row, so a row cut by a chunk end
  * is copied, not scanned again (the kernel carries its state); the window grows only for a
@@ -24,6 +24,8 @@ export interface WasmRowsResult {
   lines: number[];
   /** Whether the row after these needs the JS scanner (see `WasmRows.rest`). */
   fallback: boolean;
+  /** With the `raw` option: each row's text without its line break where it has no quote and no CR, else null. */
+  raws?: (string | null)[];
 }
 
 export interface WasmRowsOptions {
@@ -31,6 +33,10 @@ export interface WasmRowsOptions {
   columns?: readonly number[] | null;
   /** Whether a byte-order mark at the start is skipped. @default true */
   stripBom?: boolean;
+  /** Whether an empty line is a row of no fields (width 0), as the JS scanner gives it, instead of `['']`. @default false */
+  emptyRows?: boolean;
+  /** Whether each row's raw text is reported (see `WasmRowsResult.raws`; only without a projection). @default false */
+  raw?: boolean;
 }
 
 export class WasmRows {
@@ -42,6 +48,8 @@ export class WasmRows {
   private window: Buffer = Buffer.allocUnsafe(1 << 18);
   private length = 0;
   private rowStart = 0;
+  /** Where the last complete row started (negative once moved out of the window). */
+  private lastRowStart = -1;
   private fieldStart = 0;
   /** Whether an entry came yet (then the byte-order mark is decided). */
   private started = false;
@@ -52,6 +60,10 @@ export class WasmRows {
   /** The next quote at or after the current row (window offset; `length` when none). */
   private nextQuote = 0;
   private failed = false;
+  private readonly emptyRows: boolean;
+  private readonly raw: boolean;
+  /** The next CR at or after the current row (as `nextQuote`), for `rawOf`. */
+  private nextCr = 0;
 
   /**
    * A reader for one input, or null when the kernel is not built or cannot read the dialect.
@@ -62,13 +74,16 @@ export class WasmRows {
    */
   static create(dialect: WasmDialect, options: WasmRowsOptions = {}): WasmRows | null {
     const scanner = WasmCsvScanner.create(dialect, options.stripBom ?? true);
-    return scanner ? new WasmRows(scanner, dialect.quote.charCodeAt(0), options.columns ?? null) : null;
+    return scanner ? new WasmRows(scanner, dialect.quote.charCodeAt(0), options) : null;
   }
 
-  private constructor(scanner: WasmCsvScanner, quote: number, columns: readonly number[] | null) {
+  private constructor(scanner: WasmCsvScanner, quote: number, options: WasmRowsOptions) {
+    const columns = options.columns ?? null;
     this.scanner = scanner;
     this.quote = quote;
     this.columns = columns;
+    this.emptyRows = options.emptyRows ?? false;
+    this.raw = (options.raw ?? false) && columns === null;
     if (columns) {
       const last = Math.max(-1, ...columns);
       this.wanted = new Uint8Array(last + 1);
@@ -81,11 +96,35 @@ export class WasmRows {
     return this.length - this.rowStart;
   }
 
+  /**
+   * The bytes the JS scanner would hold as its unfinished row (for the same `maxRowBytes`
+   * check): a row ended by a CR as the last byte so far counts (it waits to see whether an LF
+   * follows), a character cut off at the end does not (a text decoder holds it back).
+   */
+  get jsPendingBytes(): number {
+    const end = this.decodedEnd();
+    return end - (this.endsAtCr ? this.lastRowStart : this.rowStart);
+  }
+
+  /**
+   * Whether the last row returned ended at a CR that is the last byte so far, but for a
+   * character cut off after it (the JS scanner would still hold that row).
+   */
+  get endsAtCr(): boolean {
+    const end = this.decodedEnd();
+    return this.rowStart === end && end > 0 && this.window[end - 1] === 13 && this.lastRowStart >= 0;
+  }
+
+  /** The end of the bytes so far without a character cut off at the end. */
+  private decodedEnd(): number {
+    return this.length - cutCharacter(this.window, this.rowStart, this.length);
+  }
+
   /** The rows these bytes complete. */
   push(chunk: Uint8Array): WasmRowsResult {
     if (this.failed) throw new Error('WasmRows: the input goes on with the JS scanner after a fallback');
     const from = this.append(chunk);
-    const result: WasmRowsResult = { rows: [], widths: [], lines: [], fallback: false };
+    const result = this.result();
     const { capacity } = this.scanner;
     for (let at = from; at < this.length && !result.fallback; at += capacity) {
       this.take(this.scanner.scan(this.window, at, Math.min(this.length, at + capacity)), result);
@@ -95,8 +134,14 @@ export class WasmRows {
 
   /** The rows left at the end of the input (a last row without a line break). */
   end(): WasmRowsResult {
-    const result: WasmRowsResult = { rows: [], widths: [], lines: [], fallback: false };
+    const result = this.result();
     if (!this.failed) this.take(this.scanner.finish(this.length), result);
+    return result;
+  }
+
+  private result(): WasmRowsResult {
+    const result: WasmRowsResult = { rows: [], widths: [], lines: [], fallback: false };
+    if (this.raw) result.raws = [];
     return result;
   }
 
@@ -120,10 +165,12 @@ export class WasmRows {
     this.length = keep + chunk.length;
     this.rowStart = 0;
     this.fieldStart -= shift;
+    this.lastRowStart -= shift;
     // One string for the window, unless a long row would be decoded again with every chunk.
     const bytes = window.subarray(0, this.length);
     this.text = keep <= chunk.length && isAscii(bytes) ? bytes.toString('latin1') : null;
     this.nextQuote = -1;
+    this.nextCr = -1;
     return keep;
   }
 
@@ -189,11 +236,16 @@ export class WasmRows {
     return first;
   }
 
-  private endRow(row: string[], width: number, end: number, out: WasmRowsResult): void {
+  private endRow(fields: string[], count: number, end: number, out: WasmRowsResult): void {
+    const start = this.rowStart;
+    const empty = this.emptyRows && count === 1 && isLineBreak(this.window, start, end);
+    const row = empty ? (this.columns?.map(() => undefined as unknown as string) ?? []) : fields;
     out.rows.push(row);
-    out.widths.push(width);
-    out.lines.push(this.linesOf(this.rowStart, end));
+    out.widths.push(empty ? 0 : count);
+    out.lines.push(this.linesOf(start, end));
+    if (out.raws) out.raws.push(empty ? null : this.rawOf(start, end));
     this.index = 0;
+    this.lastRowStart = start;
     this.rowStart = this.fieldStart = end;
   }
 
@@ -207,6 +259,17 @@ export class WasmRows {
 
   private slice(start: number, end: number): string {
     return this.text !== null ? this.text.slice(start, end) : this.window.toString('utf8', start, end);
+  }
+
+  /** The row's text without its line break when it has no quote and no CR (after `linesOf`), else null. */
+  private rawOf(start: number, end: number): string | null {
+    if (this.nextQuote < end) return null;
+    if (this.nextCr < start) {
+      const at = this.window.indexOf(13, start);
+      this.nextCr = at === -1 || at >= this.length ? this.length : at;
+    }
+    if (this.nextCr < end) return null;
+    return this.slice(start, end > start && this.window[end - 1] === 10 ? end - 1 : end);
   }
 
   /** 1 plus the line breaks inside quoted fields of the row in [start, end). */
@@ -226,4 +289,23 @@ export class WasmRows {
     const last = window[end - 1];
     return end > start && (last === 10 || last === 13) ? lines - 1 : lines;
   }
+}
+
+/** Whether window[start, end) is nothing or one line break (an empty line). */
+function isLineBreak(window: Buffer, start: number, end: number): boolean {
+  const length = end - start;
+  if (length === 0) return true;
+  if (length === 1) return window[start] === 10 || window[start] === 13;
+  return length === 2 && window[start] === 13 && window[start + 1] === 10;
+}
+
+/** How many bytes at the end of window[start, end) begin a UTF-8 character that is not complete. */
+function cutCharacter(window: Buffer, start: number, end: number): number {
+  for (let k = 1; k <= 3 && end - k >= start; k++) {
+    const byte = window[end - k];
+    if ((byte & 0xc0) === 0x80) continue;
+    const size = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    return size > k ? k : 0;
+  }
+  return 0;
 }

@@ -21,6 +21,7 @@
  * stay valid; a chunk larger than `capacity` is given in pieces.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { callerFile } from '../core/caller-file.js';
 
@@ -51,8 +52,9 @@ let compiled: WasmModule | null | undefined;
 
 function kernelModule(): WasmModule | null {
   if (compiled === undefined) {
+    // Beside this file, or beside the bundle this file was bundled into.
     const own = callerFile();
-    const file = (own.startsWith('file:') ? fileURLToPath(own) : own).replace(/wasm-scanner\.[cm]?[jt]s$/, 'wasm/csv-scan.wasm');
+    const file = join(dirname(own.startsWith('file:') ? fileURLToPath(own) : own), 'wasm/csv-scan.wasm');
     compiled = existsSync(file) ? new wasm.Module(readFileSync(file)) : null;
   }
   return compiled;

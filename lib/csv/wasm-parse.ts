@@ -1,0 +1,34 @@
+/**
+ * When csv.parse reads with the WebAssembly kernel (wasm-rows.ts) instead of the JS scanner,
+ * and its rows in the shape the stage emits. The JS scanner stays the reference and the
+ * fallback: it reads the header line, any input the kernel cannot read (other encodings,
+ * trimming, an escape other than the quote, text chunks), and the rest of the stream from the
+ * first row the kernel falls back on (a stray quote, text after a closing quote, a quote left open).
+ */
+import { WasmRows, type WasmRowsResult } from './wasm-rows.js';
+import type { Resolved } from './parse-options.js';
+import type { ScanResult } from './scanner.js';
+
+/**
+ * A kernel reader for the rest of the input, or null when the JS scanner must read it
+ * (`SLUICE_CSV_WASM=0` in the environment turns the kernel off, for differential tests).
+ * @param options - the stage's resolved options
+ * @param utf8 - whether the input is UTF-8
+ * @param indexes - the field indexes the stage keeps, or null for all
+ * @param atStart - whether no input was read yet (then a byte-order mark is skipped)
+ */
+export function wasmRowsFor(options: Resolved, utf8: boolean, indexes: readonly number[] | null, atStart: boolean): WasmRows | null {
+  if (process.env.SLUICE_CSV_WASM === '0' || !options.fast || !utf8 || options.ltrim || options.rtrim) return null;
+  // With `ragged: 'keep'` the JS scanner counts a projected row's width only up to the last wanted column.
+  if (indexes !== null && options.ragged === 'keep') return null;
+  return WasmRows.create(options.dialect, { columns: indexes, stripBom: atStart, emptyRows: true, raw: !options.objects });
+}
+
+/** The kernel's rows as the JS scanner's result (nothing left over: the kernel keeps the unfinished row), without the last one if asked. */
+export function scanResultOf(result: WasmRowsResult, dropLast = false): ScanResult {
+  const { rows, lines, widths } = result;
+  const raws = result.raws ?? null;
+  if (!dropLast) return { rows, lines, widths, raws, rest: '', error: null };
+  const end = rows.length - 1;
+  return { rows: rows.slice(0, end), lines: lines.slice(0, end), widths: widths.slice(0, end), raws: raws && raws.slice(0, end), rest: '', error: null };
+}
