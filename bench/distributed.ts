@@ -2,20 +2,25 @@
  * `npx tsx bench/distributed.ts [--rows N]`: a CPU-bound CSV → PostgreSQL load (the
  * 43-column parking data, upserted on `Summons Number`) in one process with `run()`, beside
  * `examples/distributed-load.ts` with 1, 2 and 4 worker processes on pg-boss (wall time
- * includes planning and starting the workers); then the queue's overhead per split: 200
- * one-row splits through pg-boss with `exactlyOnce`, beside the same splits in static mode
- * (`distributed.partition`, no queue). Uses DATABASE_URL, else the tests' choice of server.
- * Data and results (results.json) go to /tmp/distributed-data. BullMQ is not measured where its client package
- * (ioredis) is missing.
+ * includes planning and starting the workers); then a service-bound load: 6,000 rows through
+ * a fixed-latency HTTP service (50 ms a call, batches of 50, one call at a time per
+ * process) under a rate limit of 40 calls/s shared in PostgreSQL, in one process
+ * (`distributed.partition`, one split) beside 1, 2 and 4 worker processes on pg-boss; then
+ * the queue's overhead per split: 200 one-row splits through pg-boss and BullMQ with
+ * `exactlyOnce`, beside the same splits in static mode (`distributed.partition`, no queue).
+ * Uses DATABASE_URL, else the tests' choice of server; REDIS_URL for BullMQ (not measured
+ * when no Redis answers). Data and results (results.json) go to /tmp/distributed-data.
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { csv, distributed, postgres, run } from '../lib/index.js';
+import { callService, csv, distributed, postJson, postgres, run, type QueueEngine } from '../lib/index.js';
 import { writeParkingCsv, PARKING_HEADER } from '../examples/sample-data.js';
 import { server, stopServer } from '../test/helpers/postgres.js';
+import { FakeService } from '../test/helpers/fake-service.js';
+import { REDIS_URL, bullmqUnavailable, runWorker, sampleCsv } from '../test/distributed/helpers.js';
 
 const exec = promisify(execFile);
 const arg = (name: string, fallback: number) => {
@@ -65,7 +70,49 @@ try {
     results[`workers${workers}`] = ms;
   }
 
-  // Queue overhead: 200 one-row splits, static mode vs pg-boss.
+  // Service-bound: a fixed-latency service under a shared rate limit.
+  const SVC = { rows: 6000, batch: 50, latencyMs: 50, calls: 4, per: 100 };
+  const service = await FakeService.start();
+  service.reply = () => ({ delayMs: SVC.latencyMs });
+  const svcFile = await sampleCsv(join(dir, 'bench-service.csv'), SVC.rows);
+  const svcCalls = Math.ceil(SVC.rows / SVC.batch);
+  console.log(`service-bound: ${SVC.rows} rows, ${svcCalls}+ calls of ${SVC.batch} rows, ${SVC.latencyMs} ms each, shared limit ${(SVC.calls * 1000) / SVC.per} calls/s:`);
+  try {
+    await pool.query(`DROP TABLE IF EXISTS bench_svc; CREATE TABLE bench_svc (id int, plate text, state text, fine int); DROP TABLE IF EXISTS bench_svc_slots`);
+    const rateOptions = { name: 'bench', calls: SVC.calls, per: SVC.per, table: 'bench_svc_slots' };
+    started = Date.now();
+    await distributed.partition({
+      index: 0, count: 1, splits: 1, name: 'svc-single', source: csv.split<string[]>(svcFile),
+      pipeline: (r, { split }) => [
+        r,
+        callService(postJson<string[], string[]>(service.url), { batchSize: SVC.batch, rate: distributed.sharedRate(pool, rateOptions), idempotencyKey: (_rows, b) => `${split.id}:${b}` }),
+        postgres.write(pool, { table: 'bench_svc' }),
+      ],
+    });
+    const svcSingle = Date.now() - started;
+    console.log(`  one process:   ${(svcSingle / 1000).toFixed(2)} s, ${rate(SVC.rows, svcSingle)} rows/s`);
+    results.serviceSingle = svcSingle;
+    for (const workers of [1, 2, 4]) {
+      await pool.query(`TRUNCATE bench_svc`);
+      const name = `svc-${workers}-${Date.now()}`;
+      const engine = distributed.pgBoss(pool, { schema: SCHEMA });
+      started = Date.now();
+      await distributed.job({ engine, name, source: csv.split(svcFile), pipeline: (r) => [r] }).plan({ splits: 24 });
+      const exits = await Promise.all(Array.from({ length: workers }, () => runWorker({
+        ENGINE: 'pg-boss', PGBOSS_SCHEMA: SCHEMA, EXPIRE: '60', DATABASE_URL: url, QUEUE: name, FILE: svcFile, TABLE: 'bench_svc', MARKERS: 'bench_svc_done',
+        EXACTLY_ONCE: '1', BATCH: '250', SERVICE_URL: service.url, SERVICE_BATCH: String(SVC.batch), RATE_CALLS: String(SVC.calls), RATE_PER: String(SVC.per), RATE_TABLE: 'bench_svc_slots',
+      })));
+      const ms = Date.now() - started;
+      await engine.close();
+      if (exits.some((e) => e.code !== 0)) throw new Error(exits.map((e) => e.stderr).join('\n'));
+      console.log(`  ${workers} worker${workers > 1 ? 's' : ' '}:     ${(ms / 1000).toFixed(2)} s, ${rate(SVC.rows, ms)} rows/s`);
+      results[`serviceWorkers${workers}`] = ms;
+    }
+  } finally {
+    await service.close();
+  }
+
+  // Queue overhead: 200 one-row splits, static mode vs pg-boss and BullMQ.
   const small = join(dir, 'bench-200.csv');
   writeFileSync(small, 'id\n' + Array.from({ length: 200 }, (_, i) => `${i}\n`).join(''));
   await pool.query(`DROP TABLE IF EXISTS bench_ids; CREATE TABLE bench_ids (id text)`);
@@ -75,22 +122,36 @@ try {
   started = Date.now();
   const staticRun = await distributed.partition({ index: 0, count: 1, splits: 200, name: 'static', source, exactlyOnce: once, pipeline: (r, { client }) => [r, postgres.write(client!, { table: 'bench_ids' })] });
   const staticMs = Date.now() - started;
-  const engine = distributed.pgBoss(pool, { schema: SCHEMA });
-  const job = distributed.job({ engine, name: `bench-${Date.now()}`, source, exactlyOnce: once, pipeline: (r, { client }) => [r, postgres.write(client!, { table: 'bench_ids' })] });
-  started = Date.now();
-  await job.plan({ splits: 200 });
-  const planMs = Date.now() - started;
-  const worked = await job.work({ pollMs: 10 });
-  const queueMs = Date.now() - started;
-  await engine.close();
-  const n = worked.splits.length; // fewer than 200: cuts of a tiny file coincide
-  console.log(`queue overhead, ${n} one-row splits (static mode ran ${staticRun.splits.length}):`);
-  console.log(`  static mode: ${(staticMs / n).toFixed(1)} ms/split; pg-boss: ${(queueMs / n).toFixed(1)} ms/split (plan ${(planMs / n).toFixed(1)}) → ${((queueMs - staticMs) / n).toFixed(1)} ms/split for the queue`);
-  console.log('  BullMQ: not measured here (its client package, ioredis, is not installed)');
-  Object.assign(results, { splits: n, staticMsPerSplit: staticMs / n, pgBossMsPerSplit: queueMs / n });
+  const overhead = async (engine: QueueEngine & { obliterate?(queue: string): Promise<void> }) => {
+    const name = `bench-${engine.kind}-${Date.now()}`;
+    await pool.query(`TRUNCATE bench_ids`);
+    const job = distributed.job({ engine, name, source, exactlyOnce: once, pipeline: (r, { client }) => [r, postgres.write(client!, { table: 'bench_ids' })] });
+    const begun = Date.now();
+    await job.plan({ splits: 200 });
+    const planMs = Date.now() - begun;
+    const worked = await job.work({ pollMs: 10 });
+    const ms = Date.now() - begun;
+    await engine.obliterate?.(name);
+    await engine.close();
+    return { planMs, ms, n: worked.splits.length };
+  };
+  const boss = await overhead(distributed.pgBoss(pool, { schema: SCHEMA }));
+  const n = boss.n; // fewer than 200: cuts of a tiny file coincide
+  const perSplit = (ms: number) => `${(ms / n).toFixed(1)} ms/split`;
+  console.log(`queue overhead, ${n} one-row splits with exactlyOnce (static mode ran ${staticRun.splits.length}):`);
+  console.log(`  static mode: ${perSplit(staticMs)}`);
+  console.log(`  pg-boss:     ${perSplit(boss.ms)} (plan ${perSplit(boss.planMs)}) → ${perSplit(boss.ms - staticMs)} for the queue`);
+  Object.assign(results, { splits: n, staticMsPerSplit: staticMs / n, pgBossMsPerSplit: boss.ms / n });
+  const noRedis = await bullmqUnavailable();
+  if (noRedis) console.log(`  BullMQ:      not measured (${noRedis})`);
+  else {
+    const bull = await overhead(distributed.bullmq(REDIS_URL, { prefix: `sluice-bench-${process.pid}` }));
+    console.log(`  BullMQ:      ${perSplit(bull.ms)} (plan ${perSplit(bull.planMs)}) → ${perSplit(bull.ms - staticMs)} for the queue`);
+    results.bullmqMsPerSplit = bull.ms / n;
+  }
   writeFileSync(join(dir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
 } finally {
-  for (const t of ['bench_single', 'bench_w1', 'bench_w2', 'bench_w4', 'bench_ids', 'bench_split_done']) await pool.query(`DROP TABLE IF EXISTS ${t}`);
+  for (const t of ['bench_single', 'bench_w1', 'bench_w2', 'bench_w4', 'bench_ids', 'bench_split_done', 'bench_svc', 'bench_svc_done', 'bench_svc_slots']) await pool.query(`DROP TABLE IF EXISTS ${t}`);
   await pool.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
   await pool.end();
   await stopServer();

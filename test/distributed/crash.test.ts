@@ -3,12 +3,16 @@
  * processes; one worker SIGKILLs itself in the middle of a batch and the planner is
  * restarted while it enqueues. The table then holds every row exactly once and one
  * done-marker per split; a negative control with a plain (non-idempotent) sink shows the
- * duplicates the test would otherwise miss.
+ * duplicates the test would otherwise miss. A third test runs the same setup with a paid
+ * service between the rows and the sink (a real HTTP fake service the worker processes
+ * call, a rate limit they share in PostgreSQL, idempotency keys from split and batch), on
+ * 10,000 rows in 20 splits to keep the rate-limited run short.
  */
 import { expect } from 'chai';
 import type pg from 'pg';
 import { randomBytes } from 'node:crypto';
 import { csv, distributed, postgres, type QueueEngine } from '../../lib/index.js';
+import { FakeService, mostInWindow } from '../helpers/fake-service.js';
 import { tempDir, type TempDir } from '../helpers/files.js';
 import { usePostgres, type TestDb } from '../helpers/postgres.js';
 import { REDIS_URL, bullmqUnavailable, delegate, runWorker, sampleCsv } from './helpers.js';
@@ -55,8 +59,8 @@ for (const spec of specs.filter((s) => s.kind === 'pg-boss' || !bullmqMissing)) 
   });
   after(() => tmp.remove());
 
-  /** Plans in two goes (the first stopped after `stopAfter` jobs), while `workers` processes work. */
-  async function load(options: { rows: number; splits: number; workers: number; killAt: number; exactlyOnce: boolean; table: string }) {
+  /** Plans in two goes (the first stopped after `stopAfter` jobs), while `workers` processes work (through `service` when given). */
+  async function load(options: { rows: number; splits: number; workers: number; killAt: number; exactlyOnce: boolean; table: string; service?: Record<string, string> }) {
     const file = await sampleCsv(tmp.file(`${options.table}.csv`), options.rows);
     await db.query(`CREATE TABLE ${db.schema}.${options.table} (id int, plate text, state text, fine int)`);
     const engine = spec.make(db, pool);
@@ -70,6 +74,7 @@ for (const spec of specs.filter((s) => s.kind === 'pg-boss' || !bullmqMissing)) 
     const env = {
       ...spec.env(db), DATABASE_URL: db.url, QUEUE: queue, FILE: file, TABLE: options.table,
       MARKERS: `${db.schema}.done`, EXACTLY_ONCE: options.exactlyOnce ? '1' : '0', BATCH: '250', KILL_AT: String(options.killAt),
+      ...options.service,
     };
     const workers = Array.from({ length: options.workers }, () => runWorker(env));
     // The planner dies a third of the way through (each job is added atomically, so a stop
@@ -121,5 +126,51 @@ for (const spec of specs.filter((s) => s.kind === 'pg-boss' || !bullmqMissing)) 
     const duplicates = rows - distinct;
     expect(duplicates).to.be.greaterThan(0);
     expect(duplicates % 250).to.equal(0); // whole batches committed before the kill, written again by the redelivery
+  });
+
+  it('with a paid service: each batch called at most 1 + 1 times (the killed worker had one split in flight), no window above the shared limit', async () => {
+    const service = await FakeService.start();
+    try {
+      const CALLS = 5; // 50 calls/s: a quarter of what four unlimited workers send here (~200-250/s)
+      const PER = 100;
+      const SERVICE_BATCH = 50;
+      const env = {
+        SERVICE_URL: service.url, SERVICE_BATCH: String(SERVICE_BATCH), RATE_CALLS: String(CALLS), RATE_PER: String(PER), RATE_TABLE: `${db.schema}.slots_${spec.kind.replace('-', '')}`,
+        EXPIRE: '5', // a rate-limited split must not outlive pg-boss's expiry (it has no heartbeat) and be redelivered
+      };
+      const { exits, rows, distinct } = await load({ rows: 10_000, splits: 20, workers: 4, killAt: 5_300, exactlyOnce: true, table: `paid_${spec.kind.replace('-', '')}`, service: env });
+      const finished = exits.filter((e) => e.code === 0);
+      expect(exits.filter((e) => e.signal === 'SIGKILL'), exits.map((e) => e.stderr).join('\n')).to.have.length(1);
+      expect({ rows, distinct }).to.deep.equal({ rows: 10_000, distinct: 10_000 });
+      const killedSplit = finished.flatMap((e) => e.summary!.redelivered).filter((r) => !r.skipped);
+      expect(killedSplit.map((r) => r.attempt)).to.deep.equal([2]);
+
+      const seen = new Map<string, number>();
+      for (const r of service.requests) seen.set(r.key!, (seen.get(r.key!) ?? 0) + 1);
+      // Every batch was called: a split of r rows makes ⌈r / 50⌉ batches (count r from the plan).
+      const splits = await csv.split(tmp.file(`paid_${spec.kind.replace('-', '')}.csv`)).plan(20);
+      const rowsIn = splits.map((sp, i) => (i + 1 < splits.length ? splits[i + 1].line : 10_000 + 2) - sp.line - (i === 0 ? 1 : 0));
+      expect(seen.size).to.equal(rowsIn.reduce((n, r) => n + Math.ceil(r / SERVICE_BATCH), 0));
+      // The killed worker ran one split at a time, so a batch is seen at most 1 + 1 times, and
+      // only batches of that split repeat: those it called before the kill (its first 300
+      // rows reached the crash point, a batch of 250 had reached PostgreSQL).
+      expect(Math.max(...seen.values())).to.equal(2);
+      const repeated = [...seen].filter(([, n]) => n > 1).map(([key]) => key.slice(0, key.lastIndexOf(':')));
+      expect(new Set(repeated)).to.deep.equal(new Set([killedSplit[0].split]));
+      expect(repeated.length).to.be.within(Math.ceil(250 / SERVICE_BATCH), rowsIn[splits.findIndex((sp) => sp.id === killedSplit[0].split)] / SERVICE_BATCH);
+      // No window above the limit, by arrival time at the service, allowing a lag L = PER
+      // between a grant (PostgreSQL's clock) and its arrival: four worker processes on two
+      // shared cores get descheduled between the grant and the send (a 50 ms leeway still
+      // failed now and then), so a late request lands beside later grants. Arrivals in any
+      // window of W ms then come from grants within W + L ms: at most CALLS per PER.
+      const L = PER;
+      expect(mostInWindow(service.arrivals, 1000)).to.be.at.most(CALLS * Math.ceil((1000 + L) / PER));
+      // And over the whole run: n grants take at least (n / CALLS - 1) × PER ms.
+      const span = Math.max(...service.arrivals);
+      expect(span).to.be.at.least((service.requests.length / CALLS - 1) * PER - L);
+      expect(mostInWindow(service.arrivals, PER * 2)).to.be.at.least(CALLS); // the limit is reached
+    } finally {
+      await service.close();
+    }
   });
 });
