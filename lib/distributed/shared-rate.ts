@@ -8,10 +8,10 @@
  */
 import type pg from 'pg';
 import { RateLimiter } from '../service/index.js';
-
-type Permit = Awaited<ReturnType<RateLimiter['acquire']>>;
 import { checkInteger, checkOptions, fail, optionNames } from '../core/validate.js';
 import { sleep } from './sleep.js';
+
+type Permit = Awaited<ReturnType<RateLimiter['acquire']>>;
 
 export interface SharedRateOptions {
   /** The limit's name: every worker using the same name shares it. */
@@ -37,8 +37,10 @@ class SharedRateLimiter extends RateLimiter {
 
   private setUp(): Promise<void> {
     this.ready ??= (async () => {
+      // Workers starting together race on CREATE … IF NOT EXISTS, which is not atomic: the
+      // loser sees the table (42P07), its row type (42710) or the catalog key (23505) exist.
       await this.pool.query(`CREATE TABLE IF NOT EXISTS ${this.table} (name text NOT NULL, slot int NOT NULL, used timestamptz NOT NULL, PRIMARY KEY (name, slot))`).catch((error: { code?: string }) => {
-        if (!['23505', '42P07'].includes(error.code ?? '')) throw error;
+        if (!['23505', '42P07', '42710'].includes(error.code ?? '')) throw error;
       });
       await this.pool.query(`INSERT INTO ${this.table} SELECT $1, g, 'epoch' FROM generate_series(1, $2::int) g ON CONFLICT DO NOTHING`, [this.name, this.limit.calls]);
     })();

@@ -76,11 +76,13 @@ describe('distributed.job() with a service stage: shared rate limit and stable i
     // Every batch of every split was called: a split of r rows makes ⌈r / 50⌉ batches.
     const rowsIn = splits.map((sp, i) => (i + 1 < splits.length ? splits[i + 1].line : ROWS + 2) - sp.line - (i === 0 ? 1 : 0));
     expect(seen.size).to.equal(rowsIn.reduce((n, r) => n + Math.ceil(r / 50), 0));
-    // Arrival times at the service: no window of PER ms above CALLS. Leeway 25 ms: the fake
+    // Arrival times at the service: no window of PER ms above CALLS. Leeway 50 ms: the fake
     // service shares this process's event loop with both workers, so a request granted
     // (by the server's clock) just before a long turn — a chunk parsed, a batch encoded —
-    // is stamped late, and looks closer to the next one than it was sent.
-    expect(mostInWindow(service.arrivals, PER - 25)).to.be.at.most(CALLS);
+    // is stamped late, and looks closer to the next one than it was sent (25 ms was seen
+    // to be too little on a loaded machine). This only checks the service's view; the
+    // limiter's own bound (grant times, against a control) is shared-rate.test.ts's.
+    expect(mostInWindow(service.arrivals, PER - 50)).to.be.at.most(CALLS);
     expect(mostInWindow(service.arrivals, PER * 2)).to.be.at.least(CALLS); // the limit is reached
   });
 });
