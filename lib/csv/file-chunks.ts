@@ -1,4 +1,4 @@
-import { open, read } from 'node:fs';
+import { fstat, open, read } from 'node:fs';
 import { closeFile } from './file-descriptor.js';
 import { Readable } from 'node:stream';
 
@@ -20,6 +20,8 @@ interface Chunk {
 export class FileChunks extends Readable {
   private fd: number | null = null;
   private next: Promise<Chunk> | null = null;
+  /** The file's size in bytes, known once it is open (for run()'s progress). */
+  size: number | undefined;
 
   constructor(private readonly path: string | URL, private readonly chunkSize: number, private readonly stage = 'csv.read') {
     super({ highWaterMark: chunkSize });
@@ -34,8 +36,12 @@ export class FileChunks extends Readable {
           return;
         }
         this.fd = fd;
-        this.readAhead();
-        resolve(this.next!);
+        // The size is known before the first chunk arrives (a failed fstat leaves it unknown).
+        fstat(fd, (statError, stats) => {
+          if (!statError) this.size = stats.size;
+          this.readAhead();
+          resolve(this.next!);
+        });
       });
     });
     const pending = this.next;

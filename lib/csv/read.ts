@@ -27,6 +27,11 @@ class CsvReadStage<Row> extends CsvParseStage<Row> {
     input.on('error', (error) => this.destroy(error));
   }
 
+  /** The file's size in bytes once it is open (a path read); undefined for a stream. */
+  get bytesTotal(): number | undefined {
+    return this.input instanceof FileChunks ? this.input.size : undefined;
+  }
+
   // The input is piped in on the first read of the rows, not at creation: a file is opened
   // only once the pipeline runs, and a stage that never runs holds nothing.
   override _read(size: number): void {

@@ -1,4 +1,3 @@
-import { statSync } from 'node:fs';
 import { isStage } from '../core/stage.js';
 
 /** What `run(…, { progress })` reports, at most every `progressMs` and once at the end. */
@@ -11,7 +10,7 @@ export interface Progress {
   rejected: number;
   /** Bytes the source has read, when it reads bytes (`csv.read`, `csv.parse` first). */
   bytesRead?: number;
-  /** The source's size in bytes, when it knows it (a file read by `csv.read(path)`). */
+  /** The source's size in bytes, when it knows it (a file read by `csv.read(path)`, once open). */
   bytesTotal?: number;
   /** Time since `run()` was called. */
   elapsedMs: number;
@@ -36,7 +35,6 @@ export interface Counts {
  */
 export class ProgressReporter {
   private last: number;
-  private readonly bytesTotal: number | undefined;
 
   constructor(
     private readonly report: (progress: Progress) => void,
@@ -47,7 +45,6 @@ export class ProgressReporter {
     private readonly now: () => number = () => performance.now(),
   ) {
     this.last = started;
-    this.bytesTotal = fileSize(source);
   }
 
   /** Set by run(): how a progress callback that throws fails the pipeline. */
@@ -75,23 +72,14 @@ export class ProgressReporter {
     const bytesRead = isStage(this.source) ? (this.source as { bytesIn?: unknown }).bytesIn : undefined;
     if (typeof bytesRead === 'number') {
       progress.bytesRead = bytesRead;
-      if (this.bytesTotal !== undefined) {
-        progress.bytesTotal = this.bytesTotal;
-        progress.etaMs = done ? 0 : bytesRead > 0 ? Math.max(0, Math.round((elapsedMs * (this.bytesTotal - bytesRead)) / bytesRead)) : undefined;
+      // A source that knows its size says so (csv.read of a path, once the file is open).
+      const bytesTotal = (this.source as { bytesTotal?: unknown }).bytesTotal;
+      if (typeof bytesTotal === 'number') {
+        progress.bytesTotal = bytesTotal;
+        progress.etaMs = done ? 0 : bytesRead > 0 ? Math.max(0, Math.round((elapsedMs * (bytesTotal - bytesRead)) / bytesRead)) : undefined;
         if (progress.etaMs === undefined) delete progress.etaMs;
       }
     }
     return progress;
-  }
-}
-
-/** The size of the file a `csv.read(path)` source reads (it names itself `csv.read(<path>)`), else undefined. */
-function fileSize(source: unknown): number | undefined {
-  const path = isStage(source) ? /^csv\.read\((.+)\)$/s.exec(source.stage)?.[1] : undefined;
-  if (path === undefined || path === 'stream') return undefined;
-  try {
-    return statSync(path.startsWith('file:') ? new URL(path) : path).size;
-  } catch {
-    return undefined; // not there (yet): run() fails with the source's own error
   }
 }
