@@ -29,9 +29,13 @@ describe('distributed.sharedRate()', () => {
     );
     const elapsed = Date.now() - started;
     grants.sort((a, b) => a - b);
-    // Leeway: grants are stamped on the server and seen here a few ms later (25 ms allowed).
+    // Leeway: grants are made on the server's clock and stamped here when the answer is seen,
+    // which on a loaded machine can be tens of ms later for one grant and not for the next
+    // (a clean-clone run saw 174 ms for a 200 ms window with 25 ms allowed): 50 ms for the
+    // windows. A limiter that is not shared lets 15 grants through in under 175 ms (the control).
     const LEEWAY = 25;
-    for (let i = 0; i + CALLS < grants.length; i++) expect(grants[i + CALLS] - grants[i], `grants ${i}..${i + CALLS}`).to.be.at.least(PER - LEEWAY);
+    const STAMP_LEEWAY = 50;
+    for (let i = 0; i + CALLS < grants.length; i++) expect(grants[i + CALLS] - grants[i], `grants ${i}..${i + CALLS}`).to.be.at.least(PER - STAMP_LEEWAY);
     expect(grants).to.have.length(30);
     // 30 calls at 5 per 200 ms: five full windows must pass, and not many more.
     expect(elapsed).to.be.within(5 * PER - LEEWAY, 5 * PER + 1500);
