@@ -1,17 +1,21 @@
 /**
  * One sort run held off the V8 heap (pure: buffers in, buffers out; no files). Each row is
  * encoded as it arrives into slabs of spill records (the format of lib/spill, so a run is
- * written to disk by copying bytes, never encoding twice), its sort keys are read out once
- * into one array per key, and the run is sorted as an index over them. Invariants: the row
- * objects themselves are not kept (they die young, cheap for the collector); `bytes` counts
- * what is held — the records, 16 bytes a row (its position, its index and the sort's
- * scratch copy of it) and each key's slot and estimated size. Slabs (and blocks of positions) come from, and
- * go back to, a pool the stage keeps across its runs: a spilled run's memory is
- * reused at once instead of waiting for the collector to free it (it would otherwise double
- * the process's external memory).
+ * written to disk by copying bytes, never encoding twice), its sort keys are read out once —
+ * as UTF-16 codes off the heap (key-codes.ts) when every key is a string in the default
+ * order, as they are in CSV rows, else into one array per key — and the run is sorted as an
+ * index over them. Invariants: the row objects themselves are not kept (they die young, cheap
+ * for the collector); `bytes` counts what is held: the slabs and the writer's buffer as
+ * allocated, the positions' blocks, the key codes as allocated (or each heap key's slot and
+ * estimated size), and 8 bytes a row for the index and the sort's scratch copy of it. Slabs
+ * (and blocks of positions) come from, and go back to, a pool the stage keeps across its
+ * runs: a spilled run's memory is reused at once instead of waiting for the collector to
+ * free it (it would otherwise double the process's external memory).
  */
 import { RECORD_HEAD, RecordReader, RecordWriter, estimateBytes } from '../spill/index.js';
 import { sortIndex } from './index-sort.js';
+import { KeyCodes, type KeyCodePool } from './key-codes.js';
+import { Positions } from './positions.js';
 import { compareValues, type ResolvedKey } from './keys.js';
 
 /** Records go to a new slab past this size (the last one may be larger: it holds a whole record). */
@@ -23,9 +27,6 @@ const CHUNK = 1 << 18;
 const SLAB_SHIFT = 2 ** 32;
 /** Slabs kept for reuse at most (a 64 MB budget's worth). */
 const POOL_MAX = 64;
-/** Positions per block (a run's positions grow by blocks, never by copying). */
-const BLOCK_BITS = 16;
-const BLOCK = 1 << BLOCK_BITS;
 
 /** Memory a stage reuses from one run to the next. */
 export interface RunPool {
@@ -33,6 +34,7 @@ export interface RunPool {
   blocks: Float64Array[];
   /** The last run's key arrays (their entries past a new run's count are stale, never read). */
   keys?: unknown[][];
+  codes?: KeyCodePool;
 }
 
 export class RunBuffer<T> {
@@ -40,36 +42,64 @@ export class RunBuffer<T> {
   private readonly slabs: Buffer[] = [];
   /** The slabs' whole buffers, given back to the pool by `release()`. */
   private readonly owned: Buffer[] = [];
-  private writer = new RecordWriter();
-  /** Where each row's record starts (slab × 2³² + offset), in blocks of `BLOCK` rows. */
-  private readonly at: Float64Array[] = [];
+  private writer = new RecordWriter(1 << 10);
+  /** Where each row's record starts (slab × 2³² + offset). */
+  private readonly at: Positions;
   private readonly keys: unknown[][];
+  /** The keys as codes off the heap, while every row's keys are strings in the default order (else null). */
+  private codes: KeyCodes | null;
+  /** One row's key values (reused). */
+  private readonly values: unknown[];
   /** Rows held. */
   count = 0;
-  /** Bytes held (see the invariants). */
-  bytes = 0;
+  /** Bytes of slabs and position blocks held, and the heap keys' estimate. */
+  private held = 0;
 
   constructor(private readonly sortKeys: readonly ResolvedKey<T>[], private readonly pool: RunPool = { slabs: [], blocks: [] }) {
     this.keys = pool.keys ?? sortKeys.map(() => []);
     pool.keys = undefined;
+    this.values = sortKeys.map(() => undefined);
+    this.at = new Positions(pool.blocks);
+    pool.codes ??= { slabs: [], blocks: [] };
+    this.codes = sortKeys.every((key) => key.cmp === compareValues) ? new KeyCodes(sortKeys.map((key) => key.sign), pool.codes) : null;
+  }
+
+  /** Bytes held (see the invariants). */
+  get bytes(): number {
+    return this.held + this.at.bytes + this.writer.capacity + (this.codes?.bytes ?? 0) + 8 * this.count;
   }
 
   /** Reads the row's keys (a key function's throw propagates, the row not added) and encodes it. */
   add(row: T): void {
     const keys = this.sortKeys;
-    let bytes = 16;
-    for (let k = 0; k < keys.length; k++) {
-      const v = keys[k]!.get(row);
-      this.keys[k]![this.count] = v;
-      bytes += 8 + estimateBytes(v);
-    }
+    const values = this.values;
+    for (let k = 0; k < keys.length; k++) values[k] = keys[k]!.get(row);
     const offset = this.writer.length;
     this.writer.add(row);
-    if ((this.count & (BLOCK - 1)) === 0) this.at.push(this.pool.blocks.pop() ?? new Float64Array(BLOCK));
-    this.at[this.count >>> BLOCK_BITS]![this.count & (BLOCK - 1)] = this.slabs.length * SLAB_SHIFT + offset;
+    if (this.codes && !this.codes.add(values)) this.uncode();
+    if (!this.codes) {
+      for (let k = 0; k < keys.length; k++) {
+        this.keys[k]![this.count] = values[k];
+        this.held += 8 + estimateBytes(values[k]);
+      }
+    }
+    this.at.set(this.count, this.slabs.length * SLAB_SHIFT + offset);
     this.count++;
-    this.bytes += bytes + this.writer.length - offset;
     if (this.writer.length >= SLAB) this.closeSlab();
+  }
+
+  /** A key that cannot be coded: the run's keys so far move to the heap arrays, for the rest of the run. */
+  private uncode(): void {
+    const codes = this.codes!;
+    for (let k = 0; k < this.sortKeys.length; k++) {
+      for (let i = 0; i < this.count; i++) {
+        const v = codes.value(i, k);
+        this.keys[k]![i] = v;
+        this.held += 8 + estimateBytes(v);
+      }
+    }
+    codes.release();
+    this.codes = null;
   }
 
   /** Moves the writer's records into a slab (a pooled one when they fit). */
@@ -78,6 +108,7 @@ export class RunBuffer<T> {
     const slab = (records.length <= SLAB_SIZE && this.pool.slabs.pop()) || Buffer.allocUnsafeSlow(Math.max(SLAB_SIZE, records.length));
     records.copy(slab);
     this.owned.push(slab);
+    this.held += slab.length;
     this.slabs.push(slab.subarray(0, records.length));
     this.writer.clear();
   }
@@ -85,14 +116,14 @@ export class RunBuffer<T> {
   /** Gives the slabs and positions back to the pool (the run is written; nothing reads it after). */
   release(): void {
     for (const slab of this.owned) if (slab.length === SLAB_SIZE && this.pool.slabs.length < POOL_MAX) this.pool.slabs.push(slab);
-    this.pool.blocks.push(...this.at);
+    this.at.release();
     // Kept for the next run (growing arrays anew leaves garbage the size of the keys); what
     // they hold is dropped, except numbers, which hold nothing (and keep the array unboxed).
-    for (const values of this.keys) for (let i = 0; i < this.count; i++) if (typeof values[i] !== 'number') values[i] = undefined;
+    if (!this.codes) for (const values of this.keys) for (let i = 0; i < this.count; i++) if (typeof values[i] !== 'number') values[i] = undefined;
     this.pool.keys = this.keys;
+    this.codes?.release();
     this.owned.length = 0;
     this.slabs.length = 0;
-    this.at.length = 0;
   }
 
   /** The rows' indexes in sorted order; ties in input order (stable). */
@@ -104,11 +135,13 @@ export class RunBuffer<T> {
   }
 
   /**
-   * Compares two row indexes by their keys. Keys of strings only under the default order
-   * (CSV fields) are compared with `<` directly: the same order as `compareValues`, without
+   * Compares two row indexes by their keys: by their codes when coded, else keys of strings
+   * only under the default order are compared with `<` directly: the same order as `compareValues`, without
    * its type dispatch, which is most of a run's sorting time.
    */
   private indexComparator(): (a: number, b: number) => number {
+    const codes = this.codes;
+    if (codes) return (a, b) => codes.compare(a, b);
     const keys = this.sortKeys.map((key, k) => ({ ...key, values: this.keys[k]!, strings: key.cmp === compareValues && this.allStrings(this.keys[k]!) }));
     if (keys.every((key) => key.strings && key.sign === 1)) {
       const columns = keys.map((key) => key.values as string[]);
@@ -168,7 +201,7 @@ export class RunBuffer<T> {
   }
 
   private locate(i: number): [Buffer, number] {
-    const at = this.at[i >>> BLOCK_BITS]![i & (BLOCK - 1)]!;
+    const at = this.at.get(i);
     const slab = Math.floor(at / SLAB_SHIFT);
     return [this.slabs[slab]!, at - slab * SLAB_SHIFT];
   }

@@ -132,7 +132,7 @@ class SortStageImpl<T> extends Stage<T, T> implements SortStage<T> {
       return;
     }
     if (this.buffer.count > 0) await this.spill();
-    Object.assign(this.pool, { slabs: [], blocks: [], keys: undefined }); // the merge holds no run in memory
+    Object.assign(this.pool, { slabs: [], blocks: [], keys: undefined, codes: undefined }); // the merge holds no run in memory
     // Merge consecutive groups (earlier runs first, so ties keep input order) until one pass is left.
     while (this.runs.length > this.maxOpenFiles) {
       const next: string[] = [];
@@ -211,7 +211,7 @@ class SortStageImpl<T> extends Stage<T, T> implements SortStage<T> {
     this.source = null;
     this.flushed = null;
     this.buffer = new RunBuffer(this.keys);
-    Object.assign(this.pool, { slabs: [], blocks: [], keys: undefined });
+    Object.assign(this.pool, { slabs: [], blocks: [], keys: undefined, codes: undefined });
     this.unlisten();
     this.folder.remove().then(() => callback(error), (e) => callback(error ?? e));
   }

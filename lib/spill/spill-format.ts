@@ -46,11 +46,21 @@ export function checkHeader(bytes: Buffer, where: string): void {
 
 /** Appends encoded records to a growing buffer. */
 export class RecordWriter {
-  private buf = Buffer.allocUnsafe(1 << 16);
+  private buf: Buffer;
   private pos = 0;
+
+  /** @param size - the buffer's first size in bytes (it doubles as records need) */
+  constructor(size = 1 << 16) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
 
   get length(): number {
     return this.pos;
+  }
+
+  /** Bytes the writer's buffer holds (used or not). */
+  get capacity(): number {
+    return this.buf.length;
   }
 
   /** Appends one row as a record. */

@@ -1,0 +1,110 @@
+/**
+ * A run's string sort keys held off the V8 heap (pure): each row's keys as UTF-16 code units
+ * in slabs of a `Uint16Array`, `[length, units…]` per key, so a run of CSV rows keeps no key
+ * string alive on the heap (strings that survive young collections are what grows V8's heap
+ * and young generation; these bytes are counted exactly). Comparing the units one by one, a
+ * shorter key first on a common prefix, is the order of JavaScript's `<` on strings, hence
+ * of `compareValues` on two strings. Invariants: a row's codes never straddle two slabs;
+ * `bytes` is what is allocated (slabs and positions), not an estimate.
+ */
+import { Positions } from './positions.js';
+
+/** Code units per slab at most (2 MB); the first slabs are smaller (a tiny budget holds kilobytes). */
+const SLAB_BITS = 20;
+const SLAB = 1 << SLAB_BITS;
+const MASK = SLAB - 1;
+const FIRST_SLAB = 1024;
+/** A key longer than this is not coded (its length must fit in one unit). */
+const MAX_LENGTH = 0xffff;
+
+/** Memory reused from one run to the next. */
+export interface KeyCodePool {
+  slabs: Uint16Array[];
+  blocks: Float64Array[];
+}
+
+export class KeyCodes {
+  private readonly slabs: Uint16Array[] = [];
+  /** Units used in the last slab. */
+  private used = 0;
+  /** Where each row's codes start (slab × 2²⁰ + offset). */
+  private readonly at: Positions;
+  count = 0;
+  private slabBytes = 0;
+
+  constructor(private readonly signs: readonly (1 | -1)[], private readonly pool: KeyCodePool = { slabs: [], blocks: [] }) {
+    this.at = new Positions(pool.blocks);
+  }
+
+  /** Bytes allocated: slabs and positions. */
+  get bytes(): number {
+    return this.slabBytes + this.at.bytes;
+  }
+
+  /** Adds a row's key values; false (nothing added) when one is not a string or is too long to code. */
+  add(values: readonly unknown[]): boolean {
+    let units = values.length;
+    for (const v of values) {
+      if (typeof v !== 'string' || v.length > MAX_LENGTH) return false;
+      units += v.length;
+    }
+    if (units > SLAB) return false;
+    const last = this.slabs[this.slabs.length - 1];
+    if (!last || this.used + units > last.length) {
+      const size = Math.max(units, Math.min(SLAB, last ? last.length * 2 : FIRST_SLAB));
+      this.slabs.push((size === SLAB && this.pool.slabs.pop()) || new Uint16Array(size));
+      this.used = 0;
+      this.slabBytes += size * 2;
+    }
+    const slab = this.slabs[this.slabs.length - 1]!;
+    this.at.set(this.count, (this.slabs.length - 1) * SLAB + this.used);
+    let p = this.used;
+    for (const v of values as string[]) {
+      slab[p++] = v.length;
+      for (let j = 0; j < v.length; j++) slab[p++] = v.charCodeAt(j);
+    }
+    this.used = p;
+    this.count++;
+    return true;
+  }
+
+  /** Compares rows `a` and `b` by their keys in turn; ties by index (stable). */
+  compare(a: number, b: number): number {
+    const pa = this.at.get(a);
+    const pb = this.at.get(b);
+    const x = this.slabs[pa >>> SLAB_BITS]!;
+    const y = this.slabs[pb >>> SLAB_BITS]!;
+    let i = pa & MASK;
+    let j = pb & MASK;
+    for (let k = 0; k < this.signs.length; k++) {
+      const la = x[i++]!;
+      const lb = y[j++]!;
+      const n = la < lb ? la : lb;
+      for (let u = 0; u < n; u++) {
+        const c = x[i + u]! - y[j + u]!;
+        if (c !== 0) return c < 0 ? -this.signs[k]! : this.signs[k]!;
+      }
+      if (la !== lb) return la < lb ? -this.signs[k]! : this.signs[k]!;
+      i += la;
+      j += lb;
+    }
+    return a - b;
+  }
+
+  /** Row `i`'s key `k`, as a string again. */
+  value(i: number, k: number): string {
+    const p = this.at.get(i);
+    const slab = this.slabs[p >>> SLAB_BITS]!;
+    let at = p & MASK;
+    for (let key = 0; key < k; key++) at += slab[at]! + 1;
+    return Buffer.from(slab.buffer, slab.byteOffset + (at + 1) * 2, slab[at]! * 2).toString('utf16le');
+  }
+
+  /** Gives the slabs and positions back to the pool (nothing reads this run's codes after). */
+  release(): void {
+    for (const slab of this.slabs) if (slab.length === SLAB) this.pool.slabs.push(slab);
+    this.at.release();
+    this.slabs.length = 0;
+    this.slabBytes = 0;
+  }
+}
