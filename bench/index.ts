@@ -1,8 +1,11 @@
 /**
- * `npm run bench [-- --rows N --runs K]`: generates the parking data deterministically, then
- * runs each pipeline with sluice and with its baselines (the naive Node pipelines on
- * fast-csv's parser and on csv-parse, and the Python generator + csv module version when
- * python3 exists), K runs each, each in its own process, and prints median wall time,
+ * `npm run bench [-- --rows N --runs K --only sort,group-by-state]`: generates the parking data
+ * deterministically, then runs each pipeline with sluice and with its baselines (the naive
+ * Node pipelines on fast-csv's parser and on csv-parse, and the Python generator + csv module
+ * version when python3 exists; for `sort` and `group-by`, DuckDB with its defaults and with
+ * `memory_limit` = sluice's budget, GNU sort on raw lines as a floor, and
+ * `external-merge-sort` from npm), K runs each, each in its own process (`--only`: those
+ * pipelines alone), and prints median wall time,
  * rows/s, peak RSS and the ratio to Python. Results also go to bench/results/latest.json,
  * and as a bar chart to bench/chart.svg (shown in the README). Every Node contender runs as
  * one bundled ES module (esbuild, dependencies external) — what a user of the built package
@@ -19,6 +22,9 @@ const arg = (name: string, fallback: number) => {
 };
 const rows = arg('rows', 1_000_000);
 const runs = arg('runs', 3);
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1]!.split(',') : null;
+/** sluice's budget in the sort and group-by pipelines (and DuckDB's `memory_limit` beside it). */
+const budget = '64MB';
 const root = new URL('..', import.meta.url).pathname;
 const dataDir = join(root, 'data');
 const input = join(dataDir, `bench-${rows}.csv`);
@@ -27,7 +33,7 @@ const input = join(dataDir, `bench-${rows}.csv`);
 const bundleDir = join(root, 'tmp/bench/dist');
 const bundled = join(bundleDir, 'run-sluice.mjs');
 execFileSync(join(root, 'node_modules/.bin/esbuild'), [
-  join(root, 'bench/run-sluice.ts'), join(root, 'bench/naive.ts'), '--bundle', '--splitting', '--platform=node', '--format=esm', '--packages=external',
+  join(root, 'bench/run-sluice.ts'), join(root, 'bench/naive.ts'), join(root, 'bench/sort-jobs.ts'), '--bundle', '--splitting', '--platform=node', '--format=esm', '--packages=external',
   `--outdir=${bundleDir}`, '--out-extension:.js=.mjs', '--log-level=warning',
 ]);
 // The WebAssembly CSV kernel, where the bundled loader looks for it (beside the bundle).
@@ -38,6 +44,9 @@ const sluice = (pipeline: string, ...nodeFlags: string[]) => [process.execPath, 
 // cap trades a little speed for memory (a setting of the process, not of the library).
 const smallYoung = '--max-semi-space-size=4';
 const naive = (parser: string) => [process.execPath, join(bundleDir, 'naive.mjs'), parser];
+const job = (name: string) => [process.execPath, join(bundleDir, 'sort-jobs.mjs'), name];
+/** GNU sort on raw lines (not CSV-aware: a floor), by the make's then the summons number's field. */
+const gnuSort = ['sh', '-c', `LC_ALL=C exec sort -S ${budget.replace(/B$/, '')} -t, -k8,8 -k1,1 -o "$2" "$1"`, 'gnu-sort'];
 const hasPython = (() => {
   try {
     execFileSync('python3', ['--version'], { stdio: 'ignore' });
@@ -47,13 +56,13 @@ const hasPython = (() => {
   }
 })();
 
-interface Result { pipeline: string; contender: string; seconds: number; rowsPerSecond: number; rssMb: number; vsPython?: number }
+interface Result { pipeline: string; contender: string; seconds: number; rowsPerSecond: number; rssMb: number; vsPython?: number; failed?: boolean }
 
-function measure(command: string[]): { seconds: number; rss_mb: number } {
+/** One run of a command, or null when it failed (DuckDB does at small `memory_limit`s). */
+function measure(command: string[]): { seconds: number; rss_mb: number } | null {
   const out = execFileSync('python3', [join(root, 'bench/measure.py'), ...command], { encoding: 'utf8' });
   const result = JSON.parse(out) as { code: number; seconds: number; rss_mb: number };
-  if (result.code !== 0) throw new Error(`failed: ${command.join(' ')}`);
-  return result;
+  return result.code === 0 ? result : null;
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -78,28 +87,50 @@ const contenders: Record<string, Record<string, string[]>> = {
     [`sluice, node ${smallYoung}`]: sluice('days-until-expiration', smallYoung),
     ...(hasPython ? { 'python generators': ['python3', join(root, 'bench/python/days_until_expiration.py')] } : {}),
   },
+  sort: {
+    [`sluice sort, memory ${budget}`]: job(`sluice-sort=${budget}`),
+    'sluice csv.read → csv.write (no sort, a floor)': job('floor'),
+    'external-merge-sort (runs of 100,000 rows)': job('external-merge-sort'),
+    'DuckDB, default settings': job('duckdb-sort'),
+    [`DuckDB, memory_limit ${budget}, 1 thread`]: job(`duckdb-sort=${budget}`),
+    [`GNU sort -S ${budget} (raw lines, a floor)`]: gnuSort,
+    ...(hasPython ? { 'python generators': ['python3', join(root, 'bench/python/sort_by_make.py')] } : {}),
+  },
+  ...Object.fromEntries((['state', 'plate'] as const).map((by) => [`group-by-${by}`, {
+    [`sluice groupBy, memory ${budget}`]: job(`sluice-group-${by}=${budget}`),
+    'DuckDB, default settings': job(`duckdb-group-${by}`),
+    [`DuckDB, memory_limit ${budget}, 1 thread`]: job(`duckdb-group-${by}=${budget}`),
+    ...(hasPython ? { 'python generators': ['python3', join(root, 'bench/python/group_by.py'), by === 'state' ? '2' : '1'] } : {}),
+  }])),
 };
 
 const results: Result[] = [];
 for (const [pipeline, entries] of Object.entries(contenders)) {
+  if (only && !only.includes(pipeline)) continue;
   for (const [contender, command] of Object.entries(entries)) {
     const samples = Array.from({ length: runs }, () => measure([...command, input, join(dataDir, `bench-out-${pipeline}.csv`)]));
-    const seconds = median(samples.map((s) => s.seconds));
-    results.push({ pipeline, contender, seconds, rowsPerSecond: Math.round(rows / seconds), rssMb: Math.max(...samples.map((s) => s.rss_mb)) });
+    if (samples.some((s) => s === null)) {
+      results.push({ pipeline, contender, seconds: 0, rowsPerSecond: 0, rssMb: 0, failed: true });
+      continue;
+    }
+    const ok = samples as { seconds: number; rss_mb: number }[];
+    const seconds = median(ok.map((s) => s.seconds));
+    results.push({ pipeline, contender, seconds, rowsPerSecond: Math.round(rows / seconds), rssMb: Math.max(...ok.map((s) => s.rss_mb)) });
   }
   const python = results.find((r) => r.pipeline === pipeline && r.contender === 'python generators');
-  for (const r of results) if (python && r.pipeline === pipeline) r.vsPython = r.seconds / python.seconds;
+  for (const r of results) if (python && r.pipeline === pipeline && !r.failed) r.vsPython = r.seconds / python.seconds;
 }
 
 console.log(`\n${rows.toLocaleString('en-US')} rows, median of ${runs} runs each\n`);
 console.log('| pipeline | contender | wall s | rows/s | peak RSS MB | × python |');
 console.log('|---|---|---|---|---|---|');
 for (const r of results) {
-  console.log(`| ${r.pipeline} | ${r.contender} | ${r.seconds.toFixed(2)} | ${r.rowsPerSecond.toLocaleString('en-US')} | ${r.rssMb.toFixed(0)} | ${r.vsPython?.toFixed(2) ?? '–'} |`);
+  if (r.failed) console.log(`| ${r.pipeline} | ${r.contender} | failed | – | – | – |`);
+  else console.log(`| ${r.pipeline} | ${r.contender} | ${r.seconds.toFixed(2)} | ${r.rowsPerSecond.toLocaleString('en-US')} | ${r.rssMb.toFixed(0)} | ${r.vsPython?.toFixed(2) ?? '–'} |`);
 }
 mkdirSync(join(root, 'bench/results'), { recursive: true });
 writeFileSync(join(root, 'bench/results/latest.json'), JSON.stringify({ rows, runs, node: process.version, results }, null, 2));
-writeFileSync(join(root, 'bench/chart.svg'), chart(results, rows));
+if (!only) writeFileSync(join(root, 'bench/chart.svg'), chart(results, rows)); // the README's chart shows every pipeline
 
 /** A horizontal bar chart of wall time per contender, one group per pipeline. */
 function chart(all: Result[], rowCount: number): string {
@@ -114,7 +145,7 @@ function chart(all: Result[], rowCount: number): string {
   for (const pipeline of [...new Set(all.map((r) => r.pipeline))]) {
     body += `<text x="10" y="${y + 14}" font-weight="bold">${escape(pipeline)}</text>`;
     y += 24;
-    for (const r of all.filter((x) => x.pipeline === pipeline)) {
+    for (const r of all.filter((x) => x.pipeline === pipeline && !x.failed)) {
       const color = r.contender.startsWith('sluice') ? '#2a7ab0' : r.contender.startsWith('python') ? '#888' : '#c96';
       body += `<text x="20" y="${y + 15}">${escape(r.contender)}</text>`;
       body += `<rect x="${left}" y="${y}" width="${Math.max(1, r.seconds * scale).toFixed(1)}" height="${bar - 4}" fill="${color}"/>`;
