@@ -7,14 +7,12 @@ import { Stage } from '../core/stage.js';
 import { checkHighWaterMark, checkOneOf, checkOptions, fail, optionNames } from '../core/validate.js';
 import type { Reducer } from './aggregations.js';
 import { keyIdentity as identity } from '../spill/index.js';
-import { compareValues, type Column, type KeyFunction } from './keys.js';
+import { compareValues, type Column } from './keys.js';
+import type { Aggregations, GroupArray, GroupKey, GroupObject } from './group-row.js';
 import { SpillFolder, parseBytes } from '../spill/index.js';
 import { HashLevel, aggregatePartition, type Aggregating, type Group } from './hash-partitions.js';
 
-export type GroupKey<T> = Column | readonly Column[] | KeyFunction<T>;
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Aggregations<T> = Record<string, Reducer<any, unknown, T>>;
+export type { Aggregations, GroupArray, GroupKey, GroupObject } from './group-row.js';
 
 export interface GroupByOptions {
   /**
@@ -236,8 +234,11 @@ function column(c: unknown, path: string): Column {
  *
  * @example groupBy([2, 5], { tickets: agg.count() }, { output: 'array' }) // state, code, count
  */
-export function groupBy<T = unknown>(key: GroupKey<T>, aggregations: Aggregations<T>, options: GroupByOptions & { output: 'array' }): Stage<T, unknown[]>;
-export function groupBy<T = unknown>(key: GroupKey<T>, aggregations: Aggregations<T>, options?: GroupByOptions): Stage<T, Record<string, unknown>>;
+export function groupBy<T, V, A extends Aggregations<T>>(key: (row: T) => V, aggregations: A, options: GroupByOptions & { output: 'array' }): Stage<T, GroupArray<T, (row: T) => V, A>>;
+export function groupBy<T, V, A extends Aggregations<T>>(key: (row: T) => V, aggregations: A, options?: GroupByOptions & { output?: 'object' }): Stage<T, GroupObject<T, (row: T) => V, A>>;
+export function groupBy<T = unknown, const K extends Column | readonly Column[] = Column | readonly Column[], A extends Aggregations<T> = Aggregations<T>>(key: K, aggregations: A, options: GroupByOptions & { output: 'array' }): Stage<T, GroupArray<T, K, A>>;
+export function groupBy<T = unknown, const K extends Column | readonly Column[] = Column | readonly Column[], A extends Aggregations<T> = Aggregations<T>>(key: K, aggregations: A, options?: GroupByOptions & { output?: 'object' }): Stage<T, GroupObject<T, K, A>>;
+export function groupBy<T = unknown>(key: GroupKey<T>, aggregations: Aggregations<T>, options?: GroupByOptions): Stage<T, Record<string, unknown> | unknown[]>;
 export function groupBy<T = unknown>(key: GroupKey<T>, aggregations: Aggregations<T>, options: GroupByOptions = {}): Stage<T, unknown> {
   const o = checkOptions('options', options, GROUP_BY_OPTIONS);
   let keyOf: (row: T) => unknown[];

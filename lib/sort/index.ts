@@ -10,7 +10,7 @@
 export { sort, type SortOptions, type SortStage } from './sort.js';
 export { compareValues, type SortBy, type SortKey, type Column as SortColumn, type KeyFunction as SortKeyFunction, type Compare as SortCompare } from './keys.js';
 export { SpillError, SpillFormatError } from '../spill/index.js';
-export { groupBy, type Aggregations, type GroupByOptions, type GroupKey } from './group-by.js';
+export { groupBy, type Aggregations, type GroupArray, type GroupByOptions, type GroupKey, type GroupObject } from './group-by.js';
 export { agg, type Reducer } from './aggregations.js';
 export { topN, type TopNOptions } from './top-n.js';
 export { distinct, type DistinctOptions } from './distinct.js';
