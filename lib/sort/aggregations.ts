@@ -12,10 +12,18 @@ export interface Reducer<S = unknown, R = unknown, T = unknown> {
   /** Combines two states of the same group (not needed by sluice's own groupBy yet). */
   merge?(a: S, b: S): S;
   result(state: S): R;
+  /**
+   * Bytes a state holds that grow with its group's rows (countDistinct's set of values), for
+   * groupBy's budget; a reducer without it holds a fixed-size state.
+   */
+  bytes?(state: S): number;
 }
 
 const getter = <T>(column: Column | KeyFunction<T>): KeyFunction<T> =>
   typeof column === 'function' ? column : typeof column === 'number' ? (row) => (row as unknown[])[column] : (row) => (row as Record<string, unknown>)[column];
+
+/** Estimated bytes per value in a countDistinct set (V8: table entry and a short string). */
+const DISTINCT_VALUE_BYTES = 72;
 
 const numberOf = (v: unknown): number => (typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : v == null || v === '' ? NaN : Number(v));
 
@@ -52,7 +60,10 @@ export const agg = {
     const get = getter(column);
     return { init: () => ({}), add: (_s, row) => ({ v: get(row) }), merge: (a, b) => ('v' in b ? b : a), result: (s) => s.v ?? null };
   },
-  /** Distinct non-null values of a column (exact; the set is held in memory per group). */
+  /**
+   * Distinct non-null values of a column (exact; the set is held in memory per group, and
+   * counted in groupBy's budget as it grows).
+   */
   countDistinct: <T = unknown>(column: Column | KeyFunction<T>): Reducer<Set<string>, number, T> => {
     const get = getter(column);
     return {
@@ -60,6 +71,8 @@ export const agg = {
       add: (s, row) => { const v = get(row); if (v != null && v !== '') s.add(identity([v])); return s; },
       merge: (a, b) => { for (const v of b) a.add(v); return a; },
       result: (s) => s.size,
+      // A Set entry (about 3 slots of its table at its load factor) and a short string.
+      bytes: (s) => s.size * DISTINCT_VALUE_BYTES,
     };
   },
 };

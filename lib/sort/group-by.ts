@@ -64,6 +64,8 @@ class GroupByStage<T> extends Stage<T, unknown> implements Aggregating<T> {
   private loading = false;
   private flushed: TransformCallback | null = null;
   private readonly unlisten: () => void;
+  /** Whether a reducer's state grows with its rows (then measured after each row). */
+  private readonly growing: boolean;
 
   constructor(
     name: string,
@@ -79,6 +81,7 @@ class GroupByStage<T> extends Stage<T, unknown> implements Aggregating<T> {
     highWaterMark: number | undefined,
   ) {
     super(name, highWaterMark);
+    this.growing = reducers.some((r) => typeof r.bytes === 'function');
     this.folder = new SpillFolder(name, tmpDir);
     this.top = new HashLevel<T>(this, memory, this.folder, 0);
     this.unlisten = destroyOnAbort(this, signal);
@@ -122,11 +125,17 @@ class GroupByStage<T> extends Stage<T, unknown> implements Aggregating<T> {
   }
 
   newGroup(keys: unknown[]): Group {
-    return { keys, states: this.reducers.map((r) => r.init()) };
+    return { keys, states: this.reducers.map((r) => r.init()), grown: 0 };
   }
 
-  addTo(group: Group, row: T): void {
+  addTo(group: Group, row: T): number {
     for (let i = 0; i < this.reducers.length; i++) group.states[i] = this.reducers[i]!.add(group.states[i], row);
+    if (!this.growing) return 0;
+    let bytes = 0;
+    for (let i = 0; i < this.reducers.length; i++) bytes += this.reducers[i]!.bytes?.(group.states[i]) ?? 0;
+    const grew = bytes - group.grown;
+    group.grown = bytes;
+    return grew;
   }
 
   private result(group: Group): unknown {

@@ -7,7 +7,9 @@
  * own (the next salt splits it differently), so a partition that does not fit is partitioned
  * again — any number of keys works in the budget, as DuckDB's radix-partitioned aggregation.
  * Invariants: a key is aggregated wholly in one level's memory (rows in input order), so
- * `first`/`last` hold; held: the groups' estimate plus a quarter of `memory` of records.
+ * `first`/`last` hold; held: the groups' estimate (with what their growing states took) plus
+ * a quarter of `memory` of records. Not bounded: the growing states of groups already held
+ * keep growing (countDistinct of a few groups with huge sets of values).
  */
 import { RecordWriter, estimateBytes, type RunReader, type SpillFolder } from '../spill/index.js';
 import { keyIdentity as identity } from '../spill/index.js';
@@ -18,13 +20,16 @@ export const PARTITIONS = 16;
 export interface Group {
   keys: unknown[];
   states: unknown[];
+  /** Bytes its growing states held at the last row (see `Reducer.bytes`). */
+  grown: number;
 }
 
 /** What a level needs of the stage: how to read a key, make a group and add a row to it. */
 export interface Aggregating<T> {
   keyOf(row: T): unknown[];
   newGroup(keys: unknown[]): Group;
-  addTo(group: Group, row: T): void;
+  /** Adds a row to a group; returns how many bytes its growing states took meanwhile. */
+  addTo(group: Group, row: T): number;
 }
 
 export class HashLevel<T> {
@@ -59,9 +64,10 @@ export class HashLevel<T> {
       group = this.agg.newGroup(keys);
       this.groups.set(id, group);
       this.bytes += 96 + id.length * 2 + estimateBytes(keys) + 32 * group.states.length;
-      if (this.bytes >= this.memory) this.frozen = true;
     }
-    this.agg.addTo(group, row);
+    this.bytes += this.agg.addTo(group, row);
+    // Growing states (countDistinct) count too: past the budget, new keys go to partitions.
+    if (this.bytes >= this.memory) this.frozen = true;
     return false;
   }
 

@@ -62,6 +62,21 @@ describe('groupBy()', () => {
     expect(new Map(out.map((r) => [r[0] as string, r]))).to.deep.equal(reference(rows));
   });
 
+  it('counts countDistinct sets in the budget as they grow: past it, new keys spill, and the counts stay exact', async () => {
+    // 60 keys, each first seen with 40 distinct values: the keys alone fit the budget, their sets do not.
+    const rows = Array.from({ length: 4800 }, (_, i): [string, string] => [`k${Math.floor(i / 40) % 60}`, `v${i % 40}-${Math.floor(i / 2400)}`]);
+    const expected = new Map<string, Set<string>>();
+    for (const [k, v] of rows) expected.set(k, (expected.get(k) ?? new Set()).add(v));
+    const distinctStage = groupBy(0, { n: agg.countDistinct(1) }, { memory: 40_000, tmpDir: tmp.path, output: 'array' });
+    const out = (await through(rows, distinctStage)) as [string, number][];
+    expect(new Map(out)).to.deep.equal(new Map([...expected].map(([k, set]) => [k, set.size])));
+    expect((distinctStage as unknown as { partitionsSpilled: number }).partitionsSpilled).to.be.greaterThan(0);
+    // The control: the same keys without a growing state fit, nothing spills.
+    const countStage = groupBy(0, { n: agg.count() }, { memory: 40_000, tmpDir: tmp.path, output: 'array' });
+    expect(await through(rows, countStage)).to.have.length(60);
+    expect((countStage as unknown as { partitionsSpilled: number }).partitionsSpilled).to.equal(0);
+  });
+
   it('partitions a partition again when its groups outgrow the budget (many keys, tiny budget)', async () => {
     const rows: [string, number, string][] = Array.from({ length: 3000 }, (_, i) => [`k${(i * 7919) % 1501}`, i % 7, `v${i % 5}`]);
     const stage = groupBy(0, aggregations, { memory: 8000, tmpDir: tmp.path, output: 'array' });
