@@ -4,6 +4,16 @@
  */
 import { compareValues, type Column, type KeyFunction } from './keys.js';
 import { keyIdentity as identity } from '../spill/index.js';
+import type { Slots } from './group-table.js';
+
+/** Where a built-in reducer keeps the form of its state that lives in a few doubles (group-table.ts). */
+export const SLOTS = Symbol('slots');
+
+/** A built-in reducer whose state is a few numbers. */
+const slotted = <S, R, T>(reducer: Reducer<S, R, T>, slots: Slots<T>): Reducer<S, R, T> => Object.assign(reducer, { [SLOTS]: slots });
+
+/** The reducer's slots, when its state lives in a few doubles. */
+export const slotsOf = <T>(reducer: Reducer<unknown, unknown, T>): Slots<T> | undefined => (reducer as { [SLOTS]?: Slots<T> })[SLOTS];
 
 /** A user reducer: `init()` a group's state, `add` a row to it, `result` at the end. */
 export interface Reducer<S = unknown, R = unknown, T = unknown> {
@@ -30,21 +40,33 @@ const numberOf = (v: unknown): number => (typeof v === 'number' ? v : typeof v =
 /** The built-in aggregations. Nulls and empty strings are skipped by sum/min/max/avg/countDistinct. */
 export const agg = {
   /** Rows in the group. */
-  count: <T = unknown>(): Reducer<number, number, T> => ({ init: () => 0, add: (s) => s + 1, merge: (a, b) => a + b, result: (s) => s }),
+  count: <T = unknown>(): Reducer<number, number, T> => slotted({ init: () => 0, add: (s) => s + 1, merge: (a, b) => a + b, result: (s) => s }, {
+    width: 1,
+    add: (s, at) => { s[at]++; },
+    state: (s, at) => s[at],
+  }),
   /** Sum of a column as numbers (numeric strings are converted). */
   sum: <T = unknown>(column: Column | KeyFunction<T>): Reducer<number, number, T> => {
     const get = getter(column);
-    return { init: () => 0, add: (s, row) => { const n = numberOf(get(row)); return Number.isNaN(n) ? s : s + n; }, merge: (a, b) => a + b, result: (s) => s };
+    return slotted({ init: () => 0, add: (s, row) => { const n = numberOf(get(row)); return Number.isNaN(n) ? s : s + n; }, merge: (a, b) => a + b, result: (s) => s }, {
+      width: 1,
+      add: (s, at, row) => { const n = numberOf(get(row)); if (!Number.isNaN(n)) s[at] += n; },
+      state: (s, at) => s[at],
+    });
   },
   /** Mean of a column as numbers; null for a group with none. */
   avg: <T = unknown>(column: Column | KeyFunction<T>): Reducer<[number, number], number | null, T> => {
     const get = getter(column);
-    return {
+    return slotted<[number, number], number | null, T>({
       init: () => [0, 0],
       add: (s, row) => { const n = numberOf(get(row)); if (!Number.isNaN(n)) { s[0] += n; s[1]++; } return s; },
       merge: (a, b) => [a[0] + b[0], a[1] + b[1]],
       result: (s) => (s[1] === 0 ? null : s[0] / s[1]),
-    };
+    }, {
+      width: 2,
+      add: (s, at, row) => { const n = numberOf(get(row)); if (!Number.isNaN(n)) { s[at] += n; s[at + 1]++; } },
+      state: (s, at) => [s[at], s[at + 1]],
+    });
   },
   /** Smallest value of a column (in sort()'s default order); null for none. */
   min: <T = unknown>(column: Column | KeyFunction<T>): Reducer<unknown, unknown, T> => extreme(getter(column), -1),

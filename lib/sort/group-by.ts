@@ -5,7 +5,8 @@ import { checkAbortSignal, destroyOnAbort } from './abort-stage.js';
 import { originOf } from '../core/origin.js';
 import { Stage } from '../core/stage.js';
 import { checkHighWaterMark, checkOneOf, checkOptions, fail, optionNames } from '../core/validate.js';
-import type { Reducer } from './aggregations.js';
+import { slotsOf, type Reducer } from './aggregations.js';
+import { groupTablePool, type Slots } from './group-table.js';
 import { keyIdentity as identity } from '../spill/index.js';
 import { compareValues, type Column } from './keys.js';
 import type { Aggregations, GroupArray, GroupKey, GroupObject } from './group-row.js';
@@ -59,13 +60,14 @@ class GroupByStage<T> extends Stage<T, unknown> implements Aggregating<T> {
   // sorted: true
   private current: Group | null = null;
   private currentId = '';
-  private queue: (Group | undefined)[] = [];
-  private next = 0;
+  private queue: Iterator<Group> | null = null;
   private loading = false;
   private flushed: TransformCallback | null = null;
   private readonly unlisten: () => void;
   /** Whether a reducer's state grows with its rows (then measured after each row). */
   private readonly growing: boolean;
+  readonly slots: Slots<T>[] | null;
+  readonly tablePool = groupTablePool();
 
   constructor(
     name: string,
@@ -82,6 +84,8 @@ class GroupByStage<T> extends Stage<T, unknown> implements Aggregating<T> {
   ) {
     super(name, highWaterMark);
     this.growing = reducers.some((r) => typeof r.bytes === 'function');
+    const slots = reducers.map((r) => slotsOf(r));
+    this.slots = slots.every((s) => s !== undefined) ? slots : null;
     this.folder = new SpillFolder(name, tmpDir);
     this.top = new HashLevel<T>(this, memory, this.folder, 0);
     this.unlisten = destroyOnAbort(this, signal);
@@ -166,9 +170,7 @@ class GroupByStage<T> extends Stage<T, unknown> implements Aggregating<T> {
 
   /** A level's groups go to the output queue, its partitions before those still pending. */
   private enqueue(level: HashLevel<T>): void {
-    this.queue = [...level.groups.values()];
-    this.next = 0;
-    level.groups.clear();
+    this.queue = level.drain();
     if (level !== this.top) this.filesWritten += level.filesWritten;
     this.deepestLevel = Math.max(this.deepestLevel, level.level);
     const parts = level.files.filter((f) => f.length > 0).map((files) => ({ files, level: level.level }));
@@ -177,9 +179,10 @@ class GroupByStage<T> extends Stage<T, unknown> implements Aggregating<T> {
 
   private pump(): void {
     if (this.flushed === null || this.loading || this.destroyed) return;
-    while (this.next < this.queue.length) {
-      const group = this.queue[this.next]!;
-      this.queue[this.next++] = undefined; // passed on: no longer held here
+    for (;;) {
+      const next = this.queue?.next();
+      if (!next || next.done) break;
+      const group = next.value;
       let row: unknown;
       try {
         row = this.result(group);
@@ -212,9 +215,9 @@ class GroupByStage<T> extends Stage<T, unknown> implements Aggregating<T> {
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.flushed = null;
-    this.queue = [];
+    this.queue = null;
     this.pending = [];
-    this.top.groups.clear();
+    this.top.clear();
     this.unlisten();
     this.folder.remove().then(() => callback(error), (e) => callback(error ?? e));
   }

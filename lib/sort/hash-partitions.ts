@@ -13,6 +13,7 @@
  */
 import { RecordWriter, estimateBytes, type RunReader, type SpillFolder } from '../spill/index.js';
 import { keyIdentity as identity } from '../spill/index.js';
+import { GroupTable, type GroupTablePool, type Slots } from './group-table.js';
 
 export const PARTITIONS = 16;
 
@@ -28,12 +29,18 @@ export interface Group {
 export interface Aggregating<T> {
   keyOf(row: T): unknown[];
   newGroup(keys: unknown[]): Group;
+  /** Every aggregation's state as a few doubles, when all have one (then groups are held off the heap). */
+  readonly slots: Slots<T>[] | null;
+  /** The memory its levels' tables hand on. */
+  readonly tablePool: GroupTablePool;
   /** Adds a row to a group; returns how many bytes its growing states took meanwhile. */
   addTo(group: Group, row: T): number;
 }
 
 export class HashLevel<T> {
-  readonly groups = new Map<string, Group>();
+  private readonly groups = new Map<string, Group>();
+  /** The groups off the heap, when every aggregation has slots (else the Map holds them). */
+  private readonly table: GroupTable<T> | null;
   /** Run files of each partition, in input order. */
   readonly files: string[][] = Array.from({ length: PARTITIONS }, () => []);
   private bytes = 0;
@@ -46,21 +53,18 @@ export class HashLevel<T> {
     private readonly memory: number,
     private readonly folder: SpillFolder,
     readonly level: number,
-  ) {}
+  ) {
+    this.table = agg.slots ? new GroupTable(agg.slots, agg.tablePool) : null;
+  }
 
   /** Adds a row, in memory or to a partition; true when the partitions should be written (`writeParts`). */
   add(row: T): boolean {
     const keys = this.agg.keyOf(row);
     const id = identity(keys);
+    if (this.table) return this.addToTable(this.table, row, keys, id);
     let group = this.groups.get(id);
     if (!group) {
-      if (this.frozen) {
-        const writer = this.writers[hash(id, this.level) % PARTITIONS]!;
-        const before = writer.length;
-        writer.add(row);
-        this.buffered += writer.length - before;
-        return this.buffered >= this.memory / 4;
-      }
+      if (this.frozen) return this.partition(row, hash(id, this.level));
       group = this.agg.newGroup(keys);
       this.groups.set(id, group);
       this.bytes += 96 + id.length * 2 + estimateBytes(keys) + 32 * group.states.length;
@@ -71,11 +75,53 @@ export class HashLevel<T> {
     return false;
   }
 
+  private addToTable(table: GroupTable<T>, row: T, keys: unknown[], id: string): boolean {
+    const h = hash(id, this.level);
+    let g = table.find(id, h);
+    if (g < 0) {
+      if (this.frozen) return this.partition(row, h);
+      g = table.insert(id, h, keys);
+      // Its allocation is exact: the table takes three quarters, the partitions' buffers the rest.
+      if (table.bytes >= this.memory * 0.75) this.frozen = true;
+    }
+    table.add(g, row);
+    return false;
+  }
+
+  /** Buffers a row of a key not held in its partition; true when the partitions should be written. */
+  private partition(row: T, h: number): boolean {
+    const writer = this.writers[h % PARTITIONS]!;
+    const before = writer.length;
+    writer.add(row);
+    this.buffered += writer.length - before;
+    // Written at an eighth of `memory`: with their doubling buffers, they hold at most a quarter.
+    return this.buffered >= this.memory / (this.table ? 8 : 4);
+  }
+
+  /** The level's groups, in first-appearance order; each is let go as it is taken. */
+  *drain(): Generator<Group> {
+    if (this.table) {
+      yield* this.table.groups();
+      return;
+    }
+    for (const [id, group] of this.groups) {
+      this.groups.delete(id);
+      yield group;
+    }
+  }
+
+  /** Lets the groups go (the stage was destroyed). */
+  clear(): void {
+    this.groups.clear();
+  }
+
   /** Writes each partition's buffered records as its next run file. */
   async writeParts(): Promise<void> {
     for (let p = 0; p < PARTITIONS; p++) {
       const writer = this.writers[p]!;
-      if (writer.length > 0) this.files[p]!.push(await this.folder.writeRecords([writer.take()]));
+      // Written from the writer's own buffer (no copy), which is then reused.
+      if (writer.length > 0) this.files[p]!.push(await this.folder.writeRecords([writer.view()]));
+      writer.clear();
     }
     this.buffered = 0;
   }

@@ -91,6 +91,16 @@ export class KeyCodes {
     return a - b;
   }
 
+  /** Whether row `i`'s one key is `s` (for codes of one key each, as a hash table's). */
+  equals(i: number, s: string): boolean {
+    const p = this.at.get(i);
+    const slab = this.slabs[p >>> SLAB_BITS]!;
+    let at = p & MASK;
+    if (slab[at++] !== s.length) return false;
+    for (let j = 0; j < s.length; j++) if (slab[at + j] !== s.charCodeAt(j)) return false;
+    return true;
+  }
+
   /** Row `i`'s key `k`, as a string again. */
   value(i: number, k: number): string {
     const p = this.at.get(i);

@@ -54,6 +54,40 @@ describe('groupBy()', () => {
     }), { numRuns: 60 });
   });
 
+  it('holds count/sum/avg groups off the heap: equals the reference, with any key type, in memory and spilled (property)', async () => {
+    // Only slotted reducers: the groups live in group-table.ts's typed arrays, not in a Map.
+    const key = fc.oneof(fc.constantFrom('a', 'b', 'é', '😀', '', 'x1', 'x2', 'x3', 'x4', 'x5', null, 1, '1', 2n), fc.string({ maxLength: 4 }), fc.integer({ min: 0, max: 30 }));
+    const row = fc.tuple(key, fc.oneof(fc.integer({ min: -50, max: 50 }), fc.constant('')));
+    await fc.assert(fc.asyncProperty(fc.array(row, { maxLength: 300 }), fc.integer({ min: 100, max: 20_000 }), async (rows, memory) => {
+      const expected = new Map<unknown, [number, number, number]>();
+      for (const [k, v] of rows) {
+        const g = expected.get(k) ?? [0, 0, 0];
+        g[0]++;
+        if (v !== '') {
+          g[1] += v;
+          g[2]++;
+        }
+        expected.set(k, g);
+      }
+      const out = (await through(rows, groupBy(0, { n: agg.count(), total: agg.sum(1), mean: agg.avg(1) }, { memory, tmpDir: tmp.path, output: 'array' }))) as unknown[][];
+      // Keyed by type and value: chai pairs Map entries by sorting them, and null and '' print alike.
+      const id = (k: unknown) => `${typeof k}:${String(k)}`;
+      expect(new Map(out.map((r) => [id(r[0]), r.slice(1)]))).to.deep.equal(new Map([...expected].map(([k, [n, total, c]]) => [id(k), [n, total, c === 0 ? null : total / c]])));
+      expect(out).to.have.length(expected.size);
+    }), { numRuns: 60 });
+  });
+
+  it('holds 5,000 count/sum groups in a 32 kB budget through partitions', async () => {
+    const rows = Array.from({ length: 10_000 }, (_, i): [string, number] => [`plate-${(i * 7919) % 5_000}`, i % 10]);
+    const stage = groupBy(0, { n: agg.count(), feet: agg.sum(1) }, { memory: 32 * 1024, tmpDir: tmp.path, output: 'array' });
+    const out = (await through(rows, stage)) as [string, number, number][];
+    expect(out).to.have.length(5_000);
+    const expected = new Map<string, [number, number]>();
+    for (const [k, v] of rows) expected.set(k, [(expected.get(k)?.[0] ?? 0) + 1, (expected.get(k)?.[1] ?? 0) + v]);
+    expect(new Map(out.map(([k, n, feet]) => [k, [n, feet]]))).to.deep.equal(expected);
+    expect((stage as unknown as { partitionsSpilled: number }).partitionsSpilled).to.be.greaterThan(0);
+  });
+
   it('spills hash partitions when the groups outgrow the budget, and still gets first/last right', async () => {
     const rows = Array.from({ length: 2000 }, (_, i): [string, number, string] => [`k${i % 300}`, i, `v${i}`]);
     const stage = groupBy(0, aggregations, { memory: 20000, tmpDir: tmp.path, output: 'array' });

@@ -1,0 +1,174 @@
+/**
+ * A hash level's groups held off the V8 heap (pure), for aggregations whose states are a few
+ * numbers (count, sum, avg: their `slots`). Each group is a key identity coded in key-codes
+ * slabs, its key values as one spill record (for the output), and its states as doubles in
+ * one `Float64Array`; an open-addressing table of group numbers finds it. So a million
+ * groups are a few typed arrays, not a million objects the collector promotes, keeps and then
+ * sweeps (a Map of group objects let V8's old generation grow to 3-4 times the groups it held).
+ * Invariants: groups keep their first-appearance order; `bytes` is what is allocated.
+ */
+import { RecordReader, RecordWriter } from '../spill/index.js';
+import type { Group } from './hash-partitions.js';
+import { KeyCodes, type KeyCodePool } from './key-codes.js';
+import { Positions } from './positions.js';
+
+/** How an aggregation keeps its state in `width` doubles of a group (built-in reducers only). */
+export interface Slots<T> {
+  width: number;
+  add(s: Float64Array, at: number, row: T): void;
+  /** The state as the reducer's own `result` takes it. */
+  state(s: Float64Array, at: number): unknown;
+}
+
+const FIRST = 64;
+
+/**
+ * Memory a stage's levels hand on, one to the next (a level's table is let go before the
+ * next level fills): typed arrays dropped instead would wait for a major collection to be
+ * freed, and meanwhile a million groups' worth stays in the process twice.
+ */
+export interface GroupTablePool {
+  codes: KeyCodePool;
+  blocks: Float64Array[];
+  keys: RecordWriter[];
+  hashes: Uint32Array[];
+  table: Int32Array[];
+  states: Float64Array[];
+}
+
+export const groupTablePool = (): GroupTablePool => ({ codes: { slabs: [], blocks: [] }, blocks: [], keys: [], hashes: [], table: [], states: [] });
+
+/** A zeroed array of `size` from the pool's one of that kind (a view of it when larger), or a new one. */
+function take<A extends Uint32Array | Int32Array | Float64Array>(pool: A[], size: number, make: (n: number) => A): A {
+  const at = pool.findIndex((a) => a.length >= size);
+  if (at < 0) return make(size);
+  const a = pool.splice(at, 1)[0]!.subarray(0, size) as A;
+  a.fill(0);
+  return a;
+}
+
+/** Gives a whole array (not a view's part) back to the pool, which keeps the larger of it and the one it has. */
+function give<A extends Uint32Array | Int32Array | Float64Array>(pool: A[], a: A, whole: (buffer: ArrayBuffer) => A): void {
+  if (pool.length > 0 && pool[0]!.byteLength >= a.buffer.byteLength) return;
+  pool[0] = whole(a.buffer as ArrayBuffer);
+}
+
+const pooled = (arrays: { byteLength: number }[]): number => arrays.reduce((n, a) => n + a.byteLength, 0);
+/** The longest identity key-codes holds. */
+const MAX_CODED = 0xffff;
+
+export class GroupTable<T> {
+  count = 0;
+  private readonly ids: KeyCodes;
+  /** Identities too long to code (over 65,535 UTF-16 units: rare), by group, on the heap. */
+  private readonly long = new Map<string, number>();
+  private readonly keys: RecordWriter;
+  private readonly keyAt: Positions;
+  private hashes: Uint32Array;
+  /** Group number + 1 per slot (0: empty); twice the groups at most. */
+  private table: Int32Array;
+  private states: Float64Array;
+  private readonly width: number;
+  private readonly offsets: number[];
+
+  constructor(private readonly slots: readonly Slots<T>[], private readonly pool: GroupTablePool = groupTablePool()) {
+    this.offsets = [];
+    let width = 0;
+    for (const s of slots) {
+      this.offsets.push(width);
+      width += s.width;
+    }
+    this.width = width;
+    this.ids = new KeyCodes([1], pool.codes);
+    this.keyAt = new Positions(pool.blocks);
+    this.keys = pool.keys.pop() ?? new RecordWriter(1 << 12);
+    this.keys.clear();
+    this.hashes = take(pool.hashes, FIRST, (n) => new Uint32Array(n));
+    this.table = take(pool.table, FIRST * 2, (n) => new Int32Array(n));
+    this.states = take(pool.states, FIRST * width, (n) => new Float64Array(n));
+  }
+
+  get bytes(): number {
+    const { hashes, table, states } = this.pool;
+    return this.ids.bytes + this.keys.capacity + this.keyAt.bytes + this.hashes.byteLength + this.table.byteLength + this.states.byteLength + pooled(hashes) + pooled(table) + pooled(states);
+  }
+
+  /** The group of key identity `id` (of hash `h`), or -1. */
+  find(id: string, h: number): number {
+    if (id.length > MAX_CODED) return this.long.get(id) ?? -1;
+    const mask = this.table.length - 1;
+    for (let slot = h & mask; ; slot = (slot + 1) & mask) {
+      const g = this.table[slot]! - 1;
+      if (g < 0) return -1;
+      if (this.hashes[g] === h >>> 0 && this.ids.equals(g, id)) return g;
+    }
+  }
+
+  /** A new group (`id` not in the table); returns its number. */
+  insert(id: string, h: number, keys: unknown[]): number {
+    const g = this.count;
+    if (g === this.hashes.length) this.grow();
+    if (id.length > MAX_CODED) {
+      this.ids.add(['']);
+      this.long.set(id, g);
+    } else {
+      this.ids.add([id]);
+    }
+    this.keyAt.set(g, this.keys.length);
+    this.keys.add(keys);
+    this.hashes[g] = h >>> 0;
+    this.place(g);
+    this.count++;
+    return g;
+  }
+
+  add(g: number, row: T): void {
+    const base = g * this.width;
+    for (let i = 0; i < this.slots.length; i++) this.slots[i]!.add(this.states, base + this.offsets[i]!, row);
+  }
+
+  /** The groups, in first-appearance order, as the stage turns them into rows. */
+  *groups(): Generator<Group> {
+    const reader = new RecordReader('a group key held in memory');
+    const records = this.keys.view();
+    for (let g = 0; g < this.count; g++) {
+      const base = g * this.width;
+      const keys = reader.record(records, this.keyAt.get(g), false) as unknown[];
+      yield { keys, states: this.slots.map((s, i) => s.state(this.states, base + this.offsets[i]!)), grown: 0 };
+    }
+    this.release();
+  }
+
+  /** Hands the table's memory to the pool (nothing reads this table after). */
+  private release(): void {
+    this.ids.release();
+    this.keyAt.release();
+    this.pool.keys.push(this.keys);
+    give(this.pool.hashes, this.hashes, (b) => new Uint32Array(b));
+    give(this.pool.table, this.table, (b) => new Int32Array(b));
+    give(this.pool.states, this.states, (b) => new Float64Array(b));
+  }
+
+  private place(g: number): void {
+    const mask = this.table.length - 1;
+    let slot = this.hashes[g]! & mask;
+    while (this.table[slot] !== 0) slot = (slot + 1) & mask;
+    this.table[slot] = g + 1;
+  }
+
+  /** Doubles the arrays; the outgrown ones go to the pool (a later level, or a later growth of a smaller one, takes them). */
+  private grow(): void {
+    const n = this.hashes.length * 2;
+    const hashes = take(this.pool.hashes, n, (size) => new Uint32Array(size));
+    hashes.set(this.hashes);
+    give(this.pool.hashes, this.hashes, (b) => new Uint32Array(b));
+    this.hashes = hashes;
+    const states = take(this.pool.states, n * this.width, (size) => new Float64Array(size));
+    states.set(this.states);
+    give(this.pool.states, this.states, (b) => new Float64Array(b));
+    this.states = states;
+    give(this.pool.table, this.table, (b) => new Int32Array(b));
+    this.table = take(this.pool.table, n * 2, (size) => new Int32Array(size));
+    for (let g = 0; g < this.count; g++) this.place(g);
+  }
+}
