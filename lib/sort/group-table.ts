@@ -93,6 +93,11 @@ export class GroupTable<T> {
     return this.ids.bytes + this.keys.capacity + this.keyAt.bytes + this.hashes.byteLength + this.table.byteLength + this.states.byteLength + pooled(hashes) + pooled(table) + pooled(states);
   }
 
+  /** Bytes the next group would add when it doubles the arrays (0 while they have room). */
+  get growth(): number {
+    return this.count < this.hashes.length ? 0 : this.hashes.byteLength + this.table.byteLength + this.states.byteLength;
+  }
+
   /** The group of key identity `id` (of hash `h`), or -1. */
   find(id: string, h: number): number {
     if (id.length > MAX_CODED) return this.long.get(id) ?? -1;

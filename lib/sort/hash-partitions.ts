@@ -79,10 +79,12 @@ export class HashLevel<T> {
     const h = hash(id, this.level);
     let g = table.find(id, h);
     if (g < 0) {
+      // Its allocation is exact: the table takes three quarters, the partitions' buffers the
+      // rest; a table that would double past its share stays full instead. A level holds one
+      // group at least, so each level takes one key off its partition's rows.
+      if (!this.frozen && table.count > 0 && table.bytes + table.growth >= this.memory * 0.75) this.frozen = true;
       if (this.frozen) return this.partition(row, h);
       g = table.insert(id, h, keys);
-      // Its allocation is exact: the table takes three quarters, the partitions' buffers the rest.
-      if (table.bytes >= this.memory * 0.75) this.frozen = true;
     }
     table.add(g, row);
     return false;
