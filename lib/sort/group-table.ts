@@ -8,9 +8,16 @@
  * Invariants: groups keep their first-appearance order; `bytes` is what is allocated.
  */
 import { RecordReader, RecordWriter } from '../spill/index.js';
-import type { Group } from './hash-partitions.js';
 import { KeyCodes, type KeyCodePool } from './key-codes.js';
 import { Positions } from './positions.js';
+
+/** A group: its key values and one state per aggregation. */
+export interface Group {
+  keys: unknown[];
+  states: unknown[];
+  /** Bytes its growing states held at the last row (see `Reducer.bytes`). */
+  grown: number;
+}
 
 /** How an aggregation keeps its state in `width` doubles of a group (built-in reducers only). */
 export interface Slots<T> {

@@ -13,17 +13,11 @@
  */
 import { RecordWriter, estimateBytes, type RunReader, type SpillFolder } from '../spill/index.js';
 import { keyIdentity as identity } from '../spill/index.js';
-import { GroupTable, type GroupTablePool, type Slots } from './group-table.js';
+import { GroupTable, type Group, type GroupTablePool, type Slots } from './group-table.js';
 
 export const PARTITIONS = 16;
 
-/** A group: its key values and one state per aggregation. */
-export interface Group {
-  keys: unknown[];
-  states: unknown[];
-  /** Bytes its growing states held at the last row (see `Reducer.bytes`). */
-  grown: number;
-}
+export type { Group } from './group-table.js';
 
 /** What a level needs of the stage: how to read a key, make a group and add a row to it. */
 export interface Aggregating<T> {
