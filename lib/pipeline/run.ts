@@ -34,13 +34,15 @@ export interface RunOptions {
   keepSource?: boolean;
   /**
    * Called with a {@link Progress} snapshot (rows read, written, rejected; bytes read of the
-   * file's size for `csv.read(path)`; rows/s, elapsed, ETA) at most every `progressMs`
-   * while rows are read, and once more with `done: true` when the pipeline has settled.
+   * file's size for `csv.read(path)`, or the planner's row estimate for `postgres.query`;
+   * rows/s, elapsed, ETA; how long no row has moved) every `progressMs`, also while the
+   * pipeline is stalled, and once more with `done: true` when the pipeline has settled.
    * @example run(csv.read('big.csv'), sink, { progress: (p) => console.error(`${p.read} rows`) })
    */
   progress?: (progress: Progress) => void;
   /**
-   * The least time between two progress calls, in milliseconds.
+   * The time between two progress calls, in milliseconds (a timer that never keeps the
+   * process alive; 0 means as often as the event loop allows).
    * @default 1000
    */
   progressMs?: number;
@@ -207,8 +209,11 @@ export async function run(...args: unknown[]): Promise<Summary> {
     ? new ProgressReporter(progress.report, progress.everyMs, { read: () => summarize(chain, channel, 0, started).read, written, rejected: () => channel.count }, chain.all[0], started)
     : null;
   if (reporter) {
-    chain.gate.onRead = reporter.tick;
     reporter.onError = (error) => chain.gate.destroy(error as Error);
+    // A source that can estimate its rows (postgres.query: the planner) does so only when asked.
+    const source = chain.all[0] as { estimateRows?: () => void };
+    if (isStage(source) && typeof source.estimateRows === 'function') source.estimateRows();
+    reporter.start();
   }
   try {
     await done;
