@@ -1,4 +1,4 @@
-import { IncomingMessage } from 'node:http';
+import { IncomingMessage, ServerResponse } from 'node:http';
 import { Duplex, Readable, Writable, type Stream } from 'node:stream';
 import { chain } from 'stream-chain';
 import { isHeaderFollower, isHeaderSource } from '../core/fusion.js';
@@ -6,6 +6,7 @@ import { isStage, type Stage } from '../core/stage.js';
 import { calledAs } from '../core/validate.js';
 import { batchRows } from './batch-rows.js';
 import { fuseProjection } from './fuse-projection.js';
+import { ResponseGuard } from './response-guard.js';
 import { SourceGate } from './source-gate.js';
 
 /** What may stand first: a Readable, an (async) iterable, or a function returning either. */
@@ -80,6 +81,9 @@ export function buildChain(items: readonly unknown[], keepSource?: boolean): Cha
   });
   flush();
   checkJoins([source, ...streams]);
+  // An HTTP response not yet begun is left to the handler when the pipeline fails (see there).
+  const last = streams.length - 1;
+  if (last >= 0 && streams[last] instanceof ServerResponse) streams[last] = new ResponseGuard(streams[last] as ServerResponse);
   // `csv.read(…)` then `select(columns)`: the source reads only those columns (see there).
   if (streams[0] === items[1] && fuseProjection(source, streams[0])) streams.shift();
   // csv stages hand their rows to a sluice stage after them in batches (see there).

@@ -3,8 +3,8 @@ import { once } from 'node:events';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
-import { csv, postgres, run } from '../../lib/index.js';
-import { quoteIdent, usePostgres } from '../helpers/postgres.js';
+import { csv, postgres, run } from '../../../lib/index.js';
+import { quoteIdent, usePostgres } from '../../helpers/postgres.js';
 
 /**
  * A real node:http upload service on 127.0.0.1 (the recipe of docs/http-service.md),
