@@ -17,8 +17,14 @@ export class ResponseGuard extends Writable {
     const closedEarly = () => {
       if (!response.writableFinished) this.destroy();
     };
+    const failed = (error: Error) => this.destroy(error);
     response.once('close', closedEarly);
-    this.once('close', () => response.off('close', closedEarly));
+    response.once('error', failed);
+    this.once('close', () => {
+      response.off('close', closedEarly);
+      response.off('error', failed);
+    });
+    if (response.destroyed) this.destroy(); // gone before the pipeline began
   }
 
   override _write(chunk: unknown, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {

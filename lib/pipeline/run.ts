@@ -194,7 +194,7 @@ export async function run(...args: unknown[]): Promise<Summary> {
   // Whether the sink closed on its own while the rest still ran (a client gone mid-export);
   // listened to before stream.pipeline's own listeners, which tear the rest down at once.
   const sink = last as Writable;
-  let sinkClosedFirst = false;
+  let sinkClosedFirst = sink.destroyed; // already gone: the same "destination closed" (TESTPLAN B16)
   if (!sink.destroyed) sink.once('close', () => (sinkClosedFirst = !sink.writableFinished && !chain.all.slice(0, -1).some((s) => (s as Readable).destroyed)));
   const done = pipeline(streams as unknown as NodeJS.ReadableStream[], signal ? { signal } : {});
   const counter = selfCounting ? null : drain ?? countData(streams[streams.length - 2] as Readable);

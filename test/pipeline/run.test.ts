@@ -519,13 +519,14 @@ describe('run()', () => {
       expect(error).to.equal(boom);
     });
 
-    it('a sink that is already destroyed: an error, and the source file is closed (TESTPLAN B16)', async () => {
+    it('a sink that is already destroyed: "destination closed", and the source file is closed (TESTPLAN B16)', async () => {
       const file = await dir.write('dead-sink.csv', numberedCsv(1000));
       const reader = csv.read(file);
       const sink = collector();
       sink.destroy();
       const error = await rejection(run(reader, sink));
-      expect((error as { code?: string }).code).to.equal('ERR_STREAM_PREMATURE_CLOSE');
+      expect(error).to.be.instanceOf(AbortError);
+      expect(((error as unknown as AbortError).cause as Error).message).to.equal('destination closed before the pipeline finished');
       expect(isClosed(reader)).to.equal(true);
       expect(openFilesUnder(dir.path)).to.deep.equal([]);
     });

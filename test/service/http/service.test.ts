@@ -1,25 +1,12 @@
 import { expect } from 'chai';
 import { once } from 'node:events';
-import { readdirSync, readlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { csv, run, take } from '../../../lib/index.js';
-import { numberedCsv, tempDir, type TempDir } from '../../helpers/files.js';
-
-/** Open descriptors of this process on files under `dir` (sockets and others not counted). */
-function openFilesUnder(dir: string): string[] {
-  return readdirSync('/proc/self/fd').flatMap((fd) => {
-    try {
-      const target = readlinkSync(`/proc/self/fd/${fd}`);
-      return target.startsWith(dir) ? [target] : [];
-    } catch {
-      return []; // closed while listing
-    }
-  });
-}
+import { AbortError, csv, run, take } from '../../../lib/index.js';
+import { numberedCsv, openFilesUnder, tempDir, type TempDir } from '../../helpers/files.js';
 
 const collect = (rows: unknown[]) => new Writable({ objectMode: true, write: (row, _e, cb) => void (rows.push(row), cb()) });
 
@@ -57,6 +44,15 @@ describe('an HTTP service around sluice: every mistake gets an answer, nothing i
       const rows: unknown[] = [];
       await pipeline(req, csv.parse({ rows: 'objects' }), take(Number(query.get('n'))), collect(rows));
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(rows));
+    },
+    // TESTPLAN B16: a destination already destroyed (the handler gave up on it).
+    '/gone': async (_req, res, query) => {
+      res.destroy();
+      try {
+        await run(csv.read(join(dir.path, query.get('file')!)), csv.format(), res);
+      } catch (error) {
+        server.emit('gone', error);
+      }
     },
     // §5: parsing twice.
     '/twice': async (req, res) => {
@@ -107,6 +103,16 @@ describe('an HTTP service around sluice: every mistake gets an answer, nothing i
     for (let i = 0; i < 50; i++) {
       expect(await answer('/export?file=rows.csv&take=-1')).to.equal(`500 ${JSON.stringify({ error: 'take(): expected `count` to be an integer from 0 and up, got `-1` (number)' })}`);
     }
+    expect(openFilesUnder(dir.path)).to.deep.equal([]);
+  });
+
+  it('an export to a response already destroyed fails with "destination closed" and opens nothing', async () => {
+    const failure = once(server, 'gone') as Promise<[Error & { cause?: Error }]>;
+    const client = await fetch(`${base}/gone?file=rows.csv`).then(() => null, (e: Error) => e);
+    expect(client).to.be.instanceOf(TypeError); // fetch failed: the connection was closed
+    const [error] = await failure;
+    expect(error).to.be.instanceOf(AbortError);
+    expect(error.cause?.message).to.equal('destination closed before the pipeline finished');
     expect(openFilesUnder(dir.path)).to.deep.equal([]);
   });
 
