@@ -69,6 +69,7 @@ describe('unknown options', () => {
       [() => distributed.pgBoss(pool, typo({ expireInSecond: 60 })), "distributed.pgBoss(): unknown option 'expireInSecond' (did you mean 'expireInSeconds'?)"],
       [() => distributed.bullmq('redis://127.0.0.1:1', typo({ lockDurationMs: 60 })), "distributed.bullmq(): unknown option 'lockDurationMs' (did you mean 'lockDuration'?)"],
       [() => distributed.sharedRate(pool, typo({ name: 'r', calls: 1, per: 1000, tabel: 't' })), "distributed.sharedRate(): unknown option 'tabel' (did you mean 'table'?)"],
+      [() => distributed.partitionIndex(typo({ count: 2, indx: 0 })), "distributed.partitionIndex(): unknown option 'indx' (did you mean 'index'?)"],
     ]);
   });
 
