@@ -1,7 +1,7 @@
 import { tmpdir } from 'node:os';
 import type { TransformCallback } from 'node:stream';
 import { checkOptions, fail, invalid, moreOptionNames, named } from '../core/validate.js';
-import type { SourceLike } from '../pipeline/index.js';
+import { isSourceLike, type SourceLike } from '../pipeline/index.js';
 import { SpillFolder, parseBytes } from '../spill/index.js';
 import type { Joined } from './combine.js';
 import { commonOptions, JOIN_OPTIONS, JoinBase, type JoinOptions, type JoinStage } from './join-stage.js';
@@ -295,7 +295,7 @@ export function hashJoin<L = any, R = any, Out = Joined<L, R>>(build: SourceLike
     const o = checkOptions('options', options, HASH_JOIN_OPTIONS);
     const memory = o.memory === undefined ? 64 * 1024 ** 2 : parseBytes('memory', o.memory);
     if (o.tmpDir !== undefined && (typeof o.tmpDir !== 'string' || o.tmpDir === '')) fail('tmpDir', 'a folder path', o.tmpDir);
-    if (build === null || build === undefined || typeof build === 'string') throw invalid(`Expected \`build\` to be a source (a Readable, an iterable of rows or a generator), got ${build === null ? 'null' : typeof build}`);
+    if (!isSourceLike(build)) throw invalid(`Expected \`build\` to be a source (a Readable, an iterable of rows or a generator), got ${build === null ? 'null' : typeof build}`);
     return new HashJoinStageImpl<L, R, Out>('hashJoin()', build, options, memory, (o.tmpDir as string | undefined) ?? tmpdir());
   });
 }

@@ -2,7 +2,7 @@ import type { Readable, TransformCallback, Writable } from 'node:stream';
 import { RowError } from '../core/errors.js';
 import { originOf } from '../core/origin.js';
 import { checkFunction, checkOptions, invalid, moreOptionNames, named, optionNames } from '../core/validate.js';
-import { pipe, type SourceLike } from '../pipeline/index.js';
+import { isSourceLike, pipe, type SourceLike } from '../pipeline/index.js';
 import { sort, type SortCompare } from '../sort/index.js';
 import { estimateBytes, parseBytes } from '../spill/index.js';
 import { commonOptions, JOIN_OPTIONS, JoinBase, type JoinOptions, type JoinStage } from './join-stage.js';
@@ -286,6 +286,6 @@ function mergeJoinStage<L, R, Out>(right: SourceLike, options: MergeJoinOptions<
     const s = checkOptions('sortInputs', o.sortInputs, SORT_INPUTS_OPTIONS);
     sorting = { memory: s.memory === undefined ? '64MB' : parseBytes('sortInputs.memory', s.memory), ...(s.tmpDir === undefined ? {} : { tmpDir: s.tmpDir as string }) };
   }
-  if (right === null || right === undefined || typeof right === 'string') throw invalid(`Expected \`right\` to be a source (a Readable, an iterable of rows or a generator), got ${right === null ? 'null' : typeof right}`);
+  if (!isSourceLike(right)) throw invalid(`Expected \`right\` to be a source (a Readable, an iterable of rows or a generator), got ${right === null ? 'null' : typeof right}`);
   return new MergeJoinStage<L, R, Out>('mergeJoin()', right, options, maxGroupBytes, compare, sorting);
 }

@@ -35,6 +35,10 @@ export interface Chain {
 const isReadable = (value: unknown): value is Readable =>
   value instanceof Readable || (typeof value === 'object' && value !== null && typeof (value as Readable).pipe === 'function' && typeof (value as Readable).read === 'function');
 
+/** Whether a value may stand first: checked when a join is made (a function's result is known only when it runs). */
+export const isSourceLike = (value: unknown): boolean =>
+  typeof value === 'function' || isReadable(value) || (typeof value === 'object' && value !== null && (Symbol.asyncIterator in value || Symbol.iterator in value));
+
 function toReadable(source: unknown): Readable {
   const value = typeof source === 'function' ? callUser(source as () => unknown) : source;
   if (isReadable(value)) return value;

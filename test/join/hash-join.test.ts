@@ -98,6 +98,8 @@ describe('hashJoin()', () => {
         [() => hashJoin([], { on: [] }), 'hashJoin(): expected `on` to be a column, a function or a non-empty list of columns, got an array of length 0'],
         [() => hashJoin([], { on: 'k', merge: 3 as never }), 'hashJoin(): expected `merge` to be a function, got `3` (number)'],
         [() => hashJoin(null as never, { on: 'k' }), 'hashJoin(): expected `build` to be a source (a Readable, an iterable of rows or a generator), got null'],
+        [() => hashJoin(42 as never, { on: 'k' }), 'hashJoin(): expected `build` to be a source (a Readable, an iterable of rows or a generator), got number'],
+        [() => hashJoin({} as never, { on: 'k' }), 'hashJoin(): expected `build` to be a source (a Readable, an iterable of rows or a generator), got object'],
       ]);
     });
   });

@@ -108,6 +108,7 @@ describe('mergeJoin()', () => {
         [() => mergeJoin([], { on: 'k', prefix: { right: 1 as never } }), 'mergeJoin(): expected `prefix.right` to be a string, got `1` (number)'],
         [() => mergeJoin([], { on: 'k', sortInputs: { memory: 'lots' } }), "mergeJoin(): expected `sortInputs.memory` to be a byte count from 1 and up or a size such as '64MB', got `lots` (string)"],
         [() => mergeJoin('x.csv' as never, { on: 'k' }), 'mergeJoin(): expected `right` to be a source (a Readable, an iterable of rows or a generator), got string'],
+        [() => mergeJoin(42 as never, { on: 'k' }), 'mergeJoin(): expected `right` to be a source (a Readable, an iterable of rows or a generator), got number'],
       ]);
     });
 
