@@ -78,7 +78,11 @@ export function checkFunction<F extends (...args: never[]) => unknown>(path: str
  * interface is added here too, and `checkOptions` then accepts it.
  */
 export interface OptionNames {
-  /** The factory as the user calls it, for messages: `csv.read()`. */
+  /**
+   * The factory as the user calls it, for messages: `csv.read()`. For an object nested in a
+   * factory's options, its path instead (`rate.adaptive`): an unknown option there is named
+   * by the factory around it (`named`): `callService(): unknown option 'x' in \`rate\` (…)`.
+   */
   readonly factory: string;
   readonly names: readonly string[];
 }
@@ -103,7 +107,9 @@ export function checkOptions(path: string, value: unknown, known?: OptionNames):
     for (const key of Object.keys(value)) {
       if (known.names.includes(key)) continue;
       const near = nearest(key, known.names);
-      throw new TypeError(`${known.factory}: unknown option '${key}' (${near === null ? `known: ${known.names.map((n) => `'${n}'`).join(', ')}` : `did you mean '${near}'?`})`);
+      const hint = near === null ? `known: ${known.names.map((n) => `'${n}'`).join(', ')}` : `did you mean '${near}'?`;
+      if (known.factory.endsWith(')')) throw new TypeError(`${known.factory}: unknown option '${key}' (${hint})`);
+      throw invalid(`unknown option '${key}' in \`${known.factory}\` (${hint})`);
     }
   }
   return value as Record<string, unknown>;

@@ -39,7 +39,7 @@ export interface LookupOptions<L, V, Out> extends Omit<JoinOptions<L, V, Out>, '
 const LOOKUP_OPTIONS = optionNames<LookupOptions<unknown, unknown, unknown>>('lookup()', {
   on: true, type: true, signal: true, highWaterMark: true, merge: true, prefix: true, concurrency: true, retries: true, timeoutMs: true, rate: true, maxWaitMs: true, batchSize: true, missing: true, cache: true,
 });
-const CACHE_OPTIONS = optionNames<NonNullable<LookupOptions<unknown, unknown, unknown>['cache']>>('lookup() cache', { maxEntries: true });
+const CACHE_OPTIONS = optionNames<NonNullable<LookupOptions<unknown, unknown, unknown>['cache']>>('cache', { maxEntries: true });
 
 /** What the lookup did (beside each side's counts). */
 export interface LookupMetrics {

@@ -28,7 +28,7 @@ export interface MergeJoinOptions<L, R, Out> extends JoinOptions<L, R, Out> {
 }
 
 const MERGE_JOIN_OPTIONS = moreOptionNames<MergeJoinOptions<unknown, unknown, unknown>, JoinOptions<unknown, unknown, unknown>>('mergeJoin()', JOIN_OPTIONS, { maxGroupBytes: true, compare: true, sortInputs: true });
-const SORT_INPUTS_OPTIONS = optionNames<NonNullable<MergeJoinOptions<unknown, unknown, unknown>['sortInputs']>>('mergeJoin() sortInputs', { memory: true, tmpDir: true });
+const SORT_INPUTS_OPTIONS = optionNames<NonNullable<MergeJoinOptions<unknown, unknown, unknown>['sortInputs']>>('sortInputs', { memory: true, tmpDir: true });
 
 interface Head<R> {
   row: R;

@@ -49,7 +49,7 @@ export interface RetryOptions {
 }
 
 /** The option names callService() retries accepts (an unknown one is a TypeError). */
-const RETRY_OPTIONS = optionNames<RetryOptions>('callService() retries', { attempts: true, baseMs: true, maxDelayMs: true, maxRetryAfterMs: true, retryOn: true, deadlineMs: true, budget: true });
+const RETRY_OPTIONS = optionNames<RetryOptions>('retries', { attempts: true, baseMs: true, maxDelayMs: true, maxRetryAfterMs: true, retryOn: true, deadlineMs: true, budget: true });
 
 export interface ResolvedRetry {
   attempts: number;
