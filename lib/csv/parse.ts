@@ -15,7 +15,7 @@ import { sendReject } from '../core/reject.js';
 import { setField } from '../core/rows.js';
 import { RowBatch } from '../core/row-batch.js';
 import { Stage } from '../core/stage.js';
-import { refuseRowsPipedIn } from '../core/validate.js';
+import { named, refuseRowsPipedIn } from '../core/validate.js';
 
 export { checkParseOptions, type CsvParseOptions };
 import { checkParseOptions, nameProblem, resolve, type CsvParseOptions, type Resolved } from './parse-options.js';
@@ -554,5 +554,5 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> i
 export function csvParse<Row = Record<string, string>>(options: CsvParseOptions & { rows: 'objects' }): CsvParseStage<Row>;
 export function csvParse<Row = string[]>(options?: CsvParseOptions): CsvParseStage<Row>;
 export function csvParse<Row = string[]>(options: CsvParseOptions = {}): CsvParseStage<Row> {
-  return new CsvParseStage<Row>(options);
+  return named('csv.parse()', () => new CsvParseStage<Row>(options));
 }

@@ -9,7 +9,7 @@
  */
 import type pg from 'pg';
 import type PgBoss from 'pg-boss';
-import { checkInteger, checkOptions, fail, optionNames } from '../core/validate.js';
+import { checkInteger, checkOptions, fail, named, optionNames } from '../core/validate.js';
 import { jobUuid, type Delivery, type QueueEngine } from './engine.js';
 
 export interface PgBossEngineOptions {
@@ -155,14 +155,16 @@ class PgBossEngine implements QueueEngine {
  * await engine.close();
  */
 export function pgBoss(pool: pg.Pool, options: PgBossEngineOptions = {}): QueueEngine & { lastError: Error | null } {
-  if (!pool || typeof pool.connect !== 'function' || !('totalCount' in pool)) fail('pool', 'a pg.Pool', pool);
-  const o = checkOptions('options', options, PG_BOSS_OPTIONS) as PgBossEngineOptions;
-  const schema = o.schema ?? 'pgboss';
-  if (typeof schema !== 'string' || !/^[a-z_][a-z0-9_]*$/i.test(schema)) fail('schema', 'a plain schema name (letters, digits, _)', schema);
-  return new PgBossEngine(pool, {
-    schema,
-    expireInSeconds: checkInteger('expireInSeconds', o.expireInSeconds ?? 900, 1),
-    retryLimit: checkInteger('retryLimit', o.retryLimit ?? 5, 0),
-    maintenanceIntervalSeconds: checkInteger('maintenanceIntervalSeconds', o.maintenanceIntervalSeconds ?? 60, 1),
+  return named('distributed.pgBoss()', () => {
+    if (!pool || typeof pool.connect !== 'function' || !('totalCount' in pool)) fail('pool', 'a pg.Pool', pool);
+    const o = checkOptions('options', options, PG_BOSS_OPTIONS) as PgBossEngineOptions;
+    const schema = o.schema ?? 'pgboss';
+    if (typeof schema !== 'string' || !/^[a-z_][a-z0-9_]*$/i.test(schema)) fail('schema', 'a plain schema name (letters, digits, _)', schema);
+    return new PgBossEngine(pool, {
+      schema,
+      expireInSeconds: checkInteger('expireInSeconds', o.expireInSeconds ?? 900, 1),
+      retryLimit: checkInteger('retryLimit', o.retryLimit ?? 5, 0),
+      maintenanceIntervalSeconds: checkInteger('maintenanceIntervalSeconds', o.maintenanceIntervalSeconds ?? 60, 1),
+    });
   });
 }

@@ -4,7 +4,7 @@
  * engine allows it). A failed split is given back to the queue to be retried; the error
  * sent with it is the error's name and message only (never rows, never credentials).
  */
-import { checkInteger, checkOneOf, checkOptions, checkSignal, optionNames } from '../core/validate.js';
+import { checkInteger, checkOneOf, checkOptions, checkSignal, named, optionNames } from '../core/validate.js';
 import type { QueueEngine } from './engine.js';
 import { runSplit, type SplitRun } from './run-split.js';
 import { sleep } from './sleep.js';
@@ -31,12 +31,21 @@ const WORK_OPTIONS = optionNames<WorkOptions>('job.work()', { concurrency: true,
 
 const MAX_MESSAGE = 2_000;
 
-export async function work<S extends Split>(engine: QueueEngine, queue: string, r: Omit<SplitRun<S>, 'signal'>, options: WorkOptions): Promise<DistributedSummary> {
-  const o = checkOptions('options', options, WORK_OPTIONS) as WorkOptions;
-  const concurrency = checkInteger('concurrency', o.concurrency ?? 1, 1);
-  const until = checkOneOf('until', o.until ?? 'drained', ['drained', 'aborted'] as const);
-  const pollMs = checkInteger('pollMs', o.pollMs ?? 250, 1);
-  const signal = checkSignal('signal', o.signal) ?? new AbortController().signal;
+/** `job.work()`'s options checked, with their defaults: before the engine is opened, so a bad one leaves nothing open. */
+export function resolveWorkOptions(options: WorkOptions): Required<WorkOptions> {
+  return named('job.work()', () => {
+    const o = checkOptions('options', options, WORK_OPTIONS) as WorkOptions;
+    return {
+      concurrency: checkInteger('concurrency', o.concurrency ?? 1, 1),
+      until: checkOneOf('until', o.until ?? 'drained', ['drained', 'aborted'] as const),
+      pollMs: checkInteger('pollMs', o.pollMs ?? 250, 1),
+      signal: checkSignal('signal', o.signal) ?? new AbortController().signal,
+    };
+  });
+}
+
+export async function work<S extends Split>(engine: QueueEngine, queue: string, r: Omit<SplitRun<S>, 'signal'>, options: Required<WorkOptions>): Promise<DistributedSummary> {
+  const { concurrency, until, pollMs, signal } = options;
   const run: SplitRun<S> = { ...r, signal };
   const started = Date.now();
   const done: SplitSummary[] = [];

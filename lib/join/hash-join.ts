@@ -1,7 +1,7 @@
 import { tmpdir } from 'node:os';
 import type { TransformCallback } from 'node:stream';
-import { checkOptions, fail, moreOptionNames } from '../core/validate.js';
-import type { SourceLike } from '../pipeline/index.js';
+import { checkOptions, fail, invalid, moreOptionNames, named } from '../core/validate.js';
+import { isSourceLike, type SourceLike } from '../pipeline/index.js';
 import { SpillFolder, parseBytes } from '../spill/index.js';
 import type { Joined } from './combine.js';
 import { commonOptions, JOIN_OPTIONS, JoinBase, type JoinOptions, type JoinStage } from './join-stage.js';
@@ -291,9 +291,11 @@ class HashJoinStageImpl<L, R, Out> extends JoinBase<L, R, Out> implements HashJo
  *   csv.write('joined.csv'));
  */
 export function hashJoin<L = any, R = any, Out = Joined<L, R>>(build: SourceLike, options: HashJoinOptions<L, R, Out>): HashJoinStage<L, Out> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const o = checkOptions('options', options, HASH_JOIN_OPTIONS);
-  const memory = o.memory === undefined ? 64 * 1024 ** 2 : parseBytes('memory', o.memory);
-  if (o.tmpDir !== undefined && (typeof o.tmpDir !== 'string' || o.tmpDir === '')) fail('tmpDir', 'a folder path', o.tmpDir);
-  if (build === null || build === undefined || typeof build === 'string') throw new TypeError(`Expected \`build\` to be a source (a Readable, an iterable of rows or a generator), got ${build === null ? 'null' : typeof build}`);
-  return new HashJoinStageImpl<L, R, Out>('hashJoin()', build, options, memory, (o.tmpDir as string | undefined) ?? tmpdir());
+  return named('hashJoin()', () => {
+    const o = checkOptions('options', options, HASH_JOIN_OPTIONS);
+    const memory = o.memory === undefined ? 64 * 1024 ** 2 : parseBytes('memory', o.memory);
+    if (o.tmpDir !== undefined && (typeof o.tmpDir !== 'string' || o.tmpDir === '')) fail('tmpDir', 'a folder path', o.tmpDir);
+    if (!isSourceLike(build)) throw invalid(`Expected \`build\` to be a source (a Readable, an iterable of rows or a generator), got ${build === null ? 'null' : typeof build}`);
+    return new HashJoinStageImpl<L, R, Out>('hashJoin()', build, options, memory, (o.tmpDir as string | undefined) ?? tmpdir());
+  });
 }

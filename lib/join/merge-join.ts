@@ -1,8 +1,8 @@
 import type { Readable, TransformCallback, Writable } from 'node:stream';
 import { RowError } from '../core/errors.js';
 import { originOf } from '../core/origin.js';
-import { checkFunction, checkOptions, moreOptionNames, optionNames } from '../core/validate.js';
-import { pipe, type SourceLike } from '../pipeline/index.js';
+import { checkFunction, checkOptions, invalid, moreOptionNames, named, optionNames } from '../core/validate.js';
+import { isSourceLike, pipe, type SourceLike } from '../pipeline/index.js';
 import { sort, type SortCompare } from '../sort/index.js';
 import { estimateBytes, parseBytes } from '../spill/index.js';
 import { commonOptions, JOIN_OPTIONS, JoinBase, type JoinOptions, type JoinStage } from './join-stage.js';
@@ -28,7 +28,7 @@ export interface MergeJoinOptions<L, R, Out> extends JoinOptions<L, R, Out> {
 }
 
 const MERGE_JOIN_OPTIONS = moreOptionNames<MergeJoinOptions<unknown, unknown, unknown>, JoinOptions<unknown, unknown, unknown>>('mergeJoin()', JOIN_OPTIONS, { maxGroupBytes: true, compare: true, sortInputs: true });
-const SORT_INPUTS_OPTIONS = optionNames<NonNullable<MergeJoinOptions<unknown, unknown, unknown>['sortInputs']>>('mergeJoin() sortInputs', { memory: true, tmpDir: true });
+const SORT_INPUTS_OPTIONS = optionNames<NonNullable<MergeJoinOptions<unknown, unknown, unknown>['sortInputs']>>('sortInputs', { memory: true, tmpDir: true });
 
 interface Head<R> {
   row: R;
@@ -268,11 +268,13 @@ export function mergeJoin<L = any, R = any, Out = Joined<L, R>>(right: SourceLik
 /** Both sides as sources: a source of the joined rows (`pipe(left, mergeJoin(right, options))`), to stand first in `run()`. */
 export function mergeJoin<L = any, R = any, Out = Joined<L, R>>(left: SourceLike, right: SourceLike, options: MergeJoinOptions<L, R, Out>): Readable & AsyncIterable<Out>; // eslint-disable-line @typescript-eslint/no-explicit-any
 export function mergeJoin<L, R, Out>(...args: [SourceLike, MergeJoinOptions<L, R, Out>] | [SourceLike, SourceLike, MergeJoinOptions<L, R, Out>]): JoinStage<L, Out> | (Readable & AsyncIterable<Out>) {
-  if (args.length === 3) {
-    const [left, right, options] = args;
-    return pipe(left as never, mergeJoinStage<L, R, Out>(right, options)) as unknown as Readable & AsyncIterable<Out>;
-  }
-  return mergeJoinStage<L, R, Out>(args[0], args[1] as MergeJoinOptions<L, R, Out>);
+  return named('mergeJoin()', () => {
+    if (args.length === 3) {
+      const [left, right, options] = args;
+      return pipe(left as never, mergeJoinStage<L, R, Out>(right, options)) as unknown as Readable & AsyncIterable<Out>;
+    }
+    return mergeJoinStage<L, R, Out>(args[0], args[1] as MergeJoinOptions<L, R, Out>);
+  });
 }
 
 function mergeJoinStage<L, R, Out>(right: SourceLike, options: MergeJoinOptions<L, R, Out>): JoinStage<L, Out> {
@@ -284,6 +286,6 @@ function mergeJoinStage<L, R, Out>(right: SourceLike, options: MergeJoinOptions<
     const s = checkOptions('sortInputs', o.sortInputs, SORT_INPUTS_OPTIONS);
     sorting = { memory: s.memory === undefined ? '64MB' : parseBytes('sortInputs.memory', s.memory), ...(s.tmpDir === undefined ? {} : { tmpDir: s.tmpDir as string }) };
   }
-  if (right === null || right === undefined || typeof right === 'string') throw new TypeError(`Expected \`right\` to be a source (a Readable, an iterable of rows or a generator), got ${right === null ? 'null' : typeof right}`);
+  if (!isSourceLike(right)) throw invalid(`Expected \`right\` to be a source (a Readable, an iterable of rows or a generator), got ${right === null ? 'null' : typeof right}`);
   return new MergeJoinStage<L, R, Out>('mergeJoin()', right, options, maxGroupBytes, compare, sorting);
 }

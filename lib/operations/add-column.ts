@@ -1,7 +1,7 @@
 import type { RowContext, RowOptions } from '../core/row-operation.js';
 import { copyRow, kindOf, setField } from '../core/rows.js';
 import type { Stage } from '../core/stage.js';
-import { checkFunction } from '../core/validate.js';
+import { checkFunction, invalid, named } from '../core/validate.js';
 import { mapNamed } from './map.js';
 
 /**
@@ -17,8 +17,10 @@ export function addColumn<In extends readonly unknown[] | object, V>(
   compute: (row: In, context: RowContext) => V,
   options: RowOptions<In, In> = {},
 ): Stage<In, In extends readonly unknown[] ? [...In, V] : In & Record<string, V>> {
-  if (typeof name !== 'string' || name === '') throw new TypeError(`Expected \`name\` to be a non-empty string, got ${JSON.stringify(name)}`);
-  checkFunction('compute', compute);
+  named('addColumn()', () => {
+    if (typeof name !== 'string' || name === '') throw invalid(`Expected \`name\` to be a non-empty string, got ${JSON.stringify(name)}`);
+    checkFunction('compute', compute);
+  });
   type Out = In extends readonly unknown[] ? [...In, V] : In & Record<string, V>;
   return mapNamed<In, Out>(`addColumn(${name})`, (row, context) => {
     if (typeof row !== 'object' || row === null) throw new TypeError(`addColumn() needs array or object rows, got ${kindOf(row)}`);

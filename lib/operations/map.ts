@@ -1,7 +1,7 @@
 import type { Stage } from '../core/stage.js';
 import { stageName } from '../core/stage.js';
 import { ROW_OPTIONS, RowOperation, resolveRowOptions, type ConcurrentOptions, type RowContext } from '../core/row-operation.js';
-import { checkFunction } from '../core/validate.js';
+import { checkFunction, named } from '../core/validate.js';
 
 export type MapFunction<In, Out> = (row: In, context: RowContext) => Out | PromiseLike<Out>;
 export type MapOptions<In, Out> = ConcurrentOptions<In, Out>;
@@ -37,7 +37,7 @@ class MapStage<In, Out> extends RowOperation<In, Out> {
  * map(lookupPlate, { concurrency: 8, ordered: false })   // results leave as they complete
  */
 export function map<In, Out>(fn: MapFunction<In, Out>, options: MapOptions<In, Out> = {}): Stage<In, Out> {
-  checkFunction('fn', fn);
+  named('map()', () => checkFunction('fn', fn));
   return new MapStage(stageName('map', fn), fn, resolveRowOptions<In, Out>('map', options));
 }
 

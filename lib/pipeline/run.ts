@@ -2,7 +2,7 @@ import type { Readable, Stream, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AbortError } from '../core/errors.js';
 import { countsWritten, isStage, writtenRows } from '../core/stage.js';
-import { checkInteger, checkOptions, checkSignal, fail, optionNames } from '../core/validate.js';
+import { checkInteger, checkOptions, checkSignal, fail, named, optionNames } from '../core/validate.js';
 import { destinationClosed } from './destination.js';
 import { ProgressReporter, type Progress } from './progress.js';
 import { RejectChannel, type RejectTarget } from './reject-channel.js';
@@ -82,7 +82,7 @@ export interface Wired {
  */
 export function wire(args: readonly unknown[], caller: string): Wired {
   try {
-    return wireChecked(args, caller);
+    return named(`${caller}()`, () => wireChecked(args, caller));
   } catch (error) {
     const last = args[args.length - 1] as { rejects?: unknown; keepSource?: unknown } | undefined;
     const keep = keepsSource(args[0], typeof last?.keepSource === 'boolean' ? last.keepSource : undefined);
@@ -101,7 +101,7 @@ function wireChecked(args: readonly unknown[], caller: string): Wired {
   const hasOptions =
     args.length > 1 && typeof last === 'object' && last !== null && !Array.isArray(last) &&
     typeof (last as Stream).on !== 'function' && !(Symbol.iterator in last) && !(Symbol.asyncIterator in last);
-  const options = hasOptions ? (checkOptions(`${caller} options`, last, { ...RUN_OPTIONS, factory: `${caller}()` }) as RunOptions) : {};
+  const options = hasOptions ? (checkOptions('options', last, { ...RUN_OPTIONS, factory: `${caller}()` }) as RunOptions) : {};
   const items = hasOptions ? args.slice(0, -1) : args;
   const signal = checkSignal('signal', options.signal);
   const maxRejects = options.maxRejects === undefined ? Infinity : checkInteger('maxRejects', options.maxRejects, 0, true);

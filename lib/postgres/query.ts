@@ -28,7 +28,7 @@ import { resolveTypes, type TypeParsers } from './types.js';
 import { acquire, cancel, checkTarget, PostgresError, setStatementTimeout, sqlExcerpt, type Lease, type PgTarget } from './connection.js';
 import { RowBatch } from '../core/row-batch.js';
 import { Stage } from '../core/stage.js';
-import { fail } from '../core/validate.js';
+import { fail, invalid, named } from '../core/validate.js';
 
 // Public: lib/index.ts exports them from here.
 export type { KeysetOptions, PostgresQueryOptions };
@@ -263,14 +263,16 @@ export function postgresQuery<Row = Record<string, unknown>>(
   params?: readonly unknown[],
   options: PostgresQueryOptions = {},
 ): PostgresQueryStage<Row> {
-  checkTarget('target', target);
-  if (typeof sql !== 'string' || sql.trim() === '') {
-    // A pg QueryStream or Cursor would have pool.query never resolve and leak its client.
-    if (sql && typeof (sql as { submit?: unknown }).submit === 'function') {
-      throw new TypeError('Expected `sql` to be SQL text, got a submittable query (a QueryStream or Cursor); pass the SQL and its parameters instead');
+  return named('postgres.query()', () => {
+    checkTarget('target', target);
+    if (typeof sql !== 'string' || sql.trim() === '') {
+      // A pg QueryStream or Cursor would have pool.query never resolve and leak its client.
+      if (sql && typeof (sql as { submit?: unknown }).submit === 'function') {
+        throw invalid('Expected `sql` to be SQL text, got a submittable query (a QueryStream or Cursor); pass the SQL and its parameters instead');
+      }
+      fail('sql', 'SQL text', sql);
     }
-    fail('sql', 'SQL text', sql);
-  }
-  if (params !== undefined && !Array.isArray(params)) fail('params', 'an array', params);
-  return new PostgresQueryStage<Row>(target, sql, params === undefined ? undefined : [...params], resolveQueryOptions(options, params));
+    if (params !== undefined && !Array.isArray(params)) fail('params', 'an array', params);
+    return new PostgresQueryStage<Row>(target, sql, params === undefined ? undefined : [...params], resolveQueryOptions(options, params));
+  });
 }

@@ -3,11 +3,11 @@ import { distributed } from '../../lib/index.js';
 
 describe('distributed.bullmq()', () => {
   it('invalid options throw naming the option', () => {
-    expect(() => distributed.bullmq('http://127.0.0.1')).to.throw(TypeError, 'Expected `connection` to be a redis:// or rediss:// URL, got `http://…` (string)');
-    expect(() => distributed.bullmq('not a url')).to.throw(TypeError, 'Expected `connection` to be a redis:// URL or ioredis options');
-    expect(() => distributed.bullmq('redis://127.0.0.1', { prefix: '' })).to.throw(TypeError, 'Expected `prefix` to be a non-empty key prefix');
-    expect(() => distributed.bullmq('redis://127.0.0.1', { lockDuration: 10 })).to.throw(TypeError, 'Expected `lockDuration` to be an integer from 100 and up, got `10` (number)');
-    expect(() => distributed.bullmq('redis://127.0.0.1', { retryLimit: -1 })).to.throw(TypeError, 'Expected `retryLimit` to be an integer from 0 and up');
+    expect(() => distributed.bullmq('http://127.0.0.1')).to.throw(TypeError, 'distributed.bullmq(): expected `connection` to be a redis:// or rediss:// URL, got `http://…` (string)');
+    expect(() => distributed.bullmq('not a url')).to.throw(TypeError, 'distributed.bullmq(): expected `connection` to be a redis:// URL or ioredis options, got `a string that is not a URL` (string)');
+    expect(() => distributed.bullmq('redis://127.0.0.1', { prefix: '' })).to.throw(TypeError, 'distributed.bullmq(): expected `prefix` to be a non-empty key prefix, got `` (string)');
+    expect(() => distributed.bullmq('redis://127.0.0.1', { lockDuration: 10 })).to.throw(TypeError, 'distributed.bullmq(): expected `lockDuration` to be an integer from 100 and up, got `10` (number)');
+    expect(() => distributed.bullmq('redis://127.0.0.1', { retryLimit: -1 })).to.throw(TypeError, 'distributed.bullmq(): expected `retryLimit` to be an integer from 0 and up, got `-1` (number)');
   });
 
   it('a connection URL never shows its password in an error', () => {
@@ -18,6 +18,6 @@ describe('distributed.bullmq()', () => {
         return e as Error;
       }
     })();
-    expect(error?.message).to.equal('Expected `connection` to be a redis:// URL or ioredis options, got `a string that is not a URL` (string)');
+    expect(error?.message).to.equal('distributed.bullmq(): expected `connection` to be a redis:// URL or ioredis options, got `a string that is not a URL` (string)');
   });
 });

@@ -174,11 +174,28 @@ describe('distributed.job() on pg-boss', () => {
   it('invalid options throw naming the option', () => {
     const e = engine();
     const base = { engine: e, name: 'q', source: csv.split(file), pipeline: () => [] };
-    expect(() => distributed.pgBoss({} as never)).to.throw(TypeError, 'Expected `pool` to be a pg.Pool');
-    expect(() => distributed.pgBoss(pool, { schema: 'a;b' })).to.throw(TypeError, 'Expected `schema` to be a plain schema name');
-    expect(() => distributed.pgBoss(pool, { expireInSeconds: 0 })).to.throw(TypeError, 'Expected `expireInSeconds` to be an integer from 1 and up, got `0` (number)');
-    expect(() => distributed.job({ ...base, engine: {} as never })).to.throw(TypeError, 'Expected `engine` to be a queue engine');
-    expect(() => distributed.job({ ...base, name: 'a b' })).to.throw(TypeError, 'Expected `name` to be a queue name of letters, digits, - and _, got `a b` (string)');
-    expect(() => distributed.job({ ...base, source: {} as never })).to.throw(TypeError, 'Expected `source` to be a split source');
+    expect(() => distributed.pgBoss({} as never)).to.throw(TypeError, 'distributed.pgBoss(): expected `pool` to be a pg.Pool, got an object');
+    expect(() => distributed.pgBoss(pool, { schema: 'a;b' })).to.throw(TypeError, 'distributed.pgBoss(): expected `schema` to be a plain schema name (letters, digits, _), got `a;b` (string)');
+    expect(() => distributed.pgBoss(pool, { expireInSeconds: 0 })).to.throw(TypeError, 'distributed.pgBoss(): expected `expireInSeconds` to be an integer from 1 and up, got `0` (number)');
+    expect(() => distributed.job({ ...base, engine: {} as never })).to.throw(TypeError, 'distributed.job(): expected `engine` to be a queue engine (distributed.pgBoss, distributed.bullmq), got an object');
+    expect(() => distributed.job({ ...base, name: 'a b' })).to.throw(TypeError, 'distributed.job(): expected `name` to be a queue name of letters, digits, - and _, got `a b` (string)');
+    expect(() => distributed.job({ ...base, source: {} as never })).to.throw(TypeError, 'distributed.job(): expected `source` to be a split source (csv.split, postgres.split), got an object');
+  });
+
+  it('a bad work() or plan() option is refused before the engine is opened or the done-markers made: nothing is left open', async () => {
+    const opened: string[] = [];
+    const e = engine();
+    const spy = delegate(e, { open: (name) => (opened.push(name), e.open(name)) });
+    const j = loadJob(spy, 'never-run', { exactlyOnce: { pool, markers: `${db.schema}.done_unmade` } });
+    const reason = (p: Promise<unknown>) => p.then(() => null, (error: unknown) => error);
+    expect(await reason(j.work({ concurrency: 0 }))).to.be.instanceOf(TypeError)
+      .with.property('message', 'job.work(): expected `concurrency` to be an integer from 1 and up, got `0` (number)');
+    expect(await reason(j.work({ until: 'empty' as never }))).to.be.instanceOf(TypeError)
+      .with.property('message', "job.work(): expected `until` to be one of 'drained', 'aborted', got `empty` (string)");
+    expect(await reason(j.plan({ splits: 2, pollMs: 0 }))).to.be.instanceOf(TypeError)
+      .with.property('message', 'job.plan(): expected `pollMs` to be an integer from 1 and up, got `0` (number)');
+    expect(opened).to.deep.equal([]);
+    const { rows } = await db.query<{ t: string | null }>(`SELECT to_regclass('${db.schema}.done_unmade')::text AS t`);
+    expect(rows[0].t).to.equal(null);
   });
 });

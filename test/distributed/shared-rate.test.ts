@@ -61,9 +61,9 @@ describe('distributed.sharedRate()', () => {
   });
 
   it('invalid options throw naming the option', () => {
-    expect(() => distributed.sharedRate({} as never, { name: 'x', calls: 1, per: 1 })).to.throw(TypeError, 'Expected `pool` to be a pg.Pool');
-    expect(() => distributed.sharedRate(pools[0], { name: '', calls: 1, per: 1 })).to.throw(TypeError, 'Expected `name` to be a non-empty name');
-    expect(() => distributed.sharedRate(pools[0], { name: 'x', calls: 0, per: 1 })).to.throw(TypeError, 'Expected `calls` to be an integer from 1 and up, got `0` (number)');
-    expect(() => distributed.sharedRate(pools[0], { name: 'x', calls: 1, per: 0.5 })).to.throw(TypeError, 'Expected `per` to be an integer from 1 and up');
+    expect(() => distributed.sharedRate({} as never, { name: 'x', calls: 1, per: 1 })).to.throw(TypeError, 'distributed.sharedRate(): expected `pool` to be a pg.Pool, got an object');
+    expect(() => distributed.sharedRate(pools[0], { name: '', calls: 1, per: 1 })).to.throw(TypeError, 'distributed.sharedRate(): expected `name` to be a non-empty name, got `` (string)');
+    expect(() => distributed.sharedRate(pools[0], { name: 'x', calls: 0, per: 1 })).to.throw(TypeError, 'distributed.sharedRate(): expected `calls` to be an integer from 1 and up, got `0` (number)');
+    expect(() => distributed.sharedRate(pools[0], { name: 'x', calls: 1, per: 0.5 })).to.throw(TypeError, 'distributed.sharedRate(): expected `per` to be an integer from 1 and up, got `0.5` (number)');
   });
 });

@@ -93,11 +93,13 @@ describe('hashJoin()', () => {
   describe('options', () => {
     it('rejects invalid options with the documented messages', () => {
       expectTypeErrors([
-        [() => hashJoin([], { on: 'k', memory: -5 }), "Expected `memory` to be a byte count from 1 and up or a size such as '64MB', got `-5` (number)"],
-        [() => hashJoin([], { on: 'k', tmpDir: '' }), 'Expected `tmpDir` to be a folder path, got `` (string)'],
-        [() => hashJoin([], { on: [] }), 'Expected `on` to be a column, a function or a non-empty list of columns, got an array of length 0'],
-        [() => hashJoin([], { on: 'k', merge: 3 as never }), 'Expected `merge` to be a function, got `3` (number)'],
-        [() => hashJoin(null as never, { on: 'k' }), 'Expected `build` to be a source (a Readable, an iterable of rows or a generator), got null'],
+        [() => hashJoin([], { on: 'k', memory: -5 }), "hashJoin(): expected `memory` to be a byte count from 1 and up or a size such as '64MB', got `-5` (number)"],
+        [() => hashJoin([], { on: 'k', tmpDir: '' }), 'hashJoin(): expected `tmpDir` to be a folder path, got `` (string)'],
+        [() => hashJoin([], { on: [] }), 'hashJoin(): expected `on` to be a column, a function or a non-empty list of columns, got an array of length 0'],
+        [() => hashJoin([], { on: 'k', merge: 3 as never }), 'hashJoin(): expected `merge` to be a function, got `3` (number)'],
+        [() => hashJoin(null as never, { on: 'k' }), 'hashJoin(): expected `build` to be a source (a Readable, an iterable of rows or a generator), got null'],
+        [() => hashJoin(42 as never, { on: 'k' }), 'hashJoin(): expected `build` to be a source (a Readable, an iterable of rows or a generator), got number'],
+        [() => hashJoin({} as never, { on: 'k' }), 'hashJoin(): expected `build` to be a source (a Readable, an iterable of rows or a generator), got object'],
       ]);
     });
   });

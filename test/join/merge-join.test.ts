@@ -100,14 +100,15 @@ describe('mergeJoin()', () => {
   describe('options', () => {
     it('rejects invalid options with the documented messages', () => {
       expectTypeErrors([
-        [() => mergeJoin([], { on: undefined as never }), 'Expected `on` to be a column, a list of columns, a function or { left, right }, got `undefined` (undefined)'],
-        [() => mergeJoin([], { on: -1 }), 'Expected `on` to be a column index from 0 and up, a column name or a function, got `-1` (number)'],
-        [() => mergeJoin([], { on: { left: 'a' } as never }), 'Expected `on` to be a column, a list of columns, a function or { left, right }, got an object'],
-        [() => mergeJoin([], { on: 'k', type: 'outer' as JoinType }), "Expected `type` to be one of 'inner', 'left', 'right', 'full', got `outer` (string)"],
-        [() => mergeJoin([], { on: 'k', maxGroupBytes: 0 }), "Expected `maxGroupBytes` to be a byte count from 1 and up or a size such as '64MB', got `0` (number)"],
-        [() => mergeJoin([], { on: 'k', prefix: { right: 1 as never } }), 'Expected `prefix.right` to be a string, got `1` (number)'],
-        [() => mergeJoin([], { on: 'k', sortInputs: { memory: 'lots' } }), "Expected `sortInputs.memory` to be a byte count from 1 and up or a size such as '64MB', got `lots` (string)"],
-        [() => mergeJoin('x.csv' as never, { on: 'k' }), 'Expected `right` to be a source (a Readable, an iterable of rows or a generator), got string'],
+        [() => mergeJoin([], { on: undefined as never }), 'mergeJoin(): expected `on` to be a column, a list of columns, a function or { left, right }, got `undefined` (undefined)'],
+        [() => mergeJoin([], { on: -1 }), 'mergeJoin(): expected `on` to be a column index from 0 and up, a column name or a function, got `-1` (number)'],
+        [() => mergeJoin([], { on: { left: 'a' } as never }), 'mergeJoin(): expected `on` to be a column, a list of columns, a function or { left, right }, got an object'],
+        [() => mergeJoin([], { on: 'k', type: 'outer' as JoinType }), "mergeJoin(): expected `type` to be one of 'inner', 'left', 'right', 'full', got `outer` (string)"],
+        [() => mergeJoin([], { on: 'k', maxGroupBytes: 0 }), "mergeJoin(): expected `maxGroupBytes` to be a byte count from 1 and up or a size such as '64MB', got `0` (number)"],
+        [() => mergeJoin([], { on: 'k', prefix: { right: 1 as never } }), 'mergeJoin(): expected `prefix.right` to be a string, got `1` (number)'],
+        [() => mergeJoin([], { on: 'k', sortInputs: { memory: 'lots' } }), "mergeJoin(): expected `sortInputs.memory` to be a byte count from 1 and up or a size such as '64MB', got `lots` (string)"],
+        [() => mergeJoin('x.csv' as never, { on: 'k' }), 'mergeJoin(): expected `right` to be a source (a Readable, an iterable of rows or a generator), got string'],
+        [() => mergeJoin(42 as never, { on: 'k' }), 'mergeJoin(): expected `right` to be a source (a Readable, an iterable of rows or a generator), got number'],
       ]);
     });
 

@@ -81,12 +81,12 @@ describe('addColumn()', () => {
 
     it('throws the documented TypeError for an invalid name, compute or options', () => {
       const cases: [() => unknown, string][] = [
-        [() => addColumn('', () => 1), 'Expected `name` to be a non-empty string, got ""'],
-        [() => addColumn(5 as never, () => 1), 'Expected `name` to be a non-empty string, got 5'],
-        [() => addColumn('x', 'const' as never), 'Expected `compute` to be a function, got `const` (string)'],
-        [() => addColumn('x', () => 1, true as never), 'Expected `addColumn(x) options` to be an object, got `true` (boolean)'],
-        [() => addColumn('x', () => 1, { highWaterMark: 0 }), 'Expected `highWaterMark` to be an integer from 1 and up, got `0` (number)'],
-        [() => addColumn('x', () => 1, { onError: { replaceWith: null as never } }), 'Expected `onError.replaceWith` to be a row or a function, got `null`'],
+        [() => addColumn('', () => 1), 'addColumn(): expected `name` to be a non-empty string, got ""'],
+        [() => addColumn(5 as never, () => 1), 'addColumn(): expected `name` to be a non-empty string, got 5'],
+        [() => addColumn('x', 'const' as never), 'addColumn(): expected `compute` to be a function, got `const` (string)'],
+        [() => addColumn('x', () => 1, true as never), 'addColumn(): expected `options` to be an object, got `true` (boolean)'],
+        [() => addColumn('x', () => 1, { highWaterMark: 0 }), 'addColumn(): expected `highWaterMark` to be an integer from 1 and up, got `0` (number)'],
+        [() => addColumn('x', () => 1, { onError: { replaceWith: null as never } }), 'addColumn(): expected `onError.replaceWith` to be a row or a function, got `null`'],
       ];
       expectTypeErrors(cases);
     });

@@ -184,17 +184,17 @@ describe('parallel.map()', function () {
   describe('options', () => {
     it('throws the documented TypeError for invalid values, before any thread exists', () => {
       expectTypeErrors([
-        [() => parallel.map(3 as never), 'Expected `module` to be a path or a URL, got `3` (number)'],
-        [() => parallel.map(''), 'Expected `module` to be a path or a URL, got `` (string)'],
-        [() => parallel.map(fixtures, null as never), 'Expected `parallel.map options` to be an object, got `null`'],
-        [() => parallel.map(fixtures, { threads: 0 }), 'Expected `threads` to be an integer from 1 and up, got `0` (number)'],
-        [() => parallel.map(fixtures, { threads: 1.5 }), 'Expected `threads` to be an integer from 1 and up, got `1.5` (number)'],
-        [() => parallel.map(fixtures, { batchBytes: 0 }), 'Expected `batchBytes` to be an integer from 1 and up, got `0` (number)'],
-        [() => parallel.map(fixtures, { retries: -1 }), 'Expected `retries` to be an integer from 0 and up, got `-1` (number)'],
-        [() => parallel.map(fixtures, { export: '' }), 'Expected `export` to be the name of an export, got `` (string)'],
-        [() => parallel.map(fixtures, { ordered: 'yes' as never }), 'Expected `ordered` to be a boolean, got `yes` (string)'],
-        [() => parallel.map(fixtures, { resourceLimits: 5 as never }), 'Expected `resourceLimits` to be an object, got `5` (number)'],
-        [() => parallel.map(fixtures, { onError: 'skip' as never }), "Expected `onError` to be 'fail', 'reject' or { replaceWith }, got `skip` (string)"],
+        [() => parallel.map(3 as never), 'parallel.map(): expected `module` to be a path or a URL, got `3` (number)'],
+        [() => parallel.map(''), 'parallel.map(): expected `module` to be a path or a URL, got `` (string)'],
+        [() => parallel.map(fixtures, null as never), 'parallel.map(): expected `options` to be an object, got `null`'],
+        [() => parallel.map(fixtures, { threads: 0 }), 'parallel.map(): expected `threads` to be an integer from 1 and up, got `0` (number)'],
+        [() => parallel.map(fixtures, { threads: 1.5 }), 'parallel.map(): expected `threads` to be an integer from 1 and up, got `1.5` (number)'],
+        [() => parallel.map(fixtures, { batchBytes: 0 }), 'parallel.map(): expected `batchBytes` to be an integer from 1 and up, got `0` (number)'],
+        [() => parallel.map(fixtures, { retries: -1 }), 'parallel.map(): expected `retries` to be an integer from 0 and up, got `-1` (number)'],
+        [() => parallel.map(fixtures, { export: '' }), 'parallel.map(): expected `export` to be the name of an export, got `` (string)'],
+        [() => parallel.map(fixtures, { ordered: 'yes' as never }), 'parallel.map(): expected `ordered` to be a boolean, got `yes` (string)'],
+        [() => parallel.map(fixtures, { resourceLimits: 5 as never }), 'parallel.map(): expected `resourceLimits` to be an object, got `5` (number)'],
+        [() => parallel.map(fixtures, { onError: 'skip' as never }), "parallel.map(): expected `onError` to be 'fail', 'reject' or { replaceWith }, got `skip` (string)"],
       ]);
       expect(liveWorkers()).to.equal(0);
     });

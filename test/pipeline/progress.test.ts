@@ -100,9 +100,9 @@ describe('run() progress', () => {
 
   it('invalid values are TypeErrors; pipe() does not take progress', async () => {
     const rejection = (promise: Promise<unknown>) => promise.then(() => null, (e: Error) => e);
-    expect(await rejection(run([1], sink(), { progress: 'yes' as never }))).to.be.instanceOf(TypeError).with.property('message', 'Expected `progress` to be a function, got `yes` (string)');
-    expect(await rejection(run([1], sink(), { progress: () => {}, progressMs: -1 }))).to.be.instanceOf(TypeError).with.property('message', 'Expected `progressMs` to be an integer from 0 and up, got `-1` (number)');
-    expect(() => pipe([1], map((n: number) => n), { progress: () => {} })).to.throw(TypeError, 'Expected `progress` to be not set for pipe() (run() reports progress)');
+    expect(await rejection(run([1], sink(), { progress: 'yes' as never }))).to.be.instanceOf(TypeError).with.property('message', 'run(): expected `progress` to be a function, got `yes` (string)');
+    expect(await rejection(run([1], sink(), { progress: () => {}, progressMs: -1 }))).to.be.instanceOf(TypeError).with.property('message', 'run(): expected `progressMs` to be an integer from 0 and up, got `-1` (number)');
+    expect(() => pipe([1], map((n: number) => n), { progress: () => {} })).to.throw(TypeError, 'pipe(): expected `progress` to be not set for pipe() (run() reports progress)');
   });
 
   it('ProgressReporter with a fake clock: each report has elapsed time, rows/s so far and how long the count has stood still', () => {

@@ -348,7 +348,7 @@ describe('postJson() with callService() against a misbehaving HTTP service', fun
       expect(text).to.not.include(apiKey);
     }
     expect(error.message).to.include('/batch?… → 401 Unauthorized: {"error":"bad credentials: [redacted] / [redacted]"}');
-    expect(thrownBy(() => postJson(`not a url ${apiKey}`)).message).to.equal('Expected `url` to be an absolute URL, got a string that is not one');
+    expect(thrownBy(() => postJson(`not a url ${apiKey}`)).message).to.equal('postJson(): expected `url` to be an absolute URL, got a string that is not one');
   });
 
   it('body and results options: the request and answer shapes are the caller’s', async () => {
