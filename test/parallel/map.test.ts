@@ -191,6 +191,7 @@ describe('parallel.map()', function () {
         [() => parallel.map(fixtures, { threads: 1.5 }), 'Expected `threads` to be an integer from 1 and up, got `1.5` (number)'],
         [() => parallel.map(fixtures, { batchBytes: 0 }), 'Expected `batchBytes` to be an integer from 1 and up, got `0` (number)'],
         [() => parallel.map(fixtures, { retries: -1 }), 'Expected `retries` to be an integer from 0 and up, got `-1` (number)'],
+        [() => parallel.map(fixtures, { timeout: 0 }), 'Expected `timeout` to be an integer from 1 and up, got `0` (number)'],
         [() => parallel.map(fixtures, { export: '' }), 'Expected `export` to be the name of an export, got `` (string)'],
         [() => parallel.map(fixtures, { ordered: 'yes' as never }), 'Expected `ordered` to be a boolean, got `yes` (string)'],
         [() => parallel.map(fixtures, { resourceLimits: 5 as never }), 'Expected `resourceLimits` to be an object, got `5` (number)'],
@@ -312,6 +313,38 @@ describe('parallel.map()', function () {
     it('with retries, a batch whose worker exited runs again on a fresh worker: every row once, in order', async () => {
       const marker = dir.file(`crashed-${Date.now()}`);
       const stage = parallel.map(fixtures, { export: 'exitOn', threads: 2, batchBytes: 40, retries: 1 });
+      const sink = collect<unknown[]>();
+      const summary = await runAccounted(range(20).map((i) => [i, 7, marker]), stage, sink);
+      expect(sink.rows).to.deep.equal(ids(20));
+      expect(summary.written).to.equal(20);
+      expect(stage.stats.retried).to.equal(1);
+    });
+
+    it('a worker that never answers fails the stage after `timeout` with a WorkerError naming the batch; its thread is ended', async () => {
+      const stage = parallel.map(fixtures, { export: 'hangOn', threads: 2, batchBytes: 72, timeout: 300 }); // 3 rows a batch
+      const sink = collect<unknown[]>();
+      const started = Date.now();
+      const error = await rejectionOf(run(range(12).map((i) => [i, 7]), stage, sink));
+      expect(Date.now() - started).to.be.at.least(300);
+      expect(error).to.be.instanceOf(WorkerError);
+      expect(error.message).to.equal('parallel.map(rows.ts#hangOn) failed on batch 3 (rows 7-9): no answer within its timeout of 300 ms (the worker was terminated)');
+      expect((error as WorkerError).batch).to.equal(3);
+      expect(sink.rows.length).to.be.at.most(6);
+    });
+
+    it('timeout counts from when a worker starts the batch, not while it waits in line behind another', async () => {
+      // One thread, two batches in flight, one row a batch of 400 ms: the second waits 400 ms,
+      // then runs 400 ms — 800 ms after it was sent, well within 600 ms of its own start.
+      const stage = parallel.map(fixtures, { export: 'busyFor', threads: 1, batchBytes: 24, timeout: 600 });
+      const sink = collect<unknown[]>();
+      await run(range(3).map((i) => [i, 400]), stage, sink);
+      expect(sink.rows).to.deep.equal(ids(3));
+      expect(stage.stats.retried).to.equal(0);
+    });
+
+    it('with retries, a batch that hung runs again on a fresh worker: every row once, in order', async () => {
+      const marker = dir.file(`hung-${Date.now()}`);
+      const stage = parallel.map(fixtures, { export: 'hangOn', threads: 2, batchBytes: 40, retries: 1, timeout: 300 });
       const sink = collect<unknown[]>();
       const summary = await runAccounted(range(20).map((i) => [i, 7, marker]), stage, sink);
       expect(sink.rows).to.deep.equal(ids(20));
