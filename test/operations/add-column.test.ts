@@ -1,8 +1,14 @@
 import { expect } from 'chai';
+import { pipeline } from 'node:stream';
 import { RejectLimitError, RowError, addColumn, pipe, run, type Reject } from '../../lib/index.js';
 import {
+  ControlledCalls,
+  CountingSource,
+  StalledSink,
   closed,
   collect,
+  destroyAll,
+  quiesce,
   counts,
   destroyMidStream,
   expectAccounted,
@@ -71,6 +77,50 @@ describe('addColumn()', () => {
     });
   });
 
+  describe('async compute, concurrency, ordered: false', () => {
+    it('an async value is awaited; with concurrency, rows keep input order by default', async () => {
+      const calls = new ControlledCalls<number[], string>();
+      const sink = collect<unknown[]>();
+      const done = runAccounted(range(3).map((i) => [i]), addColumn('owner', calls.fn, { concurrency: 3 }), sink);
+      await calls.called(3);
+      for (const i of [2, 1, 0]) calls.resolve(i, `owner ${i + 1}`);
+      const summary = await done;
+      expect(sink.rows).to.deep.equal([[1, 'owner 1'], [2, 'owner 2'], [3, 'owner 3']]);
+      expect(calls.maxInFlight).to.equal(3);
+      expect(counts(summary)).to.deep.equal({ read: 3, written: 3, filtered: 0, rejected: 0, stoppedEarly: false });
+    });
+
+    it('ordered: false: a slow value no longer holds back the rows after it', async () => {
+      const calls = new ControlledCalls<Row, string>();
+      const sink = collect<Row>();
+      const done = runAccounted(range(4).map((id) => ({ id })), addColumn('owner', calls.fn, { concurrency: 2, ordered: false }), sink);
+      await calls.called(2);
+      calls.resolve(1, 'b'); // row 1 stays pending; row 2 leaves, its slot goes to row 3
+      await calls.called(3);
+      calls.resolve(2, 'c');
+      await calls.called(4);
+      await quiesce(() => sink.rows.length);
+      expect(sink.rows).to.deep.equal([{ id: 2, owner: 'b' }, { id: 3, owner: 'c' }]);
+      calls.resolve(3, 'd');
+      calls.resolve(0, 'a');
+      await done;
+      expect(sink.rows).to.deep.equal([{ id: 2, owner: 'b' }, { id: 3, owner: 'c' }, { id: 4, owner: 'd' }, { id: 1, owner: 'a' }]);
+    });
+
+    it('values that never arrive: exactly `concurrency` computed at once, hs + (h - 1) + concurrency rows pulled', async () => {
+      const [hs, h, c] = [2, 3, 4];
+      const calls = new ControlledCalls<number[], string>();
+      const source = new CountingSource(10_000, { highWaterMark: hs, row: (i) => [i] });
+      const stage = addColumn('owner', calls.fn, { concurrency: c, ordered: false, highWaterMark: h });
+      const sink = new StalledSink();
+      pipeline(source, stage, sink, () => {});
+      await calls.called(c);
+      expect(await quiesce(() => source.pulled)).to.equal(hs + (h - 1) + c);
+      expect(calls.inFlight).to.equal(c);
+      await destroyAll(source, stage, sink);
+    });
+  });
+
   describe('options', () => {
     it('defaults: highWaterMark 16, onError fail', async () => {
       const stage = addColumn('x', () => 1);
@@ -87,6 +137,8 @@ describe('addColumn()', () => {
         [() => addColumn('x', () => 1, true as never), 'Expected `addColumn(x) options` to be an object, got `true` (boolean)'],
         [() => addColumn('x', () => 1, { highWaterMark: 0 }), 'Expected `highWaterMark` to be an integer from 1 and up, got `0` (number)'],
         [() => addColumn('x', () => 1, { onError: { replaceWith: null as never } }), 'Expected `onError.replaceWith` to be a row or a function, got `null`'],
+        [() => addColumn('x', () => 1, { concurrency: 0 }), 'Expected `concurrency` to be an integer from 1 and up, got `0` (number)'],
+        [() => addColumn('x', () => 1, { ordered: 'no' as never }), 'Expected `ordered` to be a boolean, got `no` (string)'],
       ];
       expectTypeErrors(cases);
     });
