@@ -23,7 +23,7 @@ export interface ParallelMapOptions<In, Out> {
    */
   threads?: number;
   /**
-   * Roughly how many bytes of rows (UTF-16 length of their strings, 8 a value otherwise) a
+   * Roughly how many bytes of rows (UTF-16 length of their strings, a Buffer's bytes, 8 a value otherwise) a
    * batch holds; a row larger than this travels alone.
    * @default 262144 (about 1,100 rows of the 43-column parking file)
    */

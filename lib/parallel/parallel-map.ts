@@ -24,6 +24,7 @@ import { pack, unpack } from './packing.js';
 import { WorkerPool } from './pool.js';
 import type { BatchResult, RowFailure } from './protocol.js';
 import type { ParallelSettings } from './options.js';
+import { RowSizer } from './row-size.js';
 import { withTails } from './tails.js';
 import { ParallelStats } from './stats.js';
 
@@ -43,23 +44,11 @@ interface Batch<In> {
   timedOut?: boolean;
 }
 
-/** A cheap size estimate (no JSON): string lengths, 8 for any other value. */
-export function rowBytes(row: unknown): number {
-  if (typeof row === 'string') return row.length;
-  if (typeof row !== 'object' || row === null) return 8;
-  let bytes = 0;
-  if (Array.isArray(row)) {
-    for (let i = 0; i < row.length; i++) bytes += rowBytes(row[i]);
-  } else {
-    for (const key in row) bytes += key.length + rowBytes((row as Record<string, unknown>)[key]);
-  }
-  return bytes + 8;
-}
-
 /** The stage `parallel.map` returns: a `Stage` whose `stats` also say where the time went ({@link ParallelStats}). */
 export class ParallelMapStage<In, Out> extends Stage<In, Out> {
   override readonly stats = new ParallelStats();
   private readonly batcher: Batcher<In>;
+  private readonly sizer = new RowSizer();
   private readonly queue: Batch<In>[] = [];
   private pool: WorkerPool | null = null;
   private batched = 0;
@@ -73,7 +62,7 @@ export class ParallelMapStage<In, Out> extends Stage<In, Out> {
     private readonly settings: ParallelSettings<In, Out>,
   ) {
     super(stage, settings.highWaterMark);
-    this.batcher = new Batcher<In>({ size: Infinity, maxBytes: settings.batchBytes, sizeOf: rowBytes });
+    this.batcher = new Batcher<In>({ size: Infinity, maxBytes: settings.batchBytes, sizeOf: this.sizer.bytes });
   }
 
   override _transform(row: In, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -150,7 +139,8 @@ export class ParallelMapStage<In, Out> extends Stage<In, Out> {
       abort.abort();
     });
     const sentAt = performance.timeOrigin + performance.now();
-    const { packed, transfer } = pack(batch.rows);
+    // Every row of a batch was sized before the batch left (the sizer's note covers them all).
+    const { packed, transfer } = pack(batch.rows, this.sizer.sawOther);
     const task = { rows: packed, firstIndex: batch.firstIndex, stopAtFailure: onError === 'fail', ...(batch.timer ? { started: batch.timer.started } : {}) };
     this.pool.run(task, transfer, abort?.signal).then(
       (result) => {
