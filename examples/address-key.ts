@@ -32,7 +32,7 @@ export function normaliseHouse(house: string): string {
  * Rounds of SHA-256 over the normalised address: what makes the key expensive to compute
  * (about 40 µs a row here). Each round is one `crypto.hash` call: `createHash()` per round
  * was slower, and on Node 20 (OpenSSL 3) two threads making Hash objects at once slowed
- * each other down 2.4× a call — a function that does not scale across worker threads.
+ * each other down 2–3× a call — a function that does not scale across worker threads.
  */
 const ROUNDS = 128;
 

@@ -1,13 +1,9 @@
 import { expect } from 'chai';
-import { pipeline } from 'node:stream';
 import { RejectLimitError, RowError, addColumn, pipe, run, type Reject } from '../../lib/index.js';
 import {
   ControlledCalls,
-  CountingSource,
-  StalledSink,
   closed,
   collect,
-  destroyAll,
   quiesce,
   counts,
   destroyMidStream,
@@ -107,18 +103,6 @@ describe('addColumn()', () => {
       expect(sink.rows).to.deep.equal([{ id: 2, owner: 'b' }, { id: 3, owner: 'c' }, { id: 4, owner: 'd' }, { id: 1, owner: 'a' }]);
     });
 
-    it('values that never arrive: exactly `concurrency` computed at once, hs + (h - 1) + concurrency rows pulled', async () => {
-      const [hs, h, c] = [2, 3, 4];
-      const calls = new ControlledCalls<number[], string>();
-      const source = new CountingSource(10_000, { highWaterMark: hs, row: (i) => [i] });
-      const stage = addColumn('owner', calls.fn, { concurrency: c, ordered: false, highWaterMark: h });
-      const sink = new StalledSink();
-      pipeline(source, stage, sink, () => {});
-      await calls.called(c);
-      expect(await quiesce(() => source.pulled)).to.equal(hs + (h - 1) + c);
-      expect(calls.inFlight).to.equal(c);
-      await destroyAll(source, stage, sink);
-    });
   });
 
   describe('options', () => {
