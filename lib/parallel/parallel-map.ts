@@ -83,7 +83,7 @@ export class ParallelMapStage<In, Out> extends Stage<In, Out> {
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.batcher.clear();
-    for (const batch of this.queue) batch.timer?.stop();
+    // A batch's timer stops when its task settles: closing the pool rejects every running one.
     this.queue.length = 0;
     this.heldWrite = null;
     this.heldFlush = null;

@@ -384,6 +384,28 @@ describe('parallel.map()', function () {
       }
     });
 
+    it('an abort while batches run under a timeout ends their workers and stops their timers', async () => {
+      const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+      // Timers left once run() has rejected, aborted with both workers busy: the control runs without a timeout.
+      const leftAfterAbort = async (timeout?: number): Promise<number> => {
+        const channel = new Channel();
+        try {
+          const controller = new AbortController();
+          const stage = parallel.map(fixtures, { export: 'held', threads: 2, batchBytes: 1, ...(timeout ? { timeout } : {}) });
+          const done = rejectionOf(run(range(10).map((i) => [i, channel.name]), stage, collect(), { signal: controller.signal }));
+          await until(() => channel.started.length === 2, 'both workers busy');
+          controller.abort();
+          expect(await done).to.be.instanceOf(AbortError);
+          expect(liveWorkers()).to.equal(0);
+          return timers();
+        } finally {
+          channel.close();
+        }
+      };
+      const control = await leftAfterAbort();
+      expect(await leftAfterAbort(60_000), 'no timeout timer left').to.equal(control);
+    });
+
     it('take(n) after it: n rows, the rest never run or counted as filtered, the pool closed', async () => {
       const sink = collect<number[]>();
       const summary = await runAccounted(new CountingSource(100_000, { row: (i) => [i] }), parallel.map<number[], number[]>(fixtures, { threads: 2, batchBytes: 64 }), take(5), sink);
