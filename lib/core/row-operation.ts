@@ -41,9 +41,9 @@ export interface ConcurrentOptions<In, Out> extends RowOptions<In, Out> {
   ordered?: boolean;
 }
 
-/** The option names of the row operations without concurrency (set, replace, rename, select, addColumn). */
+/** The option names of the row operations without concurrency (set, replace, rename, select). */
 export const ROW_OPTIONS = optionNames<RowOptions<unknown, unknown>>('', { onError: true, highWaterMark: true });
-/** The option names of map, filter and tap. */
+/** The option names of map, filter, tap and addColumn. */
 export const CONCURRENT_OPTIONS = optionNames<ConcurrentOptions<unknown, unknown>>('', { onError: true, highWaterMark: true, concurrency: true, ordered: true });
 
 /** Passed to user functions as their second argument. */
@@ -63,7 +63,7 @@ interface Slot<In, R> {
   error?: unknown;
 }
 
-const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+export const isThenable = (value: unknown): value is PromiseLike<unknown> =>
   typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 
 export interface ResolvedRowOptions<In, Out> {
