@@ -52,7 +52,12 @@ export async function work<S extends Split>(engine: QueueEngine, queue: string, 
         await sleep(pollMs, signal).catch(() => {});
         continue;
       }
-      const beat = delivery.heartbeatMs > 0 ? setInterval(() => void delivery.heartbeat().catch(() => {}), delivery.heartbeatMs) : null;
+      // One beat at a time: a beat that waits (on a busy pool, or on the job row while the
+      // split's transaction acknowledges it) is not joined by more.
+      let beating: Promise<void> | null = null;
+      const beat = delivery.heartbeatMs > 0
+        ? setInterval(() => void (beating ??= delivery.heartbeat().catch(() => {}).finally(() => (beating = null))), delivery.heartbeatMs)
+        : null;
       try {
         done.push(
           await runSplit(run, delivery.data as S, delivery.attempt, (client, summary) =>
