@@ -1,8 +1,8 @@
 /**
  * `npx tsx examples/distributed-load.ts IN.csv TABLE --workers N --engine pg-boss|bullmq`:
  * plans IN into byte-range splits (`--splits S`, default 8 per worker), enqueues one job per
- * split (pg-boss redelivers a split whose worker went silent after `--expire` seconds,
- * default 60: longer than any split takes), starts N worker processes (children of this one) and loads every row into TABLE
+ * split (pg-boss redelivers a split whose worker stopped beating `--expire` seconds,
+ * default 10, after its last beat), starts N worker processes (children of this one) and loads every row into TABLE
  * (created if absent, every column text, `Summons Number` the key; rows are upserted), then
  * prints a JSON summary as its last line: `{"rows":…,"splits":…,"attempts":…,"rejected":…}`.
  *
@@ -32,7 +32,7 @@ interface Args {
   workers: number;
   engine: 'pg-boss' | 'bullmq';
   splits: number;
-  /** pg-boss: seconds before a silent worker's split is redelivered (longer than any split takes). */
+  /** pg-boss: seconds after a dead worker's last heartbeat before its split is redelivered. */
   expire: number;
   worker: boolean;
 }
@@ -51,7 +51,7 @@ function parseArgs(argv: string[]): Args {
   if (!input || !table || !Number.isInteger(workers) || workers < 1 || !['pg-boss', 'bullmq'].includes(engine)) {
     throw new Error('usage: npx tsx examples/distributed-load.ts IN.csv TABLE --workers N --engine pg-boss|bullmq [--splits S] [--expire SECONDS]');
   }
-  return { input, table, workers, engine, splits: Number(flags.splits ?? workers * 8), expire: Number(flags.expire ?? 60), worker: flags.worker === '1' };
+  return { input, table, workers, engine, splits: Number(flags.splits ?? workers * 8), expire: Number(flags.expire ?? 10), worker: flags.worker === '1' };
 }
 
 /** The queue's name for a load of IN into TABLE: the same load is the same job. */
@@ -128,7 +128,10 @@ async function planner(args: Args): Promise<void> {
       for (;;) {
         const [code, signal] = await startWorker(args, url).ended;
         if (code === 0) return;
-        if ((await engine.unfinished(queueName(args.table))) === 0) return;
+        // Replaced unless the load is done: a worker killed before the first job was
+        // enqueued (nothing unfinished yet) is replaced all the same.
+        const queue = queueName(args.table);
+        if ((await engine.planned(queue)) !== null && (await engine.unfinished(queue)) === 0) return;
         if (++restarts > args.workers * 5) throw new Error(`distributed-load: workers keep failing (last: ${signal ?? `exit code ${code}`})`);
         console.error(`distributed-load: a worker ended (${signal ?? `exit code ${code}`}); starting another`);
       }
