@@ -3,11 +3,17 @@ import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { writeParkingCsv } from '../../examples/sample-data.js';
+import { distributed } from '../../lib/index.js';
+import { REDIS_URL, bullmqUnavailable } from '../distributed/helpers.js';
 import { usePostgres } from '../helpers/postgres.js';
 
 const root = new URL('../..', import.meta.url).pathname;
+const prefix = `sluice-test-example-${process.pid}-${randomBytes(3).toString('hex')}`;
+const bullmqMissing = await bullmqUnavailable();
+if (bullmqMissing) console.log(`  distributed-load on BullMQ NOT RUN: ${bullmqMissing}`);
 
 describe('examples: distributed-load', () => {
   const db = usePostgres();
@@ -17,8 +23,9 @@ describe('examples: distributed-load', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('loads every row exactly once with 3 workers on pg-boss, though one is SIGKILLed at a random moment', async function () {
+  for (const engine of bullmqMissing ? ['pg-boss'] : ['pg-boss', 'bullmq']) it(`loads every row exactly once with 3 workers on ${engine}, though one is SIGKILLed at a random moment`, async function () {
     this.timeout(90_000);
+    const table = `tickets_${engine.replace('-', '')}`;
     const SPLITS = 24;
     const input = join(dir, 'in.csv');
     await writeParkingCsv(input, { rows: 20_000, seed: 7 });
@@ -26,9 +33,9 @@ describe('examples: distributed-load', () => {
     // a random delay of up to 300 ms, a random live worker — starting up, planning's
     // neighbour, mid-split or between splits, whichever that lands on.
     const moment = { committed: Math.floor(Math.random() * (SPLITS / 2 + 1)), delayMs: Math.floor(Math.random() * 300) };
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'examples/distributed-load.ts'), input, 'tickets', '--workers', '3', '--engine', 'pg-boss', '--splits', String(SPLITS), '--expire', '2'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'examples/distributed-load.ts'), input, table, '--workers', '3', '--engine', engine, '--splits', String(SPLITS), '--expire', '2'], {
       cwd: root,
-      env: { ...process.env, DATABASE_URL: db.url, PGBOSS_SCHEMA: db.schema, SLUICE_PG: '' },
+      env: { ...process.env, DATABASE_URL: db.url, PGBOSS_SCHEMA: db.schema, BULLMQ_PREFIX: prefix, REDIS_URL, SLUICE_PG: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -43,7 +50,7 @@ describe('examples: distributed-load', () => {
       }
     });
     const committed = async () => {
-      const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${db.schema}.sluice_split_done`).catch(() => ({ rows: [{ n: 0 }] }));
+      const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${db.schema}.sluice_split_done WHERE job = $1`, [`load-${table}`]).catch(() => ({ rows: [{ n: 0 }] }));
       return rows[0].n;
     };
     const exited = once(child, 'exit') as Promise<[number | null]>;
@@ -57,13 +64,18 @@ describe('examples: distributed-load', () => {
     })();
     const [code] = await exited;
     await kill;
+    if (engine === 'bullmq') {
+      const queues = distributed.bullmq(REDIS_URL, { prefix });
+      await queues.obliterate(`load-${table}`);
+      await queues.close();
+    }
     const at = `killed worker ${victim} at ${JSON.stringify(moment)}\n${stderr}`;
     expect(code, at).to.equal(0);
     expect(stderr, at).to.contain(`a worker ended (SIGKILL); starting another`);
     const summary = JSON.parse(stdout.trim().split('\n').pop()!);
     expect(summary, at).to.deep.equal({ rows: 20_000, splits: SPLITS, attempts: summary.attempts, rejected: 0 });
     expect(summary.attempts, at).to.be.within(SPLITS, SPLITS + 1); // the killed worker's split, if it had one, ran again
-    const { rows } = await db.query<{ n: string; d: string }>(`SELECT count(*) AS n, count(DISTINCT "Summons Number") AS d FROM ${db.schema}.tickets`);
+    const { rows } = await db.query<{ n: string; d: string }>(`SELECT count(*) AS n, count(DISTINCT "Summons Number") AS d FROM ${db.schema}.${table}`);
     expect(rows[0], at).to.deep.equal({ n: '20000', d: '20000' });
   });
 });
