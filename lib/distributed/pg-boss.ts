@@ -129,6 +129,7 @@ class PgBossEngine implements QueueEngine {
       id: job.id,
       data: job.data,
       attempt: job.retryCount + 1,
+      inTransaction: true,
       heartbeatMs: Math.floor((this.o.expireInSeconds * 1000) / 3),
       // Only this delivery's job row (its retry count): a zombie's beat must not keep a
       // redelivery of its split alive once that has a worker of its own. The schema is
