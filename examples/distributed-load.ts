@@ -131,9 +131,10 @@ async function planner(args: Args): Promise<void> {
         // Replaced unless the load is done: a worker killed before the first job was
         // enqueued (nothing unfinished yet) is replaced all the same.
         const queue = queueName(args.table);
-        if ((await engine.planned(queue)) !== null && (await engine.unfinished(queue)) === 0) return;
+        const ended = `distributed-load: a worker ended (${signal ?? `exit code ${code}`})`;
+        if ((await engine.planned(queue)) !== null && (await engine.unfinished(queue)) === 0) return void console.error(`${ended}; the load is done, none needed in its place`);
         if (++restarts > args.workers * 5) throw new Error(`distributed-load: workers keep failing (last: ${signal ?? `exit code ${code}`})`);
-        console.error(`distributed-load: a worker ended (${signal ?? `exit code ${code}`}); starting another`);
+        console.error(`${ended}; starting another`);
       }
     };
     const working = Promise.all(Array.from({ length: args.workers }, slot));

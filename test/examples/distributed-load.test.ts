@@ -71,7 +71,9 @@ describe('examples: distributed-load', () => {
     }
     const at = `killed worker ${victim} at ${JSON.stringify(moment)}\n${stderr}`;
     expect(code, at).to.equal(0);
-    expect(stderr, at).to.contain(`a worker ended (SIGKILL); starting another`);
+    // Replaced — unless the kill came as the others finished the last splits (the killed
+    // worker had none then): a random moment may land there.
+    expect(stderr.match(/a worker ended \(SIGKILL\); (starting another|the load is done, none needed in its place)\n/g), at).to.have.length(1);
     const summary = JSON.parse(stdout.trim().split('\n').pop()!);
     expect(summary, at).to.deep.equal({ rows: 20_000, splits: SPLITS, attempts: summary.attempts, rejected: 0 });
     expect(summary.attempts, at).to.be.within(SPLITS, SPLITS + 1); // the killed worker's split, if it had one, ran again
