@@ -149,6 +149,7 @@ class BullmqEngine implements QueueEngine {
       id: String(job.id),
       data: job.data,
       attempt: Math.max(1, job.attemptsStarted),
+      inTransaction: false,
       heartbeatMs: Math.max(1, Math.floor(this.o.lockDuration / 2)),
       heartbeat: async () => {
         await job.extendLock(token, this.o.lockDuration);

@@ -5,6 +5,7 @@
  * sent with it is the error's name and message only (never rows, never credentials).
  */
 import { checkInteger, checkOneOf, checkOptions, checkSignal, named, optionNames } from '../core/validate.js';
+import type pg from 'pg';
 import type { QueueEngine } from './engine.js';
 import { runSplit, type SplitRun } from './run-split.js';
 import { sleep } from './sleep.js';
@@ -61,13 +62,21 @@ export async function work<S extends Split>(engine: QueueEngine, queue: string, 
         await sleep(pollMs, signal).catch(() => {});
         continue;
       }
-      const beat = delivery.heartbeatMs > 0 ? setInterval(() => void delivery.heartbeat().catch(() => {}), delivery.heartbeatMs) : null;
+      // One beat at a time: a beat that waits (on a busy pool, or on the job row while the
+      // split's transaction acknowledges it) is not joined by more.
+      let beating: Promise<void> | null = null;
+      const beat = delivery.heartbeatMs > 0
+        ? setInterval(() => void (beating ??= delivery.heartbeat().catch(() => {}).finally(() => (beating = null))), delivery.heartbeatMs)
+        : null;
+      const complete = (client: pg.ClientBase | null, summary: { read: number; written: number; rejected: number } | null) =>
+        delivery.complete({ split: (delivery.data as S).id, read: summary?.read ?? 0, written: summary?.written ?? 0, rejected: summary?.rejected ?? 0 }, client);
       try {
-        done.push(
-          await runSplit(run, delivery.data as S, delivery.attempt, (client, summary) =>
-            delivery.complete({ split: (delivery.data as S).id, read: summary?.read ?? 0, written: summary?.written ?? 0, rejected: summary?.rejected ?? 0 }, client),
-          ),
-        );
+        const summary = await runSplit(run, delivery.data as S, delivery.attempt, delivery.inTransaction ? complete : undefined);
+        done.push(summary);
+        // After the commit: should this acknowledgement be lost (a lock that expired under
+        // load, a dropped connection), the split is redelivered — with exactlyOnce it finds
+        // its done-marker and is acknowledged then without writing. Its rows are in: done.
+        if (!delivery.inTransaction) await complete(null, summary).catch(() => {});
       } catch (error) {
         failed++;
         const e = error as Error;

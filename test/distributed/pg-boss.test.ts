@@ -102,30 +102,62 @@ describe('distributed.job() on pg-boss', () => {
     expect(await counts(target)).to.deep.equal({ rows: ROWS, distinct: ROWS, markers: 15 });
   });
 
-  it('a zombie (lock expired, job redelivered while it still runs) does not double-write', async function () {
+  it('a split running past expireInSeconds keeps its job: its heartbeat moves the expiry on', async function () {
     this.timeout(20_000);
     const e = engine({ expireInSeconds: 1, maintenanceIntervalSeconds: 1 });
+    const target = await table();
+    await loadJob(e, target).plan({ splits: 1 });
+    const attempts: number[] = [];
+    const beats: string[] = [];
+    const job = loadJob(e, target, {
+      pipeline: (rows, { client, attempt }) => {
+        attempts.push(attempt);
+        return [rows, tap(async (row: string[]) => {
+          if (row[0] !== '1000') return;
+          // Held 3 s (the time is the point): without beats, maintenance (every 1 s) expires
+          // the job after 1 s and a second worker is handed the split.
+          const held = Date.now();
+          while (Date.now() - held < 3000) {
+            const { rows: job } = await db.query<{ started: string }>(`SELECT started_on::text AS started FROM ${db.schema}.job WHERE name = $1`, [`q-${target}`]);
+            if (job[0] && beats[beats.length - 1] !== job[0].started) beats.push(job[0].started);
+            await new Promise((resolve) => setTimeout(resolve, 100));
+          }
+        }), postgres.write(client!, { table: target, batchSize: 100 })];
+      },
+    });
+    const [a, b] = await Promise.all([job.work({ pollMs: 20 }), job.work({ pollMs: 20 })]);
+    expect(attempts).to.deep.equal([1]);
+    expect(beats.length).to.be.at.least(4); // pg-boss saw the job's start move on (a beat every ~333 ms)
+    expect([...a.splits, ...b.splits].map((x) => [x.attempt, x.skipped])).to.deep.equal([[1, false]]);
+    const { rows } = await db.query<{ state: string; retry_count: number }>(`SELECT state, retry_count FROM ${db.schema}.job WHERE name = $1`, [`q-${target}`]);
+    expect(rows).to.deep.equal([{ state: 'completed', retry_count: 0 }]);
+    expect(await counts(target)).to.deep.equal({ rows: ROWS, distinct: ROWS, markers: 1 });
+  });
+
+  it('a zombie (its beats stopped reaching the queue, the job redelivered while it still runs) does not double-write', async function () {
+    this.timeout(20_000);
+    const e = engine({ expireInSeconds: 1, maintenanceIntervalSeconds: 1 });
+    // The zombie's heartbeat never reaches pg-boss (a partition, a stalled event loop).
+    const silent = delegate(e, { take: async (queue) => { const d = await e.take(queue); return d && { ...d, heartbeatMs: 0 }; } });
     const target = await table();
     await loadJob(e, target).plan({ splits: 1 });
     const release = deferred();
     const inSplit = deferred();
     const attempts: number[] = [];
-    const job = loadJob(e, target, {
-      pipeline: (rows, { client, attempt }) => {
-        attempts.push(attempt);
-        return [rows, tap(async (row: string[]) => {
-          if (attempt === 1 && row[0] === '1000') {
-            inSplit.resolve();
-            await release.promise;
-          }
-        }), postgres.write(client!, { table: target, batchSize: 100 })];
-      },
-    });
-    const zombie = job.work({ pollMs: 20 });
+    const pipeline: Parameters<typeof distributed.job>[0]['pipeline'] = (rows, { client, attempt }) => {
+      attempts.push(attempt);
+      return [rows, tap(async (row: string[]) => {
+        if (attempt === 1 && row[0] === '1000') {
+          inSplit.resolve();
+          await release.promise;
+        }
+      }), postgres.write(client!, { table: target, batchSize: 100 })];
+    };
+    const zombie = loadJob(silent, target, { pipeline }).work({ pollMs: 20 });
     await inSplit.promise;
     // A second worker gets the split once pg-boss has expired the first delivery, and waits
     // on the done-marker the zombie holds: seen as a session waiting for a lock.
-    const second = job.work({ pollMs: 50 });
+    const second = loadJob(e, target, { pipeline }).work({ pollMs: 50 });
     const blocked = async () => {
       const { rows } = await db.query<{ n: string }>(
         `SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO %done%'`,
