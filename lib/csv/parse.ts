@@ -8,6 +8,7 @@ import { CsvError } from './errors.js';
 import { CsvScanner, fieldTrimmer, pickColumns, type ScanOptions, type ScanResult } from './scanner.js';
 import { CsvOrigin } from './raw-line.js';
 import { scanResultOf, wasmRowsFor } from './wasm-parse.js';
+import { boundYoungGeneration } from './young-generation.js';
 import type { WasmRows, WasmRowsResult } from './wasm-rows.js';
 import { afterReadOut } from '../core/after-read-out.js';
 import { setOrigin } from '../core/origin.js';
@@ -172,6 +173,7 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> i
       this.readerLoading!.then(() => this._transform(chunk, encoding, callback), callback);
       return;
     }
+    boundYoungGeneration();
     const size = typeof chunk === 'string' ? Buffer.byteLength(chunk, encoding) : chunk.length;
     if (typeof chunk === 'string') this.leaveWasm();
     if (this.options.strictUtf8 && typeof chunk !== 'string') {
