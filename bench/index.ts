@@ -33,10 +33,7 @@ execFileSync(join(root, 'node_modules/.bin/esbuild'), [
 // The WebAssembly CSV kernel, where the bundled loader looks for it (beside the bundle).
 mkdirSync(join(bundleDir, 'wasm'), { recursive: true });
 copyFileSync(join(root, 'lib/csv/wasm/csv-scan.wasm'), join(bundleDir, 'wasm/csv-scan.wasm'));
-const sluice = (pipeline: string, ...nodeFlags: string[]) => [process.execPath, ...nodeFlags, bundled, pipeline];
-// V8 sizes its young generation by the allocation rate, up to 2 × 16 MB by default; a smaller
-// cap trades a little speed for memory (a setting of the process, not of the library).
-const smallYoung = '--max-semi-space-size=4';
+const sluice = (pipeline: string) => [process.execPath, bundled, pipeline];
 const naive = (parser: string) => [process.execPath, join(bundleDir, 'naive.mjs'), parser];
 const duckdb = (pipeline: string) => [process.execPath, join(bundleDir, 'run-duckdb.mjs'), pipeline];
 const hasPython = (() => {
@@ -69,7 +66,6 @@ const contenders: Record<string, Record<string, string[]>> = {
   'nj-ford-police': {
     sluice: sluice('nj-ford-police'),
     'sluice, columns option': sluice('nj-ford-police-columns'),
-    [`sluice, node ${smallYoung}`]: sluice('nj-ford-police', smallYoung),
     'naive fast-csv': naive('fast-csv'),
     'naive csv-parse': naive('csv-parse'),
     duckdb: duckdb('nj-ford-police'),
@@ -77,7 +73,6 @@ const contenders: Record<string, Record<string, string[]>> = {
   },
   'days-until-expiration': {
     sluice: sluice('days-until-expiration'),
-    [`sluice, node ${smallYoung}`]: sluice('days-until-expiration', smallYoung),
     duckdb: duckdb('days-until-expiration'),
     ...(hasPython ? { 'python generators': ['python3', join(root, 'bench/python/days_until_expiration.py')] } : {}),
   },

@@ -205,20 +205,32 @@ export class WasmRows {
     const wanted = this.wanted;
     const window = this.window;
     const raw = this.raw;
+    // The row's state in locals while its fields are read (written back at a row end and at the end).
+    let values = this.values;
+    let index = this.index;
+    let start = this.fieldStart;
+    let edgeSpace = this.edgeSpace;
     for (let k = from; k < count; k++) {
       const e = entries[k];
       if (e >= 0) {
-        const index = this.index++;
-        const start = this.fieldStart;
-        if (wanted === null || (index < wanted.length && wanted[index] === 1)) this.values[index] = this.field(start, e);
-        if (raw && e > start && (mayBeSpace(window[start]) || mayBeSpace(window[e - 1]))) this.edgeSpace = true;
-        this.fieldStart = e + 1;
+        if (wanted === null || (index < wanted.length && wanted[index] === 1)) values[index] = this.field(start, e);
+        if (raw && e > start && (mayBeSpace(window[start]) || mayBeSpace(window[e - 1]))) edgeSpace = true;
+        index++;
+        start = e + 1;
         continue;
       }
       // (With a projection `jump` took the row ends: only the unfinished row's fields are left.)
-      this.endRow(this.values, this.index, ~e, out);
-      this.values = [];
+      this.edgeSpace = edgeSpace;
+      this.endRow(values, index, ~e, out);
+      values = [];
+      index = 0;
+      start = this.fieldStart;
+      edgeSpace = false;
     }
+    this.values = values;
+    this.index = index;
+    this.fieldStart = start;
+    this.edgeSpace = edgeSpace;
   }
 
   /**
