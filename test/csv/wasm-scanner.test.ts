@@ -7,11 +7,11 @@
  */
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { WasmRows, type WasmRowsResult } from '../../lib/csv/wasm-rows.js';
 import { WasmCsvScanner } from '../../lib/csv/wasm-scanner.js';
-import { tempDir } from '../helpers/files.js';
 
 const scale = Number(process.env.SLUICE_PROPERTY_SCALE ?? 1);
 const runs = (n: number) => ({ numRuns: Math.round(n * scale) });
@@ -134,14 +134,21 @@ describe('WasmCsvScanner (the WebAssembly boundary kernel)', () => {
   });
 
   it('gives null where the module was not built (a copy of the loader without wasm/ beside it)', async () => {
-    const dir = await tempDir();
+    // The copy stays inside the repository (its git-ignored tmp/): imported from the system's
+    // temporary folder, tsx starts a loader thread of its own that outlives the test.
+    const inRepo = new URL('../../tmp/', import.meta.url).pathname;
+    await mkdir(inRepo, { recursive: true });
+    const dir = await mkdtemp(join(inRepo, 'wasm-loader-'));
     try {
-      const copy = await dir.write('csv/wasm-scanner.ts', await readFile(new URL('../../lib/csv/wasm-scanner.ts', import.meta.url)));
-      await dir.write('core/caller-file.ts', await readFile(new URL('../../lib/core/caller-file.ts', import.meta.url)));
+      const copy = join(dir, 'csv/wasm-scanner.ts');
+      await mkdir(join(dir, 'csv'));
+      await mkdir(join(dir, 'core'));
+      await writeFile(copy, await readFile(new URL('../../lib/csv/wasm-scanner.ts', import.meta.url)));
+      await writeFile(join(dir, 'core/caller-file.ts'), await readFile(new URL('../../lib/core/caller-file.ts', import.meta.url)));
       const loader = (await import(pathToFileURL(copy).href)) as typeof import('../../lib/csv/wasm-scanner.js');
       expect(loader.WasmCsvScanner.create({ delimiter: ',', quote: '"', escape: '"' })).to.equal(null);
     } finally {
-      await dir.remove();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 
