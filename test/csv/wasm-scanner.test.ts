@@ -299,6 +299,28 @@ describe('WasmRows (rows read with the WebAssembly kernel)', () => {
     expect(() => reader.push(Buffer.from('e\n'))).to.throw('WasmRows: the input goes on with the JS scanner after a fallback');
   });
 
+  it('makes strings of the projected fields only, wherever the chunks cut the rows (control: all fields)', () => {
+    const proto = WasmRows.prototype as unknown as { field(start: number, end: number): string };
+    const field = proto.field;
+    let made = 0;
+    proto.field = function (this: unknown, start: number, end: number) {
+      made++;
+      return field.call(this, start, end);
+    };
+    try {
+      const text = Buffer.from(Array.from({ length: 50 }, (_, i) => `a${i},b,"c${i}",d,e,f,"g,${i}",h\n`).join(''));
+      const cuts = [5, 17, 40, 200, 333, 334, 700];
+      const projected = wasmRows(text, cuts, [2, 6]);
+      expect(projected.rows[49]).to.deep.equal(['c49', 'g,49']);
+      expect([projected.rows.length, made]).to.deep.equal([50, 100]);
+      made = 0;
+      expect(wasmRows(text, cuts, null).rows).to.have.length(50);
+      expect(made).to.equal(400);
+    } finally {
+      proto.field = field;
+    }
+  });
+
   it('keeps a long row across chunks, and tells its size so far', () => {
     const reader = WasmRows.create({ delimiter: ',', quote: '"', escape: '"' })!;
     const long = 'x'.repeat(300_000);
