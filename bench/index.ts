@@ -2,8 +2,8 @@
  * `npm run bench [-- --rows N --runs K]`: generates the parking data deterministically, then
  * runs each pipeline with sluice and with its baselines (the naive Node pipelines on
  * fast-csv's parser and on csv-parse, DuckDB's query of the same job, and the Python
- * generator + csv module version when python3 exists), K runs each, each in its own process, and prints median wall time,
- * rows/s, peak RSS and the ratio to Python. Results also go to bench/results/latest.json,
+ * generator + csv module version when python3 exists), K runs each, each in its own
+ * process, and prints median wall time, rows/s, peak RSS and the ratio to Python. Results also go to bench/results/latest.json,
  * and as a bar chart to bench/chart.svg (shown in the README). Every Node contender runs as
  * one bundled ES module (esbuild, dependencies external) — what a user of the built package
  * runs — since tsx alone takes ~0.5 s to start here.
