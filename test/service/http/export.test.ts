@@ -1,12 +1,12 @@
 import { expect } from 'chai';
 import { once } from 'node:events';
 import { createServer, get, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { finished, pipeline } from 'node:stream/promises';
 import { AbortError, csv, pipe, postgres, run } from '../../../lib/index.js';
 import { usePostgres } from '../../helpers/postgres.js';
 import { until } from '../../helpers/streams.js';
+import { closeServer, listenLocally } from '../../helpers/http-server.js';
 
 /** A real node:http export service (postgres.query → csv.format → res) and a client that goes away. */
 describe('HTTP export service: run(postgres.query(), csv.format(), res)', function () {
@@ -46,16 +46,10 @@ describe('HTTP export service: run(postgres.query(), csv.format(), res)', functi
       }
       server.emit('handled', outcome);
     });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    base = await listenLocally(server);
   });
 
-  after(async () => {
-    server.closeAllConnections();
-    server.close();
-    await once(server, 'close');
-  });
+  after(() => closeServer(server));
 
   /** Starts a download, reads its first bytes and goes away; resolves with what the handler caught. */
   async function goAway(path: string): Promise<unknown> {

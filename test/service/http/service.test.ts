@@ -1,12 +1,12 @@
 import { expect } from 'chai';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AbortError, csv, run, take } from '../../../lib/index.js';
 import { numberedCsv, openFilesUnder, tempDir, type TempDir } from '../../helpers/files.js';
+import { closeServer, listenLocally } from '../../helpers/http-server.js';
 
 const collect = (rows: unknown[]) => new Writable({ objectMode: true, write: (row, _e, cb) => void (rows.push(row), cb()) });
 
@@ -73,15 +73,11 @@ describe('an HTTP service around sluice: every mistake gets an answer, nothing i
       const url = new URL(req.url!, 'http://service');
       routes[url.pathname](req, res, url.searchParams).catch((error: unknown) => answerError(res, error));
     });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    base = await listenLocally(server);
   });
 
   after(async () => {
-    server.closeAllConnections();
-    server.close();
-    await once(server, 'close');
+    await closeServer(server);
     await dir.remove();
   });
 
