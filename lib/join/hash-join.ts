@@ -53,6 +53,8 @@ class HashJoinStageImpl<L, R, Out> extends JoinBase<L, R, Out> implements HashJo
   private loading: Promise<void> | null = null;
   private buildParts: Partitions | null = null;
   private probeParts: Partitions | null = null;
+  /** Every set of partitions being written (the top level's and those of splits), ended on the way out. */
+  private readonly writing = new Set<Partitions>();
   private readonly folder: SpillFolder;
   private leftN = 0;
   private rightN = 0;
@@ -129,15 +131,15 @@ class HashJoinStageImpl<L, R, Out> extends JoinBase<L, R, Out> implements HashJo
       this.tableBytes += heldBytes(row) + ENTRY_BYTES;
       if (this.tableBytes > this.memory) {
         // Outgrown: every row held goes to the partitions; from now on rows go there directly.
-        this.buildParts = new Partitions(this.folder, 0, this.memory / 2);
-        this.probeParts = new Partitions(this.folder, 0, this.memory / 2);
+        this.buildParts = this.partitions(0);
+        this.probeParts = this.partitions(0);
         for (const [key, e] of table) {
           for (const r of e.rows) if (this.buildParts.add(r, key)) await this.buildParts.flush();
         }
         table.clear();
       }
     }
-    if (this.buildParts) await this.buildParts.flush();
+    if (this.buildParts) await this.finished(this.buildParts);
     else this.table = table;
     await this.closeOther();
   }
@@ -212,7 +214,7 @@ class HashJoinStageImpl<L, R, Out> extends JoinBase<L, R, Out> implements HashJo
   private async finishPartitioned(): Promise<void> {
     const build = this.buildParts!;
     const probe = this.probeParts!;
-    await probe.flush();
+    await this.finished(probe);
     for (let p = 0; p < FANOUT && !this.destroyed; p++) await this.joinPartition(build.files[p]!, probe.files[p]!, 1);
   }
 
@@ -256,20 +258,34 @@ class HashJoinStageImpl<L, R, Out> extends JoinBase<L, R, Out> implements HashJo
   }
 
   private async split(buildFiles: string[], probeFiles: string[], level: number): Promise<void> {
-    const build = new Partitions(this.folder, level, this.memory / 2);
-    const probe = new Partitions(this.folder, level, this.memory / 2);
+    const build = this.partitions(level);
+    const probe = this.partitions(level);
     for (const [files, parts, side] of [[buildFiles, build, 'right'], [probeFiles, probe, 'left']] as const) {
       for await (const row of Partitions.rows(this.folder, files)) {
         const key = side === 'right' ? this.keys.right(row as R) : this.keys.left(row as L);
         if (parts.add(row, keyId(key!))) await parts.flush();
       }
-      await parts.flush();
+      await this.finished(parts);
     }
     for (let p = 0; p < FANOUT && !this.destroyed; p++) await this.joinPartition(build.files[p]!, probe.files[p]!, level + 1);
   }
 
+  /** New partitions of a level, with buffers of half the budget (the other half: a partition's table while they are written). */
+  private partitions(level: number): Partitions {
+    const parts = new Partitions(this.folder, level, this.memory / 2);
+    this.writing.add(parts);
+    return parts;
+  }
+
+  private async finished(parts: Partitions): Promise<void> {
+    await parts.finish();
+    this.writing.delete(parts);
+  }
+
   protected override release(): Promise<void> {
     this.table = null;
+    for (const parts of this.writing) parts.abandon();
+    this.writing.clear();
     return this.folder.remove();
   }
 }
