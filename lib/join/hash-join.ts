@@ -38,6 +38,12 @@ interface Entry<R> {
 
 /** Per row held in the table beyond the row itself: the entry, its array slot, the map slot, the key string. */
 const ENTRY_BYTES = 160;
+/**
+ * Where the table holds the build rows whose key is null (kept only by right and full joins,
+ * to leave with the other unmatched build rows): no key has this identity (`keyId` of a
+ * key of no values), so no probe row ever finds it.
+ */
+const NULL_KEY = '\u0000';
 /** Partitioning levels before a partition that still does not fit is given up on. */
 const MAX_LEVELS = 4;
 
@@ -115,11 +121,15 @@ class HashJoinStageImpl<L, R, Out> extends JoinBase<L, R, Out> implements HashJo
       const n = ++this.rightN;
       if (n === 1) this.saw(1, row);
       this.metrics.right.rows++;
-      const id = this.idOf('right', n, row);
+      let id = this.idOf('right', n, row);
       if (id === null) {
         this.metrics.right.nullKeys++;
-        await this.unmatchedRight(row);
-        continue;
+        // It never matches: right and full joins keep it, with the other unmatched build rows, for after the probe rows.
+        if (!this.keepRight) {
+          this.unmatchedRightNow(row);
+          continue;
+        }
+        id = NULL_KEY;
       }
       if (this.buildParts) {
         if (this.buildParts.add(row, id)) await this.buildParts.flush();
@@ -152,6 +162,12 @@ class HashJoinStageImpl<L, R, Out> extends JoinBase<L, R, Out> implements HashJo
     } catch (error) {
       throw this.rowError(side, n, row, error);
     }
+  }
+
+  /** A partitioned build row's key identity (checked once already, on the way in); NULL_KEY for a null key. */
+  private buildId(row: R): string {
+    const key = this.keys.right(row);
+    return key === null ? NULL_KEY : keyId(key);
   }
 
   /** Joins a probe row with the table; returns a promise when it must wait for room. */
@@ -224,7 +240,7 @@ class HashJoinStageImpl<L, R, Out> extends JoinBase<L, R, Out> implements HashJo
     let bytes = 0;
     let tooBig = false;
     for await (const row of Partitions.rows(this.folder, buildFiles)) {
-      const id = keyId(this.keys.right(row as R)!);
+      const id = this.buildId(row as R);
       const entry = table.get(id);
       if (entry) entry.rows.push(row as R);
       else table.set(id, { rows: [row as R], matched: false });
@@ -262,8 +278,8 @@ class HashJoinStageImpl<L, R, Out> extends JoinBase<L, R, Out> implements HashJo
     const probe = this.partitions(level);
     for (const [files, parts, side] of [[buildFiles, build, 'right'], [probeFiles, probe, 'left']] as const) {
       for await (const row of Partitions.rows(this.folder, files)) {
-        const key = side === 'right' ? this.keys.right(row as R) : this.keys.left(row as L);
-        if (parts.add(row, keyId(key!))) await parts.flush();
+        const id = side === 'right' ? this.buildId(row as R) : keyId(this.keys.left(row as L)!);
+        if (parts.add(row, id)) await parts.flush();
       }
       await this.finished(parts);
     }
