@@ -239,15 +239,17 @@ class HashJoinStageImpl<L, R, Out> extends JoinBase<L, R, Out> implements HashJo
     const table = new Map<string, Entry<R>>();
     let bytes = 0;
     let tooBig = false;
-    for await (const row of Partitions.rows(this.folder, buildFiles)) {
-      const id = this.buildId(row as R);
-      const entry = table.get(id);
-      if (entry) entry.rows.push(row as R);
-      else table.set(id, { rows: [row as R], matched: false });
-      bytes += heldBytes(row) + ENTRY_BYTES;
-      if (bytes > this.memory) {
-        tooBig = true;
-        break;
+    read: for await (const batch of Partitions.batches(this.folder, buildFiles)) {
+      for (const row of batch as R[]) {
+        const id = this.buildId(row);
+        const entry = table.get(id);
+        if (entry) entry.rows.push(row);
+        else table.set(id, { rows: [row], matched: false });
+        bytes += heldBytes(row) + ENTRY_BYTES;
+        if (bytes > this.memory) {
+          tooBig = true;
+          break read;
+        }
       }
     }
     if (tooBig) {
@@ -259,17 +261,19 @@ class HashJoinStageImpl<L, R, Out> extends JoinBase<L, R, Out> implements HashJo
       await this.split(buildFiles, probeFiles, level);
       return;
     }
-    for await (const row of Partitions.rows(this.folder, probeFiles)) {
-      if (this.destroyed) return;
-      const room = this.probe(row as L, table);
-      if (room) await room;
+    for await (const batch of Partitions.batches(this.folder, probeFiles)) {
+      for (const row of batch as L[]) {
+        if (this.destroyed) return;
+        const room = this.probe(row, table);
+        if (room) await room;
+      }
     }
     await this.unmatchedOf(table);
   }
 
   /** A key of the partition (for the error message). */
   private async firstKey(files: string[]): Promise<unknown[][]> {
-    for await (const row of Partitions.rows(this.folder, files)) return [this.keys.right(row as R)!];
+    for await (const [row] of Partitions.batches(this.folder, files)) return [this.keys.right(row as R)!];
     return [];
   }
 
@@ -277,9 +281,11 @@ class HashJoinStageImpl<L, R, Out> extends JoinBase<L, R, Out> implements HashJo
     const build = this.partitions(level);
     const probe = this.partitions(level);
     for (const [files, parts, side] of [[buildFiles, build, 'right'], [probeFiles, probe, 'left']] as const) {
-      for await (const row of Partitions.rows(this.folder, files)) {
-        const id = side === 'right' ? this.buildId(row as R) : keyId(this.keys.left(row as L)!);
-        if (parts.add(row, id)) await parts.flush();
+      for await (const batch of Partitions.batches(this.folder, files)) {
+        for (const row of batch) {
+          const id = side === 'right' ? this.buildId(row as R) : keyId(this.keys.left(row as L)!);
+          if (parts.add(row, id)) await parts.flush();
+        }
       }
       await this.finished(parts);
     }

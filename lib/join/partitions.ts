@@ -128,12 +128,16 @@ export class Partitions {
     for (const file of this.open) void file?.finish().catch(() => undefined);
   }
 
-  /** The rows of `files` in order, one at a time. */
-  static async *rows(folder: SpillFolder, files: readonly string[]): AsyncGenerator<unknown> {
+  /** The rows of `files` in order, a decoded chunk at a time (no promise a row). */
+  static async *batches(folder: SpillFolder, files: readonly string[]): AsyncGenerator<unknown[]> {
     for (const file of files) {
       const reader = await folder.read(file);
       try {
-        for (let row = await reader.next(); row !== undefined; row = await reader.next()) yield row;
+        for (let row = await reader.next(); row !== undefined; row = await reader.next()) {
+          const batch: unknown[] = [row];
+          for (let more = reader.nextBuffered(); more; more = reader.nextBuffered()) batch.push(more.row);
+          yield batch;
+        }
       } finally {
         await reader.close().catch(() => undefined);
       }
