@@ -87,28 +87,27 @@ const node = (job: string, input: string, other: string) => [process.execPath, b
 const py = (mode: string, input: string, other: string) => ['python3', new URL('python/join.py', import.meta.url).pathname, mode, input, other, out];
 const only = arg('only');
 console.log(`${rows} tickets; each contender once, in its own process (${loadavg().map((l) => l.toFixed(1)).join(' ')} load average)`);
-// Python first in each section: the ratios are to it.
-if (!only || only === 'lookup') {
-  console.log('lookup join: each ticket with its fine from a codes table');
+/** A section: what it joins, Python's mode, the two input files, and the Node contenders (name, job). */
+type Section = [title: string, mode: string, files: () => [string, string], contenders: [string, string][]];
+const sections: Record<string, Section> = {
+  lookup: ['lookup join: each ticket with its fine from a codes table', 'lookup', () => [tickets, codes], [
+    ['sluice lookup (Map table)', 'lookup'], ['plain Node: Map in a map() stage', 'lookup-map'], ['plain Node: csv.read → csv.write only', 'floor'],
+  ]],
+  hash: ['large join: tickets ⋈ payments on the summons number', 'hash', () => [tickets, payments], [
+    ["sluice hashJoin, memory '64MB'", 'hash'], ['plain Node: Map of every payment', 'hash-map'],
+  ]],
+  merge: ['merge join: the same, both files sorted by summons number (ratio to the dict join of the sorted files)', 'hash', () => [sorted(tickets), sorted(payments)], [
+    ['sluice mergeJoin', 'merge'],
+  ]],
+};
+for (const [name, [title, mode, files, contenders]] of Object.entries(sections)) {
+  if (only && only !== name) continue;
+  const [input, other] = files();
+  console.log(title);
+  // Python first: the section's ratios are to it.
   python = 0;
-  measure('Python dict', py('lookup', tickets, codes));
-  measure('sluice lookup (Map table)', node('lookup', tickets, codes));
-  measure('plain Node: Map in a map() stage', node('lookup-map', tickets, codes));
-  measure('plain Node: csv.read → csv.write only', node('floor', tickets, codes));
-}
-if (!only || only === 'hash') {
-  console.log('large join: tickets ⋈ payments on the summons number');
-  python = 0;
-  measure('Python dict', py('hash', tickets, payments));
-  measure("sluice hashJoin, memory '64MB'", node('hash', tickets, payments));
-  measure('plain Node: Map of every payment', node('hash-map', tickets, payments));
-}
-if (!only || only === 'merge') {
-  const [st, sp] = [sorted(tickets), sorted(payments)];
-  console.log('merge join: the same, both files sorted by summons number (ratio to the dict hash join of the sorted files)');
-  python = 0;
-  measure('Python dict', py('hash', st, sp));
-  measure('sluice mergeJoin', node('merge', st, sp));
+  measure('Python dict', py(mode, input, other));
+  for (const [contender, job] of contenders) measure(contender, node(job, input, other));
 }
 console.log(`load average after: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 rmSync(out, { force: true });
