@@ -184,6 +184,18 @@ describe('hashJoin()', () => {
       expect(await readdir(tmp.path)).to.deep.equal([]);
     });
 
+    it('a probe side that fails while it is being partitioned (partition files open) fails the pipeline and removes the folder', async () => {
+      async function* probe() {
+        for (let i = 0; i < 2000; i++) yield { k: i, a: 'x'.repeat(50) };
+        throw new Error('probe broke');
+      }
+      const stage = hashJoin(Array.from({ length: 2000 }, (_, i) => ({ k: i, b: 'y'.repeat(50) })), { on: 'k', memory: '64kB', tmpDir: tmp.path });
+      expect((await rejectionOf(run(probe, stage, collect()))).message).to.equal('probe broke');
+      expect(stage.spilled).to.equal(true);
+      await closed(stage);
+      expect(await readdir(tmp.path)).to.deep.equal([]);
+    });
+
     it('an abort fails with AbortError and releases the build side', async () => {
       const controller = new AbortController();
       // A build side that gives 5 rows and then waits (a slow server).
