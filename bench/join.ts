@@ -1,8 +1,8 @@
 /**
  * `npx tsx bench/join.ts [--rows N] [--only lookup|hash|merge]`: joins on generated parking
  * rows (default 500,000; the documented numbers are of 1,000,000), each contender once in its
- * own process under /usr/bin/time (wall time, CPU time, peak RSS), the Node ones bundled to
- * plain JavaScript (bench/join-jobs.ts), beside their baselines:
+ * own process under /usr/bin/time (wall time and rows/s, CPU time, peak RSS), the Node ones
+ * bundled to plain JavaScript (bench/join-jobs.ts), beside their baselines:
  * - lookup join: every ticket with its fine from a 90-row codes table — Python's dict, sluice
  *   `lookup` (a Map), a plain Map in a `map` stage, and csv.read → csv.write alone (the floor
  *   every contender pays: reading and writing 44 columns);
@@ -81,7 +81,7 @@ const measure = (name: string, argv: string[]) => {
   if (name.startsWith('Python')) python = cpu;
   const lines = spawnSync('wc', ['-l', out]).stdout.toString().split(' ')[0];
   const ratio = python > 0 && !name.startsWith('Python') ? `${(cpu / python).toFixed(2)}× Python (CPU)` : '';
-  console.log(`${name.padEnd(40)} ${seconds.toFixed(2).padStart(7)} s  CPU ${cpu.toFixed(2).padStart(6)} s   peak RSS ${(kb / 1024).toFixed(0).padStart(5)} MB   ${String(Number(lines) - 1).padStart(8)} rows out   ${ratio}`);
+  console.log(`${name.padEnd(40)} ${seconds.toFixed(2).padStart(7)} s ${Math.round(rows / seconds).toLocaleString('en-US').padStart(9)} rows/s  CPU ${cpu.toFixed(2).padStart(6)} s   peak RSS ${(kb / 1024).toFixed(0).padStart(5)} MB   ${String(Number(lines) - 1).padStart(8)} rows out   ${ratio}`);
 };
 const node = (job: string, input: string, other: string) => [process.execPath, bundle, job, input, other, out];
 const py = (mode: string, input: string, other: string) => ['python3', new URL('python/join.py', import.meta.url).pathname, mode, input, other, out];
