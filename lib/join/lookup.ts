@@ -93,6 +93,8 @@ class LookupStageImpl<L, V, Out> extends JoinBase<L, V, Out> implements LookupSt
       const service = callService<L, Looked<L, V>>((rows, context) => this.fetch(source, rows, context), {
         batchSize, concurrency: options.concurrency, retries: options.retries, timeoutMs: options.timeoutMs, rate: options.rate, maxWaitMs: options.maxWaitMs,
       });
+      // The batched calls are the lookup's own: their errors (a BatchError, a timeout) name it, not callService().
+      (service as { stage: string }).stage = name;
       this.service = service as unknown as ServiceStage<L, Looked<L, V>>;
       this.results = new SideReader(service);
       service.on('error', (error) => this.destroy(error));

@@ -121,7 +121,9 @@ describe('lookup()', () => {
       };
       const error = await rejectionOf(looked(tickets, fn, { on: 'code', retries: false }));
       expect(error).to.be.instanceOf(BatchError);
-      expect(error.message).to.include('store down');
+      // Named for the lookup (the calls run under callService, which the user never wrote).
+      expect(error.message).to.equal('lookup(fn) failed on batch 1 (rows 1–5) after 1 attempt(s): store down (not retryable)');
+      expect((error as BatchError).stage).to.equal('lookup(fn)');
     });
 
     it('a key function that throws fails naming the row', async () => {

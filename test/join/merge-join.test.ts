@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AbortError, RowError, mergeJoin, pipe, run, take, type JoinStage, type JoinType, type MergeJoinOptions } from '../../lib/index.js';
 import { bag, nestedLoop, rowsArb, sortedByKey, typeArb, type Row } from '../helpers/join.js';
 import { spillDirPerSuite } from '../helpers/files.js';
-import { CountingSource, StalledSink, closed, collect, expectTypeErrors, quiesce, rejectionOf, trackedGenerator } from '../helpers/streams.js';
+import { CountingSource, StalledSink, closed, collect, expectTypeErrors, quiesce, rejectionOf, trackedGenerator, turn } from '../helpers/streams.js';
 
 const pairs = { merge: (l: unknown, r: unknown) => [l, r] };
 
@@ -73,6 +73,28 @@ describe('mergeJoin()', () => {
         const { out } = await joined(left, right, { on: 'k', type, ...pairs });
         expect(bag(out)).to.deep.equal(bag(nestedLoop(left, right, (x) => x.k, (x) => x.k, type)));
       }), { numRuns: 150 });
+    });
+
+    it('equals the reference when it must stop and go on anywhere: a right side that makes it wait, and an output of one row that a slow consumer drains (property)', async () => {
+      await fc.assert(fc.asyncProperty(rowsArb('l'), rowsArb('r'), typeArb, fc.array(fc.boolean(), { minLength: 1, maxLength: 8 }), async (l, r, type, waits) => {
+        const [left, right] = [sortedByKey(l), sortedByKey(r)];
+        // Right rows arrive after a turn of the event loop where `waits` says so (the join finds none buffered).
+        async function* slowRight() {
+          for (let i = 0; i < right.length; i++) {
+            if (waits[i % waits.length]) await turn();
+            yield right[i]!;
+          }
+        }
+        const stage = mergeJoin<Row, Row, unknown>(slowRight, { on: 'k', type, highWaterMark: 1, ...pairs });
+        const out: unknown[] = [];
+        const slowSink = new Writable({ objectMode: true, highWaterMark: 1, write: (row, _e, done) => void turn().then(() => {
+          out.push(row);
+          done();
+        }) });
+        await pipeline(Readable.from(left, { objectMode: true }), stage, slowSink);
+        expect(bag(out)).to.deep.equal(bag(nestedLoop(left, right, (x) => x.k, (x) => x.k, type)));
+        expect(stage.metrics.output).to.equal(out.length);
+      }), { numRuns: 80 });
     });
 
     it('with sortInputs, sorts both unsorted sides first (spilling under a tiny budget) and equals the reference (property)', async () => {
