@@ -5,7 +5,8 @@
  * includes planning and starting the workers); then a service-bound load: 6,000 rows through
  * a fixed-latency HTTP service (50 ms a call, batches of 50, one call at a time per
  * process) under a rate limit of 40 calls/s shared in PostgreSQL, in one process
- * (`distributed.partition`, one split) beside 1, 2 and 4 worker processes on pg-boss; then
+ * (`distributed.partition`, one split) beside 1, 2 and 4 worker processes on pg-boss (wall
+ * time, and the service stage's own: first call to last answer, calls/s); then
  * the queue's overhead per split: 200 one-row splits through pg-boss and BullMQ with
  * `exactlyOnce`, beside the same splits in static mode (`distributed.partition`, no queue).
  * Uses DATABASE_URL, else the tests' choice of server; REDIS_URL for BullMQ (not measured
@@ -76,6 +77,13 @@ try {
   service.reply = () => ({ delayMs: SVC.latencyMs });
   const svcFile = await sampleCsv(join(dir, 'bench-service.csv'), SVC.rows);
   const svcCalls = Math.ceil(SVC.rows / SVC.batch);
+  // The service stage's own time: from the run's first call's arrival to its last answer
+  // (leaves out starting the worker processes and planning, which the wall time includes).
+  const calling = (from: number) => {
+    const calls = service.requests.slice(from);
+    const ms = calls[calls.length - 1].at + SVC.latencyMs - calls[0].at;
+    return { ms, perSecond: (calls.length / (ms / 1000)).toFixed(1) };
+  };
   console.log(`service-bound: ${SVC.rows} rows, ${svcCalls}+ calls of ${SVC.batch} rows, ${SVC.latencyMs} ms each, shared limit ${(SVC.calls * 1000) / SVC.per} calls/s:`);
   try {
     await pool.query(`DROP TABLE IF EXISTS bench_svc; CREATE TABLE bench_svc (id int, plate text, state text, fine int); DROP TABLE IF EXISTS bench_svc_slots`);
@@ -90,13 +98,16 @@ try {
       ],
     });
     const svcSingle = Date.now() - started;
-    console.log(`  one process:   ${(svcSingle / 1000).toFixed(2)} s, ${rate(SVC.rows, svcSingle)} rows/s`);
-    results.serviceSingle = svcSingle;
+    let stage = calling(0);
+    console.log(`  one process:   ${(svcSingle / 1000).toFixed(2)} s, ${rate(SVC.rows, svcSingle)} rows/s; the service stage ${(stage.ms / 1000).toFixed(2)} s, ${stage.perSecond} calls/s`);
+    Object.assign(results, { serviceSingle: svcSingle, serviceStageSingle: stage.ms });
+    const stageSingle = stage.ms;
     for (const workers of [1, 2, 4]) {
       await pool.query(`TRUNCATE bench_svc`);
       const name = `svc-${workers}-${Date.now()}`;
       const engine = distributed.pgBoss(pool, { schema: SCHEMA });
       started = Date.now();
+      const first = service.requests.length;
       await distributed.job({ engine, name, source: csv.split(svcFile), pipeline: (r) => [r] }).plan({ splits: 24 });
       const exits = await Promise.all(Array.from({ length: workers }, () => runWorker({
         ENGINE: 'pg-boss', PGBOSS_SCHEMA: SCHEMA, EXPIRE: '60', DATABASE_URL: url, QUEUE: name, FILE: svcFile, TABLE: 'bench_svc', MARKERS: 'bench_svc_done',
@@ -105,8 +116,9 @@ try {
       const ms = Date.now() - started;
       await engine.close();
       if (exits.some((e) => e.code !== 0)) throw new Error(exits.map((e) => e.stderr).join('\n'));
-      console.log(`  ${workers} worker${workers > 1 ? 's' : ' '}:     ${(ms / 1000).toFixed(2)} s, ${rate(SVC.rows, ms)} rows/s`);
-      results[`serviceWorkers${workers}`] = ms;
+      stage = calling(first);
+      console.log(`  ${workers} worker${workers > 1 ? 's' : ' '}:     ${(ms / 1000).toFixed(2)} s, ${rate(SVC.rows, ms)} rows/s; the service stage ${(stage.ms / 1000).toFixed(2)} s, ${stage.perSecond} calls/s, ${(stageSingle / stage.ms).toFixed(2)}× one process's`);
+      Object.assign(results, { [`serviceWorkers${workers}`]: ms, [`serviceStageWorkers${workers}`]: stage.ms });
     }
   } finally {
     await service.close();

@@ -1,11 +1,11 @@
 /**
  * `npm run bench [-- --rows N --runs K --only sort,group-by-state]`: generates the parking data
  * deterministically, then runs each pipeline with sluice and with its baselines (the naive
- * Node pipelines on fast-csv's parser and on csv-parse, and the Python generator + csv module
- * version when python3 exists; for `sort` and `group-by`, DuckDB with its defaults and with
- * `memory_limit` = sluice's budget, GNU sort on raw lines as a floor, and
- * `external-merge-sort` from npm), K runs each, each in its own process (`--only`: those
- * pipelines alone), and prints median wall time,
+ * Node pipelines on fast-csv's parser and on csv-parse, DuckDB's query of the same job, and
+ * the Python generator + csv module version when python3 exists; for `sort` and `group-by`,
+ * DuckDB with its defaults and with `memory_limit` = sluice's budget, GNU sort on raw lines as
+ * a floor, and `external-merge-sort` from npm), K runs each, each in its own process
+ * (`--only`: those pipelines alone), and prints median wall time,
  * rows/s, peak RSS and the ratio to Python. Results also go to bench/results/latest.json,
  * and as a bar chart to bench/chart.svg (shown in the README). Every Node contender runs as
  * one bundled ES module (esbuild, dependencies external) — what a user of the built package
@@ -33,20 +33,18 @@ const input = join(dataDir, `bench-${rows}.csv`);
 const bundleDir = join(root, 'tmp/bench/dist');
 const bundled = join(bundleDir, 'run-sluice.mjs');
 execFileSync(join(root, 'node_modules/.bin/esbuild'), [
-  join(root, 'bench/run-sluice.ts'), join(root, 'bench/naive.ts'), join(root, 'bench/sort-jobs.ts'), '--bundle', '--splitting', '--platform=node', '--format=esm', '--packages=external',
+  join(root, 'bench/run-sluice.ts'), join(root, 'bench/naive.ts'), join(root, 'bench/run-duckdb.ts'), join(root, 'bench/sort-jobs.ts'), '--bundle', '--splitting', '--platform=node', '--format=esm', '--packages=external',
   `--outdir=${bundleDir}`, '--out-extension:.js=.mjs', '--log-level=warning',
 ]);
 // The WebAssembly CSV kernel, where the bundled loader looks for it (beside the bundle).
 mkdirSync(join(bundleDir, 'wasm'), { recursive: true });
 copyFileSync(join(root, 'lib/csv/wasm/csv-scan.wasm'), join(bundleDir, 'wasm/csv-scan.wasm'));
-const sluice = (pipeline: string, ...nodeFlags: string[]) => [process.execPath, ...nodeFlags, bundled, pipeline];
-// V8 sizes its young generation by the allocation rate, up to 2 × 16 MB by default; a smaller
-// cap trades a little speed for memory (a setting of the process, not of the library).
-const smallYoung = '--max-semi-space-size=4';
+const sluice = (pipeline: string) => [process.execPath, bundled, pipeline];
 const naive = (parser: string) => [process.execPath, join(bundleDir, 'naive.mjs'), parser];
 const job = (name: string) => [process.execPath, join(bundleDir, 'sort-jobs.mjs'), name];
 /** GNU sort on raw lines (not CSV-aware: a floor), by the make's then the summons number's field. */
 const gnuSort = ['sh', '-c', `LC_ALL=C exec sort -S ${budget.replace(/B$/, '')} -t, -k8,8 -k1,1 -o "$2" "$1"`, 'gnu-sort'];
+const duckdb = (pipeline: string) => [process.execPath, join(bundleDir, 'run-duckdb.mjs'), pipeline];
 const hasPython = (() => {
   try {
     execFileSync('python3', ['--version'], { stdio: 'ignore' });
@@ -77,14 +75,14 @@ const contenders: Record<string, Record<string, string[]>> = {
   'nj-ford-police': {
     sluice: sluice('nj-ford-police'),
     'sluice, columns option': sluice('nj-ford-police-columns'),
-    [`sluice, node ${smallYoung}`]: sluice('nj-ford-police', smallYoung),
     'naive fast-csv': naive('fast-csv'),
     'naive csv-parse': naive('csv-parse'),
+    duckdb: duckdb('nj-ford-police'),
     ...(hasPython ? { 'python generators': ['python3', join(root, 'bench/python/nj_ford_police.py')] } : {}),
   },
   'days-until-expiration': {
     sluice: sluice('days-until-expiration'),
-    [`sluice, node ${smallYoung}`]: sluice('days-until-expiration', smallYoung),
+    duckdb: duckdb('days-until-expiration'),
     ...(hasPython ? { 'python generators': ['python3', join(root, 'bench/python/days_until_expiration.py')] } : {}),
   },
   sort: {

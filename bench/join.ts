@@ -1,22 +1,26 @@
 /**
- * `npx tsx bench/join.ts [--rows N]`: joins on the generated parking file, each contender in
- * its own process under /usr/bin/time (wall time and peak RSS), beside its baselines:
- * - lookup join: every ticket with its fine from a 90-row codes table — sluice `lookup` (a
- *   Map), a plain Map in a `map` stage, Python's dict;
+ * `npx tsx bench/join.ts [--rows N] [--only lookup|hash|merge]`: joins on generated parking
+ * rows (default 500,000; the documented numbers are of 1,000,000), each contender once in its
+ * own process under /usr/bin/time (wall time and rows/s, CPU time, peak RSS), the Node ones
+ * bundled to plain JavaScript (bench/join-jobs.ts), beside their baselines:
+ * - lookup join: every ticket with its fine from a 90-row codes table — Python's dict, sluice
+ *   `lookup` (a Map), a plain Map in a `map` stage, and csv.read → csv.write alone (the floor
+ *   every contender pays: reading and writing 44 columns);
  * - large join: tickets ⋈ payments (about 0.97 payments a ticket, some tickets paid twice,
- *   some payments for no ticket) on the summons number — sluice `hashJoin` with
- *   `memory: '64MB'` (a grace hash join), a plain Map of every payment, Python's dict;
+ *   some payments for no ticket) on the summons number — Python's dict, sluice `hashJoin`
+ *   with `memory: '64MB'` (a grace hash join: it spills), a plain Map of every payment;
  * - merge join: the same on both files sorted by summons number (sorted beforehand, untimed)
- *   — sluice `mergeJoin`.
- * Inputs and outputs are written under /tmp/join-data.
+ *   — Python's dict on those files, sluice `mergeJoin`.
+ * Ratios are of CPU time to the section's Python line (wall time swings with the machine's
+ * load). Inputs and outputs are written under /tmp/join-data.
  */
-import { spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, createWriteStream, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
-import { join } from 'node:path';
-import { csv, hashJoin, lookup, map, mergeJoin, run } from '../lib/index.js';
+import { loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
 import { mulberry32, parkingRows, writeParkingCsv } from '../examples/sample-data.js';
-import { readCodes, writeCodesCsv } from '../examples/fines.js';
+import { writeCodesCsv } from '../examples/fines.js';
 
 const arg = (name: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -44,81 +48,66 @@ async function writePayments(path: string, rows: number): Promise<void> {
   await once(out, 'finish');
 }
 
-const contender = arg('contender');
-if (contender) {
-  const [input, other, output] = [arg('in')!, arg('other')!, arg('out')!];
-  const source = csv.read(input);
-  const second = csv.read(other);
-  // A header line as Python writes one: the tickets' columns, then the other side's but its key.
-  const sink = (extra?: string[]) => csv.write(output, { headers: () => [...(source.headers ?? []), ...(extra ?? (second.headers ?? []).slice(1))] });
-  const concat = (l: string[] | null, r: string[] | null) => [...l!, ...r!.slice(1)];
-  switch (contender) {
-    case 'lookup': {
-      const codes = await readCodes(other);
-      second.destroy();
-      await run(source, lookup<string[], number, string[]>(codes, { on: 5, merge: (row, fine) => [...row!, fine === null ? '' : String(fine)] }), sink(['fine']));
-      break;
-    }
-    case 'lookup-map': {
-      const codes = await readCodes(other);
-      second.destroy();
-      await run(source, map((row: string[]) => [...row, String(codes.get(row[5]!) ?? '')]), sink(['fine']));
-      break;
-    }
-    case 'hash':
-      await run(source, hashJoin<string[], string[], string[]>(second, { on: 0, memory: '64MB', merge: concat }), sink());
-      break;
-    case 'hash-map': {
-      const table = new Map<string, string[][]>();
-      for await (const row of second) {
-        const r = row as string[];
-        const list = table.get(r[0]!);
-        if (list) list.push(r);
-        else table.set(r[0]!, [r]);
-      }
-      const { many } = await import('stream-chain');
-      await run(source, (row: string[]) => many((table.get(row[0]!) ?? []).map((p) => [...row, ...p.slice(1)])), sink());
-      break;
-    }
-    case 'merge':
-      await run(source, mergeJoin<string[], string[], string[]>(second, { on: 0, merge: concat }), sink());
-      break;
-  }
-} else {
-  const rows = Number(arg('rows') ?? 500_000);
-  const dir = '/tmp/join-data';
-  mkdirSync(dir, { recursive: true });
-  const tickets = join(dir, `tickets-${rows}.csv`);
-  const payments = join(dir, `payments-${rows}.csv`);
-  const codes = join(dir, 'codes.csv');
-  if (!existsSync(tickets)) await writeParkingCsv(tickets, { rows, seed: 1 });
-  if (!existsSync(payments)) await writePayments(payments, rows);
-  await writeCodesCsv(codes);
-  const sorted = (file: string) => {
-    const to = file.replace(/\.csv$/, '.sorted.csv');
-    if (!existsSync(to)) spawnSync('sh', ['-c', `(head -n 1 ${file}; tail -n +2 ${file} | LC_ALL=C sort -t, -k1,1 -S 64M) > ${to}`]);
-    return to;
-  };
-  const out = join(dir, 'joined.csv');
-  const measure = (name: string, argv: string[]) => {
-    const child = spawnSync('/usr/bin/time', ['-f', '%e %M', ...argv], { stdio: ['ignore', 'ignore', 'pipe'] });
-    if (child.status !== 0) throw new Error(`${name} failed: ${child.stderr.toString()}`);
-    const [seconds, kb] = child.stderr.toString().trim().split('\n').pop()!.split(' ').map(Number);
-    const lines = spawnSync('wc', ['-l', out]).stdout.toString().split(' ')[0];
-    console.log(`${name.padEnd(40)} ${seconds!.toFixed(2).padStart(7)} s   peak RSS ${(kb! / 1024).toFixed(0).padStart(5)} MB   ${Number(lines) - 1} rows out`);
-  };
-  const self = (c: string, input: string, other: string) => [process.execPath, '--import', 'tsx', new URL(import.meta.url).pathname, '--contender', c, '--in', input, '--other', other, '--out', out];
-  const python = (mode: string, input: string, other: string) => ['python3', new URL('python/join.py', import.meta.url).pathname, mode, input, other, out];
-  console.log(`lookup join: ${rows} tickets with their fine from a codes table`);
-  measure('sluice lookup (Map table)', self('lookup', tickets, codes));
-  measure('plain Node: Map in a map() stage', self('lookup-map', tickets, codes));
-  measure('Python dict', python('lookup', tickets, codes));
-  console.log(`large join: ${rows} tickets ⋈ payments on the summons number`);
-  measure("sluice hashJoin, memory '64MB'", self('hash', tickets, payments));
-  measure('plain Node: Map of every payment', self('hash-map', tickets, payments));
-  measure('Python dict', python('hash', tickets, payments));
-  const [st, sp] = [sorted(tickets), sorted(payments)];
-  console.log('merge join: the same, both files sorted by summons number');
-  measure('sluice mergeJoin', self('merge', st, sp));
-  rmSync(out, { force: true });
+const rows = Number(arg('rows') ?? 500_000);
+const dir = '/tmp/join-data';
+mkdirSync(dir, { recursive: true });
+const tickets = join(dir, `tickets-${rows}.csv`);
+const payments = join(dir, `payments-${rows}.csv`);
+const codes = join(dir, 'codes.csv');
+if (!existsSync(tickets)) await writeParkingCsv(tickets, { rows, seed: 1 });
+if (!existsSync(payments)) await writePayments(payments, rows);
+await writeCodesCsv(codes);
+const sorted = (file: string) => {
+  const to = file.replace(/\.csv$/, '.sorted.csv');
+  if (!existsSync(to)) spawnSync('sh', ['-c', `(head -n 1 ${file}; tail -n +2 ${file} | LC_ALL=C sort -t, -k1,1 -S 64M) > ${to}`]);
+  return to;
+};
+const out = join(dir, 'joined.csv');
+// The contenders as plain JavaScript (as bench/index.ts and bench/sort.ts run them), bundled
+// into the git-ignored tmp/ with the WebAssembly CSV kernel beside the bundle.
+const root = new URL('..', import.meta.url).pathname;
+const bundle = join(root, 'tmp/bench/join/join-jobs.mjs');
+execFileSync(join(root, 'node_modules/.bin/esbuild'), [join(root, 'bench/join-jobs.ts'), '--bundle', '--platform=node', '--format=esm', '--packages=external', `--outfile=${bundle}`, '--log-level=warning']);
+mkdirSync(join(dirname(bundle), 'wasm'), { recursive: true });
+copyFileSync(join(root, 'lib/csv/wasm/csv-scan.wasm'), join(dirname(bundle), 'wasm/csv-scan.wasm'));
+
+let python = 0;
+/** Runs one contender; prints wall time, CPU time (user + sys: steadier than wall on a loaded machine), peak RSS, rows out, and both ratios to the Python line of its section. */
+const measure = (name: string, argv: string[]) => {
+  const child = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', ...argv], { stdio: ['ignore', 'ignore', 'pipe'] });
+  if (child.status !== 0) throw new Error(`${name} failed: ${child.stderr.toString()}`);
+  const [seconds, kb, user, sys] = child.stderr.toString().trim().split('\n').pop()!.split(' ').map(Number) as [number, number, number, number];
+  const cpu = user + sys;
+  if (name.startsWith('Python')) python = cpu;
+  const lines = spawnSync('wc', ['-l', out]).stdout.toString().split(' ')[0];
+  const ratio = python > 0 && !name.startsWith('Python') ? `${(cpu / python).toFixed(2)}× Python (CPU)` : '';
+  console.log(`${name.padEnd(40)} ${seconds.toFixed(2).padStart(7)} s ${Math.round(rows / seconds).toLocaleString('en-US').padStart(9)} rows/s  CPU ${cpu.toFixed(2).padStart(6)} s   peak RSS ${(kb / 1024).toFixed(0).padStart(5)} MB   ${String(Number(lines) - 1).padStart(8)} rows out   ${ratio}`);
+};
+const node = (job: string, input: string, other: string) => [process.execPath, bundle, job, input, other, out];
+const py = (mode: string, input: string, other: string) => ['python3', new URL('python/join.py', import.meta.url).pathname, mode, input, other, out];
+const only = arg('only');
+console.log(`${rows} tickets; each contender once, in its own process (${loadavg().map((l) => l.toFixed(1)).join(' ')} load average)`);
+/** A section: what it joins, Python's mode, the two input files, and the Node contenders (name, job). */
+type Section = [title: string, mode: string, files: () => [string, string], contenders: [string, string][]];
+const sections: Record<string, Section> = {
+  lookup: ['lookup join: each ticket with its fine from a codes table', 'lookup', () => [tickets, codes], [
+    ['sluice lookup (Map table)', 'lookup'], ['plain Node: Map in a map() stage', 'lookup-map'], ['plain Node: csv.read → csv.write only', 'floor'],
+  ]],
+  hash: ['large join: tickets ⋈ payments on the summons number', 'hash', () => [tickets, payments], [
+    ["sluice hashJoin, memory '64MB'", 'hash'], ['plain Node: Map of every payment', 'hash-map'],
+  ]],
+  merge: ['merge join: the same, both files sorted by summons number (ratio to the dict join of the sorted files)', 'hash', () => [sorted(tickets), sorted(payments)], [
+    ['sluice mergeJoin', 'merge'],
+  ]],
+};
+for (const [name, [title, mode, files, contenders]] of Object.entries(sections)) {
+  if (only && only !== name) continue;
+  const [input, other] = files();
+  console.log(title);
+  // Python first: the section's ratios are to it.
+  python = 0;
+  measure('Python dict', py(mode, input, other));
+  for (const [contender, job] of contenders) measure(contender, node(job, input, other));
 }
+console.log(`load average after: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+rmSync(out, { force: true });

@@ -1,7 +1,8 @@
 /**
  * `npm run demo`: generates sample parking data (200,000 rows) if absent, runs the
  * pipelines with run()'s progress (a bar on a terminal, a line every 5 s otherwise), and prints rows in/out/rejected, rows/s and peak RSS —
- * for the batched service call also calls made, rows per call and retries.
+ * for the batched service call also calls made, rows per call and retries; last, a load on
+ * 3 worker processes through pg-boss with one of them SIGKILLed midway.
  * `npm run demo -- --rows 1000000` for a bigger file.
  */
 import { existsSync, mkdirSync } from 'node:fs';
@@ -87,3 +88,6 @@ if (service) {
 // PostgreSQL: load the same file into a table and read it back (examples/postgres-demo.ts).
 const { postgresDemo } = await import('./postgres-demo.js');
 await postgresDemo(input, dir);
+// Past one machine: the same kind of load on worker processes through pg-boss, one SIGKILLed midway (examples/distributed-load.ts).
+const { distributedDemo } = await import('./distributed-demo.js');
+await distributedDemo(dir);

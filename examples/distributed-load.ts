@@ -1,9 +1,9 @@
 /**
  * `npx tsx examples/distributed-load.ts IN.csv TABLE --workers N --engine pg-boss|bullmq`:
  * plans IN into byte-range splits (`--splits S`, default 8 per worker), enqueues one job per
- * split (pg-boss redelivers a split whose worker went silent after `--expire` seconds,
- * default 60: longer than any split takes), starts N worker processes (children of this one) and loads every row into TABLE
- * (created if absent, every column text, `Summons Number` the key; rows are upserted), then
+ * split (the queue redelivers a split whose worker stopped beating `--expire` seconds,
+ * default 10, after its last beat: pg-boss's expiry, BullMQ's lock), starts N worker
+ * processes (children of this one) and loads every row into TABLE (created if absent, every column text, `Summons Number` the key; rows are upserted), then
  * prints a JSON summary as its last line: `{"rows":…,"splits":…,"attempts":…,"rejected":…}`.
  *
  * A worker killed at any moment (even with SIGKILL) loses nothing: its split's transaction
@@ -13,7 +13,7 @@
  *
  * Environment: DATABASE_URL (else the tests' choice of server, see postgres-to-csv.ts),
  * REDIS_URL for BullMQ (default redis://127.0.0.1:6379), PGBOSS_SCHEMA (default
- * `sluice_pgboss`). The workers read them from their own environment: the queue carries
+ * `sluice_pgboss`), BULLMQ_PREFIX (default `sluice-example`). The workers read them from their own environment: the queue carries
  * split descriptors only.
  */
 import { spawn } from 'node:child_process';
@@ -32,7 +32,7 @@ interface Args {
   workers: number;
   engine: 'pg-boss' | 'bullmq';
   splits: number;
-  /** pg-boss: seconds before a silent worker's split is redelivered (longer than any split takes). */
+  /** Seconds after a dead worker's last heartbeat before its split is redelivered (pg-boss's expiry, BullMQ's lock). */
   expire: number;
   worker: boolean;
 }
@@ -51,7 +51,7 @@ function parseArgs(argv: string[]): Args {
   if (!input || !table || !Number.isInteger(workers) || workers < 1 || !['pg-boss', 'bullmq'].includes(engine)) {
     throw new Error('usage: npx tsx examples/distributed-load.ts IN.csv TABLE --workers N --engine pg-boss|bullmq [--splits S] [--expire SECONDS]');
   }
-  return { input, table, workers, engine, splits: Number(flags.splits ?? workers * 8), expire: Number(flags.expire ?? 60), worker: flags.worker === '1' };
+  return { input, table, workers, engine, splits: Number(flags.splits ?? workers * 8), expire: Number(flags.expire ?? 10), worker: flags.worker === '1' };
 }
 
 /** The queue's name for a load of IN into TABLE: the same load is the same job. */
@@ -59,7 +59,7 @@ const queueName = (table: string) => `load-${table.replace(/[^A-Za-z0-9_-]/g, '_
 
 function makeEngine(args: Args, pool: pg.Pool): QueueEngine {
   return args.engine === 'bullmq'
-    ? distributed.bullmq(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { prefix: 'sluice-example', lockDuration: 10_000 })
+    ? distributed.bullmq(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { prefix: process.env.BULLMQ_PREFIX ?? 'sluice-example', lockDuration: args.expire * 1000 })
     : distributed.pgBoss(pool, { schema: process.env.PGBOSS_SCHEMA ?? 'sluice_pgboss', expireInSeconds: args.expire, maintenanceIntervalSeconds: 1 });
 }
 
@@ -128,9 +128,13 @@ async function planner(args: Args): Promise<void> {
       for (;;) {
         const [code, signal] = await startWorker(args, url).ended;
         if (code === 0) return;
-        if ((await engine.unfinished(queueName(args.table))) === 0) return;
+        // Replaced unless the load is done: a worker killed before the first job was
+        // enqueued (nothing unfinished yet) is replaced all the same.
+        const queue = queueName(args.table);
+        const ended = `distributed-load: a worker ended (${signal ?? `exit code ${code}`})`;
+        if ((await engine.planned(queue)) !== null && (await engine.unfinished(queue)) === 0) return void console.error(`${ended}; the load is done, none needed in its place`);
         if (++restarts > args.workers * 5) throw new Error(`distributed-load: workers keep failing (last: ${signal ?? `exit code ${code}`})`);
-        console.error(`distributed-load: a worker ended (${signal ?? `exit code ${code}`}); starting another`);
+        console.error(`${ended}; starting another`);
       }
     };
     const working = Promise.all(Array.from({ length: args.workers }, slot));

@@ -67,7 +67,7 @@ export async function postgresDemo(input: string, dir: string): Promise<void> {
     const s = load.result.summary;
     console.log(`  load: ${s.written} rows in ${(s.ms / 1000).toFixed(2)} s, ${rate(s.written, s.ms)} rows/s, peak RSS ${mb(load.peak)}`);
     try {
-      const reading = progressPrinter(s.written);
+      const reading = progressPrinter();
       const read = await measured(() => readNjFordPolice(pool, load.result, join(dir, 'postgres-nj-ford-police.csv'), reading.options)).finally(reading.stop);
       const r = read.result;
       console.log(`  read: ${r.read} rows in, ${r.written} out, in ${(r.ms / 1000).toFixed(2)} s, ${rate(r.read, r.ms)} rows/s, peak RSS ${mb(read.peak)}`);

@@ -1,7 +1,8 @@
 /**
  * The demo's progress display, from `run(…, { progress })`: on a terminal a bar redrawn
- * every 100 ms; otherwise (CI, a log file) one line every 5 seconds. `rowsTotal` gives a
- * share and an ETA where the source's size in bytes is not known (a table of known size).
+ * every 100 ms; otherwise (CI, a log file) one line every 5 seconds. The share and ETA come
+ * from the source's size in bytes (a file), else from `rowsTotal` when the caller knows it,
+ * else from the source's own estimate (`postgres.query`: the planner's).
  */
 import type { Progress, RunOptions } from '../lib/index.js';
 
@@ -19,7 +20,8 @@ export function progressPrinter(rowsTotal?: number): ProgressPrinter {
   const tty = process.stderr.isTTY === true;
   let drawn = false;
   const line = (p: Progress): string => {
-    const share = p.bytesTotal ? (p.bytesRead ?? 0) / p.bytesTotal : rowsTotal ? p.read / rowsTotal : undefined;
+    const rows = rowsTotal ?? p.rowsEstimate;
+    const share = p.bytesTotal ? (p.bytesRead ?? 0) / p.bytesTotal : rows ? Math.min(1, p.read / rows) : undefined;
     const eta = p.etaMs ?? (share && share > 0 ? (p.elapsedMs / share) * (1 - share) : undefined);
     const bar = share === undefined ? '' : tty ? `[${'#'.repeat(Math.round(share * 30)).padEnd(30, '.')}] ` : '';
     const percent = share === undefined ? '' : `${(share * 100).toFixed(0).padStart(3)}%  `;

@@ -3,7 +3,7 @@ import { RowError, reasonOf } from './errors.js';
 import { originOf } from './origin.js';
 import { sendReject } from './reject.js';
 import { Stage } from './stage.js';
-import { checkHighWaterMark, checkInteger, checkOptions, fail, optionNames, type OptionNames } from './validate.js';
+import { checkHighWaterMark, checkInteger, checkOptions, fail, named, optionNames, type OptionNames } from './validate.js';
 
 /**
  * What a stage does when its function throws (or rejects) on a row:
@@ -41,9 +41,9 @@ export interface ConcurrentOptions<In, Out> extends RowOptions<In, Out> {
   ordered?: boolean;
 }
 
-/** The option names of the row operations without concurrency (set, replace, rename, select, addColumn). */
+/** The option names of the row operations without concurrency (set, replace, rename, select). */
 export const ROW_OPTIONS = optionNames<RowOptions<unknown, unknown>>('', { onError: true, highWaterMark: true });
-/** The option names of map, filter and tap. */
+/** The option names of map, filter, tap and addColumn. */
 export const CONCURRENT_OPTIONS = optionNames<ConcurrentOptions<unknown, unknown>>('', { onError: true, highWaterMark: true, concurrency: true, ordered: true });
 
 /** Passed to user functions as their second argument. */
@@ -63,7 +63,7 @@ interface Slot<In, R> {
   error?: unknown;
 }
 
-const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+export const isThenable = (value: unknown): value is PromiseLike<unknown> =>
   typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 
 export interface ResolvedRowOptions<In, Out> {
@@ -79,24 +79,26 @@ export function resolveRowOptions<In, Out>(
   known: OptionNames = CONCURRENT_OPTIONS,
 ): ResolvedRowOptions<In, Out> {
   const factory = name.includes('(') ? name.replace(/\(.*\)$/s, '()') : `${name}()`;
-  const o = checkOptions(`${name} options`, options, { ...known, factory }) as ConcurrentOptions<In, Out>;
-  const onError = o.onError === undefined ? 'fail' : o.onError;
-  if (onError !== 'fail' && onError !== 'reject') {
-    if (typeof onError !== 'object' || onError === null || !('replaceWith' in onError)) {
-      fail('onError', "'fail', 'reject' or { replaceWith }", onError);
+  return named(factory, () => {
+    const o = checkOptions('options', options, { ...known, factory }) as ConcurrentOptions<In, Out>;
+    const onError = o.onError === undefined ? 'fail' : o.onError;
+    if (onError !== 'fail' && onError !== 'reject') {
+      if (typeof onError !== 'object' || onError === null || !('replaceWith' in onError)) {
+        fail('onError', "'fail', 'reject' or { replaceWith }", onError);
+      }
+      // `null` would end an object-mode stream and `undefined` is no row (as for map's results).
+      if (onError.replaceWith === null || onError.replaceWith === undefined) {
+        fail('onError.replaceWith', 'a row or a function', onError.replaceWith);
+      }
     }
-    // `null` would end an object-mode stream and `undefined` is no row (as for map's results).
-    if (onError.replaceWith === null || onError.replaceWith === undefined) {
-      fail('onError.replaceWith', 'a row or a function', onError.replaceWith);
-    }
-  }
-  if (o.ordered !== undefined && typeof o.ordered !== 'boolean') fail('ordered', 'a boolean', o.ordered);
-  return {
-    onError,
-    highWaterMark: checkHighWaterMark('highWaterMark', o.highWaterMark),
-    concurrency: o.concurrency === undefined ? 1 : checkInteger('concurrency', o.concurrency, 1),
-    ordered: o.ordered ?? true,
-  };
+    if (o.ordered !== undefined && typeof o.ordered !== 'boolean') fail('ordered', 'a boolean', o.ordered);
+    return {
+      onError,
+      highWaterMark: checkHighWaterMark('highWaterMark', o.highWaterMark),
+      concurrency: o.concurrency === undefined ? 1 : checkInteger('concurrency', o.concurrency, 1),
+      ordered: o.ordered ?? true,
+    };
+  });
 }
 
 /**

@@ -1,3 +1,5 @@
+import { invalid } from './validate.js';
+
 /**
  * Reading and writing one column of a row, for array rows (by index) and object rows (by
  * name) alike. Writes never go through a setter: a column named `__proto__` becomes an own
@@ -50,5 +52,5 @@ export function checkColumn(path: string, column: unknown): Column {
   if ((typeof column === 'number' && Number.isInteger(column) && column >= 0) || (typeof column === 'string' && column !== '')) {
     return column;
   }
-  throw new TypeError(`Expected \`${path}\` to be a column index (integer from 0) or a non-empty column name, got ${JSON.stringify(column)}`);
+  throw invalid(`Expected \`${path}\` to be a column index (integer from 0) or a non-empty column name, got ${JSON.stringify(column)}`);
 }

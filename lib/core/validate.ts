@@ -2,7 +2,9 @@ import type { Duplex, Readable } from 'node:stream';
 
 /**
  * Option checks shared by every factory. They run before any stream exists, and their
- * messages follow one shape (after p-map): Expected `path` to be …, got `value` (type).
+ * messages follow one shape (after p-map): Expected `path` to be …, got `value` (type), and
+ * each public factory runs its checks under `named`, so the message names it:
+ * `csv.read(): expected \`rows\` to be …`.
  */
 
 export function describe(value: unknown): string {
@@ -14,24 +16,44 @@ export function describe(value: unknown): string {
   return `\`${String(value)}\` (${typeof value})`;
 }
 
-/** Marks the TypeErrors of these checks, so that `named` knows which messages to prefix. */
-const optionError = Symbol('sluice.optionError');
+/** The message of an option check's TypeError before `named` prefixed it: marks the errors to prefix. */
+const bareMessage = Symbol('sluice.bareMessage');
+
+/** A TypeError of an option check (`Expected \`x\` to be …`), which `named` prefixes with its factory. */
+export function invalid(message: string): TypeError {
+  return Object.assign(new TypeError(message), { [bareMessage]: message });
+}
 
 export function fail(path: string, expected: string, value: unknown): never {
-  throw Object.assign(new TypeError(`Expected \`${path}\` to be ${expected}, got ${describe(value)}`), { [optionError]: true });
+  throw invalid(`Expected \`${path}\` to be ${expected}, got ${describe(value)}`);
 }
 
 /**
  * Runs a factory's checks so that their messages name it:
  * `take(): expected \`count\` to be an integer from 0 and up, got \`-1\` (number)`.
+ * Nested, the outermost name wins (a factory built on another names itself, the one the
+ * user called). Unknown-option errors already name their factory and are left as they are.
  */
 export function named<T>(factory: string, checks: () => T): T {
   try {
     return checks();
   } catch (error) {
-    if (error instanceof TypeError && (error as { [optionError]?: true })[optionError]) {
-      error.message = `${factory}: ${error.message[0].toLowerCase()}${error.message.slice(1)}`;
-    }
+    const bare = error instanceof TypeError ? (error as TypeError & { [bareMessage]?: string })[bareMessage] : undefined;
+    // `Expected …` reads on as `expected …`; a name (`JOB_COMPLETION_INDEX is set …`) keeps its case.
+    if (bare !== undefined) (error as TypeError).message = `${factory}: ${/^[A-Z][a-z]/.test(bare) ? bare[0].toLowerCase() + bare.slice(1) : bare}`;
+    throw error;
+  }
+}
+
+/**
+ * Calls the user's own code from inside a factory's checks (`run(() => makeSource())`):
+ * what it throws keeps the name it has (a `csv.read()` in it stays `csv.read()`).
+ */
+export function callUser<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    if (error instanceof TypeError) delete (error as TypeError & { [bareMessage]?: string })[bareMessage];
     throw error;
   }
 }
@@ -56,7 +78,11 @@ export function checkFunction<F extends (...args: never[]) => unknown>(path: str
  * interface is added here too, and `checkOptions` then accepts it.
  */
 export interface OptionNames {
-  /** The factory as the user calls it, for messages: `csv.read()`. */
+  /**
+   * The factory as the user calls it, for messages: `csv.read()`. For an object nested in a
+   * factory's options, its path instead (`rate.adaptive`): an unknown option there is named
+   * by the factory around it (`named`): `callService(): unknown option 'x' in \`rate\` (…)`.
+   */
   readonly factory: string;
   readonly names: readonly string[];
 }
@@ -81,7 +107,9 @@ export function checkOptions(path: string, value: unknown, known?: OptionNames):
     for (const key of Object.keys(value)) {
       if (known.names.includes(key)) continue;
       const near = nearest(key, known.names);
-      throw new TypeError(`${known.factory}: unknown option '${key}' (${near === null ? `known: ${known.names.map((n) => `'${n}'`).join(', ')}` : `did you mean '${near}'?`})`);
+      const hint = near === null ? `known: ${known.names.map((n) => `'${n}'`).join(', ')}` : `did you mean '${near}'?`;
+      if (known.factory.endsWith(')')) throw new TypeError(`${known.factory}: unknown option '${key}' (${hint})`);
+      throw invalid(`unknown option '${key}' in \`${known.factory}\` (${hint})`);
     }
   }
   return value as Record<string, unknown>;

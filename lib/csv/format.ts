@@ -8,7 +8,7 @@ import { safeCell, safeRow } from './spreadsheet-safe.js';
 import { originOf } from '../core/origin.js';
 import { kindOf } from '../core/rows.js';
 import { Stage } from '../core/stage.js';
-import { checkOneOf, checkOptions, fail, optionNames } from '../core/validate.js';
+import { calledAs, checkOneOf, checkOptions, fail, named as nameChecks, optionNames } from '../core/validate.js';
 
 export interface CsvFormatOptions {
   /**
@@ -259,7 +259,7 @@ export class CsvFormatStage extends Stage<CsvRow, string> {
     const { headers: option, formatter: _formatter, spreadsheetSafe: _safe, ...rest } = this.options;
     const given = this.keys ?? fromSource ?? option;
     const named = typeof given === 'function' ? given() : given;
-    if (typeof given === 'function' && !isNames(named)) fail('headers()', 'an array of column names', named);
+    if (typeof given === 'function' && !isNames(named)) nameChecks(calledAs(this.stage), () => fail('headers()', 'an array of column names', named));
     const headers = this.safe && isNames(named) ? (named.map(safeCell) as string[]) : named;
     const args: FormatterOptionsArgs<CsvRow, CsvRow> = { includeEndRowDelimiter: true, ...rest };
     if (isNames(headers)) {
@@ -291,5 +291,5 @@ export class CsvFormatStage extends Stage<CsvRow, string> {
  * await run(rows, csv.format({ headers: ['id', 'name'] }), res);
  */
 export function csvFormat(options: CsvFormatOptions = {}): CsvFormatStage {
-  return new CsvFormatStage(options);
+  return nameChecks('csv.format()', () => new CsvFormatStage(options));
 }

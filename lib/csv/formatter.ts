@@ -159,7 +159,11 @@ export class FastRowFormatter {
   private fits(raw: RawLine, row: readonly unknown[]): boolean {
     const fields = raw.fields;
     if (raw.delimiter !== this.delimiter || row.length < fields.length) return false;
-    for (let i = 0; i < fields.length; i++) if (row[i] !== fields[i] || spaceAtEdge(fields[i])) return false;
+    if (raw.edgeSpace === false) {
+      for (let i = 0; i < fields.length; i++) if (row[i] !== fields[i]) return false;
+    } else {
+      for (let i = 0; i < fields.length; i++) if (row[i] !== fields[i] || spaceAtEdge(fields[i])) return false;
+    }
     for (const c of this.rawChecks) if (c !== raw.quote && raw.text.includes(c)) return false;
     return true;
   }

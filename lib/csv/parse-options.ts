@@ -1,6 +1,6 @@
 // csv.parse()'s options (csv.read's too): the interface users fill in, and `resolve`, which
 // checks them once and gives the stage a readonly, defaulted copy.
-import { checkHighWaterMark, checkInteger, checkOneOf, checkOptions, fail, optionNames } from '../core/validate.js';
+import { checkHighWaterMark, checkInteger, checkOneOf, checkOptions, fail, invalid, optionNames } from '../core/validate.js';
 import { fastDialectProblem } from './scanner.js';
 
 export interface CsvParseOptions {
@@ -134,7 +134,7 @@ export function resolve(options: CsvParseOptions): Resolved {
   const names = Array.isArray(header) ? [...header] : null;
   const problem = names && nameProblem(names);
   // Names given as an option are a caller's mistake (a TypeError), not a line of the input.
-  if (problem) throw new TypeError(`Expected \`header\` to be unique, non-empty column names: ${problem}`);
+  if (problem) throw invalid(`Expected \`header\` to be unique, non-empty column names: ${problem}`);
   const columns = resolveColumns(o.columns, rows === 'objects', names);
   const parser = checkOneOf('parser', o.parser ?? 'auto', ['auto', 'fast-csv'] as const);
   const quote = o.quote ?? '"';

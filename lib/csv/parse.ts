@@ -8,6 +8,7 @@ import { CsvError } from './errors.js';
 import { CsvScanner, fieldTrimmer, pickColumns, type ScanOptions, type ScanResult } from './scanner.js';
 import { CsvOrigin } from './raw-line.js';
 import { scanResultOf, wasmRowsFor } from './wasm-parse.js';
+import { boundYoungGeneration } from './young-generation.js';
 import type { WasmRows, WasmRowsResult } from './wasm-rows.js';
 import { afterReadOut } from '../core/after-read-out.js';
 import { setOrigin } from '../core/origin.js';
@@ -15,7 +16,7 @@ import { sendReject } from '../core/reject.js';
 import { setField } from '../core/rows.js';
 import { RowBatch } from '../core/row-batch.js';
 import { Stage } from '../core/stage.js';
-import { refuseRowsPipedIn } from '../core/validate.js';
+import { named, refuseRowsPipedIn } from '../core/validate.js';
 
 export { checkParseOptions, type CsvParseOptions };
 import { checkParseOptions, nameProblem, resolve, type CsvParseOptions, type Resolved } from './parse-options.js';
@@ -172,6 +173,7 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> i
       this.readerLoading!.then(() => this._transform(chunk, encoding, callback), callback);
       return;
     }
+    boundYoungGeneration();
     const size = typeof chunk === 'string' ? Buffer.byteLength(chunk, encoding) : chunk.length;
     if (typeof chunk === 'string') this.leaveWasm();
     if (this.options.strictUtf8 && typeof chunk !== 'string') {
@@ -439,6 +441,7 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> i
   private emitEach(result: ScanResult, emit: (row: Row) => void): Error | undefined {
     const { rows, lines, widths } = result;
     const raws = result.raws ?? null;
+    const edgeSpaces = result.edgeSpaces ?? null;
     const { delimiter, quote } = this.options.dialect;
     const { ignoreEmpty, maxColumns, source, ragged, objects } = this.options;
     const ownParser = this.parser === 'sluice';
@@ -496,7 +499,8 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> i
       const row = objects ? this.toObject(fields) : fields;
       const raw = raws === null ? null : raws[r];
       const names = objects ? ((this.options.columns as readonly string[] | null) ?? this.headers!) : undefined;
-      setOrigin(row, new CsvOrigin(source, line, raw === null ? undefined : { text: raw, fields: fields.slice(), delimiter, quote }, names));
+      const rawLine = raw === null ? undefined : { text: raw, fields: fields.slice(), delimiter, quote, edgeSpace: edgeSpaces === null ? undefined : edgeSpaces[r] };
+      setOrigin(row, new CsvOrigin(source, line, rawLine, names));
       if (this.fusedSelect && this.options.columns === null) {
         // Unfused: the select stage would fail on its first row. The rest of the chunk is
         // still read (a ragged row there fails too) as the source would while that error
@@ -554,5 +558,5 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> i
 export function csvParse<Row = Record<string, string>>(options: CsvParseOptions & { rows: 'objects' }): CsvParseStage<Row>;
 export function csvParse<Row = string[]>(options?: CsvParseOptions): CsvParseStage<Row>;
 export function csvParse<Row = string[]>(options: CsvParseOptions = {}): CsvParseStage<Row> {
-  return new CsvParseStage<Row>(options);
+  return named('csv.parse()', () => new CsvParseStage<Row>(options));
 }

@@ -10,6 +10,8 @@ export interface RawLine {
   readonly fields: readonly string[];
   readonly delimiter: string;
   readonly quote: string;
+  /** false when the parser saw that no field starts or ends with whitespace (then no field needs checking); undefined when not known. */
+  readonly edgeSpace?: boolean;
 }
 
 /**

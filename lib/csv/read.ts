@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { FileChunks } from './file-chunks.js';
 import { CsvParseStage, checkParseOptions, type CsvParseOptions } from './parse.js';
 import { CSV_PARSE_OPTIONS } from './parse-options.js';
-import { checkInteger, checkOptions, fail, moreOptionNames } from '../core/validate.js';
+import { checkInteger, checkOptions, fail, moreOptionNames, named } from '../core/validate.js';
 
 export interface CsvReadOptions extends CsvParseOptions {
   /** Bytes per read from a file. @default 65536 */
@@ -74,14 +74,16 @@ class CsvReadStage<Row> extends CsvParseStage<Row> {
 export function csvRead<Row = Record<string, string>>(input: string | URL | Readable, options: CsvReadOptions & { rows: 'objects' }): CsvParseStage<Row>;
 export function csvRead<Row = string[]>(input: string | URL | Readable, options?: CsvReadOptions): CsvParseStage<Row>;
 export function csvRead<Row = string[]>(input: string | URL | Readable, options: CsvReadOptions = {}): CsvParseStage<Row> {
-  const { chunkSize, ...parseOptions } = checkOptions('options', options, CSV_READ_OPTIONS) as CsvReadOptions;
-  const highWaterMark = chunkSize === undefined ? 65_536 : checkInteger('chunkSize', chunkSize, 1);
-  if (typeof input === 'string' || input instanceof URL) {
-    // Check every option before the file is opened: a TypeError must not leak a descriptor.
-    checkParseOptions({ source: String(input), ...parseOptions });
-    const stream = new FileChunks(input, highWaterMark);
-    return new CsvReadStage<Row>(stream, { source: String(input), ...parseOptions });
-  }
-  if (!input || typeof (input as Readable).pipe !== 'function') fail('input', 'a path or a Readable', input);
-  return new CsvReadStage<Row>(input, { source: 'stream', ...parseOptions });
+  return named('csv.read()', () => {
+    const { chunkSize, ...parseOptions } = checkOptions('options', options, CSV_READ_OPTIONS) as CsvReadOptions;
+    const highWaterMark = chunkSize === undefined ? 65_536 : checkInteger('chunkSize', chunkSize, 1);
+    if (typeof input === 'string' || input instanceof URL) {
+      // Check every option before the file is opened: a TypeError must not leak a descriptor.
+      checkParseOptions({ source: String(input), ...parseOptions });
+      const stream = new FileChunks(input, highWaterMark);
+      return new CsvReadStage<Row>(stream, { source: String(input), ...parseOptions });
+    }
+    if (!input || typeof (input as Readable).pipe !== 'function') fail('input', 'a path or a Readable', input);
+    return new CsvReadStage<Row>(input, { source: 'stream', ...parseOptions });
+  });
 }

@@ -53,6 +53,8 @@ export interface ScanResult {
    * exactly its fields joined by the delimiter (no quotes, no leading whitespace), else null.
    */
   raws?: (string | null)[] | null;
+  /** With `raws` from the WebAssembly reader: per row, false when no field starts or ends with whitespace (see `WasmRowsResult.edgeSpaces`). */
+  edgeSpaces?: boolean[] | null;
   /** The text after the last complete row: an unfinished row, or whitespace. */
   rest: string;
   /** A syntax error in the row right after the returned rows, which `rest` starts with. */

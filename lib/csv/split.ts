@@ -7,7 +7,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { open as openFile, stat } from 'node:fs/promises';
-import { checkInteger, checkOneOf, checkOptions, fail, moreOptionNames } from '../core/validate.js';
+import { checkInteger, checkOneOf, checkOptions, fail, moreOptionNames, named } from '../core/validate.js';
 import { CsvError } from './errors.js';
 import type { CsvParseStage } from './parse.js';
 import { CSV_READ_OPTIONS, csvRead, type CsvReadOptions } from './read.js';
@@ -71,7 +71,7 @@ export class CsvSplitSource<Row = string[]> {
    * cuts). Reads the whole file once, a megabyte at a time.
    */
   async plan(n: number): Promise<CsvSplit[]> {
-    checkInteger('n', n, 1);
+    named('csv.split().plan()', () => checkInteger('n', n, 1));
     const { size } = await stat(this.file);
     const targets = Array.from({ length: n - 1 }, (_, i) => Math.floor(((i + 1) * size) / n));
     const cuts = await this.scan(targets);
@@ -89,7 +89,7 @@ export class CsvSplitSource<Row = string[]> {
 
   /** The rows of one split, as `csv.read` gives them, with their real file lines as origins. */
   open(split: CsvSplit): CsvParseStage<Row> {
-    if (!split || split.kind !== 'csv' || split.file !== this.file) fail('split', `a split of ${this.file} planned by csv.split`, split);
+    if (!split || split.kind !== 'csv' || split.file !== this.file) named('csv.split().open()', () => fail('split', `a split of ${this.file} planned by csv.split`, split));
     const header = split.start === 0 ? this.options.header : (split.names ?? (Array.isArray(this.options.header) ? this.options.header : false));
     const bytes = createReadStream(this.file, { start: split.start, end: Math.max(split.start, split.end - 1), highWaterMark: this.options.chunkSize ?? 65_536 });
     const { chunkSize: _, ...parse } = this.options;
@@ -154,6 +154,8 @@ export class CsvSplitSource<Row = string[]> {
 export function csvSplit<Row = Record<string, string>>(file: string, options: CsvSplitOptions & { rows: 'objects' }): CsvSplitSource<Row>;
 export function csvSplit<Row = string[]>(file: string, options?: CsvSplitOptions): CsvSplitSource<Row>;
 export function csvSplit<Row = string[]>(file: string, options: CsvSplitOptions = {}): CsvSplitSource<Row> {
-  if (typeof file !== 'string' || file === '') fail('file', 'a path', file);
-  return new CsvSplitSource<Row>(file, options);
+  return named('csv.split()', () => {
+    if (typeof file !== 'string' || file === '') fail('file', 'a path', file);
+    return new CsvSplitSource<Row>(file, options);
+  });
 }

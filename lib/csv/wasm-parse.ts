@@ -28,7 +28,11 @@ export function wasmRowsFor(options: Resolved, utf8: boolean, indexes: readonly 
 export function scanResultOf(result: WasmRowsResult, dropLast = false): ScanResult {
   const { rows, lines, widths } = result;
   const raws = result.raws ?? null;
-  if (!dropLast) return { rows, lines, widths, raws, rest: '', error: null };
+  const edgeSpaces = result.edgeSpaces ?? null;
+  if (!dropLast) return { rows, lines, widths, raws, edgeSpaces, rest: '', error: null };
   const end = rows.length - 1;
-  return { rows: rows.slice(0, end), lines: lines.slice(0, end), widths: widths.slice(0, end), raws: raws && raws.slice(0, end), rest: '', error: null };
+  return {
+    rows: rows.slice(0, end), lines: lines.slice(0, end), widths: widths.slice(0, end),
+    raws: raws && raws.slice(0, end), edgeSpaces: edgeSpaces && edgeSpaces.slice(0, end), rest: '', error: null,
+  };
 }

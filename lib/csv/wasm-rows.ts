@@ -26,6 +26,12 @@ export interface WasmRowsResult {
   fallback: boolean;
   /** With the `raw` option: each row's text without its line break where it has no quote and no CR, else null. */
   raws?: (string | null)[];
+  /**
+   * With the `raw` option: per row, false when no field starts or ends with whitespace (read
+   * off its bytes: none at a field's edge is ASCII whitespace or part of a multi-byte
+   * character), true when one may.
+   */
+  edgeSpaces?: boolean[];
 }
 
 export interface WasmRowsOptions {
@@ -64,6 +70,8 @@ export class WasmRows {
   private readonly raw: boolean;
   /** The next CR at or after the current row (as `nextQuote`), for `rawOf`. */
   private nextCr = 0;
+  /** With `raw`: whether a field of the current row may start or end with whitespace (see `edgeSpaces`). */
+  private edgeSpace = false;
 
   /**
    * A reader for one input, or null when the kernel is not built or cannot read the dialect.
@@ -141,7 +149,10 @@ export class WasmRows {
 
   private result(): WasmRowsResult {
     const result: WasmRowsResult = { rows: [], widths: [], lines: [], fallback: false };
-    if (this.raw) result.raws = [];
+    if (this.raw) {
+      result.raws = [];
+      result.edgeSpaces = [];
+    }
     return result;
   }
 
@@ -192,18 +203,34 @@ export class WasmRows {
   private walk(from: number, count: number, out: WasmRowsResult): void {
     const entries = this.scanner.entries;
     const wanted = this.wanted;
+    const window = this.window;
+    const raw = this.raw;
+    // The row's state in locals while its fields are read (written back at a row end and at the end).
+    let values = this.values;
+    let index = this.index;
+    let start = this.fieldStart;
+    let edgeSpace = this.edgeSpace;
     for (let k = from; k < count; k++) {
       const e = entries[k];
       if (e >= 0) {
-        const index = this.index++;
-        if (wanted === null || (index < wanted.length && wanted[index] === 1)) this.values[index] = this.field(this.fieldStart, e);
-        this.fieldStart = e + 1;
+        if (wanted === null || (index < wanted.length && wanted[index] === 1)) values[index] = this.field(start, e);
+        if (raw && e > start && (mayBeSpace(window[start]) || mayBeSpace(window[e - 1]))) edgeSpace = true;
+        index++;
+        start = e + 1;
         continue;
       }
       // (With a projection `jump` took the row ends: only the unfinished row's fields are left.)
-      this.endRow(this.values, this.index, ~e, out);
-      this.values = [];
+      this.edgeSpace = edgeSpace;
+      this.endRow(values, index, ~e, out);
+      values = [];
+      index = 0;
+      start = this.fieldStart;
+      edgeSpace = false;
     }
+    this.values = values;
+    this.index = index;
+    this.fieldStart = start;
+    this.edgeSpace = edgeSpace;
   }
 
   /**
@@ -243,7 +270,11 @@ export class WasmRows {
     out.rows.push(row);
     out.widths.push(empty ? 0 : count);
     out.lines.push(this.linesOf(start, end));
-    if (out.raws) out.raws.push(empty ? null : this.rawOf(start, end));
+    if (out.raws) {
+      out.raws.push(empty ? null : this.rawOf(start, end));
+      out.edgeSpaces!.push(this.edgeSpace);
+      this.edgeSpace = false;
+    }
     this.index = 0;
     this.lastRowStart = start;
     this.rowStart = this.fieldStart = end;
@@ -290,6 +321,9 @@ export class WasmRows {
     return end > start && (last === 10 || last === 13) ? lines - 1 : lines;
   }
 }
+
+/** Whether a byte at a field's edge may be (part of) JavaScript whitespace: ASCII up to space, or any byte of a multi-byte character. */
+const mayBeSpace = (byte: number): boolean => byte <= 32 || byte >= 0x80;
 
 /** Whether window[start, end) is nothing or one line break (an empty line). */
 function isLineBreak(window: Buffer, start: number, end: number): boolean {

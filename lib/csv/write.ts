@@ -3,7 +3,7 @@ import { CSV_FORMAT_OPTIONS, CsvFormatStage, type CsvFormatOptions, type CsvRow 
 import { FileWriter } from './file-writer.js';
 import { takesBatches, type HeaderSource } from '../core/fusion.js';
 import { writtenRows } from '../core/stage.js';
-import { checkOptions, fail, moreOptionNames } from '../core/validate.js';
+import { checkOptions, fail, moreOptionNames, named } from '../core/validate.js';
 
 /**
  * Bytes of each of a file target's two buffers: the next rows are formatted into one while
@@ -101,5 +101,5 @@ export class CsvWriteSink extends Writable {
  * csv.write('nj-ford-police.csv', { headers: ['vehicle_make', 'issuing_agency', 'address'] })
  */
 export function csvWrite(target: string | URL | NodeJS.WritableStream, options: CsvWriteOptions = {}): CsvWriteSink {
-  return new CsvWriteSink(target, options);
+  return named('csv.write()', () => new CsvWriteSink(target, options));
 }

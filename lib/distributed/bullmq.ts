@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ConnectionOptions, Job, Queue, RedisClient, Worker } from 'bullmq';
-import { checkInteger, checkOptions, fail, optionNames } from '../core/validate.js';
+import { checkInteger, checkOptions, fail, named, optionNames } from '../core/validate.js';
 import { jobUuid, type Delivery, type QueueEngine } from './engine.js';
 
 export interface BullmqEngineOptions {
@@ -149,6 +149,7 @@ class BullmqEngine implements QueueEngine {
       id: String(job.id),
       data: job.data,
       attempt: Math.max(1, job.attemptsStarted),
+      inTransaction: false,
       heartbeatMs: Math.max(1, Math.floor(this.o.lockDuration / 2)),
       heartbeat: async () => {
         await job.extendLock(token, this.o.lockDuration);
@@ -193,16 +194,18 @@ class BullmqEngine implements QueueEngine {
  * await engine.close();
  */
 export function bullmq(connection: string | ConnectionOptions, options: BullmqEngineOptions = {}): QueueEngine & { obliterate(name: string): Promise<void> } {
-  const resolved = typeof connection === 'string' ? fromUrl(connection) : connection;
-  if (!resolved || typeof resolved !== 'object') fail('connection', 'a redis:// URL or ioredis options', connection);
-  const o = checkOptions('options', options, BULLMQ_OPTIONS) as BullmqEngineOptions;
-  const prefix = o.prefix ?? 'sluice';
-  if (typeof prefix !== 'string' || prefix === '' || prefix.includes('{')) fail('prefix', 'a non-empty key prefix', prefix);
-  const lockDuration = checkInteger('lockDuration', o.lockDuration ?? 30_000, 100);
-  return new BullmqEngine(resolved, {
-    prefix,
-    lockDuration,
-    stalledInterval: checkInteger('stalledInterval', o.stalledInterval ?? lockDuration, 100),
-    retryLimit: checkInteger('retryLimit', o.retryLimit ?? 5, 0),
+  return named('distributed.bullmq()', () => {
+    const resolved = typeof connection === 'string' ? fromUrl(connection) : connection;
+    if (!resolved || typeof resolved !== 'object') fail('connection', 'a redis:// URL or ioredis options', connection);
+    const o = checkOptions('options', options, BULLMQ_OPTIONS) as BullmqEngineOptions;
+    const prefix = o.prefix ?? 'sluice';
+    if (typeof prefix !== 'string' || prefix === '' || prefix.includes('{')) fail('prefix', 'a non-empty key prefix', prefix);
+    const lockDuration = checkInteger('lockDuration', o.lockDuration ?? 30_000, 100);
+    return new BullmqEngine(resolved, {
+      prefix,
+      lockDuration,
+      stalledInterval: checkInteger('stalledInterval', o.stalledInterval ?? lockDuration, 100),
+      retryLimit: checkInteger('retryLimit', o.retryLimit ?? 5, 0),
+    });
   });
 }

@@ -14,8 +14,14 @@ export interface Delivery {
   /** 1 on the first delivery, one more on each redelivery. */
   readonly attempt: number;
   /**
-   * Acknowledges the job. `client`: the split transaction it may join (pg-boss does; BullMQ
-   * acknowledges after the commit, and a redelivery then finds the done-marker).
+   * Whether `complete` joins the split's transaction (pg-boss: it runs just before the
+   * commit, on the split's client). Otherwise (BullMQ) the worker calls it after the commit:
+   * acknowledged before, a crash or a failed commit in between would lose the split's rows.
+   */
+  readonly inTransaction: boolean;
+  /**
+   * Acknowledges the job. `client`: the split's transaction, when `inTransaction`. An
+   * acknowledgement lost after the commit is harmless: the redelivery finds the done-marker.
    */
   complete(result: object, client: pg.ClientBase | null): Promise<void>;
   /** Gives the job back to be retried (or dead-lettered once its retries are spent). */

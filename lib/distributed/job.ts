@@ -4,14 +4,14 @@
  * process) takes one split at a time per slot, runs its pipeline, and acknowledges the job
  * only after the sink committed (see worker.ts).
  */
-import { checkFunction, checkInteger, checkOptions, checkSignal, fail, optionNames } from '../core/validate.js';
+import { checkFunction, checkInteger, checkOptions, checkSignal, fail, named, optionNames } from '../core/validate.js';
 import { AbortError } from '../core/errors.js';
 import type { QueueEngine } from './engine.js';
 import { createMarkers, markerTotals, resolveExactlyOnce, type ExactlyOnceOptions, type JobProgress } from './exactly-once.js';
 import type { SplitRun } from './run-split.js';
 import type { DistributedSummary, Split, SplitPipeline, SplitReject, SplitSource } from './split.js';
 import { sleep } from './sleep.js';
-import { work, type WorkOptions } from './worker.js';
+import { resolveWorkOptions, work, type WorkOptions } from './worker.js';
 
 export interface JobOptions<S extends Split> {
   /** `distributed.pgBoss(pool)` or `distributed.bullmq(connection)`. */
@@ -76,26 +76,30 @@ export interface DistributedJob<S extends Split> {
  * await job.work({ until: 'drained' });               // each worker process
  */
 export function job<S extends Split>(options: JobOptions<S>): DistributedJob<S> {
-  const o = checkOptions('options', options, JOB_OPTIONS) as unknown as JobOptions<S>;
-  const engine = o.engine;
-  if (!engine || typeof engine.take !== 'function') fail('engine', 'a queue engine (distributed.pgBoss, distributed.bullmq)', engine);
-  if (typeof o.name !== 'string' || !/^[A-Za-z0-9_-]{1,100}$/.test(o.name)) fail('name', 'a queue name of letters, digits, - and _', o.name);
-  const source = o.source;
-  if (!source || typeof source.plan !== 'function' || typeof source.open !== 'function') fail('source', 'a split source (csv.split, postgres.split)', source);
-  checkFunction('pipeline', o.pipeline);
-  if (o.rejects !== undefined) checkFunction('rejects', o.rejects);
-  const exactlyOnce = resolveExactlyOnce(o.exactlyOnce);
-  const name = o.name;
+  const { o, exactlyOnce } = named('distributed.job()', () => {
+    const o = checkOptions('options', options, JOB_OPTIONS) as unknown as JobOptions<S>;
+    if (!o.engine || typeof o.engine.take !== 'function') fail('engine', 'a queue engine (distributed.pgBoss, distributed.bullmq)', o.engine);
+    if (typeof o.name !== 'string' || !/^[A-Za-z0-9_-]{1,100}$/.test(o.name)) fail('name', 'a queue name of letters, digits, - and _', o.name);
+    if (!o.source || typeof o.source.plan !== 'function' || typeof o.source.open !== 'function') fail('source', 'a split source (csv.split, postgres.split)', o.source);
+    checkFunction('pipeline', o.pipeline);
+    if (o.rejects !== undefined) checkFunction('rejects', o.rejects);
+    return { o, exactlyOnce: resolveExactlyOnce(o.exactlyOnce) };
+  });
+  const { engine, source, name } = o;
 
   return {
     name,
     source,
     async plan(planOptions) {
-      const p = checkOptions('options', planOptions, PLAN_OPTIONS) as unknown as PlanOptions;
-      const n = checkInteger('splits', p.splits, 1);
-      const maxWaiting = checkInteger('maxWaiting', p.maxWaiting ?? Infinity, 0, true);
-      const pollMs = checkInteger('pollMs', p.pollMs ?? 200, 1);
-      const signal = checkSignal('signal', p.signal);
+      const { n, maxWaiting, pollMs, signal } = named('job.plan()', () => {
+        const p = checkOptions('options', planOptions, PLAN_OPTIONS) as unknown as PlanOptions;
+        return {
+          n: checkInteger('splits', p.splits, 1),
+          maxWaiting: checkInteger('maxWaiting', p.maxWaiting ?? Infinity, 0, true),
+          pollMs: checkInteger('pollMs', p.pollMs ?? 200, 1),
+          signal: checkSignal('signal', p.signal),
+        };
+      });
       await engine.open(name);
       if (exactlyOnce) await createMarkers(exactlyOnce);
       const splits = await source.plan(n);
@@ -117,10 +121,11 @@ export function job<S extends Split>(options: JobOptions<S>): DistributedJob<S> 
       return { splits: splits.length, added, heldBack };
     },
     async work(workOptions = {}) {
+      const checked = resolveWorkOptions(workOptions);
       await engine.open(name);
       if (exactlyOnce) await createMarkers(exactlyOnce);
       const r: Omit<SplitRun<S>, 'signal'> = { job: name, source, pipeline: o.pipeline, exactlyOnce, rejects: o.rejects };
-      return work(engine, name, r, workOptions);
+      return work(engine, name, r, checked);
     },
     async progress() {
       if (!exactlyOnce) throw new TypeError('distributed job.progress() needs `exactlyOnce` (the done-markers are what it reads)');

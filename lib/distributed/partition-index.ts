@@ -5,7 +5,7 @@
  * AWS Batch array jobs (`AWS_BATCH_JOB_ARRAY_INDEX`, with `AWS_BATCH_JOB_ARRAY_SIZE` or the
  * count given) and Cloud Run jobs (`CLOUD_RUN_TASK_INDEX`, `CLOUD_RUN_TASK_COUNT`).
  */
-import { checkInteger, fail } from '../core/validate.js';
+import { checkInteger, checkOptions, fail, invalid, named, optionNames } from '../core/validate.js';
 
 export interface PartitionIndexOptions {
   /** This partition, 0-based. @default from the environment */
@@ -22,6 +22,8 @@ export interface PartitionIndex {
   /** Where the index came from: `'options'` or the variable's name. */
   readonly from: string;
 }
+
+const PARTITION_INDEX_OPTIONS = optionNames<PartitionIndexOptions>('distributed.partitionIndex()', { index: true, count: true, env: true });
 
 const PLATFORMS = [
   ['JOB_COMPLETION_INDEX', undefined],
@@ -40,29 +42,32 @@ function fromEnv(env: Readonly<Record<string, string | undefined>>, name: string
  * variable set. Throws a TypeError naming what is missing or wrong.
  */
 export function partitionIndex(options: PartitionIndexOptions = {}): PartitionIndex {
-  const env = options.env ?? process.env;
-  const given = options.count === undefined ? undefined : checkInteger('count', options.count, 1);
-  let index: number;
-  let count: number | undefined = given;
-  let from = 'options';
-  if (options.index !== undefined) index = checkInteger('index', options.index, 0);
-  else {
-    const platform = PLATFORMS.find(([variable]) => env[variable] !== undefined);
-    if (!platform) {
-      throw new TypeError(`distributed.partition: no partition index: pass \`index\` and \`count\`, or run where ${PLATFORMS.map(([v]) => v).join(', ')} is set`);
+  return named('distributed.partitionIndex()', () => {
+    const o = checkOptions('options', options, PARTITION_INDEX_OPTIONS) as PartitionIndexOptions;
+    const env = o.env === undefined ? process.env : (checkOptions('env', o.env) as Readonly<Record<string, string | undefined>>);
+    const given = o.count === undefined ? undefined : checkInteger('count', o.count, 1);
+    let index: number;
+    let count: number | undefined = given;
+    let from = 'options';
+    if (o.index !== undefined) index = checkInteger('index', o.index, 0);
+    else {
+      const platform = PLATFORMS.find(([variable]) => env[variable] !== undefined);
+      if (!platform) {
+        throw invalid(`no partition index: pass \`index\` and \`count\`, or run where ${PLATFORMS.map(([v]) => v).join(', ')} is set`);
+      }
+      const [variable, countVariable] = platform;
+      index = fromEnv(env, variable);
+      from = variable;
+      if (count === undefined && countVariable && env[countVariable] !== undefined) count = checkInteger(countVariable, fromEnv(env, countVariable), 1);
     }
-    const [variable, countVariable] = platform;
-    index = fromEnv(env, variable);
-    from = variable;
-    if (count === undefined && countVariable && env[countVariable] !== undefined) count = checkInteger(countVariable, fromEnv(env, countVariable), 1);
-  }
-  if (count === undefined) {
-    throw new TypeError(
-      from === 'JOB_COMPLETION_INDEX'
-        ? 'distributed.partition: JOB_COMPLETION_INDEX is set (a Kubernetes Indexed Job) but the count is not: pass `count` (the Job\'s `completions`)'
-        : `distributed.partition: the partition count is unknown: pass \`count\``,
-    );
-  }
-  if (index >= count) throw new TypeError(`distributed.partition: index ${index} (from ${from}) is not below the count ${count}`);
-  return { index, count, from };
+    if (count === undefined) {
+      throw invalid(
+        from === 'JOB_COMPLETION_INDEX'
+          ? 'JOB_COMPLETION_INDEX is set (a Kubernetes Indexed Job) but the count is not: pass `count` (the Job\'s `completions`)'
+          : `the partition count is unknown: pass \`count\``,
+      );
+    }
+    if (index >= count) throw invalid(`index ${index} (from ${from}) is not below the count ${count}`);
+    return { index, count, from };
+  });
 }

@@ -2,7 +2,7 @@
  * Static mode, no broker: every process plans the same splits (a plan is deterministic) and
  * runs those whose index falls to its partition (`split.index % count === index`).
  */
-import { checkFunction, checkInteger, checkOptions, checkSignal, fail, optionNames } from '../core/validate.js';
+import { checkFunction, checkInteger, checkOptions, checkSignal, fail, named, optionNames } from '../core/validate.js';
 import { createMarkers, resolveExactlyOnce, type ExactlyOnceOptions } from './exactly-once.js';
 import { partitionIndex, type PartitionIndex, type PartitionIndexOptions } from './partition-index.js';
 import { runSplit, type SplitRun } from './run-split.js';
@@ -43,16 +43,18 @@ const PARTITION_OPTIONS = optionNames<PartitionOptions<Split>>('distributed.part
  * });
  */
 export async function partition<S extends Split>(options: PartitionOptions<S>): Promise<DistributedSummary & PartitionIndex> {
-  const o = checkOptions('options', options, PARTITION_OPTIONS) as unknown as PartitionOptions<S>;
+  const { o, signal, exactlyOnce, where, n } = named('distributed.partition()', () => {
+    const o = checkOptions('options', options, PARTITION_OPTIONS) as unknown as PartitionOptions<S>;
+    if (!o.source || typeof o.source.plan !== 'function' || typeof o.source.open !== 'function') fail('source', 'a split source (csv.split, postgres.split)', o.source);
+    checkFunction('pipeline', o.pipeline);
+    if (o.rejects !== undefined) checkFunction('rejects', o.rejects);
+    const signal = checkSignal('signal', o.signal) ?? new AbortController().signal;
+    const exactlyOnce = resolveExactlyOnce(o.exactlyOnce);
+    const where = partitionIndex({ index: o.index, count: o.count, env: o.env });
+    return { o, signal, exactlyOnce, where, n: o.splits === undefined ? where.count : checkInteger('splits', o.splits, 1) };
+  });
   const source = o.source as SplitSource<S>;
-  if (!source || typeof source.plan !== 'function' || typeof source.open !== 'function') fail('source', 'a split source (csv.split, postgres.split)', source);
-  checkFunction('pipeline', o.pipeline);
-  if (o.rejects !== undefined) checkFunction('rejects', o.rejects);
-  const signal = checkSignal('signal', o.signal) ?? new AbortController().signal;
-  const exactlyOnce = resolveExactlyOnce(o.exactlyOnce);
   const name = o.name ?? 'sluice';
-  const where = partitionIndex(o);
-  const n = o.splits === undefined ? where.count : checkInteger('splits', o.splits, 1);
   const started = Date.now();
   if (exactlyOnce) await createMarkers(exactlyOnce);
   const mine = (await source.plan(n)).filter((split) => split.index % where.count === where.index);

@@ -4,18 +4,22 @@
  * pg-boss inserts with `ON CONFLICT DO NOTHING`, so a restarted planner adds nothing twice.
  * A job that stays active past `expireInSeconds` (its worker died, or hangs) is failed by
  * pg-boss's maintenance and retried up to `retryLimit` times, then moved to the dead-letter
- * queue `<queue>__dead`. The acknowledgement (`complete`) runs inside the split's
- * transaction, so a split's rows, its done-marker and its job's completion commit together.
+ * queue `<queue>__dead`. pg-boss 10 has no heartbeat of its own (its expiry counts from the
+ * job's `started_on`), so a running split moves its job's `started_on` forward every third
+ * of `expireInSeconds`: a live split never expires, a dead worker's split comes back within
+ * `expireInSeconds` (+ maintenance) of its last beat. The acknowledgement (`complete`) runs
+ * inside the split's transaction, so a split's rows, its done-marker and its job's
+ * completion commit together.
  */
 import type pg from 'pg';
 import type PgBoss from 'pg-boss';
-import { checkInteger, checkOptions, fail, optionNames } from '../core/validate.js';
+import { checkInteger, checkOptions, fail, named, optionNames } from '../core/validate.js';
 import { jobUuid, type Delivery, type QueueEngine } from './engine.js';
 
 export interface PgBossEngineOptions {
   /** pg-boss's schema. @default 'pgboss' */
   schema?: string;
-  /** Seconds a job may stay active before it is taken back and retried. @default 900 */
+  /** Seconds a job may stay active without a heartbeat before it is taken back and retried (a running split beats every third of it). @default 900 */
   expireInSeconds?: number;
   /** Retries after the first attempt; then the job goes to `<queue>__dead`. @default 5 */
   retryLimit?: number;
@@ -125,8 +129,14 @@ class PgBossEngine implements QueueEngine {
       id: job.id,
       data: job.data,
       attempt: job.retryCount + 1,
-      heartbeatMs: 0,
-      heartbeat: async () => {},
+      inTransaction: true,
+      heartbeatMs: Math.floor((this.o.expireInSeconds * 1000) / 3),
+      // Only this delivery's job row (its retry count): a zombie's beat must not keep a
+      // redelivery of its split alive once that has a worker of its own. The schema is
+      // unquoted, as pg-boss writes it (a plain name, checked in pgBoss()).
+      heartbeat: async () => {
+        await this.pool.query(`UPDATE ${this.o.schema}.job SET started_on = now() WHERE name = $1 AND id = $2 AND state = 'active' AND retry_count = $3`, [queue, job.id, job.retryCount]);
+      },
       complete: async (result, client) => {
         await boss.complete(queue, job.id, result, client ? { db: db(client) } : {});
       },
@@ -155,14 +165,16 @@ class PgBossEngine implements QueueEngine {
  * await engine.close();
  */
 export function pgBoss(pool: pg.Pool, options: PgBossEngineOptions = {}): QueueEngine & { lastError: Error | null } {
-  if (!pool || typeof pool.connect !== 'function' || !('totalCount' in pool)) fail('pool', 'a pg.Pool', pool);
-  const o = checkOptions('options', options, PG_BOSS_OPTIONS) as PgBossEngineOptions;
-  const schema = o.schema ?? 'pgboss';
-  if (typeof schema !== 'string' || !/^[a-z_][a-z0-9_]*$/i.test(schema)) fail('schema', 'a plain schema name (letters, digits, _)', schema);
-  return new PgBossEngine(pool, {
-    schema,
-    expireInSeconds: checkInteger('expireInSeconds', o.expireInSeconds ?? 900, 1),
-    retryLimit: checkInteger('retryLimit', o.retryLimit ?? 5, 0),
-    maintenanceIntervalSeconds: checkInteger('maintenanceIntervalSeconds', o.maintenanceIntervalSeconds ?? 60, 1),
+  return named('distributed.pgBoss()', () => {
+    if (!pool || typeof pool.connect !== 'function' || !('totalCount' in pool)) fail('pool', 'a pg.Pool', pool);
+    const o = checkOptions('options', options, PG_BOSS_OPTIONS) as PgBossEngineOptions;
+    const schema = o.schema ?? 'pgboss';
+    if (typeof schema !== 'string' || !/^[a-z_][a-z0-9_]*$/i.test(schema)) fail('schema', 'a plain schema name (letters, digits, _)', schema);
+    return new PgBossEngine(pool, {
+      schema,
+      expireInSeconds: checkInteger('expireInSeconds', o.expireInSeconds ?? 900, 1),
+      retryLimit: checkInteger('retryLimit', o.retryLimit ?? 5, 0),
+      maintenanceIntervalSeconds: checkInteger('maintenanceIntervalSeconds', o.maintenanceIntervalSeconds ?? 60, 1),
+    });
   });
 }

@@ -8,7 +8,7 @@
  */
 import type pg from 'pg';
 import { RateLimiter } from '../service/index.js';
-import { checkInteger, checkOptions, fail, optionNames } from '../core/validate.js';
+import { checkInteger, checkOptions, fail, named, optionNames } from '../core/validate.js';
 import { sleep } from './sleep.js';
 
 type Permit = Awaited<ReturnType<RateLimiter['acquire']>>;
@@ -85,12 +85,14 @@ class SharedRateLimiter extends RateLimiter {
  * callService(lookup, { rate, idempotencyKey: (rows, batch) => `${split.id}:${batch}` })
  */
 export function sharedRate(pool: pg.Pool, options: SharedRateOptions): RateLimiter {
-  if (!pool || typeof pool.connect !== 'function' || !('totalCount' in pool)) fail('pool', 'a pg.Pool', pool);
-  const o = checkOptions('options', options, SHARED_RATE_OPTIONS) as unknown as SharedRateOptions;
-  if (typeof o.name !== 'string' || o.name === '') fail('name', 'a non-empty name', o.name);
-  const calls = checkInteger('calls', o.calls, 1);
-  const per = checkInteger('per', o.per, 1);
-  const table = o.table ?? 'sluice_rate_slots';
-  if (typeof table !== 'string' || table === '' || table.split('.').length > 2) fail('table', "a table name or 'schema.name'", table);
-  return new SharedRateLimiter(pool, o.name, table.split('.').map(quote).join('.'), calls, per);
+  return named('distributed.sharedRate()', () => {
+    if (!pool || typeof pool.connect !== 'function' || !('totalCount' in pool)) fail('pool', 'a pg.Pool', pool);
+    const o = checkOptions('options', options, SHARED_RATE_OPTIONS) as unknown as SharedRateOptions;
+    if (typeof o.name !== 'string' || o.name === '') fail('name', 'a non-empty name', o.name);
+    const calls = checkInteger('calls', o.calls, 1);
+    const per = checkInteger('per', o.per, 1);
+    const table = o.table ?? 'sluice_rate_slots';
+    if (typeof table !== 'string' || table === '' || table.split('.').length > 2) fail('table', "a table name or 'schema.name'", table);
+    return new SharedRateLimiter(pool, o.name, table.split('.').map(quote).join('.'), calls, per);
+  });
 }

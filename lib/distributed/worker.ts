@@ -4,7 +4,8 @@
  * engine allows it). A failed split is given back to the queue to be retried; the error
  * sent with it is the error's name and message only (never rows, never credentials).
  */
-import { checkInteger, checkOneOf, checkOptions, checkSignal, optionNames } from '../core/validate.js';
+import { checkInteger, checkOneOf, checkOptions, checkSignal, named, optionNames } from '../core/validate.js';
+import type pg from 'pg';
 import type { QueueEngine } from './engine.js';
 import { runSplit, type SplitRun } from './run-split.js';
 import { sleep } from './sleep.js';
@@ -31,12 +32,21 @@ const WORK_OPTIONS = optionNames<WorkOptions>('job.work()', { concurrency: true,
 
 const MAX_MESSAGE = 2_000;
 
-export async function work<S extends Split>(engine: QueueEngine, queue: string, r: Omit<SplitRun<S>, 'signal'>, options: WorkOptions): Promise<DistributedSummary> {
-  const o = checkOptions('options', options, WORK_OPTIONS) as WorkOptions;
-  const concurrency = checkInteger('concurrency', o.concurrency ?? 1, 1);
-  const until = checkOneOf('until', o.until ?? 'drained', ['drained', 'aborted'] as const);
-  const pollMs = checkInteger('pollMs', o.pollMs ?? 250, 1);
-  const signal = checkSignal('signal', o.signal) ?? new AbortController().signal;
+/** `job.work()`'s options checked, with their defaults: before the engine is opened, so a bad one leaves nothing open. */
+export function resolveWorkOptions(options: WorkOptions): Required<WorkOptions> {
+  return named('job.work()', () => {
+    const o = checkOptions('options', options, WORK_OPTIONS) as WorkOptions;
+    return {
+      concurrency: checkInteger('concurrency', o.concurrency ?? 1, 1),
+      until: checkOneOf('until', o.until ?? 'drained', ['drained', 'aborted'] as const),
+      pollMs: checkInteger('pollMs', o.pollMs ?? 250, 1),
+      signal: checkSignal('signal', o.signal) ?? new AbortController().signal,
+    };
+  });
+}
+
+export async function work<S extends Split>(engine: QueueEngine, queue: string, r: Omit<SplitRun<S>, 'signal'>, options: Required<WorkOptions>): Promise<DistributedSummary> {
+  const { concurrency, until, pollMs, signal } = options;
   const run: SplitRun<S> = { ...r, signal };
   const started = Date.now();
   const done: SplitSummary[] = [];
@@ -52,13 +62,21 @@ export async function work<S extends Split>(engine: QueueEngine, queue: string, 
         await sleep(pollMs, signal).catch(() => {});
         continue;
       }
-      const beat = delivery.heartbeatMs > 0 ? setInterval(() => void delivery.heartbeat().catch(() => {}), delivery.heartbeatMs) : null;
+      // One beat at a time: a beat that waits (on a busy pool, or on the job row while the
+      // split's transaction acknowledges it) is not joined by more.
+      let beating: Promise<void> | null = null;
+      const beat = delivery.heartbeatMs > 0
+        ? setInterval(() => void (beating ??= delivery.heartbeat().catch(() => {}).finally(() => (beating = null))), delivery.heartbeatMs)
+        : null;
+      const complete = (client: pg.ClientBase | null, summary: { read: number; written: number; rejected: number } | null) =>
+        delivery.complete({ split: (delivery.data as S).id, read: summary?.read ?? 0, written: summary?.written ?? 0, rejected: summary?.rejected ?? 0 }, client);
       try {
-        done.push(
-          await runSplit(run, delivery.data as S, delivery.attempt, (client, summary) =>
-            delivery.complete({ split: (delivery.data as S).id, read: summary?.read ?? 0, written: summary?.written ?? 0, rejected: summary?.rejected ?? 0 }, client),
-          ),
-        );
+        const summary = await runSplit(run, delivery.data as S, delivery.attempt, delivery.inTransaction ? complete : undefined);
+        done.push(summary);
+        // After the commit: should this acknowledgement be lost (a lock that expired under
+        // load, a dropped connection), the split is redelivered — with exactlyOnce it finds
+        // its done-marker and is acknowledged then without writing. Its rows are in: done.
+        if (!delivery.inTransaction) await complete(null, summary).catch(() => {});
       } catch (error) {
         failed++;
         const e = error as Error;

@@ -1,7 +1,7 @@
 import { tmpdir } from 'node:os';
 import type { TransformCallback } from 'node:stream';
-import { checkOptions, fail, moreOptionNames } from '../core/validate.js';
-import type { SourceLike } from '../pipeline/index.js';
+import { checkOptions, fail, invalid, moreOptionNames, named } from '../core/validate.js';
+import { isSourceLike, type SourceLike } from '../pipeline/index.js';
 import { SpillFolder, parseBytes } from '../spill/index.js';
 import type { Joined } from './combine.js';
 import { commonOptions, JOIN_OPTIONS, JoinBase, type JoinOptions, type JoinStage } from './join-stage.js';
@@ -38,6 +38,12 @@ interface Entry<R> {
 
 /** Per row held in the table beyond the row itself: the entry, its array slot, the map slot, the key string. */
 const ENTRY_BYTES = 160;
+/**
+ * Where the table holds the build rows whose key is null (kept only by right and full joins,
+ * to leave with the other unmatched build rows): no key has this identity (`keyId` of a
+ * key of no values), so no probe row ever finds it.
+ */
+const NULL_KEY = '\u0000';
 /** Partitioning levels before a partition that still does not fit is given up on. */
 const MAX_LEVELS = 4;
 
@@ -53,6 +59,8 @@ class HashJoinStageImpl<L, R, Out> extends JoinBase<L, R, Out> implements HashJo
   private loading: Promise<void> | null = null;
   private buildParts: Partitions | null = null;
   private probeParts: Partitions | null = null;
+  /** Every set of partitions being written (the top level's and those of splits), ended on the way out. */
+  private readonly writing = new Set<Partitions>();
   private readonly folder: SpillFolder;
   private leftN = 0;
   private rightN = 0;
@@ -113,11 +121,15 @@ class HashJoinStageImpl<L, R, Out> extends JoinBase<L, R, Out> implements HashJo
       const n = ++this.rightN;
       if (n === 1) this.saw(1, row);
       this.metrics.right.rows++;
-      const id = this.idOf('right', n, row);
+      let id = this.idOf('right', n, row);
       if (id === null) {
         this.metrics.right.nullKeys++;
-        await this.unmatchedRight(row);
-        continue;
+        // It never matches: right and full joins keep it, with the other unmatched build rows, for after the probe rows.
+        if (!this.keepRight) {
+          this.unmatchedRightNow(row);
+          continue;
+        }
+        id = NULL_KEY;
       }
       if (this.buildParts) {
         if (this.buildParts.add(row, id)) await this.buildParts.flush();
@@ -129,15 +141,15 @@ class HashJoinStageImpl<L, R, Out> extends JoinBase<L, R, Out> implements HashJo
       this.tableBytes += heldBytes(row) + ENTRY_BYTES;
       if (this.tableBytes > this.memory) {
         // Outgrown: every row held goes to the partitions; from now on rows go there directly.
-        this.buildParts = new Partitions(this.folder, 0, this.memory / 2);
-        this.probeParts = new Partitions(this.folder, 0, this.memory / 2);
+        this.buildParts = this.partitions(0);
+        this.probeParts = this.partitions(0);
         for (const [key, e] of table) {
           for (const r of e.rows) if (this.buildParts.add(r, key)) await this.buildParts.flush();
         }
         table.clear();
       }
     }
-    if (this.buildParts) await this.buildParts.flush();
+    if (this.buildParts) await this.finished(this.buildParts);
     else this.table = table;
     await this.closeOther();
   }
@@ -150,6 +162,12 @@ class HashJoinStageImpl<L, R, Out> extends JoinBase<L, R, Out> implements HashJo
     } catch (error) {
       throw this.rowError(side, n, row, error);
     }
+  }
+
+  /** A partitioned build row's key identity (checked once already, on the way in); NULL_KEY for a null key. */
+  private buildId(row: R): string {
+    const key = this.keys.right(row);
+    return key === null ? NULL_KEY : keyId(key);
   }
 
   /** Joins a probe row with the table; returns a promise when it must wait for room. */
@@ -212,7 +230,7 @@ class HashJoinStageImpl<L, R, Out> extends JoinBase<L, R, Out> implements HashJo
   private async finishPartitioned(): Promise<void> {
     const build = this.buildParts!;
     const probe = this.probeParts!;
-    await probe.flush();
+    await this.finished(probe);
     for (let p = 0; p < FANOUT && !this.destroyed; p++) await this.joinPartition(build.files[p]!, probe.files[p]!, 1);
   }
 
@@ -221,15 +239,17 @@ class HashJoinStageImpl<L, R, Out> extends JoinBase<L, R, Out> implements HashJo
     const table = new Map<string, Entry<R>>();
     let bytes = 0;
     let tooBig = false;
-    for await (const row of Partitions.rows(this.folder, buildFiles)) {
-      const id = keyId(this.keys.right(row as R)!);
-      const entry = table.get(id);
-      if (entry) entry.rows.push(row as R);
-      else table.set(id, { rows: [row as R], matched: false });
-      bytes += heldBytes(row) + ENTRY_BYTES;
-      if (bytes > this.memory) {
-        tooBig = true;
-        break;
+    read: for await (const batch of Partitions.batches(this.folder, buildFiles)) {
+      for (const row of batch as R[]) {
+        const id = this.buildId(row);
+        const entry = table.get(id);
+        if (entry) entry.rows.push(row);
+        else table.set(id, { rows: [row], matched: false });
+        bytes += heldBytes(row) + ENTRY_BYTES;
+        if (bytes > this.memory) {
+          tooBig = true;
+          break read;
+        }
       }
     }
     if (tooBig) {
@@ -241,35 +261,53 @@ class HashJoinStageImpl<L, R, Out> extends JoinBase<L, R, Out> implements HashJo
       await this.split(buildFiles, probeFiles, level);
       return;
     }
-    for await (const row of Partitions.rows(this.folder, probeFiles)) {
-      if (this.destroyed) return;
-      const room = this.probe(row as L, table);
-      if (room) await room;
+    for await (const batch of Partitions.batches(this.folder, probeFiles)) {
+      for (const row of batch as L[]) {
+        if (this.destroyed) return;
+        const room = this.probe(row, table);
+        if (room) await room;
+      }
     }
     await this.unmatchedOf(table);
   }
 
   /** A key of the partition (for the error message). */
   private async firstKey(files: string[]): Promise<unknown[][]> {
-    for await (const row of Partitions.rows(this.folder, files)) return [this.keys.right(row as R)!];
+    for await (const [row] of Partitions.batches(this.folder, files)) return [this.keys.right(row as R)!];
     return [];
   }
 
   private async split(buildFiles: string[], probeFiles: string[], level: number): Promise<void> {
-    const build = new Partitions(this.folder, level, this.memory / 2);
-    const probe = new Partitions(this.folder, level, this.memory / 2);
+    const build = this.partitions(level);
+    const probe = this.partitions(level);
     for (const [files, parts, side] of [[buildFiles, build, 'right'], [probeFiles, probe, 'left']] as const) {
-      for await (const row of Partitions.rows(this.folder, files)) {
-        const key = side === 'right' ? this.keys.right(row as R) : this.keys.left(row as L);
-        if (parts.add(row, keyId(key!))) await parts.flush();
+      for await (const batch of Partitions.batches(this.folder, files)) {
+        for (const row of batch) {
+          const id = side === 'right' ? this.buildId(row as R) : keyId(this.keys.left(row as L)!);
+          if (parts.add(row, id)) await parts.flush();
+        }
       }
-      await parts.flush();
+      await this.finished(parts);
     }
     for (let p = 0; p < FANOUT && !this.destroyed; p++) await this.joinPartition(build.files[p]!, probe.files[p]!, level + 1);
   }
 
+  /** New partitions of a level, with buffers of half the budget (the other half: a partition's table while they are written). */
+  private partitions(level: number): Partitions {
+    const parts = new Partitions(this.folder, level, this.memory / 2);
+    this.writing.add(parts);
+    return parts;
+  }
+
+  private async finished(parts: Partitions): Promise<void> {
+    await parts.finish();
+    this.writing.delete(parts);
+  }
+
   protected override release(): Promise<void> {
     this.table = null;
+    for (const parts of this.writing) parts.abandon();
+    this.writing.clear();
     return this.folder.remove();
   }
 }
@@ -291,9 +329,11 @@ class HashJoinStageImpl<L, R, Out> extends JoinBase<L, R, Out> implements HashJo
  *   csv.write('joined.csv'));
  */
 export function hashJoin<L = any, R = any, Out = Joined<L, R>>(build: SourceLike, options: HashJoinOptions<L, R, Out>): HashJoinStage<L, Out> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const o = checkOptions('options', options, HASH_JOIN_OPTIONS);
-  const memory = o.memory === undefined ? 64 * 1024 ** 2 : parseBytes('memory', o.memory);
-  if (o.tmpDir !== undefined && (typeof o.tmpDir !== 'string' || o.tmpDir === '')) fail('tmpDir', 'a folder path', o.tmpDir);
-  if (build === null || build === undefined || typeof build === 'string') throw new TypeError(`Expected \`build\` to be a source (a Readable, an iterable of rows or a generator), got ${build === null ? 'null' : typeof build}`);
-  return new HashJoinStageImpl<L, R, Out>('hashJoin()', build, options, memory, (o.tmpDir as string | undefined) ?? tmpdir());
+  return named('hashJoin()', () => {
+    const o = checkOptions('options', options, HASH_JOIN_OPTIONS);
+    const memory = o.memory === undefined ? 64 * 1024 ** 2 : parseBytes('memory', o.memory);
+    if (o.tmpDir !== undefined && (typeof o.tmpDir !== 'string' || o.tmpDir === '')) fail('tmpDir', 'a folder path', o.tmpDir);
+    if (!isSourceLike(build)) throw invalid(`Expected \`build\` to be a source (a Readable, an iterable of rows or a generator), got ${build === null ? 'null' : typeof build}`);
+    return new HashJoinStageImpl<L, R, Out>('hashJoin()', build, options, memory, (o.tmpDir as string | undefined) ?? tmpdir());
+  });
 }

@@ -145,13 +145,17 @@ export abstract class JoinBase<L, R, Out> extends Stage<L, Out> implements JoinS
     this.pushOut(from, out);
   }
 
-  /** A right row that matched nothing: counted, and passed on (with a null left) for right and full joins. */
+  /** A right row that matched nothing: counted, and passed on (with a null left) for right and full joins; then waits for room. */
   protected async unmatchedRight(row: R): Promise<void> {
-    this.metrics.right.unmatched++;
-    if (!this.keepRight) return;
-    this.output(row, null, row);
+    this.unmatchedRightNow(row);
     const room = this.room();
     if (room) await room;
+  }
+
+  /** The same without waiting: the caller checks `room()`. */
+  protected unmatchedRightNow(row: R): void {
+    this.metrics.right.unmatched++;
+    if (this.keepRight) this.output(row, null, row);
   }
 
   /** Null while the output has room; otherwise a promise resolved once the consumer has read. */

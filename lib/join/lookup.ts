@@ -1,5 +1,5 @@
 import type { TransformCallback } from 'node:stream';
-import { checkInteger, checkOptions, fail, optionNames } from '../core/validate.js';
+import { checkInteger, checkOptions, fail, named, optionNames } from '../core/validate.js';
 import { callService, type CallServiceOptions, type ServiceMetrics, type ServiceStage } from '../service/index.js';
 import type { Joined } from './combine.js';
 import { commonOptions, JoinBase, type JoinOptions, type JoinStage } from './join-stage.js';
@@ -39,7 +39,7 @@ export interface LookupOptions<L, V, Out> extends Omit<JoinOptions<L, V, Out>, '
 const LOOKUP_OPTIONS = optionNames<LookupOptions<unknown, unknown, unknown>>('lookup()', {
   on: true, type: true, signal: true, highWaterMark: true, merge: true, prefix: true, concurrency: true, retries: true, timeoutMs: true, rate: true, maxWaitMs: true, batchSize: true, missing: true, cache: true,
 });
-const CACHE_OPTIONS = optionNames<NonNullable<LookupOptions<unknown, unknown, unknown>['cache']>>('lookup() cache', { maxEntries: true });
+const CACHE_OPTIONS = optionNames<NonNullable<LookupOptions<unknown, unknown, unknown>['cache']>>('cache', { maxEntries: true });
 
 /** What the lookup did (beside each side's counts). */
 export interface LookupMetrics {
@@ -93,6 +93,8 @@ class LookupStageImpl<L, V, Out> extends JoinBase<L, V, Out> implements LookupSt
       const service = callService<L, Looked<L, V>>((rows, context) => this.fetch(source, rows, context), {
         batchSize, concurrency: options.concurrency, retries: options.retries, timeoutMs: options.timeoutMs, rate: options.rate, maxWaitMs: options.maxWaitMs,
       });
+      // The batched calls are the lookup's own: their errors (a BatchError, a timeout) name it, not callService().
+      (service as { stage: string }).stage = name;
       this.service = service as unknown as ServiceStage<L, Looked<L, V>>;
       this.results = new SideReader(service);
       service.on('error', (error) => this.destroy(error));
@@ -267,14 +269,16 @@ class LookupStageImpl<L, V, Out> extends JoinBase<L, V, Out> implements LookupSt
  * await run(csv.read('tickets.csv', { rows: 'objects' }), lookup(fines, { on: 'Violation Code' }), csv.write('with-fines.csv'));
  */
 export function lookup<L = any, V = any, Out = Joined<L, V>>(source: LookupSource<V>, options: LookupOptions<L, V, Out>): LookupStage<L, Out> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const o = checkOptions('options', options, LOOKUP_OPTIONS);
-  if (typeof source !== 'function' && (typeof source !== 'object' || source === null || Array.isArray(source))) {
-    fail('source', 'a lookup function, a Map or an object', source);
-  }
-  if (o.type !== undefined && o.type !== 'left' && o.type !== 'inner') fail('type', "one of 'left', 'inner'", o.type);
-  resolveOn(o.on);
-  const batchSize = o.batchSize === undefined ? 500 : checkInteger('batchSize', o.batchSize, 1);
-  const cache = checkOptions('cache', o.cache, CACHE_OPTIONS);
-  const maxEntries = cache.maxEntries === undefined ? 10_000 : checkInteger('cache.maxEntries', cache.maxEntries, 0);
-  return new LookupStageImpl<L, V, Out>(`lookup(${typeof source === 'function' ? source.name : ''})`, source, options, batchSize, maxEntries);
+  return named('lookup()', () => {
+    const o = checkOptions('options', options, LOOKUP_OPTIONS);
+    if (typeof source !== 'function' && (typeof source !== 'object' || source === null || Array.isArray(source))) {
+      fail('source', 'a lookup function, a Map or an object', source);
+    }
+    if (o.type !== undefined && o.type !== 'left' && o.type !== 'inner') fail('type', "one of 'left', 'inner'", o.type);
+    resolveOn(o.on);
+    const batchSize = o.batchSize === undefined ? 500 : checkInteger('batchSize', o.batchSize, 1);
+    const cache = checkOptions('cache', o.cache, CACHE_OPTIONS);
+    const maxEntries = cache.maxEntries === undefined ? 10_000 : checkInteger('cache.maxEntries', cache.maxEntries, 0);
+    return new LookupStageImpl<L, V, Out>(`lookup(${typeof source === 'function' ? source.name : ''})`, source, options, batchSize, maxEntries);
+  });
 }

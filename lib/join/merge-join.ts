@@ -1,8 +1,8 @@
 import type { Readable, TransformCallback, Writable } from 'node:stream';
 import { RowError } from '../core/errors.js';
 import { originOf } from '../core/origin.js';
-import { checkFunction, checkOptions, moreOptionNames, optionNames } from '../core/validate.js';
-import { pipe, type SourceLike } from '../pipeline/index.js';
+import { checkFunction, checkOptions, invalid, moreOptionNames, named, optionNames } from '../core/validate.js';
+import { isSourceLike, pipe, type SourceLike } from '../pipeline/index.js';
 import { sort, type SortCompare } from '../sort/index.js';
 import { estimateBytes, parseBytes } from '../spill/index.js';
 import { commonOptions, JOIN_OPTIONS, JoinBase, type JoinOptions, type JoinStage } from './join-stage.js';
@@ -28,7 +28,7 @@ export interface MergeJoinOptions<L, R, Out> extends JoinOptions<L, R, Out> {
 }
 
 const MERGE_JOIN_OPTIONS = moreOptionNames<MergeJoinOptions<unknown, unknown, unknown>, JoinOptions<unknown, unknown, unknown>>('mergeJoin()', JOIN_OPTIONS, { maxGroupBytes: true, compare: true, sortInputs: true });
-const SORT_INPUTS_OPTIONS = optionNames<NonNullable<MergeJoinOptions<unknown, unknown, unknown>['sortInputs']>>('mergeJoin() sortInputs', { memory: true, tmpDir: true });
+const SORT_INPUTS_OPTIONS = optionNames<NonNullable<MergeJoinOptions<unknown, unknown, unknown>['sortInputs']>>('sortInputs', { memory: true, tmpDir: true });
 
 interface Head<R> {
   row: R;
@@ -39,19 +39,30 @@ interface Head<R> {
 interface Group<R> {
   key: unknown[];
   rows: R[];
+  bytes: number;
+  /** False while its rows are still being read (the right side had none buffered past them yet). */
+  complete: boolean;
 }
 
 /**
  * Invariants: of the right side, only the current key's rows (the group, ≤ `maxGroupBytes`)
  * and one row past them are held; a left row is answered before the next is taken; rows of
  * both sides are checked to be in key order (null keys may stand anywhere: they never match).
+ * A left row is joined synchronously while the right side has rows buffered and the output
+ * has room (the common case: no promise a row); where it must wait, the work stops at a
+ * point kept in the fields (head, group, the pair to emit next) and resumes from there.
  */
 class MergeJoinStage<L, R, Out> extends JoinBase<L, R, Out> {
   private readonly cmp: (a: unknown[], b: unknown[]) => number;
   private head: Head<R> | null | undefined = undefined; // undefined: not read yet; null: right ended
   private group: Group<R> | null = null;
-  private prevLeft: { key: unknown[]; n: number } | null = null;
-  private prevRight: { key: unknown[]; n: number } | null = null;
+  /** The left row being joined, its key, and the index in the group of its next pair (-1: the group is not found yet). */
+  private current: { row: L; key: unknown[] } | null = null;
+  private nextPair = -1;
+  private prevLeftKey: unknown[] | null = null;
+  private prevLeftN = 0;
+  private prevRightKey: unknown[] | null = null;
+  private prevRightN = 0;
   private leftN = 0;
   private rightN = 0;
   /** With sortInputs: the left rows go through this sort, and come back through leftSorted. */
@@ -93,7 +104,15 @@ class MergeJoinStage<L, R, Out> extends JoinBase<L, R, Out> {
       else void drained(this.leftSort).then(() => callback());
       return;
     }
-    this.joinLeft(row).then(() => callback(), callback);
+    let wait: Promise<void> | null;
+    try {
+      wait = this.joinLeft(row);
+    } catch (error) {
+      callback(error as Error);
+      return;
+    }
+    if (wait) wait.then(() => callback(), callback);
+    else callback();
   }
 
   override _flush(callback: TransformCallback): void {
@@ -105,21 +124,28 @@ class MergeJoinStage<L, R, Out> extends JoinBase<L, R, Out> {
       this.leftSort.end();
       for (let row = await this.leftSorted.next(); row !== END; row = await this.leftSorted.next()) {
         await this.joinLeft(row as L);
-        const room = this.room();
-        if (room) await room;
       }
     }
     this.group = null;
     if (!this.keepRight) return this.closeOther();
-    if (this.head === undefined) this.head = await this.pullRight();
-    while (this.head && !this.destroyed) {
-      await this.unmatchedRight(this.head.row);
-      this.head = await this.pullRight();
+    // The right rows past the last left key: unmatched.
+    while (!this.destroyed) {
+      const wait = this.head === undefined ? this.pull() : null;
+      if (wait) {
+        await wait;
+        continue;
+      }
+      const head = this.head;
+      if (!head) return;
+      this.head = undefined;
+      this.unmatchedRightNow(head.row);
+      const room = this.room();
+      if (room) await room;
     }
   }
 
-  /** Joins one left row with the right rows of its key, reading the right side up to past them. */
-  private async joinLeft(row: L): Promise<void> {
+  /** Joins one left row with the right rows of its key; null when done without waiting, else a promise of the rest. */
+  private joinLeft(row: L): Promise<void> | null {
     const n = ++this.leftN;
     this.metrics.left.rows++;
     let key: unknown[] | null;
@@ -130,26 +156,54 @@ class MergeJoinStage<L, R, Out> extends JoinBase<L, R, Out> {
     }
     if (key === null) {
       this.metrics.left.nullKeys++;
-      return this.unmatchedLeft(row);
+      this.unmatchedLeft(row);
+      return this.room();
     }
-    const prev = this.prevLeft;
-    if (prev && this.compareKeys(key, prev.key, 'left', n, row) < 0) {
-      throw new RowError(this.stage, n, originOf(row), `the left input is not sorted by the key: left row ${n} (key ${describeKey(key)}) sorts before left row ${prev.n} (key ${describeKey(prev.key)})`);
+    const prev = this.prevLeftKey;
+    if (prev && this.compareKeys(key, prev, 'left', n, row) < 0) {
+      throw new RowError(this.stage, n, originOf(row), `the left input is not sorted by the key: left row ${n} (key ${describeKey(key)}) sorts before left row ${this.prevLeftN} (key ${describeKey(prev)})`);
     }
-    this.prevLeft = { key, n };
-    if (!(this.group && this.cmp(this.group.key, key) === 0)) {
-      this.group = null;
-      await this.advanceTo(key);
+    this.prevLeftKey = key;
+    this.prevLeftN = n;
+    if (this.group && this.cmp(this.group.key, key) !== 0) this.group = null;
+    this.current = { row, key };
+    this.nextPair = -1;
+    return this.goOn();
+  }
+
+  /** Goes on with the current left row; null once it is answered, else a promise of the rest. */
+  private goOn(): Promise<void> | null {
+    const wait = this.work();
+    return wait ? wait.then(() => this.goOn() ?? undefined) : null;
+  }
+
+  /** Works on the current left row as far as it can without waiting; null once answered, or what to wait for (then call again). */
+  private work(): Promise<void> | null {
+    const current = this.current;
+    if (!current || this.destroyed) return null;
+    if (this.nextPair < 0) {
+      if (!this.group?.complete) {
+        const wait = this.advanceTo(current.key);
+        if (wait) return wait;
+      }
+      if (!this.group) {
+        this.current = null;
+        this.unmatchedLeft(current.row);
+        return this.room();
+      }
+      this.metrics.left.matched++;
+      this.nextPair = 0;
     }
-    const group = this.group as Group<R> | null;
-    if (!group) return this.unmatchedLeft(row);
-    this.metrics.left.matched++;
-    for (const right of group.rows) {
-      if (this.destroyed) return;
-      this.output(row, row, right);
+    const rows = this.group!.rows;
+    while (this.nextPair < rows.length) {
+      if (this.destroyed) return null;
+      this.output(current.row, current.row, rows[this.nextPair++]!);
+      if (this.nextPair === rows.length) this.current = null;
       const room = this.room();
-      if (room) await room;
+      if (room) return room;
     }
+    this.current = null;
+    return null;
   }
 
   private compareKeys(a: unknown[], b: unknown[], side: 'left' | 'right', n: number, row: unknown): number {
@@ -160,36 +214,61 @@ class MergeJoinStage<L, R, Out> extends JoinBase<L, R, Out> {
     }
   }
 
-  /** Skips (or keeps, for right/full) the right rows before `key`, then loads the group of `key`. */
-  private async advanceTo(key: unknown[]): Promise<void> {
-    if (this.head === undefined) this.head = await this.pullRight();
-    while (this.head && this.cmp(this.head.key, key) < 0) {
-      await this.unmatchedRight(this.head.row);
-      this.head = await this.pullRight();
-    }
-    if (!this.head || this.cmp(this.head.key, key) !== 0) return;
-    const group: Group<R> = { key, rows: [] };
-    let bytes = 0;
-    while (this.head && this.cmp(this.head.key, key) === 0) {
-      group.rows.push(this.head.row);
-      bytes += estimateBytes(this.head.row);
-      if (bytes > this.maxGroupBytes) {
-        throw new RowError(this.stage, this.head.n, originOf(this.head.row), `the right rows of key ${describeKey(key)} pass maxGroupBytes (${this.maxGroupBytes} bytes) at right row ${this.head.n}; raise maxGroupBytes, or use hashJoin with the smaller side as the build side`);
+  /**
+   * Skips (or keeps, for right/full) the right rows before `key`, then reads the group of
+   * `key` (left null when there is none); null when done, or what to wait for (then call again).
+   */
+  private advanceTo(key: unknown[]): Promise<void> | null {
+    for (;;) {
+      if (this.head === undefined) {
+        const wait = this.pull();
+        if (wait) return wait;
       }
-      this.head = await this.pullRight();
+      const head = this.head!;
+      const group = this.group;
+      if (group) {
+        // Reading the group: its rows are the heads of its key.
+        if (head && this.cmp(head.key, key) === 0) {
+          group.rows.push(head.row);
+          group.bytes += estimateBytes(head.row);
+          if (group.bytes > this.maxGroupBytes) {
+            throw new RowError(this.stage, head.n, originOf(head.row), `the right rows of key ${describeKey(key)} pass maxGroupBytes (${this.maxGroupBytes} bytes) at right row ${head.n}; raise maxGroupBytes, or use hashJoin with the smaller side as the build side`);
+          }
+          this.head = undefined;
+          continue;
+        }
+        group.complete = true;
+        this.metrics.right.matched += group.rows.length;
+        return null;
+      }
+      if (!head) return null;
+      const c = this.cmp(head.key, key);
+      if (c > 0) return null;
+      if (c === 0) {
+        this.group = { key, rows: [], bytes: 0, complete: false };
+        continue;
+      }
+      this.head = undefined;
+      this.unmatchedRightNow(head.row);
+      const room = this.room();
+      if (room) return room;
     }
-    this.metrics.right.matched += group.rows.length;
-    this.group = group;
   }
 
-  /** The next right row with a key (rows with a null key are passed as unmatched on the way), or null at its end. */
-  private async pullRight(): Promise<Head<R> | null> {
+  /**
+   * Reads the next right row with a key into `head` (null at the side's end); rows with a
+   * null key are passed as unmatched on the way. Null when done, or what to wait for (the
+   * side, or room after a null-key row): then call again.
+   */
+  private pull(): Promise<void> | null {
     const right = this.other;
     for (;;) {
-      // Synchronously while rows are buffered; a promise only when the side must be waited for.
-      let x = right.take();
-      if (x === PENDING) x = await right.next();
-      if (x === END) return null;
+      const x = right.take();
+      if (x === PENDING) return right.wait();
+      if (x === END) {
+        this.head = null;
+        return null;
+      }
       const row = x as R;
       if (this.rightN === 0) this.saw(1, row);
       const n = ++this.rightN;
@@ -202,15 +281,19 @@ class MergeJoinStage<L, R, Out> extends JoinBase<L, R, Out> {
       }
       if (key === null) {
         this.metrics.right.nullKeys++;
-        await this.unmatchedRight(row);
+        this.unmatchedRightNow(row);
+        const room = this.room();
+        if (room) return room;
         continue;
       }
-      const prev = this.prevRight;
-      if (prev && this.compareKeys(key, prev.key, 'right', n, row) < 0) {
-        throw new RowError(this.stage, n, originOf(row), `the right input is not sorted by the key: right row ${n} (key ${describeKey(key)}) sorts before right row ${prev.n} (key ${describeKey(prev.key)})`);
+      const prev = this.prevRightKey;
+      if (prev && this.compareKeys(key, prev, 'right', n, row) < 0) {
+        throw new RowError(this.stage, n, originOf(row), `the right input is not sorted by the key: right row ${n} (key ${describeKey(key)}) sorts before right row ${this.prevRightN} (key ${describeKey(prev)})`);
       }
-      this.prevRight = { key, n };
-      return { row, key, n };
+      this.prevRightKey = key;
+      this.prevRightN = n;
+      this.head = { row, key, n };
+      return null;
     }
   }
 
@@ -268,11 +351,13 @@ export function mergeJoin<L = any, R = any, Out = Joined<L, R>>(right: SourceLik
 /** Both sides as sources: a source of the joined rows (`pipe(left, mergeJoin(right, options))`), to stand first in `run()`. */
 export function mergeJoin<L = any, R = any, Out = Joined<L, R>>(left: SourceLike, right: SourceLike, options: MergeJoinOptions<L, R, Out>): Readable & AsyncIterable<Out>; // eslint-disable-line @typescript-eslint/no-explicit-any
 export function mergeJoin<L, R, Out>(...args: [SourceLike, MergeJoinOptions<L, R, Out>] | [SourceLike, SourceLike, MergeJoinOptions<L, R, Out>]): JoinStage<L, Out> | (Readable & AsyncIterable<Out>) {
-  if (args.length === 3) {
-    const [left, right, options] = args;
-    return pipe(left as never, mergeJoinStage<L, R, Out>(right, options)) as unknown as Readable & AsyncIterable<Out>;
-  }
-  return mergeJoinStage<L, R, Out>(args[0], args[1] as MergeJoinOptions<L, R, Out>);
+  return named('mergeJoin()', () => {
+    if (args.length === 3) {
+      const [left, right, options] = args;
+      return pipe(left as never, mergeJoinStage<L, R, Out>(right, options)) as unknown as Readable & AsyncIterable<Out>;
+    }
+    return mergeJoinStage<L, R, Out>(args[0], args[1] as MergeJoinOptions<L, R, Out>);
+  });
 }
 
 function mergeJoinStage<L, R, Out>(right: SourceLike, options: MergeJoinOptions<L, R, Out>): JoinStage<L, Out> {
@@ -284,6 +369,6 @@ function mergeJoinStage<L, R, Out>(right: SourceLike, options: MergeJoinOptions<
     const s = checkOptions('sortInputs', o.sortInputs, SORT_INPUTS_OPTIONS);
     sorting = { memory: s.memory === undefined ? '64MB' : parseBytes('sortInputs.memory', s.memory), ...(s.tmpDir === undefined ? {} : { tmpDir: s.tmpDir as string }) };
   }
-  if (right === null || right === undefined || typeof right === 'string') throw new TypeError(`Expected \`right\` to be a source (a Readable, an iterable of rows or a generator), got ${right === null ? 'null' : typeof right}`);
+  if (!isSourceLike(right)) throw invalid(`Expected \`right\` to be a source (a Readable, an iterable of rows or a generator), got ${right === null ? 'null' : typeof right}`);
   return new MergeJoinStage<L, R, Out>('mergeJoin()', right, options, maxGroupBytes, compare, sorting);
 }

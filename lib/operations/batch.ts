@@ -3,7 +3,7 @@ import { Batcher, type ClosedBatch, type FlushCounts } from '../core/batcher.js'
 import { RowError, reasonOf } from '../core/errors.js';
 import { inheritOrigin, originOf } from '../core/origin.js';
 import { Stage } from '../core/stage.js';
-import { checkFunction, checkHighWaterMark, checkInteger, checkOptions, optionNames } from '../core/validate.js';
+import { checkFunction, checkHighWaterMark, checkInteger, checkOptions, named, optionNames } from '../core/validate.js';
 
 export type { FlushCounts, FlushReason } from '../core/batcher.js';
 
@@ -126,13 +126,15 @@ class BatchStageImpl<T> extends Stage<T, T[]> implements BatchStage<T> {
  * batch(500, { maxBytes: 1_000_000, maxWaitMs: 2_000 }) // ≤ 1 MB as JSON, ≤ 2 s wait
  */
 export function batch<T>(size: number, options: BatchOptions<T> = {}): BatchStage<T> {
-  checkInteger('size', size, 1);
-  const o = checkOptions('options', options, BATCH_OPTIONS) as BatchOptions<T>;
-  const limits = {
-    size,
-    maxBytes: o.maxBytes === undefined ? undefined : checkInteger('maxBytes', o.maxBytes, 1, true),
-    maxWaitMs: o.maxWaitMs === undefined ? undefined : checkInteger('maxWaitMs', o.maxWaitMs, 1, true),
-    sizeOf: o.sizeOf === undefined ? undefined : checkFunction<(row: T) => number>('sizeOf', o.sizeOf),
-  };
-  return new BatchStageImpl<T>(`batch(${size})`, limits, checkHighWaterMark('highWaterMark', o.highWaterMark) ?? 1);
+  return named('batch()', () => {
+    checkInteger('size', size, 1);
+    const o = checkOptions('options', options, BATCH_OPTIONS) as BatchOptions<T>;
+    const limits = {
+      size,
+      maxBytes: o.maxBytes === undefined ? undefined : checkInteger('maxBytes', o.maxBytes, 1, true),
+      maxWaitMs: o.maxWaitMs === undefined ? undefined : checkInteger('maxWaitMs', o.maxWaitMs, 1, true),
+      sizeOf: o.sizeOf === undefined ? undefined : checkFunction<(row: T) => number>('sizeOf', o.sizeOf),
+    };
+    return new BatchStageImpl<T>(`batch(${size})`, limits, checkHighWaterMark('highWaterMark', o.highWaterMark) ?? 1);
+  });
 }

@@ -1,7 +1,7 @@
 import type { Stage } from '../core/stage.js';
 import { stageName } from '../core/stage.js';
 import { RowOperation, resolveRowOptions, type ConcurrentOptions, type RowContext } from '../core/row-operation.js';
-import { checkFunction } from '../core/validate.js';
+import { checkFunction, named } from '../core/validate.js';
 
 export type Predicate<T> = (row: T, context: RowContext) => unknown;
 export type FilterOptions<T> = ConcurrentOptions<T, T>;
@@ -32,6 +32,6 @@ class FilterStage<T> extends RowOperation<T, T, unknown> {
  * filter(([state, make, agency]) => state === 'NJ' && make === 'FORD' && agency === 'P')
  */
 export function filter<T>(predicate: Predicate<T>, options: FilterOptions<T> = {}): Stage<T, T> {
-  checkFunction('predicate', predicate);
+  named('filter()', () => checkFunction('predicate', predicate));
   return new FilterStage(stageName('filter', predicate), predicate, resolveRowOptions<T, T>('filter', options));
 }

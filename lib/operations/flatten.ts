@@ -3,7 +3,7 @@ import { RowError } from '../core/errors.js';
 import { inheritOrigin, originOf } from '../core/origin.js';
 import { kindOf } from '../core/rows.js';
 import { Stage } from '../core/stage.js';
-import { checkHighWaterMark, checkOptions, optionNames } from '../core/validate.js';
+import { checkHighWaterMark, checkOptions, named, optionNames } from '../core/validate.js';
 
 /** The option names flatten() accepts (an unknown one is a TypeError). */
 const FLATTEN_OPTIONS = optionNames<{ highWaterMark?: number }>('flatten()', { highWaterMark: true });
@@ -31,6 +31,6 @@ class FlattenStage<T> extends Stage<readonly T[], T> {
  * @example flatten() // T[] → T
  */
 export function flatten<T>(options: { highWaterMark?: number } = {}): Stage<readonly T[], T> {
-  const o = checkOptions('options', options, FLATTEN_OPTIONS);
-  return new FlattenStage<T>('flatten()', checkHighWaterMark('highWaterMark', o.highWaterMark));
+  const highWaterMark = named('flatten()', () => checkHighWaterMark('highWaterMark', checkOptions('options', options, FLATTEN_OPTIONS).highWaterMark));
+  return new FlattenStage<T>('flatten()', highWaterMark);
 }

@@ -1,7 +1,7 @@
 import type { Stage } from '../core/stage.js';
 import { stageName } from '../core/stage.js';
 import { ROW_OPTIONS, RowOperation, resolveRowOptions, type ConcurrentOptions, type RowContext } from '../core/row-operation.js';
-import { checkFunction } from '../core/validate.js';
+import { checkFunction, named, type OptionNames } from '../core/validate.js';
 
 export type MapFunction<In, Out> = (row: In, context: RowContext) => Out | PromiseLike<Out>;
 export type MapOptions<In, Out> = ConcurrentOptions<In, Out>;
@@ -37,11 +37,11 @@ class MapStage<In, Out> extends RowOperation<In, Out> {
  * map(lookupPlate, { concurrency: 8, ordered: false })   // results leave as they complete
  */
 export function map<In, Out>(fn: MapFunction<In, Out>, options: MapOptions<In, Out> = {}): Stage<In, Out> {
-  checkFunction('fn', fn);
+  named('map()', () => checkFunction('fn', fn));
   return new MapStage(stageName('map', fn), fn, resolveRowOptions<In, Out>('map', options));
 }
 
-/** For operations built on `map`: a named stage running a fixed row function (row options, no `concurrency`). */
-export function mapNamed<In, Out>(name: string, fn: MapFunction<In, Out>, options: MapOptions<In, Out>): Stage<In, Out> {
-  return new MapStage(name, fn, resolveRowOptions<In, Out>(name, options, ROW_OPTIONS));
+/** For operations built on `map`: a named stage running a fixed row function (row options; `concurrency` only where `known` has it). */
+export function mapNamed<In, Out>(name: string, fn: MapFunction<In, Out>, options: MapOptions<In, Out>, known: OptionNames = ROW_OPTIONS): Stage<In, Out> {
+  return new MapStage(name, fn, resolveRowOptions<In, Out>(name, options, known));
 }

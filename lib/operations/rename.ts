@@ -1,7 +1,7 @@
 import type { RowOptions } from '../core/row-operation.js';
 import { checkHas, kindOf, setField } from '../core/rows.js';
 import type { Stage } from '../core/stage.js';
-import { checkOptions } from '../core/validate.js';
+import { checkOptions, invalid, named } from '../core/validate.js';
 import { mapNamed } from './map.js';
 
 /**
@@ -15,16 +15,19 @@ export function rename<In extends object>(
   mapping: Readonly<Record<string, string>>,
   options: RowOptions<In, Record<string, unknown>> = {},
 ): Stage<In, Record<string, unknown>> {
-  const entries = Object.entries(checkOptions('mapping', mapping));
-  if (entries.length === 0) throw new TypeError('Expected `mapping` to name at least one column');
-  const targets = new Set<string>();
-  for (const [from, to] of entries) {
-    if (typeof to !== 'string' || to === '') {
-      throw new TypeError(`Expected \`mapping[${JSON.stringify(from)}]\` to be a non-empty string, got ${JSON.stringify(to)}`);
+  const entries = named('rename()', () => {
+    const entries = Object.entries(checkOptions('mapping', mapping));
+    if (entries.length === 0) throw invalid('Expected `mapping` to name at least one column');
+    const targets = new Set<string>();
+    for (const [from, to] of entries) {
+      if (typeof to !== 'string' || to === '') {
+        throw invalid(`Expected \`mapping[${JSON.stringify(from)}]\` to be a non-empty string, got ${JSON.stringify(to)}`);
+      }
+      if (targets.has(to)) throw invalid(`Expected \`mapping\` to give distinct new names, got ${JSON.stringify(to)} twice`);
+      targets.add(to);
     }
-    if (targets.has(to)) throw new TypeError(`Expected \`mapping\` to give distinct new names, got ${JSON.stringify(to)} twice`);
-    targets.add(to);
-  }
+    return entries;
+  });
   const renames = new Map(entries as [string, string][]);
   return mapNamed(`rename(${[...renames.keys()].join(',')})`, (row: In) => {
     if (typeof row !== 'object' || row === null || Array.isArray(row)) {

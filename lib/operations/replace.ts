@@ -1,6 +1,7 @@
 import type { RowOptions } from '../core/row-operation.js';
 import { checkColumn, checkHas, copyRow, setField, type Column, type Row } from '../core/rows.js';
 import type { Stage } from '../core/stage.js';
+import { invalid, named } from '../core/validate.js';
 import { mapNamed } from './map.js';
 
 /** Old value → new value, as a plain object, a `Map`, or a function of the value and row. */
@@ -20,7 +21,7 @@ export type Replacements<R> =
  * replace('amount', (value) => Number(value))
  */
 export function replace<R extends Row>(column: Column, replacements: Replacements<R>, options: RowOptions<R, R> = {}): Stage<R, R> {
-  const col = checkColumn('column', column);
+  const col = named('replace()', () => checkColumn('column', column));
   let lookup: (value: unknown, row: R) => unknown;
   if (typeof replacements === 'function') {
     lookup = replacements;
@@ -30,7 +31,7 @@ export function replace<R extends Row>(column: Column, replacements: Replacement
     const table = new Map<unknown, unknown>(Object.entries(replacements));
     lookup = (value) => (table.has(value) ? table.get(value) : value);
   } else {
-    throw new TypeError(`Expected \`replacements\` to be an object, a Map or a function, got ${JSON.stringify(replacements)}`);
+    named('replace()', () => { throw invalid(`Expected \`replacements\` to be an object, a Map or a function, got ${JSON.stringify(replacements)}`); });
   }
   return mapNamed(`replace(${col})`, (row: R) => {
     checkHas(row, col);

@@ -3,6 +3,7 @@ import { originOf } from '../core/origin.js';
 import { ROW_OPTIONS, RowOperation, resolveRowOptions, type RowContext, type RowOptions } from '../core/row-operation.js';
 import { checkColumn, checkHas, setField, type Column } from '../core/rows.js';
 import type { Stage } from '../core/stage.js';
+import { invalid, named } from '../core/validate.js';
 
 /**
  * The stage `select` makes. `run()`/`pipe()` may fuse it into a csv source right before it
@@ -70,14 +71,17 @@ export function select<K extends string, In extends Readonly<Record<K, unknown>>
   options?: RowOptions<In, Pick<In, K>>,
 ): Stage<In, Pick<In, K>>;
 export function select(columns: readonly Column[], options: RowOptions<unknown, unknown> = {}): Stage<unknown, unknown> {
-  if (!Array.isArray(columns) || columns.length === 0) {
-    throw new TypeError(`Expected \`columns\` to be a non-empty array of column indexes or names, got ${JSON.stringify(columns)}`);
-  }
-  const cols = columns.map((c, i) => checkColumn(`columns[${i}]`, c));
+  const cols = named('select()', () => {
+    if (!Array.isArray(columns) || columns.length === 0) {
+      throw invalid(`Expected \`columns\` to be a non-empty array of column indexes or names, got ${JSON.stringify(columns)}`);
+    }
+    const checked = columns.map((c, i) => checkColumn(`columns[${i}]`, c));
+    if (checked.some((c) => typeof c !== typeof checked[0])) {
+      throw invalid('Expected `columns` to be all indexes or all names, not a mix');
+    }
+    return checked;
+  });
   const byIndex = typeof cols[0] === 'number';
-  if (cols.some((c) => (typeof c === 'number') !== byIndex)) {
-    throw new TypeError('Expected `columns` to be all indexes or all names, not a mix');
-  }
   const name = `select(${cols.join(',')})`;
   if (byIndex) {
     const indexes = cols as number[];

@@ -1,6 +1,7 @@
 import type { RowOptions } from '../core/row-operation.js';
 import { checkColumn, copyRow, kindOf, setField, type Column, type Row } from '../core/rows.js';
 import type { Stage } from '../core/stage.js';
+import { named } from '../core/validate.js';
 import { mapNamed } from './map.js';
 
 /**
@@ -13,7 +14,7 @@ import { mapNamed } from './map.js';
  * set('address', (row) => [row.house, row.street, row.state].join(', '))
  */
 export function set<R extends Row>(column: Column, value: unknown, options: RowOptions<R, R> = {}): Stage<R, R> {
-  const col = checkColumn('column', column);
+  const col = named('set()', () => checkColumn('column', column));
   const compute = typeof value === 'function' ? (value as (row: R, index: number) => unknown) : () => value;
   return mapNamed(`set(${col})`, (row: R, { index }) => {
     if (typeof col === 'number' ? !Array.isArray(row) : typeof row !== 'object' || row === null || Array.isArray(row)) {

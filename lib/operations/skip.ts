@@ -1,6 +1,6 @@
 import type { TransformCallback } from 'node:stream';
 import { Stage } from '../core/stage.js';
-import { checkHighWaterMark, checkInteger, checkOptions, optionNames } from '../core/validate.js';
+import { checkHighWaterMark, checkInteger, checkOptions, named, optionNames } from '../core/validate.js';
 
 /** The option names skip() accepts (an unknown one is a TypeError). */
 const SKIP_OPTIONS = optionNames<{ highWaterMark?: number }>('skip()', { highWaterMark: true });
@@ -21,7 +21,9 @@ class SkipStage<T> extends Stage<T, T> {
  * @example skip(1) // drop a second header line
  */
 export function skip<T>(count: number, options: { highWaterMark?: number } = {}): Stage<T, T> {
-  checkInteger('count', count, 0);
-  const o = checkOptions('options', options, SKIP_OPTIONS);
-  return new SkipStage<T>(count, checkHighWaterMark('highWaterMark', o.highWaterMark));
+  const highWaterMark = named('skip()', () => {
+    checkInteger('count', count, 0);
+    return checkHighWaterMark('highWaterMark', checkOptions('options', options, SKIP_OPTIONS).highWaterMark);
+  });
+  return new SkipStage<T>(count, highWaterMark);
 }

@@ -1,7 +1,7 @@
 import type { Stage } from '../core/stage.js';
 import { stageName } from '../core/stage.js';
 import { RowOperation, resolveRowOptions, type ConcurrentOptions, type RowContext } from '../core/row-operation.js';
-import { checkFunction } from '../core/validate.js';
+import { checkFunction, named } from '../core/validate.js';
 
 export type TapOptions<T> = ConcurrentOptions<T, T>;
 
@@ -29,6 +29,6 @@ class TapStage<T> extends RowOperation<T, T, unknown> {
  * tap((row, { index }) => { if (index % 100_000 === 0) console.log(index, 'rows') })
  */
 export function tap<T>(fn: (row: T, context: RowContext) => unknown, options: TapOptions<T> = {}): Stage<T, T> {
-  checkFunction('fn', fn);
+  named('tap()', () => checkFunction('fn', fn));
   return new TapStage(stageName('tap', fn), fn, resolveRowOptions<T, T>('tap', options));
 }

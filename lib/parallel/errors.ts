@@ -2,7 +2,8 @@ import type { Origin } from '../core/origin.js';
 
 /**
  * A batch could not be run: its worker died (`process.exit`, out of memory under
- * `resourceLimits`, a crash) and no retry was left, or the module could not be loaded.
+ * `resourceLimits`, a crash) or ran past `timeout`, and no retry was left, or the module
+ * could not be loaded.
  * Names the batch and its rows; `cause` is the worker's error.
  */
 export class WorkerError extends Error {

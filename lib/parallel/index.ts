@@ -4,11 +4,12 @@
  * order (or not) and row-level errors as for `map`.
  *
  * Read first: parallel-map.ts (the stage). A row flows: parallel-map.ts gathers it into a
- * batch (core/batcher.ts) → packing.ts packs the batch → pool.ts sends it to a worker,
- * where worker.ts runs the user's function on each row → the results come back (protocol.ts
- * says what crosses; tails.ts sends back only appended columns) and leave in order; a row's
- * throw becomes a RowError, a dead worker a WorkerError (errors.ts). options.ts checks the
- * options once; stats.ts says where the time went.
+ * batch (core/batcher.ts, sized by row-size.ts) → packing.ts packs the batch → pool.ts
+ * sends it to a worker (batch-timer.ts watches its `timeout`), where worker.ts runs the
+ * user's function on each row → the results come back (protocol.ts says what crosses;
+ * tails.ts sends back only appended columns) and leave in order; a row's throw becomes a
+ * RowError, a dead worker or a batch past its timeout a WorkerError (errors.ts).
+ * options.ts checks the options once; stats.ts says where the time went.
  */
 import { parallelMap } from './map.js';
 

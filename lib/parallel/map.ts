@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import { ParallelMapStage } from './parallel-map.js';
+import { named } from '../core/validate.js';
 import { resolveParallelOptions, type ParallelMapOptions } from './options.js';
 
 /**
@@ -20,7 +21,7 @@ import { resolveParallelOptions, type ParallelMapOptions } from './options.js';
  * parallel.map('lib/geo.js', { export: 'toTile', ordered: false, retries: 1 })
  */
 export function parallelMap<In, Out>(module: string | URL, options: ParallelMapOptions<In, Out> = {}): ParallelMapStage<In, Out> {
-  const settings = resolveParallelOptions<In, Out>(module, options);
+  const settings = named('parallel.map()', () => resolveParallelOptions<In, Out>(module, options));
   const file = basename(new URL(settings.module).pathname);
   const name = settings.exportName === 'default' ? file : `${file}#${settings.exportName}`;
   return new ParallelMapStage<In, Out>(`parallel.map(${name})`, settings);

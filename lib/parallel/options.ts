@@ -23,7 +23,7 @@ export interface ParallelMapOptions<In, Out> {
    */
   threads?: number;
   /**
-   * Roughly how many bytes of rows (UTF-16 length of their strings, 8 a value otherwise) a
+   * Roughly how many bytes of rows (UTF-16 length of their strings, a Buffer's bytes, 8 a value otherwise) a
    * batch holds; a row larger than this travels alone.
    * @default 262144 (about 1,100 rows of the 43-column parking file)
    */
@@ -39,11 +39,19 @@ export interface ParallelMapOptions<In, Out> {
    */
   onError?: OnError<In, Out>;
   /**
-   * How many times a batch whose worker died (exit, out of memory) is run again, each on a
+   * How many times a batch whose worker died (exit, out of memory, past `timeout`) is run again, each on a
    * fresh worker. Its rows leave once, from the run that finished.
    * @default 0
    */
   retries?: number;
+  /**
+   * Milliseconds a worker may spend on one batch, counted from when it starts the batch
+   * (not while the batch waits behind another, nor while the worker loads the module): past it the worker is terminated and the
+   * batch fails as if the worker had died — run again on a fresh worker while `retries`
+   * allow, else a `WorkerError` naming the batch. Set it well above a batch's longest run.
+   * @default no limit
+   */
+  timeout?: number;
   /** Passed to each worker thread (e.g. `{ maxOldGenerationSizeMb: 256 }`). */
   resourceLimits?: ResourceLimits;
   /**
@@ -56,6 +64,7 @@ export interface ParallelMapOptions<In, Out> {
 /** The option names parallel.map() accepts (an unknown one, `concurrency` too, is a TypeError). */
 const PARALLEL_MAP_OPTIONS = optionNames<ParallelMapOptions<unknown, unknown>>('parallel.map()', {
   export: true, threads: true, batchBytes: true, ordered: true, onError: true, retries: true, resourceLimits: true, highWaterMark: true,
+  timeout: true,
 });
 
 export interface ParallelSettings<In, Out> {
@@ -66,6 +75,8 @@ export interface ParallelSettings<In, Out> {
   readonly ordered: boolean;
   readonly onError: OnError<In, Out>;
   readonly retries: number;
+  /** Milliseconds a batch may run on its worker (Infinity: no limit). */
+  readonly timeout: number;
   readonly resourceLimits?: ResourceLimits;
   readonly highWaterMark?: number;
 }
@@ -94,6 +105,7 @@ export function resolveParallelOptions<In, Out>(module: unknown, options: unknow
     ordered,
     onError,
     retries: o.retries === undefined ? 0 : checkInteger('retries', o.retries, 0),
+    timeout: o.timeout === undefined ? Infinity : checkInteger('timeout', o.timeout, 1),
     ...(o.resourceLimits ? { resourceLimits: { ...o.resourceLimits } } : {}),
     ...(highWaterMark === undefined ? {} : { highWaterMark }),
   };

@@ -29,9 +29,13 @@ function holdsBuffer(value: unknown): boolean {
   return false;
 }
 
-/** Packs rows for `postMessage`; `transfer` lists what may be moved instead of copied. */
-export function pack(rows: unknown[]): { packed: Packed; transfer: ArrayBuffer[] } {
-  if (!holdsBuffer(rows)) return { packed: { kind: 'clone', rows }, transfer: [] };
+/**
+ * Packs rows for `postMessage`; `transfer` lists what may be moved instead of copied.
+ * `mayHoldBuffer` false says the rows are known to hold only primitives, arrays and plain
+ * objects (see row-size.ts), so there is no Buffer to look for.
+ */
+export function pack(rows: unknown[], mayHoldBuffer = true): { packed: Packed; transfer: ArrayBuffer[] } {
+  if (!mayHoldBuffer || !holdsBuffer(rows)) return { packed: { kind: 'clone', rows }, transfer: [] };
   const bytes = serialize(rows);
   // A small Buffer may share Node's pool; copy it into an ArrayBuffer of its own to move it.
   const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : Uint8Array.prototype.slice.call(bytes);

@@ -8,7 +8,8 @@
  * backpressure reaches upstream; a done batch's rows are passed on only while the output
  * buffer is below its high-water mark, so the stage holds at most (threads × 2 + 1)
  * batches of rows and results, plus one batch of results in its output buffer. A batch's rows leave once — a retried batch's rows
- * only from the run that finished. Every worker has exited before the stage calls back its
+ * only from the run that finished. A batch that runs past its `timeout` (batch-timer.ts) is
+ * aborted, which terminates its worker, and counts as a batch whose worker died. Every worker has exited before the stage calls back its
  * end or its destroy.
  */
 import type { TransformCallback } from 'node:stream';
@@ -17,11 +18,13 @@ import { RowError, reasonOf } from '../core/errors.js';
 import { originOf } from '../core/origin.js';
 import { applyOnError } from '../core/row-operation.js';
 import { Stage } from '../core/stage.js';
+import { BatchTimer } from './batch-timer.js';
 import { WorkerError } from './errors.js';
 import { pack, unpack } from './packing.js';
 import { WorkerPool } from './pool.js';
 import type { BatchResult, RowFailure } from './protocol.js';
 import type { ParallelSettings } from './options.js';
+import { RowSizer } from './row-size.js';
 import { withTails } from './tails.js';
 import { ParallelStats } from './stats.js';
 
@@ -36,25 +39,16 @@ interface Batch<In> {
   /** Rows of it delivered so far, and failures handled so far. */
   cursor: number;
   failureAt: number;
-}
-
-/** A cheap size estimate (no JSON): string lengths, 8 for any other value. */
-export function rowBytes(row: unknown): number {
-  if (typeof row === 'string') return row.length;
-  if (typeof row !== 'object' || row === null) return 8;
-  let bytes = 0;
-  if (Array.isArray(row)) {
-    for (let i = 0; i < row.length; i++) bytes += rowBytes(row[i]);
-  } else {
-    for (const key in row) bytes += key.length + rowBytes((row as Record<string, unknown>)[key]);
-  }
-  return bytes + 8;
+  /** The running attempt's timeout, and whether it expired (its worker was terminated). */
+  timer?: BatchTimer;
+  timedOut?: boolean;
 }
 
 /** The stage `parallel.map` returns: a `Stage` whose `stats` also say where the time went ({@link ParallelStats}). */
 export class ParallelMapStage<In, Out> extends Stage<In, Out> {
   override readonly stats = new ParallelStats();
   private readonly batcher: Batcher<In>;
+  private readonly sizer = new RowSizer();
   private readonly queue: Batch<In>[] = [];
   private pool: WorkerPool | null = null;
   private batched = 0;
@@ -68,7 +62,7 @@ export class ParallelMapStage<In, Out> extends Stage<In, Out> {
     private readonly settings: ParallelSettings<In, Out>,
   ) {
     super(stage, settings.highWaterMark);
-    this.batcher = new Batcher<In>({ size: Infinity, maxBytes: settings.batchBytes, sizeOf: rowBytes });
+    this.batcher = new Batcher<In>({ size: Infinity, maxBytes: settings.batchBytes, sizeOf: this.sizer.bytes });
   }
 
   override _transform(row: In, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -89,6 +83,7 @@ export class ParallelMapStage<In, Out> extends Stage<In, Out> {
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.batcher.clear();
+    // A batch's timer stops when its task settles: closing the pool rejects every running one.
     this.queue.length = 0;
     this.heldWrite = null;
     this.heldFlush = null;
@@ -133,14 +128,29 @@ export class ParallelMapStage<In, Out> extends Stage<In, Out> {
   }
 
   private start(batch: Batch<In>): void {
-    const { threads, module, exportName, resourceLimits, onError } = this.settings;
+    const { threads, module, exportName, resourceLimits, onError, timeout } = this.settings;
     this.pool ??= new WorkerPool({ threads, setup: { module, exportName }, ...(resourceLimits ? { resourceLimits } : {}) });
     batch.attempts++;
+    batch.timedOut = false;
+    // A batch past its timeout is aborted: piscina terminates the worker running it.
+    const abort = timeout === Infinity ? null : new AbortController();
+    if (abort) batch.timer = new BatchTimer(timeout, () => {
+      batch.timedOut = true;
+      abort.abort();
+    });
     const sentAt = performance.timeOrigin + performance.now();
-    const { packed, transfer } = pack(batch.rows);
-    this.pool.run({ rows: packed, firstIndex: batch.firstIndex, stopAtFailure: onError === 'fail' }, transfer).then(
-      (result) => this.finished(batch, result, sentAt),
-      (error: unknown) => this.crashed(batch, error),
+    // Every row of a batch was sized before the batch left (the sizer's note covers them all).
+    const { packed, transfer } = pack(batch.rows, this.sizer.sawOther);
+    const task = { rows: packed, firstIndex: batch.firstIndex, stopAtFailure: onError === 'fail', ...(batch.timer ? { started: batch.timer.started } : {}) };
+    this.pool.run(task, transfer, abort?.signal).then(
+      (result) => {
+        batch.timer?.stop();
+        this.finished(batch, result, sentAt);
+      },
+      (error: unknown) => {
+        batch.timer?.stop();
+        this.crashed(batch, error);
+      },
     );
   }
 
@@ -176,7 +186,8 @@ export class ParallelMapStage<In, Out> extends Stage<In, Out> {
       this.start(batch); // piscina has replaced the dead worker with a fresh one
       return;
     }
-    this.destroy(this.batchError(batch, reasonOf(error), error));
+    const reason = batch.timedOut ? `no answer within its timeout of ${this.settings.timeout} ms (the worker was terminated)` : reasonOf(error);
+    this.destroy(this.batchError(batch, reason, error));
   }
 
   private batchError(batch: Batch<In>, reason: string, cause?: unknown): WorkerError {

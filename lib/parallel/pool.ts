@@ -1,12 +1,14 @@
 /**
  * The worker threads of one stage: a piscina pool of exactly `threads` workers, each
  * started with the user's module (see worker.ts), one batch per worker at a time. A worker
- * that dies is replaced by piscina; `close()` terminates every worker and resolves once all
- * have exited, so none outlives the stage.
+ * that dies, or whose batch is aborted while it runs it (piscina then terminates it), is
+ * replaced by piscina; `close()` terminates every worker and resolves once all have exited
+ * — those piscina terminated on its own too, whose exit it does not wait for — so none
+ * outlives the stage.
  */
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import type { ResourceLimits } from 'node:worker_threads';
+import type { ResourceLimits, Worker } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
 import { callerFile } from '../core/caller-file.js';
 import type { BatchResult, BatchTask, WorkerSetup } from './protocol.js';
@@ -35,6 +37,8 @@ export class WorkerPool {
   // parallel.map does not pay its start-up (~20 ms, ~8 MB here).
   private readonly piscina: Promise<Piscina<BatchTask, BatchResult>>;
   private closing: Promise<void> | null = null;
+  /** Every thread the pool started, until it has exited. */
+  private readonly live = new Map<Worker, Promise<void>>();
 
   constructor({ threads, setup, resourceLimits }: PoolSettings) {
     this.piscina = import('piscina').then(({ Piscina }) => {
@@ -51,17 +55,36 @@ export class WorkerPool {
       // A worker's 'error' is also the failure of its task (handled there); piscina would
       // otherwise re-emit it on the pool as an uncaught 'error'.
       pool.on('error', () => {});
+      pool.on('workerCreate', () => this.track(pool.threads));
       return pool;
     });
   }
 
-  run(task: BatchTask, transferList: ArrayBuffer[]): Promise<BatchResult> {
-    return this.piscina.then((pool) => pool.run(task, { transferList }));
+  /** Runs a batch; aborting `signal` while a worker runs it terminates that worker. */
+  run(task: BatchTask, transferList: ArrayBuffer[], signal?: AbortSignal): Promise<BatchResult> {
+    return this.piscina.then((pool) => pool.run(task, { transferList, ...(signal ? { signal } : {}) }));
   }
 
   /** Terminates every worker (tasks still running fail, and are ignored by then). */
   close(): Promise<void> {
-    this.closing ??= this.piscina.then((pool) => pool.destroy(), () => undefined);
+    this.closing ??= this.piscina.then(
+      async (pool) => {
+        await pool.destroy();
+        await Promise.all(this.live.values());
+      },
+      () => undefined,
+    );
     return this.closing;
+  }
+
+  private track(threads: readonly Worker[]): void {
+    for (const thread of threads) {
+      // A thread that has exited already has threadId -1 (its 'exit' has been emitted).
+      if (this.live.has(thread) || thread.threadId === -1) continue;
+      this.live.set(thread, new Promise<void>((resolve) => thread.once('exit', () => {
+        this.live.delete(thread);
+        resolve();
+      })));
+    }
   }
 }

@@ -24,6 +24,12 @@ export interface BatchTask {
   readonly firstIndex: number;
   /** Stop at the first row that throws (onError 'fail': the rest would not be used). */
   readonly stopAtFailure: boolean;
+  /**
+   * With a `timeout`: one slot of shared memory where the worker stamps when it starts the
+   * batch (µs of `performance.timeOrigin + performance.now()`), so the stage counts the time
+   * from there, not while the batch waits in line behind another.
+   */
+  readonly started?: BigInt64Array;
 }
 
 /** A row whose function threw (or returned null/undefined), with the error as the worker saw it. */

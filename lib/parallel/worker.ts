@@ -46,6 +46,8 @@ export default async function runBatch(task: BatchTask): Promise<BatchResult> {
   const previousEndedAt = lastEndedAt;
   loaded ??= load(workerData as WorkerSetup);
   const fn = await loaded;
+  // The batch's timeout counts from here: loading the module (a worker's first batch) is not the batch's run.
+  if (task.started) Atomics.store(task.started, 0, BigInt(Math.round(now() * 1000)));
   if (typeof fn === 'string') return { outputs: pack([]).packed, appended: false, failures: [], fnMs: 0, startedAt, endedAt: now(), previousEndedAt, loadError: fn };
   const rows = unpack(task.rows);
   const outputs: unknown[] = [];

@@ -13,6 +13,6 @@
 export { run, type RunOptions, type Summary } from './run.js';
 export type { Progress } from './progress.js';
 export { pipe } from './pipe.js';
-export type { SourceLike, StageLike } from './stages.js';
+export { isSourceLike, type SourceLike, type StageLike } from './stages.js';
 export type { RejectRecord, RejectTarget } from './reject-channel.js';
 export type { From, Through, RowFunction, Typed, Untyped } from './typed.js';

@@ -12,12 +12,23 @@ export interface Progress {
   bytesRead?: number;
   /** The source's size in bytes, when it knows it (a file read by `csv.read(path)`, once open). */
   bytesTotal?: number;
+  /**
+   * The source's own estimate of its row count, when it has one: for `postgres.query` on a
+   * pool or connection string, the planner's (`EXPLAIN`, asked once before the cursor opens,
+   * only when progress is requested). An estimate: `read` may end above or below it.
+   */
+  rowsEstimate?: number;
   /** Time since `run()` was called. */
   elapsedMs: number;
   /** Rows read per second so far. */
   rowsPerSecond: number;
-  /** Time left at the rate so far, when `bytesTotal` is known. */
+  /** Time left at the rate so far, when `bytesTotal` (or else `rowsEstimate`) is known. */
   etaMs?: number;
+  /**
+   * How long no row has been read, as seen by the reports (so to within `progressMs`):
+   * 0 while rows flow; a source or sink that hangs shows here, since reports go on.
+   */
+  stalledMs: number;
   /** True for the last call, made when the pipeline has settled (also when it failed). */
   done: boolean;
 }
@@ -30,11 +41,13 @@ export interface Counts {
 }
 
 /**
- * Calls `report` with a snapshot whenever `tick()` finds `everyMs` passed since the last
- * call (the source gate ticks once per row or batch read), and once more on `end()`.
+ * Calls `report` with a snapshot every `everyMs` (a timer, so that a pipeline where no row
+ * moves still reports, and no row pays for a clock read) and once more on `end()`.
  */
 export class ProgressReporter {
-  private last: number;
+  private timer: NodeJS.Timeout | undefined;
+  private lastRead = 0;
+  private lastReadAt: number;
 
   constructor(
     private readonly report: (progress: Progress) => void,
@@ -44,31 +57,40 @@ export class ProgressReporter {
     private readonly started: number,
     private readonly now: () => number = () => performance.now(),
   ) {
-    this.last = started;
+    this.lastReadAt = started;
   }
 
   /** Set by run(): how a progress callback that throws fails the pipeline. */
   onError: (error: unknown) => void = () => {};
 
+  /** Starts the timer (unref'd: it never keeps the process alive). */
+  start(): void {
+    this.timer = setInterval(this.tick, Math.max(1, this.everyMs)).unref();
+  }
+
+  /** One report (the timer's). */
   readonly tick = (): void => {
-    const at = this.now();
-    if (at - this.last < this.everyMs) return;
-    this.last = at;
     try {
-      this.report(this.snapshot(at, false));
+      this.report(this.snapshot(this.now(), false));
     } catch (error) {
       this.onError(error);
     }
   };
 
   end(): void {
+    clearInterval(this.timer);
     this.report(this.snapshot(this.now(), true));
   }
 
   private snapshot(at: number, done: boolean): Progress {
     const elapsedMs = Math.round(at - this.started);
     const read = this.counts.read();
-    const progress: Progress = { read, written: this.counts.written(), rejected: this.counts.rejected(), elapsedMs, rowsPerSecond: elapsedMs > 0 ? Math.round((read * 1000) / elapsedMs) : 0, done };
+    if (read !== this.lastRead) {
+      this.lastRead = read;
+      this.lastReadAt = at;
+    }
+    const stalledMs = done ? 0 : Math.round(at - this.lastReadAt);
+    const progress: Progress = { read, written: this.counts.written(), rejected: this.counts.rejected(), elapsedMs, rowsPerSecond: elapsedMs > 0 ? Math.round((read * 1000) / elapsedMs) : 0, stalledMs, done };
     const bytesRead = isStage(this.source) ? (this.source as { bytesIn?: unknown }).bytesIn : undefined;
     if (typeof bytesRead === 'number') {
       progress.bytesRead = bytesRead;
@@ -78,6 +100,14 @@ export class ProgressReporter {
         progress.bytesTotal = bytesTotal;
         progress.etaMs = done ? 0 : bytesRead > 0 ? Math.max(0, Math.round((elapsedMs * (bytesTotal - bytesRead)) / bytesRead)) : undefined;
         if (progress.etaMs === undefined) delete progress.etaMs;
+      }
+    }
+    const rowsEstimate = isStage(this.source) ? (this.source as { rowsEstimate?: unknown }).rowsEstimate : undefined;
+    if (typeof rowsEstimate === 'number') {
+      progress.rowsEstimate = rowsEstimate;
+      if (progress.bytesTotal === undefined) {
+        if (done) progress.etaMs = 0;
+        else if (read > 0) progress.etaMs = Math.max(0, Math.round((elapsedMs * (rowsEstimate - read)) / read));
       }
     }
     return progress;

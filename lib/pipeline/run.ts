@@ -2,7 +2,7 @@ import type { Readable, Stream, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AbortError } from '../core/errors.js';
 import { countsWritten, isStage, writtenRows } from '../core/stage.js';
-import { checkInteger, checkOptions, checkSignal, fail, optionNames } from '../core/validate.js';
+import { checkInteger, checkOptions, checkSignal, fail, named, optionNames } from '../core/validate.js';
 import { destinationClosed } from './destination.js';
 import { ProgressReporter, type Progress } from './progress.js';
 import { RejectChannel, type RejectTarget } from './reject-channel.js';
@@ -34,13 +34,15 @@ export interface RunOptions {
   keepSource?: boolean;
   /**
    * Called with a {@link Progress} snapshot (rows read, written, rejected; bytes read of the
-   * file's size for `csv.read(path)`; rows/s, elapsed, ETA) at most every `progressMs`
-   * while rows are read, and once more with `done: true` when the pipeline has settled.
+   * file's size for `csv.read(path)`, or the planner's row estimate for `postgres.query`;
+   * rows/s, elapsed, ETA; how long no row has moved) every `progressMs`, also while the
+   * pipeline is stalled, and once more with `done: true` when the pipeline has settled.
    * @example run(csv.read('big.csv'), sink, { progress: (p) => console.error(`${p.read} rows`) })
    */
   progress?: (progress: Progress) => void;
   /**
-   * The least time between two progress calls, in milliseconds.
+   * The time between two progress calls, in milliseconds (a timer that never keeps the
+   * process alive; 0 means as often as the event loop allows).
    * @default 1000
    */
   progressMs?: number;
@@ -80,7 +82,7 @@ export interface Wired {
  */
 export function wire(args: readonly unknown[], caller: string): Wired {
   try {
-    return wireChecked(args, caller);
+    return named(`${caller}()`, () => wireChecked(args, caller));
   } catch (error) {
     const last = args[args.length - 1] as { rejects?: unknown; keepSource?: unknown } | undefined;
     const keep = keepsSource(args[0], typeof last?.keepSource === 'boolean' ? last.keepSource : undefined);
@@ -99,7 +101,7 @@ function wireChecked(args: readonly unknown[], caller: string): Wired {
   const hasOptions =
     args.length > 1 && typeof last === 'object' && last !== null && !Array.isArray(last) &&
     typeof (last as Stream).on !== 'function' && !(Symbol.iterator in last) && !(Symbol.asyncIterator in last);
-  const options = hasOptions ? (checkOptions(`${caller} options`, last, { ...RUN_OPTIONS, factory: `${caller}()` }) as RunOptions) : {};
+  const options = hasOptions ? (checkOptions('options', last, { ...RUN_OPTIONS, factory: `${caller}()` }) as RunOptions) : {};
   const items = hasOptions ? args.slice(0, -1) : args;
   const signal = checkSignal('signal', options.signal);
   const maxRejects = options.maxRejects === undefined ? Infinity : checkInteger('maxRejects', options.maxRejects, 0, true);
@@ -192,7 +194,7 @@ export async function run(...args: unknown[]): Promise<Summary> {
   // Whether the sink closed on its own while the rest still ran (a client gone mid-export);
   // listened to before stream.pipeline's own listeners, which tear the rest down at once.
   const sink = last as Writable;
-  let sinkClosedFirst = false;
+  let sinkClosedFirst = sink.destroyed; // already gone: the same "destination closed" (TESTPLAN B16)
   if (!sink.destroyed) sink.once('close', () => (sinkClosedFirst = !sink.writableFinished && !chain.all.slice(0, -1).some((s) => (s as Readable).destroyed)));
   const done = pipeline(streams as unknown as NodeJS.ReadableStream[], signal ? { signal } : {});
   const counter = selfCounting ? null : drain ?? countData(streams[streams.length - 2] as Readable);
@@ -207,8 +209,11 @@ export async function run(...args: unknown[]): Promise<Summary> {
     ? new ProgressReporter(progress.report, progress.everyMs, { read: () => summarize(chain, channel, 0, started).read, written, rejected: () => channel.count }, chain.all[0], started)
     : null;
   if (reporter) {
-    chain.gate.onRead = reporter.tick;
     reporter.onError = (error) => chain.gate.destroy(error as Error);
+    // A source that can estimate its rows (postgres.query: the planner) does so only when asked.
+    const source = chain.all[0] as { estimateRows?: () => void };
+    if (isStage(source) && typeof source.estimateRows === 'function') source.estimateRows();
+    reporter.start();
   }
   try {
     await done;

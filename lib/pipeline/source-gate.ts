@@ -19,8 +19,6 @@ export class SourceGate extends Transform {
    * they hold in their output buffers is read out before the pipeline is torn down.
    */
   downstream: readonly Readable[] = [];
-  /** Called after each row or batch read (run()'s progress reporter), if set. */
-  onRead: (() => void) | null = null;
 
   /**
    * @param mode whether the source sends batches of rows (see lib/pipeline/batch-rows.ts)
@@ -78,7 +76,6 @@ export class SourceGate extends Transform {
         this.read_++;
         this.push(each);
       }
-      this.onRead?.();
       callback();
       return;
     }
@@ -88,7 +85,6 @@ export class SourceGate extends Transform {
     } else {
       this.read_++;
     }
-    this.onRead?.();
     callback(null, row);
   }
 

@@ -1,11 +1,12 @@
-import { IncomingMessage } from 'node:http';
+import { IncomingMessage, ServerResponse } from 'node:http';
 import { Duplex, Readable, Writable, type Stream } from 'node:stream';
 import { chain } from 'stream-chain';
 import { isHeaderFollower, isHeaderSource } from '../core/fusion.js';
 import { isStage, type Stage } from '../core/stage.js';
-import { calledAs } from '../core/validate.js';
+import { callUser, calledAs, invalid } from '../core/validate.js';
 import { batchRows } from './batch-rows.js';
 import { fuseProjection } from './fuse-projection.js';
+import { ResponseGuard } from './response-guard.js';
 import { SourceGate } from './source-gate.js';
 
 /** What may stand first: a Readable, an (async) iterable, or a function returning either. */
@@ -35,22 +36,26 @@ export interface Chain {
 const isReadable = (value: unknown): value is Readable =>
   value instanceof Readable || (typeof value === 'object' && value !== null && typeof (value as Readable).pipe === 'function' && typeof (value as Readable).read === 'function');
 
+/** Whether a value may stand first: checked when a join is made (a function's result is known only when it runs). */
+export const isSourceLike = (value: unknown): boolean =>
+  typeof value === 'function' || isReadable(value) || (typeof value === 'object' && value !== null && (Symbol.asyncIterator in value || Symbol.iterator in value));
+
 function toReadable(source: unknown): Readable {
-  const value = typeof source === 'function' ? (source as () => unknown)() : source;
+  const value = typeof source === 'function' ? callUser(source as () => unknown) : source;
   if (isReadable(value)) return value;
   if (typeof value === 'string') {
-    throw new TypeError('Expected a source (a Readable, an iterable of rows or a generator), got a string; to read a file use csv.read(path)');
+    throw invalid('Expected a source (a Readable, an iterable of rows or a generator), got a string; to read a file use csv.read(path)');
   }
   if (value && typeof value === 'object' && (Symbol.asyncIterator in value || Symbol.iterator in value)) {
     return Readable.from(value as Iterable<unknown>, { objectMode: true });
   }
-  throw new TypeError(`Expected a source (a Readable, an iterable of rows or a generator), got ${value === null ? 'null' : typeof value}`);
+  throw invalid(`Expected a source (a Readable, an iterable of rows or a generator), got ${value === null ? 'null' : typeof value}`);
 }
 
 function toStream(stage: unknown, position: number): Stream {
   if (stage instanceof Duplex || stage instanceof Writable) return stage;
   if (stage && typeof (stage as Writable).write === 'function' && typeof (stage as Writable).on === 'function') return stage as Writable;
-  throw new TypeError(`Expected stage ${position} to be a stream or a function, got ${stage === null ? 'null' : typeof stage}`);
+  throw invalid(`Expected stage ${position} to be a stream or a function, got ${stage === null ? 'null' : typeof stage}`);
 }
 
 /**
@@ -63,7 +68,7 @@ export const keepsSource = (source: unknown, keepSource: boolean | undefined): b
 
 /** Normalises `[source, ...stages]` into the streams that `stream.pipeline` will join. */
 export function buildChain(items: readonly unknown[], keepSource?: boolean): Chain {
-  if (items.length === 0) throw new TypeError('Expected at least a source');
+  if (items.length === 0) throw invalid('Expected at least a source');
   const source = toReadable(items[0]);
   const streams: Stream[] = [];
   let functions: ((row: unknown) => unknown)[] = [];
@@ -80,6 +85,9 @@ export function buildChain(items: readonly unknown[], keepSource?: boolean): Cha
   });
   flush();
   checkJoins([source, ...streams]);
+  // An HTTP response not yet begun is left to the handler when the pipeline fails (see there).
+  const last = streams.length - 1;
+  if (last >= 0 && streams[last] instanceof ServerResponse) streams[last] = new ResponseGuard(streams[last] as ServerResponse);
   // `csv.read(…)` then `select(columns)`: the source reads only those columns (see there).
   if (streams[0] === items[1] && fuseProjection(source, streams[0])) streams.shift();
   // csv stages hand their rows to a sluice stage after them in batches (see there).

@@ -10,7 +10,7 @@
 import { connect as netConnect } from 'node:net';
 import type pg from 'pg';
 import { loadPg } from './pg-module.js';
-import { fail } from '../core/validate.js';
+import { fail, invalid } from '../core/validate.js';
 
 /** What a PostgreSQL stage can work with: a pool, an already-connected client, or a connection string. */
 export type PgTarget = pg.Pool | pg.ClientBase | string;
@@ -80,7 +80,7 @@ export function checkTarget(path: string, value: unknown): Kind {
     if (typeof (value as pg.ClientBase).query === 'function') return 'client';
   }
   // Never describe a string here: it may be a connection string with a password.
-  throw new TypeError(`Expected \`${path}\` to be a pg.Pool, a connected pg.Client or a connection string, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`);
+  throw invalid(`Expected \`${path}\` to be a pg.Pool, a connected pg.Client or a connection string, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`);
 }
 
 // Clients that a sluice stage is using right now: a second stage on the same client is

@@ -1,6 +1,6 @@
 
 import { acquire, cancel, checkTarget, PostgresError, sqlExcerpt, type PgTarget } from './connection.js';
-import { checkOptions, fail, optionNames } from '../core/validate.js';
+import { checkOptions, fail, named, optionNames } from '../core/validate.js';
 import type { LookupFunction } from '../join/index.js';
 
 export interface PostgresLookupOptions {
@@ -26,10 +26,12 @@ const LOOKUP_OPTIONS = optionNames<PostgresLookupOptions>('postgres.lookup()', {
  * await run(csv.read('tickets.csv', { rows: 'objects' }), lookup(fines, { on: 'Violation Code', batchSize: 500 }), csv.write('with-fines.csv'));
  */
 export function postgresLookup<V = Record<string, unknown>>(target: PgTarget, sql: string, options: PostgresLookupOptions = {}): LookupFunction<V> {
-  checkTarget('target', target);
-  if (typeof sql !== 'string' || sql.trim() === '') fail('sql', 'a query with $1 for the keys', sql);
-  checkOptions('options', options, LOOKUP_OPTIONS);
-  if (options.key !== undefined && (typeof options.key !== 'string' || options.key === '')) fail('key', 'a column name', options.key);
+  named('postgres.lookup()', () => {
+    checkTarget('target', target);
+    if (typeof sql !== 'string' || sql.trim() === '') fail('sql', 'a query with $1 for the keys', sql);
+    checkOptions('options', options, LOOKUP_OPTIONS);
+    if (options.key !== undefined && (typeof options.key !== 'string' || options.key === '')) fail('key', 'a column name', options.key);
+  });
   const stage = `postgres.lookup(${sqlExcerpt(sql)})`;
   const fn: LookupFunction<V> = async (keys, { signal }) => {
     const lease = await acquire(target, stage);

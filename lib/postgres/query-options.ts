@@ -12,7 +12,7 @@ export interface KeysetOptions {
 }
 
 /** The option names postgres.query() keyset accepts (an unknown one is a TypeError). */
-export const KEYSET_OPTIONS = optionNames<KeysetOptions>('postgres.query() keyset', { key: true });
+export const KEYSET_OPTIONS = optionNames<KeysetOptions>('keyset', { key: true });
 
 export interface PostgresQueryOptions {
   /**

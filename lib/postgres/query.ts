@@ -22,12 +22,13 @@ import { CopyReader } from './copy-reader.js';
 import { CursorReader } from './cursor-reader.js';
 import { KeysetReader } from './keyset-reader.js';
 import { resolveQueryOptions, type KeysetOptions, type PostgresQueryOptions, type ResolvedQueryOptions } from './query-options.js';
+import { planRows } from './plan-rows.js';
 import type { Reader } from './reader.js';
 import { resolveTypes, type TypeParsers } from './types.js';
 import { acquire, cancel, checkTarget, PostgresError, setStatementTimeout, sqlExcerpt, type Lease, type PgTarget } from './connection.js';
 import { RowBatch } from '../core/row-batch.js';
 import { Stage } from '../core/stage.js';
-import { fail } from '../core/validate.js';
+import { fail, invalid, named } from '../core/validate.js';
 
 // Public: lib/index.ts exports them from here.
 export type { KeysetOptions, PostgresQueryOptions };
@@ -55,6 +56,9 @@ export class PostgresQueryStage<Row = Record<string, unknown>> extends Stage<nev
   private readonly types: TypeParsers | undefined;
   /** Whether each fetch's rows go out as one {@link RowBatch} (see `batchRows()`). */
   private batched = false;
+  /** The planner's estimate of the row count, once asked for (see `estimateRows()`) and known. */
+  rowsEstimate: number | undefined;
+  private estimate = false;
 
   constructor(
     private readonly target: PgTarget,
@@ -65,6 +69,15 @@ export class PostgresQueryStage<Row = Record<string, unknown>> extends Stage<nev
     // A source: the writable side is born finished, so the Transform never flushes or ends it.
     super(`postgres.query(${sqlExcerpt(sql)})`, options.highWaterMark ?? options.batchSize, { writable: false } as TransformOptions);
     this.types = resolveTypes(options.types);
+  }
+
+  /**
+   * Internal (run()'s progress): before the cursor opens, ask the planner how many rows to
+   * expect — one `EXPLAIN` on the same connection. Not on a caller's own client, which may
+   * be inside a transaction that a failing `EXPLAIN` would abort.
+   */
+  estimateRows(): void {
+    this.estimate = checkTarget('target', this.target) !== 'client';
   }
 
   /** True while a batch is being fetched. */
@@ -96,6 +109,10 @@ export class PostgresQueryStage<Row = Record<string, unknown>> extends Stage<nev
         this.deadline = setTimeout(() => {
           this.destroy(new PostgresError(`${this.stage} failed after ${this.fetched} row(s): canceling statement due to statement timeout (statementTimeout: ${timeout} ms; the read was still open)`, undefined, { code: '57014' }));
         }, timeout);
+      }
+      if (this.estimate) {
+        this.rowsEstimate = await planRows(client, this.sql, this.params);
+        if (this.destroyed) return;
       }
       const { keyset, rowMode, copy } = this.options;
       if (copy) {
@@ -246,14 +263,16 @@ export function postgresQuery<Row = Record<string, unknown>>(
   params?: readonly unknown[],
   options: PostgresQueryOptions = {},
 ): PostgresQueryStage<Row> {
-  checkTarget('target', target);
-  if (typeof sql !== 'string' || sql.trim() === '') {
-    // A pg QueryStream or Cursor would have pool.query never resolve and leak its client.
-    if (sql && typeof (sql as { submit?: unknown }).submit === 'function') {
-      throw new TypeError('Expected `sql` to be SQL text, got a submittable query (a QueryStream or Cursor); pass the SQL and its parameters instead');
+  return named('postgres.query()', () => {
+    checkTarget('target', target);
+    if (typeof sql !== 'string' || sql.trim() === '') {
+      // A pg QueryStream or Cursor would have pool.query never resolve and leak its client.
+      if (sql && typeof (sql as { submit?: unknown }).submit === 'function') {
+        throw invalid('Expected `sql` to be SQL text, got a submittable query (a QueryStream or Cursor); pass the SQL and its parameters instead');
+      }
+      fail('sql', 'SQL text', sql);
     }
-    fail('sql', 'SQL text', sql);
-  }
-  if (params !== undefined && !Array.isArray(params)) fail('params', 'an array', params);
-  return new PostgresQueryStage<Row>(target, sql, params === undefined ? undefined : [...params], resolveQueryOptions(options, params));
+    if (params !== undefined && !Array.isArray(params)) fail('params', 'an array', params);
+    return new PostgresQueryStage<Row>(target, sql, params === undefined ? undefined : [...params], resolveQueryOptions(options, params));
+  });
 }

@@ -8,7 +8,7 @@
 import type pg from 'pg';
 import { setOrigin } from '../core/origin.js';
 import { RowBatch } from '../core/row-batch.js';
-import { checkInteger, checkOneOf, checkOptions, fail, optionNames } from '../core/validate.js';
+import { checkInteger, checkOneOf, checkOptions, fail, named, optionNames } from '../core/validate.js';
 import { acquire, PostgresError, quoteIdent, type PgTarget } from './connection.js';
 import { PostgresQueryStage, type PostgresQueryOptions } from './query.js';
 import { resolveQueryOptions } from './query-options.js';
@@ -95,7 +95,7 @@ export class PostgresSplitSource<Row = Record<string, unknown>> {
 
   /** Plans at most `n` key ranges (fewer when the key has fewer distinct cut points). */
   async plan(n: number): Promise<PostgresSplit[]> {
-    checkInteger('n', n, 1);
+    named('postgres.split().plan()', () => checkInteger('n', n, 1));
     const stage = `postgres.split(${this.name})`;
     const lease = await acquire(this.target, stage);
     let cuts: string[];
@@ -128,7 +128,7 @@ export class PostgresSplitSource<Row = Record<string, unknown>> {
     const by = this.by ?? (integer ? 'range' : 'percentile');
     let cuts: string[];
     if (by === 'range') {
-      if (!integer) fail('by', `'percentile' for a key of type ${type} ('range' needs an integer key)`, by);
+      if (!integer) named('postgres.split().plan()', () => fail('by', `'percentile' for a key of type ${type} ('range' needs an integer key)`, by));
       const low = BigInt(lo);
       const span = BigInt(hi) - low + 1n;
       cuts = Array.from({ length: n - 1 }, (_, i) => String(low + (span * BigInt(i + 1)) / BigInt(n)));
@@ -147,7 +147,7 @@ export class PostgresSplitSource<Row = Record<string, unknown>> {
   /** The rows of one range (object rows), each with its table and key as origin. */
   open(split: PostgresSplit): PostgresQueryStage<Row> {
     if (!split || split.kind !== 'postgres' || split.table !== this.name || split.key !== this.key) {
-      fail('split', `a split of ${this.name} on ${this.key} planned by postgres.split`, split);
+      named('postgres.split().open()', () => fail('split', `a split of ${this.name} on ${this.key} planned by postgres.split`, split));
     }
     const k = quoteIdent(this.key);
     const where: string[] = [];
@@ -172,5 +172,5 @@ export class PostgresSplitSource<Row = Record<string, unknown>> {
  * await run(source.open(splits[0]), csv.write('part-0.csv'));
  */
 export function postgresSplit<Row = Record<string, unknown>>(target: PgTarget, options: PostgresSplitOptions): PostgresSplitSource<Row> {
-  return new PostgresSplitSource<Row>(target, options);
+  return named('postgres.split()', () => new PostgresSplitSource<Row>(target, options));
 }

@@ -35,6 +35,7 @@ import { copySql, insertSql, upsertUnnestSql } from './write-sql.js';
 import { acquire, cancel, checkTarget, PostgresError, type Lease, type PgTarget } from './connection.js';
 import { sendReject } from '../core/reject.js';
 import { Stage, writtenRows } from '../core/stage.js';
+import { named } from '../core/validate.js';
 
 // Public: lib/index.ts exports them from here.
 export { PostgresWriteError, type PostgresWriteOptions };
@@ -309,8 +310,10 @@ export class PostgresWriteSink extends Stage<unknown, never> {
  * postgres.write(pool, { table: 'public.users', mode: 'upsert', key: ['id'], batchSize: 5000 })
  */
 export function postgresWrite(target: PgTarget, options: PostgresWriteOptions): PostgresWriteSink {
-  checkTarget('target', target);
-  return new PostgresWriteSink(target, resolveWriteOptions(options));
+  return named('postgres.write()', () => {
+    checkTarget('target', target);
+    return new PostgresWriteSink(target, resolveWriteOptions(options));
+  });
 }
 
 /** " (batches 1–3 are committed)", " (batch 1 is committed)", or, after rejected batches, a count. */

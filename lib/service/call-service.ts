@@ -10,7 +10,7 @@ import type { CallServiceOptions, ServiceFunction, ServiceMetrics, ServiceStage 
 import { failedError, reasonWhy, type Failure, type Job } from './job.js';
 import { resolveServiceSettings, type ServiceSettings } from './settings.js';
 import { Stage, stageName } from '../core/stage.js';
-import { checkFunction } from '../core/validate.js';
+import { checkFunction, named } from '../core/validate.js';
 
 /**
  * Invariants:
@@ -285,6 +285,8 @@ class ServiceStageImpl<In, R, Out> extends Stage<In, Out> implements ServiceStag
  * }), { batchSize: 500, retries: { attempts: 4 }, onError: 'reject' })
  */
 export function callService<In, R, Out = R>(fn: ServiceFunction<In, R>, options: CallServiceOptions<In, R, Out> = {}): ServiceStage<In, Out> {
-  checkFunction('fn', fn);
-  return new ServiceStageImpl<In, R, Out>(stageName('callService', fn), resolveServiceSettings<In, R, Out>(fn, options));
+  return named('callService()', () => {
+    checkFunction('fn', fn);
+    return new ServiceStageImpl<In, R, Out>(stageName('callService', fn), resolveServiceSettings<In, R, Out>(fn, options));
+  });
 }

@@ -1,6 +1,6 @@
 import { ServiceError } from './errors.js';
 import { isRetryableStatus } from './retry.js';
-import { checkInteger, checkOptions, fail, optionNames } from '../core/validate.js';
+import { checkInteger, checkOptions, fail, named, optionNames } from '../core/validate.js';
 
 /**
  * Marks an item as failed across copies of this module (the ESM and CommonJS builds both
@@ -59,19 +59,21 @@ const ITEM_FAILED_OPTIONS = optionNames<ItemFailedOptions>('itemFailed()', { ret
  * })
  */
 export function itemFailed(reason: unknown, options: ItemFailedOptions = {}): ItemFailure {
-  const o = checkOptions('options', options, ITEM_FAILED_OPTIONS) as ItemFailedOptions;
-  if (o.retryable !== undefined && typeof o.retryable !== 'boolean') fail('retryable', 'a boolean', o.retryable);
-  const status = o.status === undefined ? undefined : checkInteger('status', o.status, 100);
-  if (typeof o.retryAfter === 'number') checkInteger('retryAfter', o.retryAfter, 0);
-  else if (o.retryAfter !== undefined && typeof o.retryAfter !== 'string') fail('retryAfter', 'whole seconds or an HTTP date', o.retryAfter);
-  if (reason instanceof Error && o.retryable === undefined && status === undefined && o.retryAfter === undefined) return new ItemFailure(reason);
-  return new ItemFailure(new ServiceError(messageOf(reason), {
-    kind: 'item',
-    retryable: o.retryable ?? (status === undefined ? isRetryableReason(reason) : isRetryableStatus(status)),
-    status,
-    retryAfter: o.retryAfter === undefined ? undefined : String(o.retryAfter),
-    cause: reason,
-  }));
+  return named('itemFailed()', () => {
+    const o = checkOptions('options', options, ITEM_FAILED_OPTIONS) as ItemFailedOptions;
+    if (o.retryable !== undefined && typeof o.retryable !== 'boolean') fail('retryable', 'a boolean', o.retryable);
+    const status = o.status === undefined ? undefined : checkInteger('status', o.status, 100);
+    if (typeof o.retryAfter === 'number') checkInteger('retryAfter', o.retryAfter, 0);
+    else if (o.retryAfter !== undefined && typeof o.retryAfter !== 'string') fail('retryAfter', 'whole seconds or an HTTP date', o.retryAfter);
+    if (reason instanceof Error && o.retryable === undefined && status === undefined && o.retryAfter === undefined) return new ItemFailure(reason);
+    return new ItemFailure(new ServiceError(messageOf(reason), {
+      kind: 'item',
+      retryable: o.retryable ?? (status === undefined ? isRetryableReason(reason) : isRetryableStatus(status)),
+      status,
+      retryAfter: o.retryAfter === undefined ? undefined : String(o.retryAfter),
+      cause: reason,
+    }));
+  });
 }
 
 /** A reason given without `retryable` or `status` keeps its own flag (an Error's `retryable`). */

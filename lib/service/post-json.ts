@@ -1,6 +1,6 @@
 import { ServiceError } from './errors.js';
 import { isRetryableStatus } from './retry.js';
-import { checkFunction, checkOptions, describe, fail, optionNames } from '../core/validate.js';
+import { checkFunction, checkOptions, describe, fail, invalid, named, optionNames } from '../core/validate.js';
 import type { CallContext } from './options.js';
 import type { ItemFailure } from './item-failed.js';
 
@@ -70,12 +70,17 @@ function defaultResults(body: unknown): readonly unknown[] {
  * }), { batchSize: 1_000, concurrency: 4, merge: (row, geo) => ({ ...row, ...geo }) })
  */
 export function postJson<In = unknown, R = unknown>(url: string | URL, options: PostJsonOptions<In, R> = {}): (rows: In[], context: CallContext) => Promise<readonly (R | ItemFailure)[]> {
+  return named('postJson()', () => checkedPostJson(url, options));
+}
+
+/** postJson() once its arguments are known, checking its options as it goes. */
+function checkedPostJson<In, R>(url: string | URL, options: PostJsonOptions<In, R>): (rows: In[], context: CallContext) => Promise<readonly (R | ItemFailure)[]> {
   let target: URL;
   try {
     target = new URL(url);
   } catch {
     // The URL itself may hold a key: the message does not echo it.
-    throw new TypeError(`Expected \`url\` to be an absolute URL, got ${typeof url === 'string' ? 'a string that is not one' : describe(url)}`);
+    throw invalid(`Expected \`url\` to be an absolute URL, got ${typeof url === 'string' ? 'a string that is not one' : describe(url)}`);
   }
   const o = checkOptions('options', options, POST_JSON_OPTIONS) as PostJsonOptions<In, R>;
   const headers = { ...(checkOptions('headers', o.headers) as Record<string, string>) };

@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { ADAPTIVE_OPTIONS, Aimd, TokenBucket, type AdaptiveOptions } from './token-bucket.js';
-import { checkOptions, fail, optionNames } from '../core/validate.js';
+import { checkOptions, fail, named, optionNames } from '../core/validate.js';
 
 export type { AdaptiveOptions } from './token-bucket.js';
 
@@ -66,20 +66,23 @@ export class RateLimiter {
   readonly stats = { granted: 0, waited: 0, waitedMs: 0, decreases: 0 };
 
   constructor(options: RateOptions) {
-    const o = checkOptions('rate', options, RATE_OPTIONS) as unknown as RateOptions;
-    const calls = o.calls;
-    if (typeof calls !== 'number' || !Number.isInteger(calls) || calls < 1) fail('rate.calls', 'an integer from 1 and up', calls);
-    const per = positive('rate.per', o.per);
-    let adaptive: AdaptiveOptions | null = null;
-    if (o.adaptive === true) adaptive = {};
-    else if (o.adaptive !== undefined && o.adaptive !== false) {
-      const a = checkOptions('rate.adaptive', o.adaptive, ADAPTIVE_OPTIONS) as AdaptiveOptions;
-      adaptive = {
-        decrease: share('rate.adaptive.decrease', a.decrease, 0.5, 0.99),
-        increase: share('rate.adaptive.increase', a.increase, 0.05, 1),
-        min: share('rate.adaptive.min', a.min, 0.05, 1),
-      };
-    }
+    const { calls, per, adaptive } = named('new RateLimiter()', () => {
+      const o = checkOptions('rate', options, RATE_OPTIONS) as unknown as RateOptions;
+      const calls = o.calls;
+      if (typeof calls !== 'number' || !Number.isInteger(calls) || calls < 1) fail('rate.calls', 'an integer from 1 and up', calls);
+      const per = positive('rate.per', o.per);
+      let adaptive: AdaptiveOptions | null = null;
+      if (o.adaptive === true) adaptive = {};
+      else if (o.adaptive !== undefined && o.adaptive !== false) {
+        const a = checkOptions('rate.adaptive', o.adaptive, ADAPTIVE_OPTIONS) as AdaptiveOptions;
+        adaptive = {
+          decrease: share('rate.adaptive.decrease', a.decrease, 0.5, 0.99),
+          increase: share('rate.adaptive.increase', a.increase, 0.05, 1),
+          min: share('rate.adaptive.min', a.min, 0.05, 1),
+        };
+      }
+      return { calls, per, adaptive };
+    });
     this.bucket = new TokenBucket(calls, per);
     this.aimd = adaptive && new Aimd(adaptive);
   }

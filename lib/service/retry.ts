@@ -2,7 +2,7 @@
  * When to call a service again, and after how long: pure functions of the error, the
  * attempt and the clock (both passed in), so every case is tested without a server.
  */
-import { checkFunction, checkInteger, checkOptions, fail, optionNames } from '../core/validate.js';
+import { checkFunction, checkInteger, checkOptions, fail, named, optionNames } from '../core/validate.js';
 
 export interface RetryOptions {
   /**
@@ -49,7 +49,7 @@ export interface RetryOptions {
 }
 
 /** The option names callService() retries accepts (an unknown one is a TypeError). */
-const RETRY_OPTIONS = optionNames<RetryOptions>('callService() retries', { attempts: true, baseMs: true, maxDelayMs: true, maxRetryAfterMs: true, retryOn: true, deadlineMs: true, budget: true });
+const RETRY_OPTIONS = optionNames<RetryOptions>('retries', { attempts: true, baseMs: true, maxDelayMs: true, maxRetryAfterMs: true, retryOn: true, deadlineMs: true, budget: true });
 
 export interface ResolvedRetry {
   attempts: number;
@@ -88,11 +88,19 @@ export class RetryBudget {
   readonly successRefund: number;
 
   constructor(options: RetryBudgetOptions = {}) {
-    const o = checkOptions('budget', options, RETRY_BUDGET_OPTIONS) as RetryBudgetOptions;
-    this.capacity = o.capacity === undefined ? 500 : checkInteger('budget.capacity', o.capacity, 0);
-    this.retryCost = o.retryCost === undefined ? 5 : checkInteger('budget.retryCost', o.retryCost, 0);
-    this.timeoutCost = o.timeoutCost === undefined ? 10 : checkInteger('budget.timeoutCost', o.timeoutCost, 0);
-    this.successRefund = o.successRefund === undefined ? 1 : checkInteger('budget.successRefund', o.successRefund, 0);
+    const costs = named('new RetryBudget()', () => {
+      const o = checkOptions('budget', options, RETRY_BUDGET_OPTIONS) as RetryBudgetOptions;
+      return {
+        capacity: o.capacity === undefined ? 500 : checkInteger('budget.capacity', o.capacity, 0),
+        retryCost: o.retryCost === undefined ? 5 : checkInteger('budget.retryCost', o.retryCost, 0),
+        timeoutCost: o.timeoutCost === undefined ? 10 : checkInteger('budget.timeoutCost', o.timeoutCost, 0),
+        successRefund: o.successRefund === undefined ? 1 : checkInteger('budget.successRefund', o.successRefund, 0),
+      };
+    });
+    this.capacity = costs.capacity;
+    this.retryCost = costs.retryCost;
+    this.timeoutCost = costs.timeoutCost;
+    this.successRefund = costs.successRefund;
     this.tokens = this.capacity;
   }
 

@@ -26,7 +26,7 @@ export interface ServiceSettings<In, R, Out> {
 const defaultKey = (): string => randomUUID();
 
 /** The option names of `isolate: { … }` (an unknown one is a TypeError). */
-const ISOLATE_OPTIONS = optionNames<{ maxExtraCalls?: number }>('callService() isolate', { maxExtraCalls: true });
+const ISOLATE_OPTIONS = optionNames<{ maxExtraCalls?: number }>('isolate', { maxExtraCalls: true });
 
 export function resolveServiceSettings<In, R, Out>(fn: ServiceFunction<In, R>, options: unknown): ServiceSettings<In, R, Out> {
   const o = checkOptions('options', options, CALL_SERVICE_OPTIONS) as CallServiceOptions<In, R, Out>;

@@ -1,6 +1,6 @@
 import type { TransformCallback } from 'node:stream';
 import { Stage } from '../core/stage.js';
-import { checkHighWaterMark, checkOptions, fail, optionNames } from '../core/validate.js';
+import { checkHighWaterMark, checkOptions, fail, named, optionNames } from '../core/validate.js';
 import { keyIdentity as identity } from '../spill/index.js';
 import { checkAbortSignal, destroyOnAbort } from './abort-stage.js';
 import type { Column, KeyFunction } from './keys.js';
@@ -49,14 +49,16 @@ class DistinctStage<T> extends Stage<T, T> {
  * @example distinct(['Plate ID', 'Registration State'])
  */
 export function distinct<T = unknown>(key?: Column | readonly Column[] | KeyFunction<T>, options: DistinctOptions = {}): Stage<T, T> {
-  const o = checkOptions('options', options, DISTINCT_OPTIONS);
-  let keyOf: (row: T) => unknown[];
-  if (key === undefined) keyOf = (row) => [row];
-  else if (typeof key === 'function') keyOf = (row) => [key(row)];
-  else {
-    const columns = Array.isArray(key) ? key : [key];
-    for (const c of columns) if (!((typeof c === 'number' && Number.isInteger(c) && c >= 0) || typeof c === 'string')) fail('key', 'a column index from 0 and up, a column name, a list of them or a function', key);
-    keyOf = (row) => columns.map((c) => (row as Record<string | number, unknown>)[c]);
-  }
-  return new DistinctStage<T>(keyOf, checkAbortSignal(o.signal), checkHighWaterMark('highWaterMark', o.highWaterMark));
+  return named('distinct()', () => {
+    const o = checkOptions('options', options, DISTINCT_OPTIONS);
+    let keyOf: (row: T) => unknown[];
+    if (key === undefined) keyOf = (row) => [row];
+    else if (typeof key === 'function') keyOf = (row) => [key(row)];
+    else {
+      const columns = Array.isArray(key) ? key : [key];
+      for (const c of columns) if (!((typeof c === 'number' && Number.isInteger(c) && c >= 0) || typeof c === 'string')) fail('key', 'a column index from 0 and up, a column name, a list of them or a function', key);
+      keyOf = (row) => columns.map((c) => (row as Record<string | number, unknown>)[c]);
+    }
+    return new DistinctStage<T>(keyOf, checkAbortSignal(o.signal), checkHighWaterMark('highWaterMark', o.highWaterMark));
+  });
 }

@@ -4,7 +4,7 @@ import { RowError, reasonOf } from '../core/errors.js';
 import { checkAbortSignal, destroyOnAbort } from './abort-stage.js';
 import { originOf } from '../core/origin.js';
 import { Stage } from '../core/stage.js';
-import { checkHighWaterMark, checkOneOf, checkOptions, fail, optionNames } from '../core/validate.js';
+import { checkHighWaterMark, checkOneOf, checkOptions, fail, named, optionNames } from '../core/validate.js';
 import { slotsOf, type Reducer } from './aggregations.js';
 import { groupTablePool, type Slots } from './group-table.js';
 import { keyIdentity as identity } from '../spill/index.js';
@@ -252,30 +252,32 @@ export function groupBy<T = unknown, const K extends Column | readonly Column[] 
 export function groupBy<T = unknown, const K extends Column | readonly Column[] = Column | readonly Column[], A extends Aggregations<T> = Aggregations<T>>(key: K, aggregations: A, options?: GroupByOptions & { output?: 'object' }): Stage<T, GroupObject<T, K, A>>;
 export function groupBy<T = unknown>(key: GroupKey<T>, aggregations: Aggregations<T>, options?: GroupByOptions): Stage<T, Record<string, unknown> | unknown[]>;
 export function groupBy<T = unknown>(key: GroupKey<T>, aggregations: Aggregations<T>, options: GroupByOptions = {}): Stage<T, unknown> {
-  const o = checkOptions('options', options, GROUP_BY_OPTIONS);
-  let keyOf: (row: T) => unknown[];
-  let keyNames: string[];
-  if (typeof key === 'function') {
-    keyOf = (row) => [key(row)];
-    keyNames = ['key'];
-  } else {
-    const columns = (Array.isArray(key) ? key : [key]).map((c, i) => column(c, Array.isArray(key) ? `key[${i}]` : 'key'));
-    if (columns.length === 0) fail('key', 'a column, a function or a non-empty list of columns', key);
-    keyOf = (row) => columns.map((c) => (row as Record<string | number, unknown>)[c]);
-    keyNames = columns.map((c) => (typeof c === 'string' ? c : `key${c}`));
-  }
-  const a = checkOptions('aggregations', aggregations);
-  const names = Object.keys(a);
-  const reducers = names.map((name) => {
-    const r = a[name] as Reducer<unknown, unknown, T>;
-    if (typeof r !== 'object' || r === null || typeof r.init !== 'function' || typeof r.add !== 'function' || typeof r.result !== 'function') {
-      fail(`aggregations.${name}`, 'a reducer { init, add, result }', r);
+  return named('groupBy()', () => {
+    const o = checkOptions('options', options, GROUP_BY_OPTIONS);
+    let keyOf: (row: T) => unknown[];
+    let keyNames: string[];
+    if (typeof key === 'function') {
+      keyOf = (row) => [key(row)];
+      keyNames = ['key'];
+    } else {
+      const columns = (Array.isArray(key) ? key : [key]).map((c, i) => column(c, Array.isArray(key) ? `key[${i}]` : 'key'));
+      if (columns.length === 0) fail('key', 'a column, a function or a non-empty list of columns', key);
+      keyOf = (row) => columns.map((c) => (row as Record<string | number, unknown>)[c]);
+      keyNames = columns.map((c) => (typeof c === 'string' ? c : `key${c}`));
     }
-    return r;
+    const a = checkOptions('aggregations', aggregations);
+    const names = Object.keys(a);
+    const reducers = names.map((name) => {
+      const r = a[name] as Reducer<unknown, unknown, T>;
+      if (typeof r !== 'object' || r === null || typeof r.init !== 'function' || typeof r.add !== 'function' || typeof r.result !== 'function') {
+        fail(`aggregations.${name}`, 'a reducer { init, add, result }', r);
+      }
+      return r;
+    });
+    const memory = o.memory === undefined ? 64 * 1024 ** 2 : parseBytes('memory', o.memory);
+    const output = o.output === undefined ? 'object' : checkOneOf('output', o.output, ['object', 'array'] as const);
+    if (o.tmpDir !== undefined && (typeof o.tmpDir !== 'string' || o.tmpDir === '')) fail('tmpDir', 'a folder path', o.tmpDir);
+    const signal = checkAbortSignal(o.signal);
+    return new GroupByStage<T>('groupBy()', keyOf, keyNames, names, reducers, o.sorted === true, memory, output === 'array', (o.tmpDir as string | undefined) ?? tmpdir(), signal, checkHighWaterMark('highWaterMark', o.highWaterMark));
   });
-  const memory = o.memory === undefined ? 64 * 1024 ** 2 : parseBytes('memory', o.memory);
-  const output = o.output === undefined ? 'object' : checkOneOf('output', o.output, ['object', 'array'] as const);
-  if (o.tmpDir !== undefined && (typeof o.tmpDir !== 'string' || o.tmpDir === '')) fail('tmpDir', 'a folder path', o.tmpDir);
-  const signal = checkAbortSignal(o.signal);
-  return new GroupByStage<T>('groupBy()', keyOf, keyNames, names, reducers, o.sorted === true, memory, output === 'array', (o.tmpDir as string | undefined) ?? tmpdir(), signal, checkHighWaterMark('highWaterMark', o.highWaterMark));
 }

@@ -4,7 +4,7 @@ import { RowError, reasonOf } from '../core/errors.js';
 import { checkAbortSignal, destroyOnAbort } from './abort-stage.js';
 import { originOf } from '../core/origin.js';
 import { Stage } from '../core/stage.js';
-import { checkFunction, checkHighWaterMark, checkInteger, checkOptions, fail, optionNames } from '../core/validate.js';
+import { checkFunction, checkHighWaterMark, checkInteger, checkOptions, fail, named, optionNames } from '../core/validate.js';
 import { rowComparator, sortKeys, type Compare, type ResolvedKey, type SortBy } from './keys.js';
 import { RecordReader, SpillFolder, parseBytes } from '../spill/index.js';
 import { END, Merger, PENDING, RunSource, type RowSource } from './merge.js';
@@ -231,14 +231,16 @@ class SortStageImpl<T> extends Stage<T, T> implements SortStage<T> {
  * @example sort({ key: 'tickets', order: 'desc' })
  */
 export function sort<T = unknown>(by: SortBy<T>, options: SortOptions = {}): SortStage<T> {
-  const o = checkOptions('options', options, SORT_OPTIONS);
-  const compare = o.compare === undefined ? undefined : checkFunction<Compare>('compare', o.compare);
-  const keys = sortKeys<T>(by, compare);
-  const cmp = rowComparator<T>(by, compare);
-  const memory = o.memory === undefined ? 64 * 1024 ** 2 : parseBytes('memory', o.memory);
-  const maxOpenFiles = o.maxOpenFiles === undefined ? 64 : checkInteger('maxOpenFiles', o.maxOpenFiles, 2);
-  if (o.tmpDir !== undefined && (typeof o.tmpDir !== 'string' || o.tmpDir === '')) fail('tmpDir', 'a folder path', o.tmpDir);
-  const tmpDir = (o.tmpDir as string | undefined) ?? tmpdir();
-  const signal = checkAbortSignal(o.signal);
-  return new SortStageImpl<T>('sort()', keys, cmp, memory, maxOpenFiles, tmpDir, signal, checkHighWaterMark('highWaterMark', o.highWaterMark));
+  return named('sort()', () => {
+    const o = checkOptions('options', options, SORT_OPTIONS);
+    const compare = o.compare === undefined ? undefined : checkFunction<Compare>('compare', o.compare);
+    const keys = sortKeys<T>(by, compare);
+    const cmp = rowComparator<T>(by, compare);
+    const memory = o.memory === undefined ? 64 * 1024 ** 2 : parseBytes('memory', o.memory);
+    const maxOpenFiles = o.maxOpenFiles === undefined ? 64 : checkInteger('maxOpenFiles', o.maxOpenFiles, 2);
+    if (o.tmpDir !== undefined && (typeof o.tmpDir !== 'string' || o.tmpDir === '')) fail('tmpDir', 'a folder path', o.tmpDir);
+    const tmpDir = (o.tmpDir as string | undefined) ?? tmpdir();
+    const signal = checkAbortSignal(o.signal);
+    return new SortStageImpl<T>('sort()', keys, cmp, memory, maxOpenFiles, tmpDir, signal, checkHighWaterMark('highWaterMark', o.highWaterMark));
+  });
 }

@@ -1,6 +1,6 @@
 import type { TransformCallback } from 'node:stream';
 import { Stage } from '../core/stage.js';
-import { checkHighWaterMark, checkInteger, checkOptions, optionNames } from '../core/validate.js';
+import { checkHighWaterMark, checkInteger, checkOptions, named, optionNames } from '../core/validate.js';
 import { Heap } from '../spill/index.js';
 import { checkAbortSignal, destroyOnAbort } from './abort-stage.js';
 import { rowComparator, type Compare, type SortBy } from './keys.js';
@@ -71,7 +71,9 @@ class TopNStage<T> extends Stage<T, T> {
  * @example topN(10, { key: 'tickets', order: 'desc' })
  */
 export function topN<T = unknown>(n: number, by: SortBy<T>, options: TopNOptions = {}): Stage<T, T> {
-  checkInteger('n', n, 0);
-  const o = checkOptions('options', options, TOP_N_OPTIONS);
-  return new TopNStage<T>(n, rowComparator(by, o.compare as Compare | undefined), checkAbortSignal(o.signal), checkHighWaterMark('highWaterMark', o.highWaterMark));
+  return named('topN()', () => {
+    checkInteger('n', n, 0);
+    const o = checkOptions('options', options, TOP_N_OPTIONS);
+    return new TopNStage<T>(n, rowComparator(by, o.compare as Compare | undefined), checkAbortSignal(o.signal), checkHighWaterMark('highWaterMark', o.highWaterMark));
+  });
 }

@@ -246,6 +246,11 @@ describe('CSV scanner vs fast-csv (differential)', () => {
             // 'reject' without a rejects target fails at the first ragged row, like 'fail' but
             // through the reject path.
             const options: CsvParseOptions = { ...rest, ...dialect, ragged: ragged as CsvParseOptions['ragged'] };
+            // A header line of one field of only whitespace (quoted: `"\n\n"`) fails with sluice too.
+            if (rest.header) {
+              const [first] = (await parseChunks([Buffer.from(text)], { ...options, header: false, ragged: 'keep', parser: 'fast-csv' })).rows as string[][];
+              fc.pre(!(first?.length === 1 && first[0] !== '' && first[0].trim() === ''));
+            }
             const chunks = chunked(Buffer.from(text), cuts);
             const sluice = await parseChunks(chunks, { ...options, parser: 'auto' });
             const reference = await parseChunks([Buffer.from(text)], { ...options, parser: 'fast-csv' });

@@ -177,13 +177,13 @@ describe('csv.format()', () => {
     it('throws a TypeError for headers of the wrong type', () => {
       const error = thrown(() => csv.format({ headers: 3 as never }));
       expect(error).to.be.instanceOf(TypeError);
-      expect(error.message).to.equal('Expected `headers` to be a boolean, an array of column names or a function returning one, got `3` (number)');
+      expect(error.message).to.equal('csv.format(): expected `headers` to be a boolean, an array of column names or a function returning one, got `3` (number)');
     });
 
     it('fails with a TypeError when headers() does not return names', async () => {
       const error = await rejection(formatted([[1]], { headers: () => 'id' as never }));
       expect(error).to.be.instanceOf(TypeError);
-      expect(error.message).to.equal('Expected `headers()` to be an array of column names, got `id` (string)');
+      expect(error.message).to.equal('csv.format(): expected `headers()` to be an array of column names, got `id` (string)');
     });
 
     it('does not mutate the options object', async () => {

@@ -34,7 +34,7 @@ describe('csv.format() formatter', () => {
   it('throws a TypeError for an unknown formatter', () => {
     const error = thrown(() => csv.format({ formatter: 'papa' as never }));
     expect(error).to.be.instanceOf(TypeError);
-    expect(error.message).to.equal("Expected `formatter` to be one of 'auto', 'fast-csv', got `papa` (string)");
+    expect(error.message).to.equal("csv.format(): expected `formatter` to be one of 'auto', 'fast-csv', got `papa` (string)");
   });
 
   it('passes text on in pieces, not one write per row', async () => {

@@ -450,20 +450,20 @@ describe('csv.parse()', () => {
 
   describe('options', () => {
     const cases: [unknown, string][] = [
-      [null, 'Expected `options` to be an object, got `null`'],
-      [{ rows: 'lists' }, "Expected `rows` to be one of 'arrays', 'objects', got `lists` (string)"],
-      [{ header: 3 }, 'Expected `header` to be a boolean or an array of column names, got `3` (number)'],
-      [{ header: ['a', 1] }, 'Expected `header` to be a boolean or an array of column names, got an array of length 2'],
-      [{ header: ['a', 'a'] }, 'Expected `header` to be unique, non-empty column names: the header names column 0 and column 1 both "a"'],
-      [{ header: ['a', ''] }, "Expected `header` to be unique, non-empty column names: the header's column 1 has no name"],
-      [{ rows: 'objects', header: false }, 'Expected `header` to be true or an array of names when rows are objects, got `false` (boolean)'],
-      [{ ragged: 'x' }, "Expected `ragged` to be one of 'fail', 'reject', 'keep', got `x` (string)"],
-      [{ rows: 'objects', ragged: 'keep' }, "Expected `ragged` to be 'fail' or 'reject' when rows are objects, got `keep` (string)"],
-      [{ delimiter: ';;' }, 'Expected `delimiter` to be a single character, got `;;` (string)'],
-      [{ quote: 5 }, 'Expected `quote` to be a single character, got `5` (number)'],
-      [{ maxRowBytes: 0 }, 'Expected `maxRowBytes` to be an integer from 1 and up, got `0` (number)'],
-      [{ maxColumns: -1 }, 'Expected `maxColumns` to be an integer from 1 and up, got `-1` (number)'],
-      [{ highWaterMark: 0 }, 'Expected `highWaterMark` to be an integer from 1 and up, got `0` (number)'],
+      [null, 'csv.parse(): expected `options` to be an object, got `null`'],
+      [{ rows: 'lists' }, "csv.parse(): expected `rows` to be one of 'arrays', 'objects', got `lists` (string)"],
+      [{ header: 3 }, 'csv.parse(): expected `header` to be a boolean or an array of column names, got `3` (number)'],
+      [{ header: ['a', 1] }, 'csv.parse(): expected `header` to be a boolean or an array of column names, got an array of length 2'],
+      [{ header: ['a', 'a'] }, 'csv.parse(): expected `header` to be unique, non-empty column names: the header names column 0 and column 1 both "a"'],
+      [{ header: ['a', ''] }, "csv.parse(): expected `header` to be unique, non-empty column names: the header's column 1 has no name"],
+      [{ rows: 'objects', header: false }, 'csv.parse(): expected `header` to be true or an array of names when rows are objects, got `false` (boolean)'],
+      [{ ragged: 'x' }, "csv.parse(): expected `ragged` to be one of 'fail', 'reject', 'keep', got `x` (string)"],
+      [{ rows: 'objects', ragged: 'keep' }, "csv.parse(): expected `ragged` to be 'fail' or 'reject' when rows are objects, got `keep` (string)"],
+      [{ delimiter: ';;' }, 'csv.parse(): expected `delimiter` to be a single character, got `;;` (string)'],
+      [{ quote: 5 }, 'csv.parse(): expected `quote` to be a single character, got `5` (number)'],
+      [{ maxRowBytes: 0 }, 'csv.parse(): expected `maxRowBytes` to be an integer from 1 and up, got `0` (number)'],
+      [{ maxColumns: -1 }, 'csv.parse(): expected `maxColumns` to be an integer from 1 and up, got `-1` (number)'],
+      [{ highWaterMark: 0 }, 'csv.parse(): expected `highWaterMark` to be an integer from 1 and up, got `0` (number)'],
     ];
     for (const [options, message] of cases) {
       it(`throws a TypeError for ${JSON.stringify(options)}`, () => {

@@ -207,19 +207,19 @@ describe('csv.read()', () => {
     it('throws a TypeError for an input that is neither a path nor a Readable', () => {
       const error = thrown(() => csv.read(42 as never));
       expect(error).to.be.instanceOf(TypeError);
-      expect(error.message).to.equal('Expected `input` to be a path or a Readable, got `42` (number)');
+      expect(error.message).to.equal('csv.read(): expected `input` to be a path or a Readable, got `42` (number)');
     });
 
     it('throws a TypeError for a bad chunkSize', () => {
       const error = thrown(() => csv.read(dir.file('x.csv'), { chunkSize: 0 }));
       expect(error).to.be.instanceOf(TypeError);
-      expect(error.message).to.equal('Expected `chunkSize` to be an integer from 1 and up, got `0` (number)');
+      expect(error.message).to.equal('csv.read(): expected `chunkSize` to be an integer from 1 and up, got `0` (number)');
     });
 
     it('checks parse options before opening the file (no descriptor leaks)', async () => {
       const file = await dir.write('not-opened.csv', 'a\n1\n');
       const error = thrown(() => csv.read(file, { rows: 'lists' as never }));
-      expect(error.message).to.equal("Expected `rows` to be one of 'arrays', 'objects', got `lists` (string)");
+      expect(error.message).to.equal("csv.read(): expected `rows` to be one of 'arrays', 'objects', got `lists` (string)");
       // File operations run in order: had the first been opened, it would be by now.
       const probe = createReadStream(file);
       await once(probe, 'open');

@@ -25,14 +25,14 @@ describe('csv.parse() scanner', () => {
         expect(csv.parse({ [name]: true }).parser).to.equal('sluice');
         const error = thrown(() => csv.parse({ [name]: 'yes' as never }));
         expect(error).to.be.instanceOf(TypeError);
-        expect(error.message).to.equal(`Expected \`${name}\` to be a boolean, got \`yes\` (string)`);
+        expect(error.message).to.equal(`csv.parse(): expected \`${name}\` to be a boolean, got \`yes\` (string)`);
       }
     });
 
     it('throws a TypeError for an unknown parser', () => {
       const error = thrown(() => csv.parse({ parser: 'papaparse' as never }));
       expect(error).to.be.instanceOf(TypeError);
-      expect(error.message).to.equal("Expected `parser` to be one of 'auto', 'fast-csv', got `papaparse` (string)");
+      expect(error.message).to.equal("csv.parse(): expected `parser` to be one of 'auto', 'fast-csv', got `papaparse` (string)");
     });
   });
 
@@ -114,13 +114,13 @@ describe('csv.parse() scanner', () => {
     });
 
     const invalid: [unknown, string][] = [
-      [{ columns: [] }, 'Expected `columns` to be a non-empty array of column indexes (integers from 0), got an array of length 0'],
-      [{ columns: [1, -1] }, 'Expected `columns` to be a non-empty array of column indexes (integers from 0), got an array of length 2'],
-      [{ columns: ['a'] }, 'Expected `columns` to be a non-empty array of column indexes (integers from 0), got an array of length 1'],
-      [{ columns: [0], rows: 'objects' }, 'Expected `columns` to be a non-empty array of column names (rows are objects), got an array of length 1'],
-      [{ columns: 'a' }, 'Expected `columns` to be a non-empty array of column indexes (integers from 0), got `a` (string)'],
-      [{ columns: [2], header: ['a', 'b'] }, 'Expected `columns` to be columns of `header` (2 names), got `2` (number)'],
-      [{ columns: ['c'], header: ['a', 'b'], rows: 'objects' }, 'Expected `columns` to be columns of `header` (2 names), got `c` (string)'],
+      [{ columns: [] }, 'csv.parse(): expected `columns` to be a non-empty array of column indexes (integers from 0), got an array of length 0'],
+      [{ columns: [1, -1] }, 'csv.parse(): expected `columns` to be a non-empty array of column indexes (integers from 0), got an array of length 2'],
+      [{ columns: ['a'] }, 'csv.parse(): expected `columns` to be a non-empty array of column indexes (integers from 0), got an array of length 1'],
+      [{ columns: [0], rows: 'objects' }, 'csv.parse(): expected `columns` to be a non-empty array of column names (rows are objects), got an array of length 1'],
+      [{ columns: 'a' }, 'csv.parse(): expected `columns` to be a non-empty array of column indexes (integers from 0), got `a` (string)'],
+      [{ columns: [2], header: ['a', 'b'] }, 'csv.parse(): expected `columns` to be columns of `header` (2 names), got `2` (number)'],
+      [{ columns: ['c'], header: ['a', 'b'], rows: 'objects' }, 'csv.parse(): expected `columns` to be columns of `header` (2 names), got `c` (string)'],
     ];
     for (const [options, message] of invalid) {
       it(`throws a TypeError for ${JSON.stringify(options)}`, () => {

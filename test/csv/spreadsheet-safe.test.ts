@@ -66,6 +66,6 @@ describe('csv.format({ spreadsheetSafe }) — TESTPLAN C20 formula injection', (
   it('rejects a non-boolean with a TypeError', () => {
     const error = thrown(() => csv.format({ spreadsheetSafe: 'yes' as unknown as boolean }));
     expect(error).to.be.instanceOf(TypeError);
-    expect(error.message).to.equal('Expected `spreadsheetSafe` to be a boolean, got `yes` (string)');
+    expect(error.message).to.equal('csv.format(): expected `spreadsheetSafe` to be a boolean, got `yes` (string)');
   });
 });

@@ -77,7 +77,7 @@ describe('csv.parse({ invalidUtf8 }) — TESTPLAN C19 encoding', () => {
   });
 
   it('options: invalidUtf8 is checked, and fail needs utf8', () => {
-    expect(thrown(() => csv.parse({ invalidUtf8: 'skip' as 'fail' })).message).to.equal("Expected `invalidUtf8` to be one of 'replace', 'fail', got `skip` (string)");
-    expect(thrown(() => csv.parse({ invalidUtf8: 'fail', encoding: 'latin1' })).message).to.equal("Expected `encoding` to be 'utf8' when invalidUtf8 is 'fail', got `latin1` (string)");
+    expect(thrown(() => csv.parse({ invalidUtf8: 'skip' as 'fail' })).message).to.equal("csv.parse(): expected `invalidUtf8` to be one of 'replace', 'fail', got `skip` (string)");
+    expect(thrown(() => csv.parse({ invalidUtf8: 'fail', encoding: 'latin1' })).message).to.equal("csv.parse(): expected `encoding` to be 'utf8' when invalidUtf8 is 'fail', got `latin1` (string)");
   });
 });

@@ -7,11 +7,11 @@
  */
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { WasmRows, type WasmRowsResult } from '../../lib/csv/wasm-rows.js';
 import { WasmCsvScanner } from '../../lib/csv/wasm-scanner.js';
-import { tempDir } from '../helpers/files.js';
 
 const scale = Number(process.env.SLUICE_PROPERTY_SCALE ?? 1);
 const runs = (n: number) => ({ numRuns: Math.round(n * scale) });
@@ -134,14 +134,21 @@ describe('WasmCsvScanner (the WebAssembly boundary kernel)', () => {
   });
 
   it('gives null where the module was not built (a copy of the loader without wasm/ beside it)', async () => {
-    const dir = await tempDir();
+    // The copy stays inside the repository (its git-ignored tmp/): imported from the system's
+    // temporary folder, tsx starts a loader thread of its own that outlives the test.
+    const inRepo = new URL('../../tmp/', import.meta.url).pathname;
+    await mkdir(inRepo, { recursive: true });
+    const dir = await mkdtemp(join(inRepo, 'wasm-loader-'));
     try {
-      const copy = await dir.write('csv/wasm-scanner.ts', await readFile(new URL('../../lib/csv/wasm-scanner.ts', import.meta.url)));
-      await dir.write('core/caller-file.ts', await readFile(new URL('../../lib/core/caller-file.ts', import.meta.url)));
+      const copy = join(dir, 'csv/wasm-scanner.ts');
+      await mkdir(join(dir, 'csv'));
+      await mkdir(join(dir, 'core'));
+      await writeFile(copy, await readFile(new URL('../../lib/csv/wasm-scanner.ts', import.meta.url)));
+      await writeFile(join(dir, 'core/caller-file.ts'), await readFile(new URL('../../lib/core/caller-file.ts', import.meta.url)));
       const loader = (await import(pathToFileURL(copy).href)) as typeof import('../../lib/csv/wasm-scanner.js');
       expect(loader.WasmCsvScanner.create({ delimiter: ',', quote: '"', escape: '"' })).to.equal(null);
     } finally {
-      await dir.remove();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 
@@ -290,6 +297,28 @@ describe('WasmRows (rows read with the WebAssembly kernel)', () => {
     expect(reader.push(Buffer.from('a,b\nc"d,'))).to.deep.equal({ rows: [['a', 'b']], widths: [2], lines: [1], fallback: true });
     expect(reader.rest().toString()).to.equal('c"d,');
     expect(() => reader.push(Buffer.from('e\n'))).to.throw('WasmRows: the input goes on with the JS scanner after a fallback');
+  });
+
+  it('makes strings of the projected fields only, wherever the chunks cut the rows (control: all fields)', () => {
+    const proto = WasmRows.prototype as unknown as { field(start: number, end: number): string };
+    const field = proto.field;
+    let made = 0;
+    proto.field = function (this: unknown, start: number, end: number) {
+      made++;
+      return field.call(this, start, end);
+    };
+    try {
+      const text = Buffer.from(Array.from({ length: 50 }, (_, i) => `a${i},b,"c${i}",d,e,f,"g,${i}",h\n`).join(''));
+      const cuts = [5, 17, 40, 200, 333, 334, 700];
+      const projected = wasmRows(text, cuts, [2, 6]);
+      expect(projected.rows[49]).to.deep.equal(['c49', 'g,49']);
+      expect([projected.rows.length, made]).to.deep.equal([50, 100]);
+      made = 0;
+      expect(wasmRows(text, cuts, null).rows).to.have.length(50);
+      expect(made).to.equal(400);
+    } finally {
+      proto.field = field;
+    }
   });
 
   it('keeps a long row across chunks, and tells its size so far', () => {

@@ -239,14 +239,14 @@ describe('csv.write()', () => {
     it('throws a TypeError for a target that is neither path nor Writable', () => {
       const error = thrown(() => csv.write(42 as never));
       expect(error).to.be.instanceOf(TypeError);
-      expect(error.message).to.equal('Expected `target` to be a path or a Writable, got `42` (number)');
+      expect(error.message).to.equal('csv.write(): expected `target` to be a path or a Writable, got `42` (number)');
     });
 
     it('throws a TypeError for bad headers without creating the file', async () => {
       const file = dir.file('never-created.csv');
       const error = thrown(() => csv.write(file, { headers: 3 as never }));
       expect(error).to.be.instanceOf(TypeError);
-      expect(error.message).to.equal('Expected `headers` to be a boolean, an array of column names or a function returning one, got `3` (number)');
+      expect(error.message).to.equal('csv.write(): expected `headers` to be a boolean, an array of column names or a function returning one, got `3` (number)');
       const probe = csv.write(dir.file('probe.csv'));
       probe.destroy();
       await closed(probe); // file operations run in order: had the first been opened, it would be by now

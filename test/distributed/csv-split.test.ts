@@ -104,13 +104,13 @@ describe('csv.split()', () => {
 
   describe('options', () => {
     it('invalid values throw naming the option', async () => {
-      expect(() => csv.split('')).to.throw(TypeError, 'Expected `file` to be a path, got `` (string)');
-      expect(() => csv.split('x.csv', { quotedLineBreaks: 'maybe' as never })).to.throw(TypeError, "Expected `quotedLineBreaks` to be one of 'refuse', 'follow'");
-      expect(() => csv.split('x.csv', { delimiter: '€' })).to.throw(TypeError, 'Expected `delimiter` to be a single ASCII character');
-      expect(() => csv.split('x.csv', { encoding: 'utf16le' })).to.throw(TypeError, 'Expected `encoding` to be');
+      expect(() => csv.split('')).to.throw(TypeError, 'csv.split(): expected `file` to be a path, got `` (string)');
+      expect(() => csv.split('x.csv', { quotedLineBreaks: 'maybe' as never })).to.throw(TypeError, "csv.split(): expected `quotedLineBreaks` to be one of 'refuse', 'follow', got `maybe` (string)");
+      expect(() => csv.split('x.csv', { delimiter: '€' })).to.throw(TypeError, 'csv.split(): expected `delimiter` to be a single ASCII character (byte-range splits scan bytes), got `€` (string)');
+      expect(() => csv.split('x.csv', { encoding: 'utf16le' })).to.throw(TypeError, "csv.split(): expected `encoding` to be 'utf8', 'latin1' or 'ascii' (byte-range splits need an ASCII-compatible encoding), got `utf16le` (string)");
       const error = await csv.split('x.csv').plan(0).then(() => null, (e: unknown) => e);
-      expect(String(error)).to.contain('Expected `n` to be an integer from 1 and up, got `0` (number)');
-      expect(() => csv.split('x.csv').open({ kind: 'postgres' } as never)).to.throw(TypeError, 'Expected `split` to be a split of x.csv');
+      expect(error).to.be.instanceOf(TypeError).with.property('message', 'csv.split().plan(): expected `n` to be an integer from 1 and up, got `0` (number)');
+      expect(() => csv.split('x.csv').open({ kind: 'postgres' } as never)).to.throw(TypeError, 'csv.split().open(): expected `split` to be a split of x.csv planned by csv.split, got an object');
     });
   });
 

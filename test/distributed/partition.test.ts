@@ -14,7 +14,7 @@ describe('distributed.partitionIndex()', () => {
     expect(distributed.partitionIndex({ count: 4, env: { JOB_COMPLETION_INDEX: '3' } })).to.deep.equal({ index: 3, count: 4, from: 'JOB_COMPLETION_INDEX' });
     expect(() => distributed.partitionIndex({ env: { JOB_COMPLETION_INDEX: '3' } })).to.throw(
       TypeError,
-      "distributed.partition: JOB_COMPLETION_INDEX is set (a Kubernetes Indexed Job) but the count is not: pass `count` (the Job's `completions`)",
+      "distributed.partitionIndex(): JOB_COMPLETION_INDEX is set (a Kubernetes Indexed Job) but the count is not: pass `count` (the Job's `completions`)",
     );
   });
 
@@ -25,12 +25,14 @@ describe('distributed.partitionIndex()', () => {
   });
 
   it('invalid or missing values throw naming what is wrong', () => {
-    expect(() => distributed.partitionIndex({ env: {} })).to.throw(TypeError, 'distributed.partition: no partition index: pass `index` and `count`, or run where JOB_COMPLETION_INDEX, AWS_BATCH_JOB_ARRAY_INDEX, CLOUD_RUN_TASK_INDEX is set');
-    expect(() => distributed.partitionIndex({ count: 2, env: { JOB_COMPLETION_INDEX: 'x' } })).to.throw(TypeError, 'Expected `JOB_COMPLETION_INDEX` to be a whole number (from the environment), got `x` (string)');
-    expect(() => distributed.partitionIndex({ index: 4, count: 4 })).to.throw(TypeError, 'distributed.partition: index 4 (from options) is not below the count 4');
-    expect(() => distributed.partitionIndex({ index: -1, count: 4 })).to.throw(TypeError, 'Expected `index` to be an integer from 0 and up, got `-1` (number)');
-    expect(() => distributed.partitionIndex({ index: 0, count: 0 })).to.throw(TypeError, 'Expected `count` to be an integer from 1 and up, got `0` (number)');
-    expect(() => distributed.partitionIndex({ env: { CLOUD_RUN_TASK_INDEX: '0', CLOUD_RUN_TASK_COUNT: '0' } })).to.throw(TypeError, 'Expected `CLOUD_RUN_TASK_COUNT` to be an integer from 1 and up');
+    expect(() => distributed.partitionIndex({ env: {} })).to.throw(TypeError, 'distributed.partitionIndex(): no partition index: pass `index` and `count`, or run where JOB_COMPLETION_INDEX, AWS_BATCH_JOB_ARRAY_INDEX, CLOUD_RUN_TASK_INDEX is set');
+    expect(() => distributed.partitionIndex({ count: 2, env: { JOB_COMPLETION_INDEX: 'x' } })).to.throw(TypeError, 'distributed.partitionIndex(): expected `JOB_COMPLETION_INDEX` to be a whole number (from the environment), got `x` (string)');
+    expect(() => distributed.partitionIndex({ index: 4, count: 4 })).to.throw(TypeError, 'distributed.partitionIndex(): index 4 (from options) is not below the count 4');
+    expect(() => distributed.partitionIndex({ index: -1, count: 4 })).to.throw(TypeError, 'distributed.partitionIndex(): expected `index` to be an integer from 0 and up, got `-1` (number)');
+    expect(() => distributed.partitionIndex({ index: 0, count: 0 })).to.throw(TypeError, 'distributed.partitionIndex(): expected `count` to be an integer from 1 and up, got `0` (number)');
+    expect(() => distributed.partitionIndex(5 as never)).to.throw(TypeError, 'distributed.partitionIndex(): expected `options` to be an object, got `5` (number)');
+    expect(() => distributed.partitionIndex({ count: 2, env: 'JOB_COMPLETION_INDEX=1' as never })).to.throw(TypeError, 'distributed.partitionIndex(): expected `env` to be an object, got `JOB_COMPLETION_INDEX=1` (string)');
+    expect(() => distributed.partitionIndex({ env: { CLOUD_RUN_TASK_INDEX: '0', CLOUD_RUN_TASK_COUNT: '0' } })).to.throw(TypeError, 'distributed.partitionIndex(): expected `CLOUD_RUN_TASK_COUNT` to be an integer from 1 and up, got `0` (number)');
   });
 });
 
@@ -120,9 +122,17 @@ describe('distributed.partition()', () => {
 
   it('invalid options throw naming the option', async () => {
     const bad = (o: object) => distributed.partition(o as never).then(() => null, (e: unknown) => e as Error);
-    expect(String(await bad({ index: 0, count: 1, pipeline: () => [] }))).to.contain('Expected `source` to be a split source');
-    expect(String(await bad({ index: 0, count: 1, source: csv.split(file) }))).to.contain('Expected `pipeline` to be a function');
-    expect(String(await bad({ index: 0, count: 1, source: csv.split(file), pipeline: () => [], splits: 0 }))).to.contain('Expected `splits` to be an integer from 1 and up');
-    expect(String(await bad({ index: 0, count: 1, source: csv.split(file), pipeline: () => [], exactlyOnce: { pool: {} } }))).to.contain('Expected `exactlyOnce.pool` to be a pg.Pool');
+    expect(await bad({ index: 0, count: 1, pipeline: () => [] })).to.be.instanceOf(TypeError)
+      .with.property('message', 'distributed.partition(): expected `source` to be a split source (csv.split, postgres.split), got `undefined` (undefined)');
+    expect(await bad({ index: 0, count: 1, source: csv.split(file) })).to.be.instanceOf(TypeError)
+      .with.property('message', 'distributed.partition(): expected `pipeline` to be a function, got `undefined` (undefined)');
+    expect(await bad({ index: 0, count: 1, source: csv.split(file), pipeline: () => [], splits: 0 })).to.be.instanceOf(TypeError)
+      .with.property('message', 'distributed.partition(): expected `splits` to be an integer from 1 and up, got `0` (number)');
+    expect(await bad({ index: 0, count: 1, source: csv.split(file), pipeline: () => [], exactlyOnce: { pool: {} } })).to.be.instanceOf(TypeError)
+      .with.property('message', 'distributed.partition(): expected `exactlyOnce.pool` to be a pg.Pool, got an object');
+    expect(await bad({ count: 1, source: csv.split(file), pipeline: () => [], env: 'JOB_COMPLETION_INDEX=0' })).to.be.instanceOf(TypeError)
+      .with.property('message', 'distributed.partition(): expected `env` to be an object, got `JOB_COMPLETION_INDEX=0` (string)');
+    expect(await bad({ count: 1, source: csv.split(file), pipeline: () => [], env: {} })).to.be.instanceOf(TypeError)
+      .with.property('message', 'distributed.partition(): no partition index: pass `index` and `count`, or run where JOB_COMPLETION_INDEX, AWS_BATCH_JOB_ARRAY_INDEX, CLOUD_RUN_TASK_INDEX is set');
   });
 });

@@ -102,30 +102,62 @@ describe('distributed.job() on pg-boss', () => {
     expect(await counts(target)).to.deep.equal({ rows: ROWS, distinct: ROWS, markers: 15 });
   });
 
-  it('a zombie (lock expired, job redelivered while it still runs) does not double-write', async function () {
+  it('a split running past expireInSeconds keeps its job: its heartbeat moves the expiry on', async function () {
     this.timeout(20_000);
     const e = engine({ expireInSeconds: 1, maintenanceIntervalSeconds: 1 });
+    const target = await table();
+    await loadJob(e, target).plan({ splits: 1 });
+    const attempts: number[] = [];
+    const beats: string[] = [];
+    const job = loadJob(e, target, {
+      pipeline: (rows, { client, attempt }) => {
+        attempts.push(attempt);
+        return [rows, tap(async (row: string[]) => {
+          if (row[0] !== '1000') return;
+          // Held 3 s (the time is the point): without beats, maintenance (every 1 s) expires
+          // the job after 1 s and a second worker is handed the split.
+          const held = Date.now();
+          while (Date.now() - held < 3000) {
+            const { rows: job } = await db.query<{ started: string }>(`SELECT started_on::text AS started FROM ${db.schema}.job WHERE name = $1`, [`q-${target}`]);
+            if (job[0] && beats[beats.length - 1] !== job[0].started) beats.push(job[0].started);
+            await new Promise((resolve) => setTimeout(resolve, 100));
+          }
+        }), postgres.write(client!, { table: target, batchSize: 100 })];
+      },
+    });
+    const [a, b] = await Promise.all([job.work({ pollMs: 20 }), job.work({ pollMs: 20 })]);
+    expect(attempts).to.deep.equal([1]);
+    expect(beats.length).to.be.at.least(4); // pg-boss saw the job's start move on (a beat every ~333 ms)
+    expect([...a.splits, ...b.splits].map((x) => [x.attempt, x.skipped])).to.deep.equal([[1, false]]);
+    const { rows } = await db.query<{ state: string; retry_count: number }>(`SELECT state, retry_count FROM ${db.schema}.job WHERE name = $1`, [`q-${target}`]);
+    expect(rows).to.deep.equal([{ state: 'completed', retry_count: 0 }]);
+    expect(await counts(target)).to.deep.equal({ rows: ROWS, distinct: ROWS, markers: 1 });
+  });
+
+  it('a zombie (its beats stopped reaching the queue, the job redelivered while it still runs) does not double-write', async function () {
+    this.timeout(20_000);
+    const e = engine({ expireInSeconds: 1, maintenanceIntervalSeconds: 1 });
+    // The zombie's heartbeat never reaches pg-boss (a partition, a stalled event loop).
+    const silent = delegate(e, { take: async (queue) => { const d = await e.take(queue); return d && { ...d, heartbeatMs: 0 }; } });
     const target = await table();
     await loadJob(e, target).plan({ splits: 1 });
     const release = deferred();
     const inSplit = deferred();
     const attempts: number[] = [];
-    const job = loadJob(e, target, {
-      pipeline: (rows, { client, attempt }) => {
-        attempts.push(attempt);
-        return [rows, tap(async (row: string[]) => {
-          if (attempt === 1 && row[0] === '1000') {
-            inSplit.resolve();
-            await release.promise;
-          }
-        }), postgres.write(client!, { table: target, batchSize: 100 })];
-      },
-    });
-    const zombie = job.work({ pollMs: 20 });
+    const pipeline: Parameters<typeof distributed.job>[0]['pipeline'] = (rows, { client, attempt }) => {
+      attempts.push(attempt);
+      return [rows, tap(async (row: string[]) => {
+        if (attempt === 1 && row[0] === '1000') {
+          inSplit.resolve();
+          await release.promise;
+        }
+      }), postgres.write(client!, { table: target, batchSize: 100 })];
+    };
+    const zombie = loadJob(silent, target, { pipeline }).work({ pollMs: 20 });
     await inSplit.promise;
     // A second worker gets the split once pg-boss has expired the first delivery, and waits
     // on the done-marker the zombie holds: seen as a session waiting for a lock.
-    const second = job.work({ pollMs: 50 });
+    const second = loadJob(e, target, { pipeline }).work({ pollMs: 50 });
     const blocked = async () => {
       const { rows } = await db.query<{ n: string }>(
         `SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO %done%'`,
@@ -174,11 +206,28 @@ describe('distributed.job() on pg-boss', () => {
   it('invalid options throw naming the option', () => {
     const e = engine();
     const base = { engine: e, name: 'q', source: csv.split(file), pipeline: () => [] };
-    expect(() => distributed.pgBoss({} as never)).to.throw(TypeError, 'Expected `pool` to be a pg.Pool');
-    expect(() => distributed.pgBoss(pool, { schema: 'a;b' })).to.throw(TypeError, 'Expected `schema` to be a plain schema name');
-    expect(() => distributed.pgBoss(pool, { expireInSeconds: 0 })).to.throw(TypeError, 'Expected `expireInSeconds` to be an integer from 1 and up, got `0` (number)');
-    expect(() => distributed.job({ ...base, engine: {} as never })).to.throw(TypeError, 'Expected `engine` to be a queue engine');
-    expect(() => distributed.job({ ...base, name: 'a b' })).to.throw(TypeError, 'Expected `name` to be a queue name of letters, digits, - and _, got `a b` (string)');
-    expect(() => distributed.job({ ...base, source: {} as never })).to.throw(TypeError, 'Expected `source` to be a split source');
+    expect(() => distributed.pgBoss({} as never)).to.throw(TypeError, 'distributed.pgBoss(): expected `pool` to be a pg.Pool, got an object');
+    expect(() => distributed.pgBoss(pool, { schema: 'a;b' })).to.throw(TypeError, 'distributed.pgBoss(): expected `schema` to be a plain schema name (letters, digits, _), got `a;b` (string)');
+    expect(() => distributed.pgBoss(pool, { expireInSeconds: 0 })).to.throw(TypeError, 'distributed.pgBoss(): expected `expireInSeconds` to be an integer from 1 and up, got `0` (number)');
+    expect(() => distributed.job({ ...base, engine: {} as never })).to.throw(TypeError, 'distributed.job(): expected `engine` to be a queue engine (distributed.pgBoss, distributed.bullmq), got an object');
+    expect(() => distributed.job({ ...base, name: 'a b' })).to.throw(TypeError, 'distributed.job(): expected `name` to be a queue name of letters, digits, - and _, got `a b` (string)');
+    expect(() => distributed.job({ ...base, source: {} as never })).to.throw(TypeError, 'distributed.job(): expected `source` to be a split source (csv.split, postgres.split), got an object');
+  });
+
+  it('a bad work() or plan() option is refused before the engine is opened or the done-markers made: nothing is left open', async () => {
+    const opened: string[] = [];
+    const e = engine();
+    const spy = delegate(e, { open: (name) => (opened.push(name), e.open(name)) });
+    const j = loadJob(spy, 'never-run', { exactlyOnce: { pool, markers: `${db.schema}.done_unmade` } });
+    const reason = (p: Promise<unknown>) => p.then(() => null, (error: unknown) => error);
+    expect(await reason(j.work({ concurrency: 0 }))).to.be.instanceOf(TypeError)
+      .with.property('message', 'job.work(): expected `concurrency` to be an integer from 1 and up, got `0` (number)');
+    expect(await reason(j.work({ until: 'empty' as never }))).to.be.instanceOf(TypeError)
+      .with.property('message', "job.work(): expected `until` to be one of 'drained', 'aborted', got `empty` (string)");
+    expect(await reason(j.plan({ splits: 2, pollMs: 0 }))).to.be.instanceOf(TypeError)
+      .with.property('message', 'job.plan(): expected `pollMs` to be an integer from 1 and up, got `0` (number)');
+    expect(opened).to.deep.equal([]);
+    const { rows } = await db.query<{ t: string | null }>(`SELECT to_regclass('${db.schema}.done_unmade')::text AS t`);
+    expect(rows[0].t).to.equal(null);
   });
 });

@@ -75,12 +75,13 @@ describe('postgres.split()', () => {
 
   describe('options', () => {
     it('invalid values throw naming the option', async () => {
-      expect(() => postgres.split(pool, { table: 'ints', key: '' })).to.throw(TypeError, 'Expected `key` to be a non-empty name');
-      expect(() => postgres.split(pool, { table: 'ints', key: 'id', by: 'hash' as never })).to.throw(TypeError, "Expected `by` to be one of 'range', 'percentile'");
-      expect(() => postgres.split(pool, { table: 'ints', key: 'id', columns: [] })).to.throw(TypeError, 'Expected `columns` to be a non-empty array');
+      expect(() => postgres.split(pool, { table: 'ints', key: '' })).to.throw(TypeError, 'postgres.split(): expected `key` to be a non-empty name, got `` (string)');
+      expect(() => postgres.split(pool, { table: 'ints', key: 'id', by: 'hash' as never })).to.throw(TypeError, "postgres.split(): expected `by` to be one of 'range', 'percentile', got `hash` (string)");
+      expect(() => postgres.split(pool, { table: 'ints', key: 'id', columns: [] })).to.throw(TypeError, 'postgres.split(): expected `columns` to be a non-empty array of column names, got an array of length 0');
       const error = await postgres.split(pool, { table: 'words', key: 'w', by: 'range' }).plan(3).then(() => null, (e: unknown) => e);
-      expect(String(error)).to.contain("Expected `by` to be 'percentile' for a key of type text");
-      expect(() => postgres.split(pool, { table: 'ints', key: 'id' }).open({ kind: 'csv' } as never)).to.throw(TypeError, 'Expected `split` to be a split of ints on id');
+      expect(error).to.be.instanceOf(TypeError)
+        .with.property('message', "postgres.split().plan(): expected `by` to be 'percentile' for a key of type text ('range' needs an integer key), got `range` (string)");
+      expect(() => postgres.split(pool, { table: 'ints', key: 'id' }).open({ kind: 'csv' } as never)).to.throw(TypeError, 'postgres.split().open(): expected `split` to be a split of ints on id planned by postgres.split, got an object');
     });
   });
 

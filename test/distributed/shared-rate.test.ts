@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import type pg from 'pg';
 import { RateLimiter, distributed } from '../../lib/index.js';
 import { usePostgres } from '../helpers/postgres.js';
+import { logGrants } from './helpers.js';
 
 describe('distributed.sharedRate()', () => {
   const db = usePostgres();
@@ -12,33 +13,23 @@ describe('distributed.sharedRate()', () => {
     pools = [db.pool({ max: 2 }), db.pool({ max: 2 }), db.pool({ max: 2 })];
   });
 
-  it('no window of `per` ms holds more than `calls` grants over all workers, and the limit is reached', async () => {
+  it('no window of `per` ms holds more than `calls` grants over all workers (by the server\'s clock), and the limit is reached', async () => {
     const CALLS = 5;
     const PER = 200;
+    const grantsOf = await logGrants(db, pools[0], `${db.schema}.slots`);
     const limiters = pools.map((pool) => distributed.sharedRate(pool, { name: 'registry', calls: CALLS, per: PER, table: `${db.schema}.slots` }));
-    const grants: number[] = [];
     const started = Date.now();
-    await Promise.all(
-      limiters.map(async (limiter) => {
-        await Promise.all(Array.from({ length: 10 }, async () => {
-          const permit = await limiter.acquire();
-          permit.start();
-          grants.push(Date.now());
-        }));
-      }),
-    );
+    await Promise.all(limiters.map((limiter) => Promise.all(Array.from({ length: 10 }, async () => (await limiter.acquire()).start()))));
     const elapsed = Date.now() - started;
-    grants.sort((a, b) => a - b);
-    // Leeway: grants are made on the server's clock and stamped here when the answer is seen,
-    // which on a loaded machine can be tens of ms later for one grant and not for the next
-    // (a clean-clone run saw 174 ms for a 200 ms window with 25 ms allowed): 50 ms for the
-    // windows. A limiter that is not shared lets 15 grants through in under 175 ms (the control).
-    const LEEWAY = 25;
-    const STAMP_LEEWAY = 50;
-    for (let i = 0; i + CALLS < grants.length; i++) expect(grants[i + CALLS] - grants[i], `grants ${i}..${i + CALLS}`).to.be.at.least(PER - STAMP_LEEWAY);
-    expect(grants).to.have.length(30);
-    // 30 calls at 5 per 200 ms: five full windows must pass, and not many more.
-    expect(elapsed).to.be.within(5 * PER - LEEWAY, 5 * PER + 1500);
+    // Exact: the grants' own times, as PostgreSQL stamped them (no leeway for when a client saw them).
+    const { grants, closestMs, fullestMs, spanMs } = await grantsOf('registry', CALLS);
+    expect(grants).to.equal(30);
+    expect(closestMs).to.be.at.least(PER);
+    expect(fullestMs).to.be.below(PER); // some window held all 5: the limit is reached
+    // 30 calls at 5 per 200 ms: five full windows must pass between the first and the last,
+    // and not many more (a loaded machine: 1.5 s allowed past them).
+    expect(spanMs).to.be.at.least(5 * PER);
+    expect(elapsed).to.be.below(5 * PER + 1500);
   });
 
   it('control: a limiter per worker (not shared) lets three times the limit through in one window', async () => {
@@ -61,9 +52,9 @@ describe('distributed.sharedRate()', () => {
   });
 
   it('invalid options throw naming the option', () => {
-    expect(() => distributed.sharedRate({} as never, { name: 'x', calls: 1, per: 1 })).to.throw(TypeError, 'Expected `pool` to be a pg.Pool');
-    expect(() => distributed.sharedRate(pools[0], { name: '', calls: 1, per: 1 })).to.throw(TypeError, 'Expected `name` to be a non-empty name');
-    expect(() => distributed.sharedRate(pools[0], { name: 'x', calls: 0, per: 1 })).to.throw(TypeError, 'Expected `calls` to be an integer from 1 and up, got `0` (number)');
-    expect(() => distributed.sharedRate(pools[0], { name: 'x', calls: 1, per: 0.5 })).to.throw(TypeError, 'Expected `per` to be an integer from 1 and up');
+    expect(() => distributed.sharedRate({} as never, { name: 'x', calls: 1, per: 1 })).to.throw(TypeError, 'distributed.sharedRate(): expected `pool` to be a pg.Pool, got an object');
+    expect(() => distributed.sharedRate(pools[0], { name: '', calls: 1, per: 1 })).to.throw(TypeError, 'distributed.sharedRate(): expected `name` to be a non-empty name, got `` (string)');
+    expect(() => distributed.sharedRate(pools[0], { name: 'x', calls: 0, per: 1 })).to.throw(TypeError, 'distributed.sharedRate(): expected `calls` to be an integer from 1 and up, got `0` (number)');
+    expect(() => distributed.sharedRate(pools[0], { name: 'x', calls: 1, per: 0.5 })).to.throw(TypeError, 'distributed.sharedRate(): expected `per` to be an integer from 1 and up, got `0.5` (number)');
   });
 });

@@ -144,30 +144,30 @@ function describeOptions(subject: RowOperationSubject): void {
     });
 
     it('throws the documented TypeError for invalid values, before any stream exists', () => {
-      const onError = "Expected `onError` to be 'fail', 'reject' or { replaceWith }";
+      const onError = `${name}(): expected \`onError\` to be 'fail', 'reject' or { replaceWith }`;
       expectTypeErrors([
-        [() => make(1 as never), `Expected \`${fnOption}\` to be a function, got \`1\` (number)`],
-        [() => make(undefined as never), `Expected \`${fnOption}\` to be a function, got \`undefined\` (undefined)`],
-        [() => make('x' as never), `Expected \`${fnOption}\` to be a function, got \`x\` (string)`],
-        [() => make(null as never), `Expected \`${fnOption}\` to be a function, got \`null\``],
-        [() => make(pass, null as never), `Expected \`${name} options\` to be an object, got \`null\``],
-        [() => make(pass, 4 as never), `Expected \`${name} options\` to be an object, got \`4\` (number)`],
-        [() => make(pass, [] as never), `Expected \`${name} options\` to be an object, got an array of length 0`],
-        [() => make(pass, 'fast' as never), `Expected \`${name} options\` to be an object, got \`fast\` (string)`],
-        [() => make(pass, { concurrency: 0 }), 'Expected `concurrency` to be an integer from 1 and up, got `0` (number)'],
-        [() => make(pass, { concurrency: -2 }), 'Expected `concurrency` to be an integer from 1 and up, got `-2` (number)'],
-        [() => make(pass, { concurrency: 1.5 }), 'Expected `concurrency` to be an integer from 1 and up, got `1.5` (number)'],
-        [() => make(pass, { concurrency: '2' as never }), 'Expected `concurrency` to be an integer from 1 and up, got `2` (string)'],
-        [() => make(pass, { concurrency: Infinity }), 'Expected `concurrency` to be an integer from 1 and up, got `Infinity` (number)'],
-        [() => make(pass, { highWaterMark: 0 }), 'Expected `highWaterMark` to be an integer from 1 and up, got `0` (number)'],
-        [() => make(pass, { highWaterMark: -1 }), 'Expected `highWaterMark` to be an integer from 1 and up, got `-1` (number)'],
-        [() => make(pass, { highWaterMark: 2.5 }), 'Expected `highWaterMark` to be an integer from 1 and up, got `2.5` (number)'],
-        [() => make(pass, { highWaterMark: NaN }), 'Expected `highWaterMark` to be an integer from 1 and up, got `NaN` (number)'],
+        [() => make(1 as never), `${name}(): expected \`${fnOption}\` to be a function, got \`1\` (number)`],
+        [() => make(undefined as never), `${name}(): expected \`${fnOption}\` to be a function, got \`undefined\` (undefined)`],
+        [() => make('x' as never), `${name}(): expected \`${fnOption}\` to be a function, got \`x\` (string)`],
+        [() => make(null as never), `${name}(): expected \`${fnOption}\` to be a function, got \`null\``],
+        [() => make(pass, null as never), `${name}(): expected \`options\` to be an object, got \`null\``],
+        [() => make(pass, 4 as never), `${name}(): expected \`options\` to be an object, got \`4\` (number)`],
+        [() => make(pass, [] as never), `${name}(): expected \`options\` to be an object, got an array of length 0`],
+        [() => make(pass, 'fast' as never), `${name}(): expected \`options\` to be an object, got \`fast\` (string)`],
+        [() => make(pass, { concurrency: 0 }), `${name}(): expected \`concurrency\` to be an integer from 1 and up, got \`0\` (number)`],
+        [() => make(pass, { concurrency: -2 }), `${name}(): expected \`concurrency\` to be an integer from 1 and up, got \`-2\` (number)`],
+        [() => make(pass, { concurrency: 1.5 }), `${name}(): expected \`concurrency\` to be an integer from 1 and up, got \`1.5\` (number)`],
+        [() => make(pass, { concurrency: '2' as never }), `${name}(): expected \`concurrency\` to be an integer from 1 and up, got \`2\` (string)`],
+        [() => make(pass, { concurrency: Infinity }), `${name}(): expected \`concurrency\` to be an integer from 1 and up, got \`Infinity\` (number)`],
+        [() => make(pass, { highWaterMark: 0 }), `${name}(): expected \`highWaterMark\` to be an integer from 1 and up, got \`0\` (number)`],
+        [() => make(pass, { highWaterMark: -1 }), `${name}(): expected \`highWaterMark\` to be an integer from 1 and up, got \`-1\` (number)`],
+        [() => make(pass, { highWaterMark: 2.5 }), `${name}(): expected \`highWaterMark\` to be an integer from 1 and up, got \`2.5\` (number)`],
+        [() => make(pass, { highWaterMark: NaN }), `${name}(): expected \`highWaterMark\` to be an integer from 1 and up, got \`NaN\` (number)`],
         [() => make(pass, { onError: 'ignore' as never }), `${onError}, got \`ignore\` (string)`],
         [() => make(pass, { onError: {} as never }), `${onError}, got an object`],
         [() => make(pass, { onError: null as never }), `${onError}, got \`null\``],
-        [() => make(pass, { onError: { replaceWith: null as never } }), 'Expected `onError.replaceWith` to be a row or a function, got `null`'],
-        [() => make(pass, { onError: { replaceWith: undefined as never } }), 'Expected `onError.replaceWith` to be a row or a function, got `undefined` (undefined)'],
+        [() => make(pass, { onError: { replaceWith: null as never } }), `${name}(): expected \`onError.replaceWith\` to be a row or a function, got \`null\``],
+        [() => make(pass, { onError: { replaceWith: undefined as never } }), `${name}(): expected \`onError.replaceWith\` to be a row or a function, got \`undefined\` (undefined)`],
       ]);
     });
 

@@ -72,8 +72,8 @@ export function describeUnordered(subject: RowOperationSubject): void {
 
     it('rejects a non-boolean with the documented TypeError', () => {
       expectTypeErrors([
-        [() => make(pass, { ordered: 'no' as never }), 'Expected `ordered` to be a boolean, got `no` (string)'],
-        [() => make(pass, { ordered: 0 as never }), 'Expected `ordered` to be a boolean, got `0` (number)'],
+        [() => make(pass, { ordered: 'no' as never }), `${name}(): expected \`ordered\` to be a boolean, got \`no\` (string)`],
+        [() => make(pass, { ordered: 0 as never }), `${name}(): expected \`ordered\` to be a boolean, got \`0\` (number)`],
       ]);
     });
 

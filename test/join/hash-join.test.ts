@@ -42,13 +42,15 @@ describe('hashJoin()', () => {
       });
     });
 
-    it('left/right/full keep unmatched rows; null keys never match (a null-key build row leaves as it is read)', async () => {
+    it('left/right/full keep unmatched rows; null keys never match (a null-key build row leaves after the probe rows, with the other unmatched build rows)', async () => {
       const probe = [{ k: null, a: 'n' }, { k: 1, a: 'x' }];
       const build = [{ k: 1, b: 'p' }, { k: null, b: 'm' }, { k: 5, b: 'q' }];
-      expect((await joined(probe, build, { on: 'k', type: 'full' })).out).to.deep.equal([
-        // Read before any probe row: the probe side's columns are not known yet (a `merge` function gives a fixed shape).
-        { k: null, b: 'm' }, { k: null, a: 'n', b: null }, { k: 1, a: 'x', b: 'p' }, { k: 5, a: null, b: 'q' },
-      ]);
+      const { out, stage } = await joined(probe, build, { on: 'k', type: 'full' });
+      // By then the probe side's columns are known: the null-key build row gets them as null too.
+      expect(out).to.deep.equal([{ k: null, a: 'n', b: null }, { k: 1, a: 'x', b: 'p' }, { k: null, a: null, b: 'm' }, { k: 5, a: null, b: 'q' }]);
+      expect(stage.metrics.right).to.deep.equal({ rows: 3, matched: 1, unmatched: 2, nullKeys: 1 });
+      expect((await joined(probe, build, { on: 'k', type: 'right' })).out).to.deep.equal([{ k: 1, a: 'x', b: 'p' }, { k: null, a: null, b: 'm' }, { k: 5, a: null, b: 'q' }]);
+      expect((await joined(probe, build, { on: 'k', type: 'inner' })).stage.metrics.right).to.deep.equal({ rows: 3, matched: 1, unmatched: 2, nullKeys: 1 });
       expect((await joined(probe, build, { on: 'k', type: 'left' })).out).to.deep.equal([{ k: null, a: 'n', b: null }, { k: 1, a: 'x', b: 'p' }]);
     });
 
@@ -93,11 +95,13 @@ describe('hashJoin()', () => {
   describe('options', () => {
     it('rejects invalid options with the documented messages', () => {
       expectTypeErrors([
-        [() => hashJoin([], { on: 'k', memory: -5 }), "Expected `memory` to be a byte count from 1 and up or a size such as '64MB', got `-5` (number)"],
-        [() => hashJoin([], { on: 'k', tmpDir: '' }), 'Expected `tmpDir` to be a folder path, got `` (string)'],
-        [() => hashJoin([], { on: [] }), 'Expected `on` to be a column, a function or a non-empty list of columns, got an array of length 0'],
-        [() => hashJoin([], { on: 'k', merge: 3 as never }), 'Expected `merge` to be a function, got `3` (number)'],
-        [() => hashJoin(null as never, { on: 'k' }), 'Expected `build` to be a source (a Readable, an iterable of rows or a generator), got null'],
+        [() => hashJoin([], { on: 'k', memory: -5 }), "hashJoin(): expected `memory` to be a byte count from 1 and up or a size such as '64MB', got `-5` (number)"],
+        [() => hashJoin([], { on: 'k', tmpDir: '' }), 'hashJoin(): expected `tmpDir` to be a folder path, got `` (string)'],
+        [() => hashJoin([], { on: [] }), 'hashJoin(): expected `on` to be a column, a function or a non-empty list of columns, got an array of length 0'],
+        [() => hashJoin([], { on: 'k', merge: 3 as never }), 'hashJoin(): expected `merge` to be a function, got `3` (number)'],
+        [() => hashJoin(null as never, { on: 'k' }), 'hashJoin(): expected `build` to be a source (a Readable, an iterable of rows or a generator), got null'],
+        [() => hashJoin(42 as never, { on: 'k' }), 'hashJoin(): expected `build` to be a source (a Readable, an iterable of rows or a generator), got number'],
+        [() => hashJoin({} as never, { on: 'k' }), 'hashJoin(): expected `build` to be a source (a Readable, an iterable of rows or a generator), got object'],
       ]);
     });
   });
@@ -178,6 +182,18 @@ describe('hashJoin()', () => {
       const stage = hashJoin(Array.from({ length: 3000 }, (_, i) => ({ k: i })), { on: 'k', memory: '8kB', tmpDir: tmp.path, ...pairs });
       let n = 0;
       for await (const row of pipe(Array.from({ length: 3000 }, (_, i) => ({ k: i })), stage)) if (row && ++n === 10) break;
+      await closed(stage);
+      expect(await readdir(tmp.path)).to.deep.equal([]);
+    });
+
+    it('a probe side that fails while it is being partitioned (partition files open) fails the pipeline and removes the folder', async () => {
+      async function* probe() {
+        for (let i = 0; i < 2000; i++) yield { k: i, a: 'x'.repeat(50) };
+        throw new Error('probe broke');
+      }
+      const stage = hashJoin(Array.from({ length: 2000 }, (_, i) => ({ k: i, b: 'y'.repeat(50) })), { on: 'k', memory: '64kB', tmpDir: tmp.path });
+      expect((await rejectionOf(run(probe, stage, collect()))).message).to.equal('probe broke');
+      expect(stage.spilled).to.equal(true);
       await closed(stage);
       expect(await readdir(tmp.path)).to.deep.equal([]);
     });

@@ -92,11 +92,11 @@ describe('lookup()', () => {
   describe('options', () => {
     it('rejects invalid options with the documented messages', () => {
       expectTypeErrors([
-        [() => lookup(42 as never, { on: 'k' }), 'Expected `source` to be a lookup function, a Map or an object, got `42` (number)'],
-        [() => lookup(fines, { on: 'k', type: 'full' as never }), "Expected `type` to be one of 'left', 'inner', got `full` (string)"],
-        [() => lookup(fines, { on: 'k', batchSize: 0 }), 'Expected `batchSize` to be an integer from 1 and up, got `0` (number)'],
-        [() => lookup(fines, { on: 'k', cache: { maxEntries: -1 } }), 'Expected `cache.maxEntries` to be an integer from 0 and up, got `-1` (number)'],
-        [() => lookup(async () => [], { on: 'k', timeoutMs: 0 }), 'Expected `timeoutMs` to be an integer from 1 and up (or Infinity), got `0` (number)'],
+        [() => lookup(42 as never, { on: 'k' }), 'lookup(): expected `source` to be a lookup function, a Map or an object, got `42` (number)'],
+        [() => lookup(fines, { on: 'k', type: 'full' as never }), "lookup(): expected `type` to be one of 'left', 'inner', got `full` (string)"],
+        [() => lookup(fines, { on: 'k', batchSize: 0 }), 'lookup(): expected `batchSize` to be an integer from 1 and up, got `0` (number)'],
+        [() => lookup(fines, { on: 'k', cache: { maxEntries: -1 } }), 'lookup(): expected `cache.maxEntries` to be an integer from 0 and up, got `-1` (number)'],
+        [() => lookup(async () => [], { on: 'k', timeoutMs: 0 }), 'lookup(): expected `timeoutMs` to be an integer from 1 and up (or Infinity), got `0` (number)'],
       ]);
     });
   });
@@ -121,7 +121,9 @@ describe('lookup()', () => {
       };
       const error = await rejectionOf(looked(tickets, fn, { on: 'code', retries: false }));
       expect(error).to.be.instanceOf(BatchError);
-      expect(error.message).to.include('store down');
+      // Named for the lookup (the calls run under callService, which the user never wrote).
+      expect(error.message).to.equal('lookup(fn) failed on batch 1 (rows 1–5) after 1 attempt(s): store down (not retryable)');
+      expect((error as BatchError).stage).to.equal('lookup(fn)');
     });
 
     it('a key function that throws fails naming the row', async () => {

@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AbortError, RowError, mergeJoin, pipe, run, take, type JoinStage, type JoinType, type MergeJoinOptions } from '../../lib/index.js';
 import { bag, nestedLoop, rowsArb, sortedByKey, typeArb, type Row } from '../helpers/join.js';
 import { spillDirPerSuite } from '../helpers/files.js';
-import { CountingSource, StalledSink, closed, collect, expectTypeErrors, quiesce, rejectionOf, trackedGenerator } from '../helpers/streams.js';
+import { CountingSource, StalledSink, closed, collect, expectTypeErrors, quiesce, rejectionOf, trackedGenerator, turn } from '../helpers/streams.js';
 
 const pairs = { merge: (l: unknown, r: unknown) => [l, r] };
 
@@ -75,6 +75,28 @@ describe('mergeJoin()', () => {
       }), { numRuns: 150 });
     });
 
+    it('equals the reference when it must stop and go on anywhere: a right side that makes it wait, and an output of one row that a slow consumer drains (property)', async () => {
+      await fc.assert(fc.asyncProperty(rowsArb('l'), rowsArb('r'), typeArb, fc.array(fc.boolean(), { minLength: 1, maxLength: 8 }), async (l, r, type, waits) => {
+        const [left, right] = [sortedByKey(l), sortedByKey(r)];
+        // Right rows arrive after a turn of the event loop where `waits` says so (the join finds none buffered).
+        async function* slowRight() {
+          for (let i = 0; i < right.length; i++) {
+            if (waits[i % waits.length]) await turn();
+            yield right[i]!;
+          }
+        }
+        const stage = mergeJoin<Row, Row, unknown>(slowRight, { on: 'k', type, highWaterMark: 1, ...pairs });
+        const out: unknown[] = [];
+        const slowSink = new Writable({ objectMode: true, highWaterMark: 1, write: (row, _e, done) => void turn().then(() => {
+          out.push(row);
+          done();
+        }) });
+        await pipeline(Readable.from(left, { objectMode: true }), stage, slowSink);
+        expect(bag(out)).to.deep.equal(bag(nestedLoop(left, right, (x) => x.k, (x) => x.k, type)));
+        expect(stage.metrics.output).to.equal(out.length);
+      }), { numRuns: 80 });
+    });
+
     it('with sortInputs, sorts both unsorted sides first (spilling under a tiny budget) and equals the reference (property)', async () => {
       await fc.assert(fc.asyncProperty(rowsArb('l', 80), rowsArb('r', 80), typeArb, async (left, right, type) => {
         const { out } = await joined(left, right, { on: 'k', type, sortInputs: { memory: 300, tmpDir: tmp.path }, ...pairs });
@@ -100,14 +122,15 @@ describe('mergeJoin()', () => {
   describe('options', () => {
     it('rejects invalid options with the documented messages', () => {
       expectTypeErrors([
-        [() => mergeJoin([], { on: undefined as never }), 'Expected `on` to be a column, a list of columns, a function or { left, right }, got `undefined` (undefined)'],
-        [() => mergeJoin([], { on: -1 }), 'Expected `on` to be a column index from 0 and up, a column name or a function, got `-1` (number)'],
-        [() => mergeJoin([], { on: { left: 'a' } as never }), 'Expected `on` to be a column, a list of columns, a function or { left, right }, got an object'],
-        [() => mergeJoin([], { on: 'k', type: 'outer' as JoinType }), "Expected `type` to be one of 'inner', 'left', 'right', 'full', got `outer` (string)"],
-        [() => mergeJoin([], { on: 'k', maxGroupBytes: 0 }), "Expected `maxGroupBytes` to be a byte count from 1 and up or a size such as '64MB', got `0` (number)"],
-        [() => mergeJoin([], { on: 'k', prefix: { right: 1 as never } }), 'Expected `prefix.right` to be a string, got `1` (number)'],
-        [() => mergeJoin([], { on: 'k', sortInputs: { memory: 'lots' } }), "Expected `sortInputs.memory` to be a byte count from 1 and up or a size such as '64MB', got `lots` (string)"],
-        [() => mergeJoin('x.csv' as never, { on: 'k' }), 'Expected `right` to be a source (a Readable, an iterable of rows or a generator), got string'],
+        [() => mergeJoin([], { on: undefined as never }), 'mergeJoin(): expected `on` to be a column, a list of columns, a function or { left, right }, got `undefined` (undefined)'],
+        [() => mergeJoin([], { on: -1 }), 'mergeJoin(): expected `on` to be a column index from 0 and up, a column name or a function, got `-1` (number)'],
+        [() => mergeJoin([], { on: { left: 'a' } as never }), 'mergeJoin(): expected `on` to be a column, a list of columns, a function or { left, right }, got an object'],
+        [() => mergeJoin([], { on: 'k', type: 'outer' as JoinType }), "mergeJoin(): expected `type` to be one of 'inner', 'left', 'right', 'full', got `outer` (string)"],
+        [() => mergeJoin([], { on: 'k', maxGroupBytes: 0 }), "mergeJoin(): expected `maxGroupBytes` to be a byte count from 1 and up or a size such as '64MB', got `0` (number)"],
+        [() => mergeJoin([], { on: 'k', prefix: { right: 1 as never } }), 'mergeJoin(): expected `prefix.right` to be a string, got `1` (number)'],
+        [() => mergeJoin([], { on: 'k', sortInputs: { memory: 'lots' } }), "mergeJoin(): expected `sortInputs.memory` to be a byte count from 1 and up or a size such as '64MB', got `lots` (string)"],
+        [() => mergeJoin('x.csv' as never, { on: 'k' }), 'mergeJoin(): expected `right` to be a source (a Readable, an iterable of rows or a generator), got string'],
+        [() => mergeJoin(42 as never, { on: 'k' }), 'mergeJoin(): expected `right` to be a source (a Readable, an iterable of rows or a generator), got number'],
       ]);
     });
 

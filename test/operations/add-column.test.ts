@@ -1,8 +1,10 @@
 import { expect } from 'chai';
 import { RejectLimitError, RowError, addColumn, pipe, run, type Reject } from '../../lib/index.js';
 import {
+  ControlledCalls,
   closed,
   collect,
+  quiesce,
   counts,
   destroyMidStream,
   expectAccounted,
@@ -71,6 +73,38 @@ describe('addColumn()', () => {
     });
   });
 
+  describe('async compute, concurrency, ordered: false', () => {
+    it('an async value is awaited; with concurrency, rows keep input order by default', async () => {
+      const calls = new ControlledCalls<number[], string>();
+      const sink = collect<unknown[]>();
+      const done = runAccounted(range(3).map((i) => [i]), addColumn('owner', calls.fn, { concurrency: 3 }), sink);
+      await calls.called(3);
+      for (const i of [2, 1, 0]) calls.resolve(i, `owner ${i + 1}`);
+      const summary = await done;
+      expect(sink.rows).to.deep.equal([[1, 'owner 1'], [2, 'owner 2'], [3, 'owner 3']]);
+      expect(calls.maxInFlight).to.equal(3);
+      expect(counts(summary)).to.deep.equal({ read: 3, written: 3, filtered: 0, rejected: 0, stoppedEarly: false });
+    });
+
+    it('ordered: false: a slow value no longer holds back the rows after it', async () => {
+      const calls = new ControlledCalls<Row, string>();
+      const sink = collect<Row>();
+      const done = runAccounted(range(4).map((id) => ({ id })), addColumn('owner', calls.fn, { concurrency: 2, ordered: false }), sink);
+      await calls.called(2);
+      calls.resolve(1, 'b'); // row 1 stays pending; row 2 leaves, its slot goes to row 3
+      await calls.called(3);
+      calls.resolve(2, 'c');
+      await calls.called(4);
+      await quiesce(() => sink.rows.length);
+      expect(sink.rows).to.deep.equal([{ id: 2, owner: 'b' }, { id: 3, owner: 'c' }]);
+      calls.resolve(3, 'd');
+      calls.resolve(0, 'a');
+      await done;
+      expect(sink.rows).to.deep.equal([{ id: 2, owner: 'b' }, { id: 3, owner: 'c' }, { id: 4, owner: 'd' }, { id: 1, owner: 'a' }]);
+    });
+
+  });
+
   describe('options', () => {
     it('defaults: highWaterMark 16, onError fail', async () => {
       const stage = addColumn('x', () => 1);
@@ -81,12 +115,14 @@ describe('addColumn()', () => {
 
     it('throws the documented TypeError for an invalid name, compute or options', () => {
       const cases: [() => unknown, string][] = [
-        [() => addColumn('', () => 1), 'Expected `name` to be a non-empty string, got ""'],
-        [() => addColumn(5 as never, () => 1), 'Expected `name` to be a non-empty string, got 5'],
-        [() => addColumn('x', 'const' as never), 'Expected `compute` to be a function, got `const` (string)'],
-        [() => addColumn('x', () => 1, true as never), 'Expected `addColumn(x) options` to be an object, got `true` (boolean)'],
-        [() => addColumn('x', () => 1, { highWaterMark: 0 }), 'Expected `highWaterMark` to be an integer from 1 and up, got `0` (number)'],
-        [() => addColumn('x', () => 1, { onError: { replaceWith: null as never } }), 'Expected `onError.replaceWith` to be a row or a function, got `null`'],
+        [() => addColumn('', () => 1), 'addColumn(): expected `name` to be a non-empty string, got ""'],
+        [() => addColumn(5 as never, () => 1), 'addColumn(): expected `name` to be a non-empty string, got 5'],
+        [() => addColumn('x', 'const' as never), 'addColumn(): expected `compute` to be a function, got `const` (string)'],
+        [() => addColumn('x', () => 1, true as never), 'addColumn(): expected `options` to be an object, got `true` (boolean)'],
+        [() => addColumn('x', () => 1, { highWaterMark: 0 }), 'addColumn(): expected `highWaterMark` to be an integer from 1 and up, got `0` (number)'],
+        [() => addColumn('x', () => 1, { onError: { replaceWith: null as never } }), 'addColumn(): expected `onError.replaceWith` to be a row or a function, got `null`'],
+        [() => addColumn('x', () => 1, { concurrency: 0 }), 'addColumn(): expected `concurrency` to be an integer from 1 and up, got `0` (number)'],
+        [() => addColumn('x', () => 1, { ordered: 'no' as never }), 'addColumn(): expected `ordered` to be a boolean, got `no` (string)'],
       ];
       expectTypeErrors(cases);
     });

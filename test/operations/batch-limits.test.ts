@@ -186,10 +186,10 @@ describe('batch() limits', () => {
   describe('options', () => {
     it('throws the documented TypeError for invalid values', () => {
       const cases: [() => unknown, string][] = [
-        [() => batch(10, { maxBytes: 0 }), 'Expected `maxBytes` to be an integer from 1 and up (or Infinity), got `0` (number)'],
-        [() => batch(10, { maxWaitMs: -5 }), 'Expected `maxWaitMs` to be an integer from 1 and up (or Infinity), got `-5` (number)'],
-        [() => batch(10, { maxWaitMs: '5' as never }), 'Expected `maxWaitMs` to be an integer from 1 and up (or Infinity), got `5` (string)'],
-        [() => batch(10, { maxBytes: 10, sizeOf: 3 as never }), 'Expected `sizeOf` to be a function, got `3` (number)'],
+        [() => batch(10, { maxBytes: 0 }), 'batch(): expected `maxBytes` to be an integer from 1 and up (or Infinity), got `0` (number)'],
+        [() => batch(10, { maxWaitMs: -5 }), 'batch(): expected `maxWaitMs` to be an integer from 1 and up (or Infinity), got `-5` (number)'],
+        [() => batch(10, { maxWaitMs: '5' as never }), 'batch(): expected `maxWaitMs` to be an integer from 1 and up (or Infinity), got `5` (string)'],
+        [() => batch(10, { maxBytes: 10, sizeOf: 3 as never }), 'batch(): expected `sizeOf` to be a function, got `3` (number)'],
       ];
       expectTypeErrors(cases);
     });

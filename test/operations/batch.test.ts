@@ -94,12 +94,12 @@ describe('batch()', () => {
 
     it('throws the documented TypeError for invalid values', () => {
       const cases: [() => unknown, string][] = [
-        [() => batch(0), 'Expected `size` to be an integer from 1 and up, got `0` (number)'],
-        [() => batch(2.5), 'Expected `size` to be an integer from 1 and up, got `2.5` (number)'],
-        [() => batch('10' as never), 'Expected `size` to be an integer from 1 and up, got `10` (string)'],
-        [() => batch(undefined as never), 'Expected `size` to be an integer from 1 and up, got `undefined` (undefined)'],
-        [() => batch(10, null as never), 'Expected `options` to be an object, got `null`'],
-        [() => batch(10, { highWaterMark: 0 }), 'Expected `highWaterMark` to be an integer from 1 and up, got `0` (number)'],
+        [() => batch(0), 'batch(): expected `size` to be an integer from 1 and up, got `0` (number)'],
+        [() => batch(2.5), 'batch(): expected `size` to be an integer from 1 and up, got `2.5` (number)'],
+        [() => batch('10' as never), 'batch(): expected `size` to be an integer from 1 and up, got `10` (string)'],
+        [() => batch(undefined as never), 'batch(): expected `size` to be an integer from 1 and up, got `undefined` (undefined)'],
+        [() => batch(10, null as never), 'batch(): expected `options` to be an object, got `null`'],
+        [() => batch(10, { highWaterMark: 0 }), 'batch(): expected `highWaterMark` to be an integer from 1 and up, got `0` (number)'],
       ];
       expectTypeErrors(cases);
     });

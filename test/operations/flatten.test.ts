@@ -70,9 +70,9 @@ describe('flatten()', () => {
 
     it('throws the documented TypeError for invalid values', () => {
       const cases: [() => unknown, string][] = [
-        [() => flatten(3 as never), 'Expected `options` to be an object, got `3` (number)'],
-        [() => flatten(null as never), 'Expected `options` to be an object, got `null`'],
-        [() => flatten({ highWaterMark: 0 }), 'Expected `highWaterMark` to be an integer from 1 and up, got `0` (number)'],
+        [() => flatten(3 as never), 'flatten(): expected `options` to be an object, got `3` (number)'],
+        [() => flatten(null as never), 'flatten(): expected `options` to be an object, got `null`'],
+        [() => flatten({ highWaterMark: 0 }), 'flatten(): expected `highWaterMark` to be an integer from 1 and up, got `0` (number)'],
       ];
       expectTypeErrors(cases);
     });

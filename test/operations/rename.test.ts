@@ -83,14 +83,14 @@ describe('rename()', () => {
 
     it('throws the documented TypeError for an invalid mapping or options', () => {
       const cases: [() => unknown, string][] = [
-        [() => rename(null as never), 'Expected `mapping` to be an object, got `null`'],
-        [() => rename(['a'] as never), 'Expected `mapping` to be an object, got an array of length 1'],
-        [() => rename({}), 'Expected `mapping` to name at least one column'],
-        [() => rename({ a: 5 as never }), 'Expected `mapping["a"]` to be a non-empty string, got 5'],
-        [() => rename({ a: '' }), 'Expected `mapping["a"]` to be a non-empty string, got ""'],
-        [() => rename({ a: 'x', b: 'x' }), 'Expected `mapping` to give distinct new names, got "x" twice'],
-        [() => rename({ a: 'b' }, 'strict' as never), 'Expected `rename(a) options` to be an object, got `strict` (string)'],
-        [() => rename({ a: 'b' }, { highWaterMark: 0 }), 'Expected `highWaterMark` to be an integer from 1 and up, got `0` (number)'],
+        [() => rename(null as never), 'rename(): expected `mapping` to be an object, got `null`'],
+        [() => rename(['a'] as never), 'rename(): expected `mapping` to be an object, got an array of length 1'],
+        [() => rename({}), 'rename(): expected `mapping` to name at least one column'],
+        [() => rename({ a: 5 as never }), 'rename(): expected `mapping["a"]` to be a non-empty string, got 5'],
+        [() => rename({ a: '' }), 'rename(): expected `mapping["a"]` to be a non-empty string, got ""'],
+        [() => rename({ a: 'x', b: 'x' }), 'rename(): expected `mapping` to give distinct new names, got "x" twice'],
+        [() => rename({ a: 'b' }, 'strict' as never), 'rename(): expected `options` to be an object, got `strict` (string)'],
+        [() => rename({ a: 'b' }, { highWaterMark: 0 }), 'rename(): expected `highWaterMark` to be an integer from 1 and up, got `0` (number)'],
       ];
       expectTypeErrors(cases);
     });

@@ -77,13 +77,13 @@ describe('replace()', () => {
 
     it('throws the documented TypeError for an invalid column, table or options', () => {
       const cases: [() => unknown, string][] = [
-        [() => replace(-1, {}), 'Expected `column` to be a column index (integer from 0) or a non-empty column name, got -1'],
-        [() => replace('', {}), 'Expected `column` to be a column index (integer from 0) or a non-empty column name, got ""'],
-        [() => replace(0, 5 as never), 'Expected `replacements` to be an object, a Map or a function, got 5'],
-        [() => replace(0, null as never), 'Expected `replacements` to be an object, a Map or a function, got null'],
-        [() => replace(0, ['a'] as never), 'Expected `replacements` to be an object, a Map or a function, got ["a"]'],
-        [() => replace(0, {}, { highWaterMark: 1.5 }), 'Expected `highWaterMark` to be an integer from 1 and up, got `1.5` (number)'],
-        [() => replace(0, {}, { onError: 'warn' as never }), "Expected `onError` to be 'fail', 'reject' or { replaceWith }, got `warn` (string)"],
+        [() => replace(-1, {}), 'replace(): expected `column` to be a column index (integer from 0) or a non-empty column name, got -1'],
+        [() => replace('', {}), 'replace(): expected `column` to be a column index (integer from 0) or a non-empty column name, got ""'],
+        [() => replace(0, 5 as never), 'replace(): expected `replacements` to be an object, a Map or a function, got 5'],
+        [() => replace(0, null as never), 'replace(): expected `replacements` to be an object, a Map or a function, got null'],
+        [() => replace(0, ['a'] as never), 'replace(): expected `replacements` to be an object, a Map or a function, got ["a"]'],
+        [() => replace(0, {}, { highWaterMark: 1.5 }), 'replace(): expected `highWaterMark` to be an integer from 1 and up, got `1.5` (number)'],
+        [() => replace(0, {}, { onError: 'warn' as never }), "replace(): expected `onError` to be 'fail', 'reject' or { replaceWith }, got `warn` (string)"],
       ];
       expectTypeErrors(cases);
     });

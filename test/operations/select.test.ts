@@ -95,14 +95,14 @@ describe('select()', () => {
 
     it('throws the documented TypeError for invalid columns and options', () => {
       const cases: [() => unknown, string][] = [
-        [() => select([]), 'Expected `columns` to be a non-empty array of column indexes or names, got []'],
-        [() => select('a' as never), 'Expected `columns` to be a non-empty array of column indexes or names, got "a"'],
-        [() => select([0, -1]), 'Expected `columns[1]` to be a column index (integer from 0) or a non-empty column name, got -1'],
-        [() => select(['' as never]), 'Expected `columns[0]` to be a column index (integer from 0) or a non-empty column name, got ""'],
-        [() => select([0, 'a'] as never), 'Expected `columns` to be all indexes or all names, not a mix'],
-        [() => select([0], null as never), 'Expected `select(0) options` to be an object, got `null`'],
-        [() => select([0], { highWaterMark: 0 }), 'Expected `highWaterMark` to be an integer from 1 and up, got `0` (number)'],
-        [() => select([0], { onError: 'drop' as never }), "Expected `onError` to be 'fail', 'reject' or { replaceWith }, got `drop` (string)"],
+        [() => select([]), 'select(): expected `columns` to be a non-empty array of column indexes or names, got []'],
+        [() => select('a' as never), 'select(): expected `columns` to be a non-empty array of column indexes or names, got "a"'],
+        [() => select([0, -1]), 'select(): expected `columns[1]` to be a column index (integer from 0) or a non-empty column name, got -1'],
+        [() => select(['' as never]), 'select(): expected `columns[0]` to be a column index (integer from 0) or a non-empty column name, got ""'],
+        [() => select([0, 'a'] as never), 'select(): expected `columns` to be all indexes or all names, not a mix'],
+        [() => select([0], null as never), 'select(): expected `options` to be an object, got `null`'],
+        [() => select([0], { highWaterMark: 0 }), 'select(): expected `highWaterMark` to be an integer from 1 and up, got `0` (number)'],
+        [() => select([0], { onError: 'drop' as never }), "select(): expected `onError` to be 'fail', 'reject' or { replaceWith }, got `drop` (string)"],
       ];
       expectTypeErrors(cases);
     });

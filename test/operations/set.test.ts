@@ -79,11 +79,11 @@ describe('set()', () => {
 
     it('throws the documented TypeError for an invalid column or options', () => {
       const cases: [() => unknown, string][] = [
-        [() => set(1.5, 1), 'Expected `column` to be a column index (integer from 0) or a non-empty column name, got 1.5'],
-        [() => set('', 1), 'Expected `column` to be a column index (integer from 0) or a non-empty column name, got ""'],
-        [() => set(null as never, 1), 'Expected `column` to be a column index (integer from 0) or a non-empty column name, got null'],
-        [() => set('a', 1, 7 as never), 'Expected `set(a) options` to be an object, got `7` (number)'],
-        [() => set('a', 1, { highWaterMark: '4' as never }), 'Expected `highWaterMark` to be an integer from 1 and up, got `4` (string)'],
+        [() => set(1.5, 1), 'set(): expected `column` to be a column index (integer from 0) or a non-empty column name, got 1.5'],
+        [() => set('', 1), 'set(): expected `column` to be a column index (integer from 0) or a non-empty column name, got ""'],
+        [() => set(null as never, 1), 'set(): expected `column` to be a column index (integer from 0) or a non-empty column name, got null'],
+        [() => set('a', 1, 7 as never), 'set(): expected `options` to be an object, got `7` (number)'],
+        [() => set('a', 1, { highWaterMark: '4' as never }), 'set(): expected `highWaterMark` to be an integer from 1 and up, got `4` (string)'],
       ];
       expectTypeErrors(cases);
     });

@@ -67,11 +67,11 @@ describe('skip()', () => {
 
     it('throws the documented TypeError for invalid values', () => {
       const cases: [() => unknown, string][] = [
-        [() => skip(-1), 'Expected `count` to be an integer from 0 and up, got `-1` (number)'],
-        [() => skip(0.5), 'Expected `count` to be an integer from 0 and up, got `0.5` (number)'],
-        [() => skip(undefined as never), 'Expected `count` to be an integer from 0 and up, got `undefined` (undefined)'],
-        [() => skip(1, 'x' as never), 'Expected `options` to be an object, got `x` (string)'],
-        [() => skip(1, { highWaterMark: -4 }), 'Expected `highWaterMark` to be an integer from 1 and up, got `-4` (number)'],
+        [() => skip(-1), 'skip(): expected `count` to be an integer from 0 and up, got `-1` (number)'],
+        [() => skip(0.5), 'skip(): expected `count` to be an integer from 0 and up, got `0.5` (number)'],
+        [() => skip(undefined as never), 'skip(): expected `count` to be an integer from 0 and up, got `undefined` (undefined)'],
+        [() => skip(1, 'x' as never), 'skip(): expected `options` to be an object, got `x` (string)'],
+        [() => skip(1, { highWaterMark: -4 }), 'skip(): expected `highWaterMark` to be an integer from 1 and up, got `-4` (number)'],
       ];
       expectTypeErrors(cases);
     });

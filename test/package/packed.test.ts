@@ -3,10 +3,12 @@
  * tarball unpacked into a scratch consumer project's node_modules, its dependencies linked
  * from this project's node_modules (offline: nothing is fetched, and this project's
  * node_modules is only read), then: ESM import, CommonJS require, `tsc --strict` with
- * `skipLibCheck: false`, and the README's quick start compiled and run on the demo's data.
+ * `skipLibCheck: false` against the types of every supported Node release (20, 22, 24: the
+ * dev dependencies `@types/node`, `@types/node-22`, `@types/node-24`), and the README's quick
+ * start compiled and run on the demo's data.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
@@ -77,7 +79,8 @@ describe('the packed tarball, installed into a consumer project', function () {
     expect(stdout.trim()).to.equal('1');
   });
 
-  it("the README quick start compiles with tsc --strict and skipLibCheck: false (Node 20's types), and runs on the demo's data", async () => {
+  /** The quick start, compiled by `tsc --strict` with `skipLibCheck: false` against `types` (a folder of node_modules/@types). */
+  async function compileQuickStart(types: string): Promise<string> {
     const readme = await readFile(join(root, 'README.md'), 'utf8');
     const quickStart = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]).find((code) => code.includes('console.log(summary)'));
     expect(quickStart, 'the README quick start').to.be.a('string');
@@ -86,9 +89,23 @@ describe('the packed tarball, installed into a consumer project', function () {
       compilerOptions: { strict: true, skipLibCheck: false, target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', types: ['node'], outDir: 'out' },
       files: ['quick-start.ts'],
     }));
+    const linked = join(consumer, 'node_modules', '@types', 'node');
+    await rm(linked);
+    await symlink(join(modules, '@types', types), linked, 'dir');
+    const installed = JSON.parse(await readFile(join(linked, 'package.json'), 'utf8')) as { version: string };
     const tsc = join(modules, 'typescript', 'bin', 'tsc');
-    const compiled = await exec(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: consumer }).then(() => '', (e: { stdout: string }) => e.stdout);
-    expect(compiled).to.equal('');
+    const errors = await exec(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: consumer }).then(() => '', (e: { stdout: string }) => e.stdout);
+    return `${installed.version.split('.')[0]}: ${errors}`;
+  }
+
+  for (const [release, types] of [['22', 'node-22'], ['24', 'node-24']]) {
+    it(`the README quick start compiles with tsc --strict and skipLibCheck: false against Node ${release}'s types`, async () => {
+      expect(await compileQuickStart(types!)).to.equal(`${release}: `);
+    });
+  }
+
+  it("the README quick start compiles the same against Node 20's types, and runs on the demo's data", async () => {
+    expect(await compileQuickStart('node')).to.equal('20: ');
     await mkdir(join(consumer, 'data'));
     await writeParkingCsv(join(consumer, 'data', 'parking-200000.csv'), { rows: 200_000, seed: 1 });
     const { stdout } = await exec(process.execPath, [join('out', 'quick-start.js')], { cwd: consumer });

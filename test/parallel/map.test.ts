@@ -184,17 +184,18 @@ describe('parallel.map()', function () {
   describe('options', () => {
     it('throws the documented TypeError for invalid values, before any thread exists', () => {
       expectTypeErrors([
-        [() => parallel.map(3 as never), 'Expected `module` to be a path or a URL, got `3` (number)'],
-        [() => parallel.map(''), 'Expected `module` to be a path or a URL, got `` (string)'],
-        [() => parallel.map(fixtures, null as never), 'Expected `parallel.map options` to be an object, got `null`'],
-        [() => parallel.map(fixtures, { threads: 0 }), 'Expected `threads` to be an integer from 1 and up, got `0` (number)'],
-        [() => parallel.map(fixtures, { threads: 1.5 }), 'Expected `threads` to be an integer from 1 and up, got `1.5` (number)'],
-        [() => parallel.map(fixtures, { batchBytes: 0 }), 'Expected `batchBytes` to be an integer from 1 and up, got `0` (number)'],
-        [() => parallel.map(fixtures, { retries: -1 }), 'Expected `retries` to be an integer from 0 and up, got `-1` (number)'],
-        [() => parallel.map(fixtures, { export: '' }), 'Expected `export` to be the name of an export, got `` (string)'],
-        [() => parallel.map(fixtures, { ordered: 'yes' as never }), 'Expected `ordered` to be a boolean, got `yes` (string)'],
-        [() => parallel.map(fixtures, { resourceLimits: 5 as never }), 'Expected `resourceLimits` to be an object, got `5` (number)'],
-        [() => parallel.map(fixtures, { onError: 'skip' as never }), "Expected `onError` to be 'fail', 'reject' or { replaceWith }, got `skip` (string)"],
+        [() => parallel.map(3 as never), 'parallel.map(): expected `module` to be a path or a URL, got `3` (number)'],
+        [() => parallel.map(''), 'parallel.map(): expected `module` to be a path or a URL, got `` (string)'],
+        [() => parallel.map(fixtures, null as never), 'parallel.map(): expected `options` to be an object, got `null`'],
+        [() => parallel.map(fixtures, { threads: 0 }), 'parallel.map(): expected `threads` to be an integer from 1 and up, got `0` (number)'],
+        [() => parallel.map(fixtures, { threads: 1.5 }), 'parallel.map(): expected `threads` to be an integer from 1 and up, got `1.5` (number)'],
+        [() => parallel.map(fixtures, { batchBytes: 0 }), 'parallel.map(): expected `batchBytes` to be an integer from 1 and up, got `0` (number)'],
+        [() => parallel.map(fixtures, { retries: -1 }), 'parallel.map(): expected `retries` to be an integer from 0 and up, got `-1` (number)'],
+        [() => parallel.map(fixtures, { timeout: 0 }), 'parallel.map(): expected `timeout` to be an integer from 1 and up, got `0` (number)'],
+        [() => parallel.map(fixtures, { export: '' }), 'parallel.map(): expected `export` to be the name of an export, got `` (string)'],
+        [() => parallel.map(fixtures, { ordered: 'yes' as never }), 'parallel.map(): expected `ordered` to be a boolean, got `yes` (string)'],
+        [() => parallel.map(fixtures, { resourceLimits: 5 as never }), 'parallel.map(): expected `resourceLimits` to be an object, got `5` (number)'],
+        [() => parallel.map(fixtures, { onError: 'skip' as never }), "parallel.map(): expected `onError` to be 'fail', 'reject' or { replaceWith }, got `skip` (string)"],
       ]);
       expect(liveWorkers()).to.equal(0);
     });
@@ -319,6 +320,38 @@ describe('parallel.map()', function () {
       expect(stage.stats.retried).to.equal(1);
     });
 
+    it('a worker that never answers fails the stage after `timeout` with a WorkerError naming the batch; its thread is ended', async () => {
+      const stage = parallel.map(fixtures, { export: 'hangOn', threads: 2, batchBytes: 72, timeout: 300 }); // 3 rows a batch
+      const sink = collect<unknown[]>();
+      const started = Date.now();
+      const error = await rejectionOf(run(range(12).map((i) => [i, 7]), stage, sink));
+      expect(Date.now() - started).to.be.at.least(300);
+      expect(error).to.be.instanceOf(WorkerError);
+      expect(error.message).to.equal('parallel.map(rows.ts#hangOn) failed on batch 3 (rows 7-9): no answer within its timeout of 300 ms (the worker was terminated)');
+      expect((error as WorkerError).batch).to.equal(3);
+      expect(sink.rows.length).to.be.at.most(6);
+    });
+
+    it('timeout counts from when a worker starts the batch, not while it waits in line behind another', async () => {
+      // One thread, two batches in flight, one row a batch of 400 ms: the second waits 400 ms,
+      // then runs 400 ms — 800 ms after it was sent, well within 600 ms of its own start.
+      const stage = parallel.map(fixtures, { export: 'busyFor', threads: 1, batchBytes: 24, timeout: 600 });
+      const sink = collect<unknown[]>();
+      await run(range(3).map((i) => [i, 400]), stage, sink);
+      expect(sink.rows).to.deep.equal(ids(3));
+      expect(stage.stats.retried).to.equal(0);
+    });
+
+    it('with retries, a batch that hung runs again on a fresh worker: every row once, in order', async () => {
+      const marker = dir.file(`hung-${Date.now()}`);
+      const stage = parallel.map(fixtures, { export: 'hangOn', threads: 2, batchBytes: 40, retries: 1, timeout: 300 });
+      const sink = collect<unknown[]>();
+      const summary = await runAccounted(range(20).map((i) => [i, 7, marker]), stage, sink);
+      expect(sink.rows).to.deep.equal(ids(20));
+      expect(summary.written).to.equal(20);
+      expect(stage.stats.retried).to.equal(1);
+    });
+
     it('a worker out of memory under resourceLimits fails the stage naming the batch', async () => {
       const stage = parallel.map(fixtures, { export: 'exhaust', threads: 1, resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 } });
       const error = await rejectionOf(run(ids(3), stage, collect()));
@@ -349,6 +382,28 @@ describe('parallel.map()', function () {
       } finally {
         channel.close();
       }
+    });
+
+    it('an abort while batches run under a timeout ends their workers and stops their timers', async () => {
+      const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+      // Timers left once run() has rejected, aborted with both workers busy: the control runs without a timeout.
+      const leftAfterAbort = async (timeout?: number): Promise<number> => {
+        const channel = new Channel();
+        try {
+          const controller = new AbortController();
+          const stage = parallel.map(fixtures, { export: 'held', threads: 2, batchBytes: 1, ...(timeout ? { timeout } : {}) });
+          const done = rejectionOf(run(range(10).map((i) => [i, channel.name]), stage, collect(), { signal: controller.signal }));
+          await until(() => channel.started.length === 2, 'both workers busy');
+          controller.abort();
+          expect(await done).to.be.instanceOf(AbortError);
+          expect(liveWorkers()).to.equal(0);
+          return timers();
+        } finally {
+          channel.close();
+        }
+      };
+      const control = await leftAfterAbort();
+      expect(await leftAfterAbort(60_000), 'no timeout timer left').to.equal(control);
     });
 
     it('take(n) after it: n rows, the rest never run or counted as filtered, the pool closed', async () => {

@@ -264,7 +264,7 @@ describe('pipe()', () => {
   it('rejects invalid options with a TypeError', () => {
     const error = thrown(() => pipe([1], map((x: number) => x), { signal: 42 as never }));
     expect(error).to.be.instanceOf(TypeError);
-    expect(error.message).to.equal('Expected `signal` to be an AbortSignal, got `42` (number)');
+    expect(error.message).to.equal('pipe(): expected `signal` to be an AbortSignal, got `42` (number)');
   });
 
   it('is destroyed, not ended, when broken out of (no end event)', async () => {

@@ -21,10 +21,12 @@ describe('run() progress', () => {
     const seen: Progress[] = [];
     const summary = await run(csv.read(file), map((row: string[]) => row), sink(), { progress: (p) => void seen.push(p), progressMs: 0 });
     const size = statSync(file).size;
-    expect(seen.length).to.be.above(3);
     const last = seen[seen.length - 1];
     expect(last).to.include({ read: summary.read, written: summary.written, rejected: 0, bytesRead: size, bytesTotal: size, etaMs: 0, done: true });
-    expect(seen.slice(0, -1).every((p) => !p.done && p.bytesTotal === size && typeof p.etaMs === 'number')).to.equal(true);
+    // Reports come from a timer, so the first may come before the file is open; from the first row on, each has the size and an ETA.
+    const underway = seen.slice(0, -1).filter((p) => p.read > 0);
+    expect(underway.length).to.be.above(3);
+    expect(underway.every((p) => !p.done && p.bytesTotal === size && typeof p.etaMs === 'number')).to.equal(true);
     for (let i = 1; i < seen.length; i++) {
       expect(seen[i].read).to.be.at.least(seen[i - 1].read);
       expect(seen[i].bytesRead!).to.be.at.least(seen[i - 1].bytesRead!);
@@ -53,34 +55,75 @@ describe('run() progress', () => {
   });
 
   it('a progress callback that throws fails the run with its error', async () => {
-    const error = await run(Array.from({ length: 100 }, (_, i) => i), sink(), {
+    let calledBack!: () => void;
+    const called = new Promise<void>((resolve) => (calledBack = resolve));
+    // The source waits for the first report, so the callback surely runs mid-pipeline.
+    async function* rows() {
+      yield 1;
+      await called;
+      for (let i = 2; i <= 100; i++) yield i;
+    }
+    const error = await run(rows(), sink(), {
       progress: (p) => {
-        if (!p.done) throw new Error('bad progress');
+        if (p.done) return;
+        calledBack();
+        throw new Error('bad progress');
       },
       progressMs: 0,
     }).then(() => null, (e: Error) => e);
     expect(error?.message).to.equal('bad progress');
   });
 
-  it('invalid values are TypeErrors; pipe() does not take progress', async () => {
-    const rejection = (promise: Promise<unknown>) => promise.then(() => null, (e: Error) => e);
-    expect(await rejection(run([1], sink(), { progress: 'yes' as never }))).to.be.instanceOf(TypeError).with.property('message', 'Expected `progress` to be a function, got `yes` (string)');
-    expect(await rejection(run([1], sink(), { progress: () => {}, progressMs: -1 }))).to.be.instanceOf(TypeError).with.property('message', 'Expected `progressMs` to be an integer from 0 and up, got `-1` (number)');
-    expect(() => pipe([1], map((n: number) => n), { progress: () => {} })).to.throw(TypeError, 'Expected `progress` to be not set for pipe() (run() reports progress)');
+  it('a stalled pipeline goes on reporting: read stays, stalledMs grows (before: no report until the next row)', async () => {
+    const seen: Progress[] = [];
+    let stallSeen!: () => void;
+    const stalled = new Promise<void>((resolve) => (stallSeen = resolve));
+    // One row, then nothing until three reports have come during the stall.
+    async function* rows() {
+      yield 'first';
+      await stalled;
+      yield 'second';
+    }
+    const summary = await run(rows(), sink(), {
+      progress: (p) => {
+        seen.push(p);
+        if (seen.filter((s) => s.read === 1 && s.stalledMs > 0).length === 3) stallSeen();
+      },
+      progressMs: 5,
+    });
+    expect(summary.read).to.equal(2);
+    const during = seen.filter((p) => p.read === 1 && p.stalledMs > 0);
+    expect(during).to.have.length.of.at.least(3);
+    for (let i = 1; i < during.length; i++) expect(during[i].stalledMs).to.be.above(during[i - 1].stalledMs);
+    expect(seen[seen.length - 1]).to.include({ read: 2, stalledMs: 0, done: true });
   });
 
-  it('ProgressReporter with a fake clock: at most one call per progressMs, rows/s from the rate so far', () => {
+  it('invalid values are TypeErrors; pipe() does not take progress', async () => {
+    const rejection = (promise: Promise<unknown>) => promise.then(() => null, (e: Error) => e);
+    expect(await rejection(run([1], sink(), { progress: 'yes' as never }))).to.be.instanceOf(TypeError).with.property('message', 'run(): expected `progress` to be a function, got `yes` (string)');
+    expect(await rejection(run([1], sink(), { progress: () => {}, progressMs: -1 }))).to.be.instanceOf(TypeError).with.property('message', 'run(): expected `progressMs` to be an integer from 0 and up, got `-1` (number)');
+    expect(() => pipe([1], map((n: number) => n), { progress: () => {} })).to.throw(TypeError, 'pipe(): expected `progress` to be not set for pipe() (run() reports progress)');
+  });
+
+  it('ProgressReporter with a fake clock: each report has elapsed time, rows/s so far and how long the count has stood still', () => {
     let now = 0;
     let read = 0;
     const calls: Progress[] = [];
     const reporter = new ProgressReporter((p) => void calls.push(p), 1000, { read: () => read, written: () => read, rejected: () => 0 }, null, 0, () => now);
-    for (const [t, r] of [[0, 1], [500, 50], [999, 99], [1000, 100], [1500, 150], [2000, 200], [2001, 201]]) {
+    for (const [t, r] of [[1000, 100], [2000, 200], [3000, 200], [4000, 200], [5000, 300]]) {
       now = t;
       read = r;
       reporter.tick();
     }
-    now = 2500;
+    now = 5500;
     reporter.end();
-    expect(calls.map((p) => [p.elapsedMs, p.read, p.rowsPerSecond, p.done])).to.deep.equal([[1000, 100, 100, false], [2000, 200, 100, false], [2500, 201, 80, true]]);
+    expect(calls.map((p) => [p.elapsedMs, p.read, p.rowsPerSecond, p.stalledMs, p.done])).to.deep.equal([
+      [1000, 100, 100, 0, false],
+      [2000, 200, 100, 0, false],
+      [3000, 200, 67, 1000, false],
+      [4000, 200, 50, 2000, false],
+      [5000, 300, 60, 0, false],
+      [5500, 300, 55, 0, true],
+    ]);
   });
 });

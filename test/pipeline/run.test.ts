@@ -519,13 +519,14 @@ describe('run()', () => {
       expect(error).to.equal(boom);
     });
 
-    it('a sink that is already destroyed: an error, and the source file is closed (TESTPLAN B16)', async () => {
+    it('a sink that is already destroyed: "destination closed", and the source file is closed (TESTPLAN B16)', async () => {
       const file = await dir.write('dead-sink.csv', numberedCsv(1000));
       const reader = csv.read(file);
       const sink = collector();
       sink.destroy();
       const error = await rejection(run(reader, sink));
-      expect((error as { code?: string }).code).to.equal('ERR_STREAM_PREMATURE_CLOSE');
+      expect(error).to.be.instanceOf(AbortError);
+      expect(((error as unknown as AbortError).cause as Error).message).to.equal('destination closed before the pipeline finished');
       expect(isClosed(reader)).to.equal(true);
       expect(openFilesUnder(dir.path)).to.deep.equal([]);
     });
@@ -708,20 +709,20 @@ describe('run()', () => {
 
   describe('options', () => {
     const cases: [string, () => Promise<unknown>, string][] = [
-      ['no source', () => (run as (...a: unknown[]) => Promise<unknown>)(), 'Expected at least a source'],
+      ['no source', () => (run as (...a: unknown[]) => Promise<unknown>)(), 'run(): expected at least a source'],
       [
         'a string source',
         () => run('in.csv' as never, collector()),
-        'Expected a source (a Readable, an iterable of rows or a generator), got a string; to read a file use csv.read(path)',
+        'run(): expected a source (a Readable, an iterable of rows or a generator), got a string; to read a file use csv.read(path)',
       ],
-      ['a null source', () => run(null as never, collector()), 'Expected a source (a Readable, an iterable of rows or a generator), got null'],
-      ['a number stage', () => run([1], 42 as never, collector()), 'Expected stage 1 to be a stream or a function, got number'],
-      ['maxRejects -1', () => run([1], collector(), { rejects: () => undefined, maxRejects: -1 }), 'Expected `maxRejects` to be an integer from 0 and up (or Infinity), got `-1` (number)'],
-      ['maxRejects 1.5', () => run([1], collector(), { rejects: () => undefined, maxRejects: 1.5 }), 'Expected `maxRejects` to be an integer from 0 and up (or Infinity), got `1.5` (number)'],
-      ['maxRejects "3"', () => run([1], collector(), { rejects: () => undefined, maxRejects: '3' as never }), 'Expected `maxRejects` to be an integer from 0 and up (or Infinity), got `3` (string)'],
-      ['a non-signal', () => run([1], collector(), { signal: 'x' as never }), 'Expected `signal` to be an AbortSignal, got `x` (string)'],
-      ['a rejects number', () => run([1], collector(), { rejects: 42 as never }), 'Expected `rejects` to be a Writable or a function, got `42` (number)'],
-      ['maxRejects without rejects', () => run([1], map((x: number) => x), collector(), { maxRejects: 1 }), 'Expected `rejects` to be set when maxRejects is, got `undefined` (undefined)'],
+      ['a null source', () => run(null as never, collector()), 'run(): expected a source (a Readable, an iterable of rows or a generator), got null'],
+      ['a number stage', () => run([1], 42 as never, collector()), 'run(): expected stage 1 to be a stream or a function, got number'],
+      ['maxRejects -1', () => run([1], collector(), { rejects: () => undefined, maxRejects: -1 }), 'run(): expected `maxRejects` to be an integer from 0 and up (or Infinity), got `-1` (number)'],
+      ['maxRejects 1.5', () => run([1], collector(), { rejects: () => undefined, maxRejects: 1.5 }), 'run(): expected `maxRejects` to be an integer from 0 and up (or Infinity), got `1.5` (number)'],
+      ['maxRejects "3"', () => run([1], collector(), { rejects: () => undefined, maxRejects: '3' as never }), 'run(): expected `maxRejects` to be an integer from 0 and up (or Infinity), got `3` (string)'],
+      ['a non-signal', () => run([1], collector(), { signal: 'x' as never }), 'run(): expected `signal` to be an AbortSignal, got `x` (string)'],
+      ['a rejects number', () => run([1], collector(), { rejects: 42 as never }), 'run(): expected `rejects` to be a Writable or a function, got `42` (number)'],
+      ['maxRejects without rejects', () => run([1], map((x: number) => x), collector(), { maxRejects: 1 }), 'run(): expected `rejects` to be set when maxRejects is, got `undefined` (undefined)'],
     ];
     for (const [what, call, message] of cases) {
       it(`rejects ${what} with a TypeError`, async () => {
@@ -791,7 +792,7 @@ describe('run()', () => {
     it('must be a boolean', async () => {
       let err: Error | undefined;
       await run([1], collector(), { keepSource: 'yes' as unknown as boolean }).catch((e: Error) => (err = e));
-      expect(err).to.be.instanceOf(TypeError).with.property('message', 'Expected `keepSource` to be a boolean, got `yes` (string)');
+      expect(err).to.be.instanceOf(TypeError).with.property('message', 'run(): expected `keepSource` to be a boolean, got `yes` (string)');
     });
   });
 

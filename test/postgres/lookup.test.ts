@@ -67,7 +67,7 @@ describe('postgres.lookup()', () => {
     const error = await rejectionOf(run(rows(3), lookup(postgres.lookup(pool, 'SELECT code FROM no_such_table WHERE code = ANY($1::int[])'), { on: 'code', retries: false }), collect()));
     expect(error.message).to.include('postgres.lookup(SELECT code FROM no_such_table WHERE co…): relation "no_such_table" does not exist');
     expect((error as { cause?: unknown }).cause).to.be.instanceOf(PostgresError);
-    expect(() => postgres.lookup(pool, '')).to.throw(TypeError, 'Expected `sql` to be a query with $1 for the keys, got `` (string)');
+    expect(() => postgres.lookup(pool, '')).to.throw(TypeError, 'postgres.lookup(): expected `sql` to be a query with $1 for the keys, got `` (string)');
     const text = csv.parse({ rows: 'objects' });
     const sink = collect();
     const done = run(text, lookup(postgres.lookup(pool, 'SELECT code, fine FROM codes WHERE code = ANY($1::int[])'), { on: 'code', merge: (row, value) => [row!.n, value?.fine ?? null] }), sink);

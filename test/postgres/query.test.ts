@@ -170,14 +170,14 @@ describe('postgres.query()', function () {
     });
 
     it('rejects invalid options with messages that name them', () => {
-      expect(() => postgres.query(pool, 'SELECT 1', [], { batchSize: 0 })).to.throw(TypeError, 'Expected `batchSize` to be an integer from 1 and up, got `0` (number)');
-      expect(() => postgres.query(pool, 'SELECT 1', [], { rowMode: 'rows' as never })).to.throw(TypeError, "Expected `rowMode` to be one of 'object', 'array'");
+      expect(() => postgres.query(pool, 'SELECT 1', [], { batchSize: 0 })).to.throw(TypeError, 'postgres.query(): expected `batchSize` to be an integer from 1 and up, got `0` (number)');
+      expect(() => postgres.query(pool, 'SELECT 1', [], { rowMode: 'rows' as never })).to.throw(TypeError, "postgres.query(): expected `rowMode` to be one of 'object', 'array', got `rows` (string)");
       expect(() => postgres.query(pool, 'SELECT 1', [], { types: 'float' as never })).to.throw(TypeError, '`types`');
       expect(() => postgres.query(pool, 'SELECT 1', [], { statementTimeout: -1 })).to.throw(TypeError, '`statementTimeout`');
       expect(() => postgres.query(pool, 'SELECT 1', [], { keyset: { key: [] } })).to.throw(TypeError, '`keyset.key`');
       expect(() => postgres.query(pool, '')).to.throw(TypeError, '`sql`');
       expect(() => postgres.query(pool, 'SELECT $1', 5 as never)).to.throw(TypeError, '`params`');
-      expect(() => postgres.query({} as never, 'SELECT 1')).to.throw(TypeError, 'Expected `target` to be a pg.Pool');
+      expect(() => postgres.query({} as never, 'SELECT 1')).to.throw(TypeError, 'postgres.query(): expected `target` to be a pg.Pool, a connected pg.Client or a connection string, got object');
     });
 
     it('does not accept a QueryStream or Cursor as the query (pool.query would leak its client) (TESTPLAN A6)', () => {

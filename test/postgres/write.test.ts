@@ -278,8 +278,8 @@ describe('postgres.write()', function () {
   describe('options', () => {
     it('rejects invalid options with messages that name them', () => {
       expect(() => postgres.write(pool, undefined as never)).to.throw(TypeError, '`table`');
-      expect(() => postgres.write(pool, { table: 't', mode: 'merge' as never })).to.throw(TypeError, "Expected `mode` to be one of 'copy', 'insert', 'upsert'");
-      expect(() => postgres.write(pool, { table: 't', batchSize: 0 })).to.throw(TypeError, 'Expected `batchSize` to be an integer from 1 and up, got `0` (number)');
+      expect(() => postgres.write(pool, { table: 't', mode: 'merge' as never })).to.throw(TypeError, "postgres.write(): expected `mode` to be one of 'copy', 'insert', 'upsert', got `merge` (string)");
+      expect(() => postgres.write(pool, { table: 't', batchSize: 0 })).to.throw(TypeError, 'postgres.write(): expected `batchSize` to be an integer from 1 and up, got `0` (number)');
       expect(() => postgres.write(pool, { table: 't', key: ['id'] })).to.throw(TypeError, "`key` to be given only with mode: 'upsert'");
       expect(() => postgres.write(pool, { table: 't', transaction: 'load', onError: 'reject' })).to.throw(TypeError, '`onError`');
       expect(() => postgres.write('postgres://u:secret@h/db' as never, { table: 't', mode: 'x' as never })).to.throw(TypeError).with.property('message').not.contain('secret');

@@ -687,17 +687,17 @@ describe('callService()', () => {
   describe('options', () => {
     it('throws the documented TypeError for invalid values', () => {
       const cases: [() => unknown, string][] = [
-        [() => callService(3 as never), 'Expected `fn` to be a function, got `3` (number)'],
-        [() => callService(times10, { batchSize: 0 }), 'Expected `batchSize` to be an integer from 1 and up, got `0` (number)'],
-        [() => callService(times10, { concurrency: 1.5 }), 'Expected `concurrency` to be an integer from 1 and up, got `1.5` (number)'],
-        [() => callService(times10, { timeoutMs: 0 }), 'Expected `timeoutMs` to be an integer from 1 and up (or Infinity), got `0` (number)'],
-        [() => callService(times10, { onError: 'skip' as never }), "Expected `onError` to be one of 'fail', 'reject', got `skip` (string)"],
-        [() => callService(times10, { ordered: 'yes' as never }), 'Expected `ordered` to be a boolean, got `yes` (string)'],
-        [() => callService(times10, { rate: { calls: 0, per: 10 } }), 'Expected `rate.calls` to be an integer from 1 and up, got `0` (number)'],
-        [() => callService(times10, { retries: { attempts: 0 } }), 'Expected `retries.attempts` to be an integer from 1 and up, got `0` (number)'],
-        [() => callService(times10, { isolate: { maxExtraCalls: -1 } }), 'Expected `isolate.maxExtraCalls` to be an integer from 0 and up, got `-1` (number)'],
-        [() => callService(times10, { merge: 'x' as never }), 'Expected `merge` to be a function, got `x` (string)'],
-        [() => callService(times10, { maxWaitMs: 0 }), 'Expected `maxWaitMs` to be an integer from 1 and up (or Infinity), got `0` (number)'],
+        [() => callService(3 as never), 'callService(): expected `fn` to be a function, got `3` (number)'],
+        [() => callService(times10, { batchSize: 0 }), 'callService(): expected `batchSize` to be an integer from 1 and up, got `0` (number)'],
+        [() => callService(times10, { concurrency: 1.5 }), 'callService(): expected `concurrency` to be an integer from 1 and up, got `1.5` (number)'],
+        [() => callService(times10, { timeoutMs: 0 }), 'callService(): expected `timeoutMs` to be an integer from 1 and up (or Infinity), got `0` (number)'],
+        [() => callService(times10, { onError: 'skip' as never }), "callService(): expected `onError` to be one of 'fail', 'reject', got `skip` (string)"],
+        [() => callService(times10, { ordered: 'yes' as never }), 'callService(): expected `ordered` to be a boolean, got `yes` (string)'],
+        [() => callService(times10, { rate: { calls: 0, per: 10 } }), 'callService(): expected `rate.calls` to be an integer from 1 and up, got `0` (number)'],
+        [() => callService(times10, { retries: { attempts: 0 } }), 'callService(): expected `retries.attempts` to be an integer from 1 and up, got `0` (number)'],
+        [() => callService(times10, { isolate: { maxExtraCalls: -1 } }), 'callService(): expected `isolate.maxExtraCalls` to be an integer from 0 and up, got `-1` (number)'],
+        [() => callService(times10, { merge: 'x' as never }), 'callService(): expected `merge` to be a function, got `x` (string)'],
+        [() => callService(times10, { maxWaitMs: 0 }), 'callService(): expected `maxWaitMs` to be an integer from 1 and up (or Infinity), got `0` (number)'],
       ];
       expectTypeErrors(cases);
     });

@@ -52,11 +52,11 @@ describe('itemFailed()', () => {
   describe('options', () => {
     it('throws the documented TypeError for invalid values', () => {
       const cases: [() => unknown, string][] = [
-        [() => itemFailed('x', 3 as never), 'Expected `options` to be an object, got `3` (number)'],
-        [() => itemFailed('x', { retryable: 'yes' as never }), 'Expected `retryable` to be a boolean, got `yes` (string)'],
-        [() => itemFailed('x', { status: 99 }), 'Expected `status` to be an integer from 100 and up, got `99` (number)'],
-        [() => itemFailed('x', { retryAfter: 1.5 }), 'Expected `retryAfter` to be an integer from 0 and up, got `1.5` (number)'],
-        [() => itemFailed('x', { retryAfter: {} as never }), 'Expected `retryAfter` to be whole seconds or an HTTP date, got an object'],
+        [() => itemFailed('x', 3 as never), 'itemFailed(): expected `options` to be an object, got `3` (number)'],
+        [() => itemFailed('x', { retryable: 'yes' as never }), 'itemFailed(): expected `retryable` to be a boolean, got `yes` (string)'],
+        [() => itemFailed('x', { status: 99 }), 'itemFailed(): expected `status` to be an integer from 100 and up, got `99` (number)'],
+        [() => itemFailed('x', { retryAfter: 1.5 }), 'itemFailed(): expected `retryAfter` to be an integer from 0 and up, got `1.5` (number)'],
+        [() => itemFailed('x', { retryAfter: {} as never }), 'itemFailed(): expected `retryAfter` to be whole seconds or an HTTP date, got an object'],
       ];
       expectTypeErrors(cases);
     });

@@ -85,11 +85,11 @@ describe('Aimd (no clock)', () => {
 describe('RateLimiter', () => {
   it('validates its options with the documented messages', () => {
     const cases: [unknown, string][] = [
-      [{ calls: 0, per: 1_000 }, 'Expected `rate.calls` to be an integer from 1 and up, got `0` (number)'],
-      [{ calls: 2, per: 0 }, 'Expected `rate.per` to be a finite number above 0, got `0` (number)'],
-      [{ calls: 2 }, 'Expected `rate.per` to be a finite number above 0, got `undefined` (undefined)'],
-      [{ calls: 2, per: 10, adaptive: { decrease: 1.5 } }, 'Expected `rate.adaptive.decrease` to be a number above 0 and at most 0.99, got `1.5` (number)'],
-      [null, 'Expected `rate` to be an object, got `null`'],
+      [{ calls: 0, per: 1_000 }, 'new RateLimiter(): expected `rate.calls` to be an integer from 1 and up, got `0` (number)'],
+      [{ calls: 2, per: 0 }, 'new RateLimiter(): expected `rate.per` to be a finite number above 0, got `0` (number)'],
+      [{ calls: 2 }, 'new RateLimiter(): expected `rate.per` to be a finite number above 0, got `undefined` (undefined)'],
+      [{ calls: 2, per: 10, adaptive: { decrease: 1.5 } }, 'new RateLimiter(): expected `rate.adaptive.decrease` to be a number above 0 and at most 0.99, got `1.5` (number)'],
+      [null, 'new RateLimiter(): expected `rate` to be an object, got `null`'],
     ];
     for (const [options, message] of cases) expect(thrownBy(() => new RateLimiter(options as never)).message).to.equal(message);
   });

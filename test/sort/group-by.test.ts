@@ -134,9 +134,9 @@ describe('groupBy()', () => {
 
   it('rejects invalid arguments with the documented messages', () => {
     expectTypeErrors([
-      [() => groupBy(-2, {}), 'Expected `key` to be a column index from 0 and up, a column name or a function, got `-2` (number)'],
-      [() => groupBy(0, { n: 5 as unknown as Reducer }), 'Expected `aggregations.n` to be a reducer { init, add, result }, got `5` (number)'],
-      [() => groupBy(0, {}, { output: 'csv' as 'array' }), "Expected `output` to be one of 'object', 'array', got `csv` (string)"],
+      [() => groupBy(-2, {}), 'groupBy(): expected `key` to be a column index from 0 and up, a column name or a function, got `-2` (number)'],
+      [() => groupBy(0, { n: 5 as unknown as Reducer }), 'groupBy(): expected `aggregations.n` to be a reducer { init, add, result }, got `5` (number)'],
+      [() => groupBy(0, {}, { output: 'csv' as 'array' }), "groupBy(): expected `output` to be one of 'object', 'array', got `csv` (string)"],
     ]);
   });
 });

@@ -106,12 +106,12 @@ describe('sort()', () => {
   describe('options', () => {
     it('rejects invalid options with the documented messages', () => {
       expectTypeErrors([
-        [() => sort(-1), 'Expected `by` to be a column index from 0 and up, a column name or a function, got `-1` (number)'],
-        [() => sort([]), 'Expected `by` to be a column, a function or a non-empty list of them, got an array of length 0'],
-        [() => sort([{ key: 0, order: 'up' as 'asc' }]), "Expected `by[0].order` to be 'asc' or 'desc', got `\"up\"` (string)".replace('`"up"`', '`up`')],
-        [() => sort(0, { memory: '64 parsecs' }), "Expected `memory` to be a byte count from 1 and up or a size such as '64MB', got `64 parsecs` (string)"],
-        [() => sort(0, { maxOpenFiles: 1 }), 'Expected `maxOpenFiles` to be an integer from 2 and up, got `1` (number)'],
-        [() => sort(0, { tmpDir: '' }), 'Expected `tmpDir` to be a folder path, got `` (string)'],
+        [() => sort(-1), 'sort(): expected `by` to be a column index from 0 and up, a column name or a function, got `-1` (number)'],
+        [() => sort([]), 'sort(): expected `by` to be a column, a function or a non-empty list of them, got an array of length 0'],
+        [() => sort([{ key: 0, order: 'up' as 'asc' }]), "sort(): expected `by[0].order` to be 'asc' or 'desc', got `\"up\"` (string)".replace('`"up"`', '`up`')],
+        [() => sort(0, { memory: '64 parsecs' }), "sort(): expected `memory` to be a byte count from 1 and up or a size such as '64MB', got `64 parsecs` (string)"],
+        [() => sort(0, { maxOpenFiles: 1 }), 'sort(): expected `maxOpenFiles` to be an integer from 2 and up, got `1` (number)'],
+        [() => sort(0, { tmpDir: '' }), 'sort(): expected `tmpDir` to be a folder path, got `` (string)'],
       ]);
     });
 

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { once } from 'node:events';
 import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import pg from 'pg';
-import { csv, postgres, run } from '../../lib/index.js';
-import { quoteIdent, usePostgres } from '../helpers/postgres.js';
+import { csv, postgres, run } from '../../../lib/index.js';
+import { quoteIdent, usePostgres } from '../../helpers/postgres.js';
+import { closeServer, listenLocally } from '../../helpers/http-server.js';
 
 /**
  * A real node:http upload service on 127.0.0.1 (the recipe of docs/http-service.md),
@@ -45,9 +45,7 @@ describe('HTTP upload service: run(req, csv.parse(), postgres.write())', functio
       }
       server.emit('handled', outcomes[outcomes.length - 1]);
     });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    base = await listenLocally(server);
   });
 
   beforeEach(async () => {
@@ -55,11 +53,7 @@ describe('HTTP upload service: run(req, csv.parse(), postgres.write())', functio
     await db.query(`DROP TABLE IF EXISTS ${db.schema}.plates; CREATE TABLE ${db.schema}.plates (plate text, state text, seen date)`);
   });
 
-  after(async () => {
-    server.closeAllConnections();
-    server.close();
-    await once(server, 'close');
-  });
+  after(() => closeServer(server));
 
   const upload = (text: string) => fetch(`${base}/plates`, { method: 'POST', body: text, headers: { 'content-type': 'text/csv' } });
 

@@ -1,12 +1,12 @@
 import { expect } from 'chai';
 import { once } from 'node:events';
 import { createServer, get, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { finished, pipeline } from 'node:stream/promises';
-import { AbortError, csv, pipe, postgres, run } from '../../lib/index.js';
-import { usePostgres } from '../helpers/postgres.js';
-import { until } from '../helpers/streams.js';
+import { AbortError, csv, pipe, postgres, run } from '../../../lib/index.js';
+import { usePostgres } from '../../helpers/postgres.js';
+import { until } from '../../helpers/streams.js';
+import { closeServer, listenLocally } from '../../helpers/http-server.js';
 
 /** A real node:http export service (postgres.query → csv.format → res) and a client that goes away. */
 describe('HTTP export service: run(postgres.query(), csv.format(), res)', function () {
@@ -34,6 +34,10 @@ describe('HTTP export service: run(postgres.query(), csv.format(), res)', functi
           const rows = pipe(postgres.query(pool, big), csv.format());
           await pipeline(rows, res).catch(() => {});
           await finished(rows);
+        } else if (req.url === '/watched') {
+          const rows = postgres.query(pool, big);
+          server.emit('stage', rows);
+          await run(rows, csv.format(), res);
         } else {
           await run(postgres.query(pool, req.url === '/failing' ? failing : big), csv.format(), res);
         }
@@ -42,16 +46,10 @@ describe('HTTP export service: run(postgres.query(), csv.format(), res)', functi
       }
       server.emit('handled', outcome);
     });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    base = await listenLocally(server);
   });
 
-  after(async () => {
-    server.closeAllConnections();
-    server.close();
-    await once(server, 'close');
-  });
+  after(() => closeServer(server));
 
   /** Starts a download, reads its first bytes and goes away; resolves with what the handler caught. */
   async function goAway(path: string): Promise<unknown> {
@@ -85,6 +83,27 @@ describe('HTTP export service: run(postgres.query(), csv.format(), res)', functi
 
   it('stream.pipeline(pipe(…), res), client gone: the result errors with the same AbortError, cursor closed, client released', async () => {
     await expectDestinationClosed(await goAway('/pipe-pipeline'));
+  });
+
+  it('a client that stops reading stalls the export: fetching stops with the socket buffers full, far short of the table', async () => {
+    const handled = once(server, 'handled') as Promise<[unknown]>;
+    const watched = once(server, 'stage') as Promise<[{ fetched: number }]>;
+    const req = get(`${base}/watched`);
+    req.on('error', () => {}); // our own destroy below
+    const [res] = (await once(req, 'response')) as [NodeJS.ReadableStream & { pause(): void }];
+    await once(res, 'data');
+    res.pause();
+    const [stage] = await watched;
+    // No event says "stopped fetching": look twice, 300 ms apart, until the count stands still.
+    let before = -1;
+    for (let i = 0; i < 40 && stage.fetched !== before; i++) {
+      before = stage.fetched;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    expect(stage.fetched).to.equal(before);
+    expect(stage.fetched).to.be.within(1, 600_000); // of 2,000,000: held back by the client, not read ahead
+    req.destroy();
+    await expectDestinationClosed((await handled)[0]);
   });
 
   it('an export that fails after headers and rows were sent: the body is cut, the client gets an error, never a complete-looking 200', async () => {
