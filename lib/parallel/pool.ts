@@ -69,6 +69,12 @@ export class WorkerPool {
   close(): Promise<void> {
     this.closing ??= this.piscina.then(
       async (pool) => {
+        // A worker piscina terminated on its own (its batch was aborted) may still be exiting,
+        // and on its exit piscina starts a replacement — unless it is destroying by then, and
+        // destroy() does not wait for it. So those exits come first: destroy() then ends any
+        // replacement too, and none is started after the pool is gone.
+        const inPool = new Set(pool.threads);
+        await Promise.all([...this.live].filter(([thread]) => !inPool.has(thread)).map(([, exited]) => exited));
         await pool.destroy();
         await Promise.all(this.live.values());
       },
