@@ -46,12 +46,17 @@ function parseArgs(argv: string[]): Args {
     else positional.push(argv[i]);
   }
   const [input, table] = positional;
-  const workers = Number(flags.workers ?? 2);
+  const usage = 'usage: npx tsx examples/distributed-load.ts IN.csv TABLE --workers N --engine pg-boss|bullmq [--splits S] [--expire SECONDS]';
+  /** A whole number ≥ 1 given as `--name`, or the fallback. */
+  const count = (name: string, fallback: number): number => {
+    const value = flags[name] === undefined ? fallback : Number(flags[name]);
+    if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a whole number from 1 up, got '${flags[name]}'\n${usage}`);
+    return value;
+  };
   const engine = (flags.engine ?? 'pg-boss') as Args['engine'];
-  if (!input || !table || !Number.isInteger(workers) || workers < 1 || !['pg-boss', 'bullmq'].includes(engine)) {
-    throw new Error('usage: npx tsx examples/distributed-load.ts IN.csv TABLE --workers N --engine pg-boss|bullmq [--splits S] [--expire SECONDS]');
-  }
-  return { input, table, workers, engine, splits: Number(flags.splits ?? workers * 8), expire: Number(flags.expire ?? 10), worker: flags.worker === '1' };
+  if (!input || !table || !['pg-boss', 'bullmq'].includes(engine)) throw new Error(usage);
+  const workers = count('workers', 2);
+  return { input, table, workers, engine, splits: count('splits', workers * 8), expire: count('expire', 10), worker: flags.worker === '1' };
 }
 
 /** The queue's name for a load of IN into TABLE: the same load is the same job. */

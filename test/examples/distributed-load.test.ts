@@ -80,4 +80,19 @@ describe('examples: distributed-load', () => {
     const { rows } = await db.query<{ n: string; d: string }>(`SELECT count(*) AS n, count(DISTINCT "Summons Number") AS d FROM ${db.schema}.${table}`);
     expect(rows[0], at).to.deep.equal({ n: '20000', d: '20000' });
   });
+
+  it('refuses a count that is not a whole number from 1 up, naming the flag, before it connects anywhere', async () => {
+    for (const [flag, value] of [['--splits', '0'], ['--expire', 'soon'], ['--workers', '1.5']]) {
+      const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'examples/distributed-load.ts'), 'in.csv', 'tickets', flag, value], {
+        cwd: root,
+        env: { ...process.env, DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+      const [code] = (await once(child, 'exit')) as [number];
+      expect(code, flag).to.not.equal(0);
+      expect(stderr.split('\n')[0], flag).to.equal(`distributed-load: ${flag} must be a whole number from 1 up, got '${value}'`);
+    }
+  });
 });
