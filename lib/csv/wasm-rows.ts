@@ -14,8 +14,8 @@ import { isAscii } from 'node:buffer';
 import { WasmCsvScanner, type WasmDialect } from './wasm-scanner.js';
 
 const QUOTE = 0x22;
-/** The shortest slice V8 makes a view into its parent string (`SlicedString::kMinLength`); shorter ones are copies. */
-const SLICED_MIN = 13;
+/** Bytes of rows (at least) whose fields share one string, which a kept field keeps alive (see `copyRows`). */
+const SEGMENT = 1024;
 
 export interface WasmRowsResult {
   /** The complete rows: all fields, or the projected ones (`undefined` past a row's width). */
@@ -63,10 +63,12 @@ export class WasmRows {
   private started = false;
   private values: string[] = [];
   private index = 0;
-  /** The window as one string when it is ASCII (short fields are its slices), else null. */
-  private text: string | null = null;
-  /** With `text`: the current row's text, a copy, when its end is known (its fields are its slices), else null. */
-  private rowText: string | null = null;
+  /** Whether the window is ASCII (then fields are slices of `segment`, see `slice`). */
+  private ascii = false;
+  /** With `text`: a copy of the rows from `segmentStart` to `segmentEnd` (the current row among them), for its fields to be slices of; else null. */
+  private segment: string | null = null;
+  private segmentStart = 0;
+  private segmentEnd = 0;
   /** The next quote at or after the current row (window offset; `length` when none). */
   private nextQuote = 0;
   private failed = false;
@@ -181,9 +183,9 @@ export class WasmRows {
     this.rowStart = 0;
     this.fieldStart -= shift;
     this.lastRowStart -= shift;
-    // One string for the window, unless a long row would be decoded again with every chunk.
-    const bytes = window.subarray(0, this.length);
-    this.text = keep <= chunk.length && isAscii(bytes) ? bytes.toString('latin1') : null;
+    // Latin-1 strings when ASCII, unless a long row would be checked again with every chunk.
+    this.ascii = keep <= chunk.length && isAscii(window.subarray(0, this.length));
+    this.segment = null;
     this.nextQuote = -1;
     this.nextCr = -1;
     return keep;
@@ -213,7 +215,7 @@ export class WasmRows {
     const raw = this.raw;
     // Without a projection every row end in [from, count) is one of `ends`, in order.
     let r = 0;
-    this.copyRow(r < rows && wanted === null ? ends[r] : -1);
+    if (wanted === null) this.copyRows(r);
     // The row's state in locals while its fields are read (written back at a row end and at the end).
     let values = this.values;
     let index = this.index;
@@ -236,7 +238,7 @@ export class WasmRows {
       start = this.fieldStart;
       edgeSpace = false;
       r++;
-      this.copyRow(r < rows && wanted === null ? ends[r] : -1);
+      if (wanted === null && (this.segment === null || this.rowStart >= this.segmentEnd)) this.copyRows(r);
     }
     this.values = values;
     this.index = index;
@@ -257,6 +259,7 @@ export class WasmRows {
     let first = 0;
     for (let r = 0; r < rows; r++) {
       const endAt = ends[r];
+      if (this.segment === null || this.rowStart >= this.segmentEnd) this.copyRows(r);
       // Fields of this row that ended in earlier calls (read by `walk` into `values`).
       const before = this.index;
       const width = before + endAt - first;
@@ -292,12 +295,23 @@ export class WasmRows {
   }
 
   /**
-   * Makes the current row's text one string of its own when the window is ASCII and the row
-   * ends at entry `endAt` (-1: not in this call), for its fields to be slices of: a field
-   * kept by a later stage then holds its row's text, not the whole window (see `slice`).
+   * When the window is ASCII, makes the rows from the current one (the `r`th row end of this
+   * call) on one string of their own, at least `SEGMENT` bytes of them when there are, for
+   * their fields to be slices of: a field kept by a later stage then holds its segment, not
+   * the whole window (see `slice`). The row cut by the end of this call gets none.
    */
-  private copyRow(endAt: number): void {
-    this.rowText = this.text !== null && endAt >= 0 ? this.window.toString('latin1', this.rowStart, ~this.scanner.entries[endAt]) : null;
+  private copyRows(r: number): void {
+    const { entries, rowEnds, rowCount } = this.scanner;
+    if (!this.ascii || r >= rowCount) {
+      this.segment = null;
+      return;
+    }
+    const start = this.rowStart;
+    let last = r;
+    while (last + 1 < rowCount && ~entries[rowEnds[last]] - start < SEGMENT) last++;
+    this.segmentStart = start;
+    this.segmentEnd = ~entries[rowEnds[last]];
+    this.segment = this.window.toString('latin1', start, this.segmentEnd);
   }
 
   /** The field in window[start, end): quotes removed and doubled quotes halved. */
@@ -309,16 +323,16 @@ export class WasmRows {
   }
 
   /**
-   * window[start, end) as a string of its own: a slice of the row's text when there is one,
-   * else of the window's string when short, else a copy. A slice of the window's string that V8 would
-   * make a view into it (13 characters and more) would keep the whole window alive as long as
-   * the field lives — a row kept by a later stage would hold its chunk (one row in 300 kept:
-   * 230 MB for a 220 MB file) — so those are copied from the bytes instead.
+   * window[start, end) as a string: in an ASCII window a slice of the segment that holds it,
+   * else a copy. V8 makes a slice of 13 characters and more a view into its parent, so a
+   * field kept by a later stage keeps its parent alive: with one string per window (as
+   * before), one row in 300 kept held 230 MB for a 220 MB file; with segments of
+   * `SEGMENT` bytes it holds at most about that much per kept row.
    */
   private slice(start: number, end: number): string {
-    if (this.text === null) return this.window.toString('utf8', start, end);
-    if (this.rowText !== null) return this.rowText.slice(start - this.rowStart, end - this.rowStart);
-    return end - start < SLICED_MIN ? this.text.slice(start, end) : this.window.toString('latin1', start, end);
+    if (!this.ascii) return this.window.toString('utf8', start, end);
+    if (this.segment !== null && start >= this.segmentStart && end <= this.segmentEnd) return this.segment.slice(start - this.segmentStart, end - this.segmentStart);
+    return this.window.toString('latin1', start, end);
   }
 
   /** The row's text without its line break when it has no quote and no CR (after `linesOf`), else null. */

@@ -143,7 +143,7 @@ describe('csv.parse with the WebAssembly reader (against the JS scanner)', () =>
       expect(kept).to.have.length(62);
       // The first row the second chunk completes: row 648 (of 101 bytes), cut by the chunk boundary.
       expect(kept[1]).to.deep.equal(columns ? ['0000000000648', '2016-07-01T00:00:00.000', 'x'.repeat(40)] : line(648).slice(0, -1).split(','));
-      // 62 rows of 101 bytes (with their arrays, ~30 KB); a kept chunk each would be 4 MB.
+      // 62 rows of 101 bytes, each holding its ~1 KiB segment (~100 KB with the arrays); a kept chunk each would be 4 MB.
       expect(held).to.be.below(1 << 20);
     });
   }
