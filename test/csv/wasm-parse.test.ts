@@ -9,6 +9,8 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { once } from 'node:events';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { csv, originOf, type CsvParseOptions } from '../../lib/index.js';
 import { CsvOrigin } from '../../lib/csv/raw-line.js';
 import { WasmRows } from '../../lib/csv/wasm-rows.js';
@@ -123,4 +125,26 @@ describe('csv.parse with the WebAssembly reader (against the JS scanner)', () =>
     const stray = await parsed([Buffer.from('a,b\n'), Buffer.from('1,2\n3,x"y\n4,5\n')], {}, true);
     expect(stray).to.deep.include({ rows: [['1', '2'], ['3', 'x"y'], ['4', '5']], wasm: false });
   });
+
+  for (const columns of [null, [0, 1, 3]]) {
+    it(`a row kept after its chunk holds its own text, not the chunk's (${columns ? 'projected' : 'all fields'})`, () => {
+      setFlagsFromString('--expose-gc');
+      const gc = runInNewContext('gc') as () => void;
+      // 62 chunks of 64 KiB, fields of 13 characters and more (which V8 would slice as views into a larger string).
+      const line = (i: number) => `${String(i).padStart(13, '0')},2016-07-01T00:00:00.000,ATLANTIC AVENUE NORTH,${'x'.repeat(40)}\n`;
+      const input = Buffer.from(Array.from({ length: 40_000 }, (_, i) => line(i)).join(''));
+      const reader = WasmRows.create({ delimiter: ',', quote: '"', escape: '"' }, { columns, raw: columns === null })!;
+      const kept: string[][] = [];
+      gc();
+      const before = process.memoryUsage().heapUsed;
+      for (let at = 0; at < input.length; at += 65_536) kept.push(reader.push(input.subarray(at, at + 65_536)).rows[0]);
+      gc();
+      const held = process.memoryUsage().heapUsed - before;
+      expect(kept).to.have.length(62);
+      // The first row the second chunk completes: row 648 (of 101 bytes), cut by the chunk boundary.
+      expect(kept[1]).to.deep.equal(columns ? ['0000000000648', '2016-07-01T00:00:00.000', 'x'.repeat(40)] : line(648).slice(0, -1).split(','));
+      // 62 rows of 101 bytes, each holding its ~1 KiB segment (~100 KB with the arrays); a kept chunk each would be 4 MB.
+      expect(held).to.be.below(1 << 20);
+    });
+  }
 });
