@@ -8,6 +8,7 @@
 import { rmSync } from 'node:fs';
 import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { BlockFramer } from './blocks.js';
 import { HEADER_BYTES, RecordReader, RecordWriter, checkHeader, header } from './spill-format.js';
 
 /** The file operations the folder writes with; tests replace `write` to simulate a full disk. */
@@ -84,7 +85,8 @@ export class SpillFolder {
 
   /**
    * Writes records already encoded (by a `RecordWriter`, in order, whole records per chunk)
-   * as one run file; returns its path. Saves encoding rows twice when a stage holds them encoded.
+   * as one run file, framed in checksummed blocks (a chunk may be reused once the next is
+   * asked for); returns its path. Saves encoding rows twice when a stage holds them encoded.
    */
   writeRecords(chunks: Iterable<Buffer> | AsyncIterable<Buffer>): Promise<string> {
     const writing = this.writeFile(chunks);
@@ -114,7 +116,9 @@ export class SpillFolder {
       handle = await open(file, 'wx', 0o600);
       this.open.add(handle);
       await this.write(handle, header());
-      for await (const chunk of chunks) await this.write(handle, chunk);
+      const blocks = new BlockFramer();
+      for await (const chunk of chunks) for (const framed of blocks.frame(chunk)) await this.write(handle, framed);
+      for (const framed of blocks.end()) await this.write(handle, framed);
       return file;
     } catch (error) {
       if (error instanceof SpillError) throw error;
@@ -211,7 +215,7 @@ export class RunReader {
       skip = HEADER_BYTES;
       bytes = bytes.subarray(HEADER_BYTES);
     }
-    const { rows, used } = this.records.records(bytes);
+    const { rows, used } = this.records.blocks(bytes);
     this.rows = rows;
     this.i = 0;
     this.buf.copyWithin(0, skip + used, skip + bytes.length);

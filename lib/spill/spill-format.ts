@@ -1,8 +1,9 @@
 /**
  * sluice's spill format (pure: buffers in, buffers out; no files). A run file is
  *
- *   header  "SLSPILL" + version byte (2)
- *   records [u32 payload length][u32 CRC-32 of payload][payload] …
+ *   header  "SLSPILL" + version byte (3)
+ *   blocks  [u32 byte length][u32 CRC-32 of those bytes][records] … (blocks.ts frames them)
+ *   records [u32 payload length][payload] …
  *
  * and a payload is one row: its origin (or none), then the row as a tagged value. Every value
  * a row can hold comes back exactly: numbers as IEEE doubles (so -0 and NaN survive), strings
@@ -10,17 +11,20 @@
  * Dates, Buffers, nested arrays/objects, and `__proto__` as an own key. An array of
  * strings only (a CSV row) is one tag: the strings' lengths as varints, then all their text
  * as one UTF-8 run — one native write and one read per row instead of one per field
- * (version 2 added it). A record whose length
- * runs past the data or whose checksum differs fails loudly: wrong rows are never returned.
+ * (version 2 added it). One CRC-32 covers a block of records, not each record (version 3). A
+ * block whose length runs past the data or whose checksum differs, or whose records do not
+ * fill it exactly, fails loudly: wrong rows are never returned.
  */
 import { crc32 } from 'node:zlib';
 import { setOrigin, originOf } from '../core/origin.js';
 
 export const SPILL_MAGIC = Buffer.from('SLSPILL', 'latin1');
-export const SPILL_VERSION = 2;
+export const SPILL_VERSION = 3;
 export const HEADER_BYTES = SPILL_MAGIC.length + 1;
-/** Bytes before a record's payload: its length and its CRC-32 (both u32 LE). */
-export const RECORD_HEAD = 8;
+/** Bytes before a record's payload: its length (u32 LE). */
+export const RECORD_HEAD = 4;
+/** Bytes before a block's records: their length and their CRC-32 (both u32 LE). */
+export const BLOCK_HEAD = 8;
 
 const enum Tag {
   Null = 0, Undefined = 1, False = 2, True = 3, Number = 4, Utf8 = 5, Utf16 = 6,
@@ -77,9 +81,7 @@ export class RecordWriter {
       this.byte(0);
     }
     this.value(row, 0);
-    const payload = this.buf.subarray(start + RECORD_HEAD, this.pos);
-    this.buf.writeUInt32LE(payload.length, start);
-    this.buf.writeUInt32LE(crc32(payload), start + 4);
+    this.buf.writeUInt32LE(this.pos - start - RECORD_HEAD, start);
   }
 
   /** The records so far, as a view of the writer's own buffer: valid until the next `add` or `clear`. */
@@ -225,45 +227,45 @@ export class RecordReader {
   constructor(private readonly where: string) {}
 
   /**
-   * The records wholly inside `bytes`, and how many bytes they took (the rest is the start of
-   * a record that continues in the next chunk).
+   * The rows of the blocks wholly inside `bytes` (each checked against its CRC-32), and how
+   * many bytes they took (the rest is the start of a block that continues in the next chunk).
    */
-  records(bytes: Buffer): { rows: unknown[]; used: number } {
+  blocks(bytes: Buffer): { rows: unknown[]; used: number } {
     const rows: unknown[] = [];
     let at = 0;
-    while (bytes.length - at >= RECORD_HEAD) {
+    while (bytes.length - at >= BLOCK_HEAD) {
       const length = bytes.readUInt32LE(at);
-      if (bytes.length - at - RECORD_HEAD < length) break;
-      const payload = bytes.subarray(at + RECORD_HEAD, at + RECORD_HEAD + length);
-      if (crc32(payload) !== bytes.readUInt32LE(at + 4)) throw new SpillFormatError(`${this.where} is corrupted: a record's checksum does not match`);
-      rows.push(this.decode(payload));
-      at += RECORD_HEAD + length;
+      if (bytes.length - at - BLOCK_HEAD < length) break;
+      const block = bytes.subarray(at + BLOCK_HEAD, at + BLOCK_HEAD + length);
+      if (crc32(block) !== bytes.readUInt32LE(at + 4)) throw new SpillFormatError(`${this.where} is corrupted: a block's checksum does not match`);
+      for (let r = 0; r < length; ) {
+        if (length - r < RECORD_HEAD) this.corrupt();
+        const end = r + RECORD_HEAD + block.readUInt32LE(r);
+        if (end > length) this.corrupt();
+        rows.push(this.decode(block, r + RECORD_HEAD, end));
+        r = end;
+      }
+      at += BLOCK_HEAD + length;
     }
     return { rows, used: at };
   }
 
-  /**
-   * The row of the one record that starts at `at` in `bytes` (checked as `records` checks;
-   * for records held in memory, e.g. a sort run before it is spilled; `verify: false` skips
-   * the checksum of bytes that never left memory).
-   */
-  record(bytes: Buffer, at: number, verify = true): unknown {
-    const length = bytes.readUInt32LE(at);
-    const payload = bytes.subarray(at + RECORD_HEAD, at + RECORD_HEAD + length);
-    if (payload.length !== length) throw new SpillFormatError(`${this.where} is truncated: a record runs past its end`);
-    if (verify && crc32(payload) !== bytes.readUInt32LE(at + 4)) throw new SpillFormatError(`${this.where} is corrupted: a record's checksum does not match`);
-    return this.decode(payload);
+  /** The row of the one record that starts at `at` in `bytes` (for records held in memory, e.g. a sort run before it is spilled: no checksum). */
+  record(bytes: Buffer, at: number): unknown {
+    const end = at + RECORD_HEAD + bytes.readUInt32LE(at);
+    if (end > bytes.length) throw new SpillFormatError(`${this.where} is truncated: a record runs past its end`);
+    return this.decode(bytes, at + RECORD_HEAD, end);
   }
 
   /** Called at the end of the file with the bytes no record took: any is a truncation. */
   finish(leftover: number): void {
-    if (leftover > 0) throw new SpillFormatError(`${this.where} is truncated: ${leftover} byte(s) of an incomplete record at its end`);
+    if (leftover > 0) throw new SpillFormatError(`${this.where} is truncated: ${leftover} byte(s) of an incomplete block at its end`);
   }
 
-  private decode(payload: Buffer): unknown {
-    this.buf = payload;
-    this.pos = 0;
-    this.end = payload.length;
+  private decode(bytes: Buffer, start: number, end: number): unknown {
+    this.buf = bytes;
+    this.pos = start;
+    this.end = end;
     let origin: { source: string; line: number } | undefined;
     const hasOrigin = this.byte();
     if (hasOrigin === 1) origin = { source: this.string(), line: this.double() };

@@ -1,6 +1,8 @@
+import { crc32 } from 'node:zlib';
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { originOf, setOrigin } from '../../lib/core/origin.js';
+import { BLOCK, BlockFramer } from '../../lib/spill/blocks.js';
 import { RecordReader, RecordWriter, SpillFormatError, checkHeader, header } from '../../lib/spill/spill-format.js';
 
 function objectOf(entries: [string, unknown][]): Record<string, unknown> {
@@ -27,12 +29,22 @@ const { value } = fc.letrec((tie) => ({
   ),
 }));
 
-function roundTrip(rows: unknown[]): unknown[] {
+/** Rows encoded and framed in blocks, as a run file holds them after its header. */
+function framed(rows: unknown[]): Buffer {
   const w = new RecordWriter();
   for (const r of rows) w.add(r);
-  const bytes = w.take();
+  const framer = new BlockFramer();
+  const parts: Buffer[] = [];
+  // Each framed buffer is valid until the next is asked for: copied as it comes.
+  for (const b of framer.frame(w.take())) parts.push(Buffer.from(b));
+  for (const b of framer.end()) parts.push(Buffer.from(b));
+  return Buffer.concat(parts);
+}
+
+function roundTrip(rows: unknown[]): unknown[] {
+  const bytes = framed(rows);
   const reader = new RecordReader('run-1');
-  const { rows: out, used } = reader.records(bytes);
+  const { rows: out, used } = reader.blocks(bytes);
   reader.finish(bytes.length - used);
   return out;
 }
@@ -63,38 +75,55 @@ describe('spill format', () => {
     expect(originOf(back)).to.deep.equal({ source: 'in.csv', line: 7 });
   });
 
-  it('reads records split across chunks (the rest waits for the next chunk)', () => {
-    const w = new RecordWriter();
-    w.add({ a: 1 });
-    w.add({ b: 'two' });
-    const bytes = w.take();
+  it('reads blocks split across chunks (the rest waits for the next chunk)', () => {
+    const rows = Array.from({ length: 3000 }, (_, i) => ({ i, s: 'x'.repeat(i % 50) }));
+    const bytes = framed(rows);
     const reader = new RecordReader('run');
-    const first = reader.records(bytes.subarray(0, bytes.length - 3));
-    expect(first.rows).to.deep.equal([{ a: 1 }]);
-    const second = reader.records(bytes.subarray(first.used));
-    expect(second.rows).to.deep.equal([{ b: 'two' }]);
+    const first = reader.blocks(bytes.subarray(0, bytes.length - 3));
+    expect(first.rows.length).to.be.greaterThan(0).and.lessThan(rows.length);
+    const second = reader.blocks(bytes.subarray(first.used));
+    expect([...first.rows, ...second.rows]).to.deep.equal(rows);
     expect(first.used + second.used).to.equal(bytes.length);
   });
 
-  it('fails loudly on a truncated file', () => {
-    const w = new RecordWriter();
-    w.add({ a: 1 });
-    const bytes = w.take().subarray(0, -2);
-    const reader = new RecordReader('/tmp/x/run-3');
-    const { rows, used } = reader.records(bytes);
-    expect(rows).to.deep.equal([]);
-    expect(() => reader.finish(bytes.length - used)).to.throw(SpillFormatError, `/tmp/x/run-3 is truncated: ${bytes.length} byte(s) of an incomplete record at its end`);
+  it('frames blocks of at most 64 kB of records, a larger record in a block of its own', () => {
+    const big = 'b'.repeat(BLOCK * 2);
+    const rows = [...Array.from({ length: 2000 }, (_, i) => [String(i).repeat(20)]), [big], ['after']];
+    const bytes = framed(rows);
+    const sizes: number[] = [];
+    for (let at = 0; at < bytes.length; at += 8 + bytes.readUInt32LE(at)) sizes.push(bytes.readUInt32LE(at));
+    expect(sizes.length).to.be.greaterThan(2);
+    expect(sizes.filter((n) => n > BLOCK)).to.have.length(1);
+    expect(roundTrip(rows)).to.deep.equal(rows);
   });
 
-  it('fails loudly on any flipped byte of a payload (checksum)', () => {
-    const w = new RecordWriter();
-    w.add({ make: 'FORD', n: 12 });
-    const bytes = w.take();
-    for (let i = 8; i < bytes.length; i++) {
+  it('fails loudly on a truncated file', () => {
+    const bytes = framed([{ a: 1 }]).subarray(0, -2);
+    const reader = new RecordReader('/tmp/x/run-3');
+    const { rows, used } = reader.blocks(bytes);
+    expect(rows).to.deep.equal([]);
+    expect(() => reader.finish(bytes.length - used)).to.throw(SpillFormatError, `/tmp/x/run-3 is truncated: ${bytes.length} byte(s) of an incomplete block at its end`);
+  });
+
+  it('fails loudly on any flipped byte of a block (checksum)', () => {
+    const bytes = framed([{ make: 'FORD', n: 12 }, ['a', 'b']]);
+    for (let i = 4; i < bytes.length; i++) {
       const bad = Buffer.from(bytes);
       bad[i] ^= 0x10;
-      expect(() => new RecordReader('run-2').records(bad), `byte ${i}`).to.throw(SpillFormatError, 'run-2 is corrupted');
+      expect(() => new RecordReader('run-2').blocks(bad), `byte ${i}`).to.throw(SpillFormatError, 'run-2 is corrupted');
     }
+  });
+
+  it('fails loudly on a block whose checksum matches but whose records do not fill it', () => {
+    const w = new RecordWriter();
+    w.add(['a']);
+    const records = w.take();
+    records.writeUInt32LE(records.length, 0); // the record claims more bytes than the block has
+    const head = Buffer.alloc(8);
+    head.writeUInt32LE(records.length, 0);
+    head.writeUInt32LE(crc32(records), 4);
+    const bytes = Buffer.concat([head, records]);
+    expect(() => new RecordReader('run-4').blocks(bytes)).to.throw(SpillFormatError, 'run-4 is corrupted: a record does not decode');
   });
 
   it('keeps arrays of strings (CSV rows) exactly: empty, long, unicode, lone surrogates', () => {
@@ -107,7 +136,7 @@ describe('spill format', () => {
     expect(() => checkHeader(Buffer.from('hello world'), 'f')).to.throw('f is not a sluice spill file (bad header)');
     const v1 = header();
     v1[v1.length - 1] = 1;
-    expect(() => checkHeader(v1, 'f')).to.throw('f has spill format version 1; this sluice reads version 2');
+    expect(() => checkHeader(v1, 'f')).to.throw('f has spill format version 1; this sluice reads version 3');
   });
 
   it('refuses values it cannot restore', () => {
