@@ -218,36 +218,64 @@ export class RecordWriter {
   }
 }
 
-/** Reads records out of `bytes` from `offset`; `where` names the file in errors. */
+/**
+ * Reads the rows of a run file's blocks: `load` takes the bytes read so far and checks every
+ * block wholly inside them, then `next` decodes their records one at a time (so a reader holds
+ * the block's bytes, not its rows); `where` names the file in errors.
+ */
 export class RecordReader {
   private pos = 0;
   private end = 0;
   private buf: Buffer = Buffer.alloc(0);
+  /** The loaded bytes, the next record's offset in them, the current block's end, and the checked blocks' end. */
+  private src: Buffer = Buffer.alloc(0);
+  private at = 0;
+  private blockEnd = 0;
+  private checked = 0;
 
   constructor(private readonly where: string) {}
 
   /**
-   * The rows of the blocks wholly inside `bytes` (each checked against its CRC-32), and how
-   * many bytes they took (the rest is the start of a block that continues in the next chunk).
+   * Takes `bytes` (the bytes after the last `used`, and more) and checks the blocks wholly
+   * inside them against their CRC-32s; the rest is the start of a block that continues. Their
+   * rows come out of `next()`; `bytes` must stay unchanged until it returns `undefined`.
    */
-  blocks(bytes: Buffer): { rows: unknown[]; used: number } {
-    const rows: unknown[] = [];
+  load(bytes: Buffer): void {
     let at = 0;
     while (bytes.length - at >= BLOCK_HEAD) {
       const length = bytes.readUInt32LE(at);
       if (bytes.length - at - BLOCK_HEAD < length) break;
-      const block = bytes.subarray(at + BLOCK_HEAD, at + BLOCK_HEAD + length);
-      if (crc32(block) !== bytes.readUInt32LE(at + 4)) throw new SpillFormatError(`${this.where} is corrupted: a block's checksum does not match`);
-      for (let r = 0; r < length; ) {
-        if (length - r < RECORD_HEAD) this.corrupt();
-        const end = r + RECORD_HEAD + block.readUInt32LE(r);
-        if (end > length) this.corrupt();
-        rows.push(this.decode(block, r + RECORD_HEAD, end));
-        r = end;
+      if (crc32(bytes.subarray(at + BLOCK_HEAD, at + BLOCK_HEAD + length)) !== bytes.readUInt32LE(at + 4)) {
+        throw new SpillFormatError(`${this.where} is corrupted: a block's checksum does not match`);
       }
       at += BLOCK_HEAD + length;
     }
-    return { rows, used: at };
+    this.src = bytes;
+    this.at = this.blockEnd = 0;
+    this.checked = at;
+  }
+
+  /** Bytes of the loaded ones that the checked blocks take. */
+  get used(): number {
+    return this.checked;
+  }
+
+  /** The next row of the checked blocks, or `undefined` when they are all read (rows themselves are never undefined). */
+  next(): unknown {
+    const src = this.src;
+    if (this.at === this.blockEnd) {
+      if (this.at >= this.checked) return undefined;
+      this.blockEnd = this.at + BLOCK_HEAD + src.readUInt32LE(this.at);
+      this.at += BLOCK_HEAD;
+      if (this.at === this.blockEnd) return this.corrupt(); // blocks are never empty
+    }
+    // The block's records fill it exactly: one running past its end is corrupt.
+    if (this.blockEnd - this.at < RECORD_HEAD) this.corrupt();
+    const end = this.at + RECORD_HEAD + src.readUInt32LE(this.at);
+    if (end > this.blockEnd) this.corrupt();
+    const row = this.decode(src, this.at + RECORD_HEAD, end);
+    this.at = end;
+    return row;
   }
 
   /** The row of the one record that starts at `at` in `bytes` (for records held in memory, e.g. a sort run before it is spilled: no checksum). */

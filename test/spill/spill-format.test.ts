@@ -41,10 +41,18 @@ function framed(rows: unknown[]): Buffer {
   return Buffer.concat(parts);
 }
 
+/** The rows of the blocks wholly inside `bytes`, and the bytes those blocks take. */
+function readBlocks(reader: RecordReader, bytes: Buffer): { rows: unknown[]; used: number } {
+  reader.load(bytes);
+  const rows: unknown[] = [];
+  for (let row = reader.next(); row !== undefined; row = reader.next()) rows.push(row);
+  return { rows, used: reader.used };
+}
+
 function roundTrip(rows: unknown[]): unknown[] {
   const bytes = framed(rows);
   const reader = new RecordReader('run-1');
-  const { rows: out, used } = reader.blocks(bytes);
+  const { rows: out, used } = readBlocks(reader, bytes);
   reader.finish(bytes.length - used);
   return out;
 }
@@ -79,9 +87,9 @@ describe('spill format', () => {
     const rows = Array.from({ length: 3000 }, (_, i) => ({ i, s: 'x'.repeat(i % 50) }));
     const bytes = framed(rows);
     const reader = new RecordReader('run');
-    const first = reader.blocks(bytes.subarray(0, bytes.length - 3));
+    const first = readBlocks(reader, bytes.subarray(0, bytes.length - 3));
     expect(first.rows.length).to.be.greaterThan(0).and.lessThan(rows.length);
-    const second = reader.blocks(bytes.subarray(first.used));
+    const second = readBlocks(reader, bytes.subarray(first.used));
     expect([...first.rows, ...second.rows]).to.deep.equal(rows);
     expect(first.used + second.used).to.equal(bytes.length);
   });
@@ -100,7 +108,7 @@ describe('spill format', () => {
   it('fails loudly on a truncated file', () => {
     const bytes = framed([{ a: 1 }]).subarray(0, -2);
     const reader = new RecordReader('/tmp/x/run-3');
-    const { rows, used } = reader.blocks(bytes);
+    const { rows, used } = readBlocks(reader, bytes);
     expect(rows).to.deep.equal([]);
     expect(() => reader.finish(bytes.length - used)).to.throw(SpillFormatError, `/tmp/x/run-3 is truncated: ${bytes.length} byte(s) of an incomplete block at its end`);
   });
@@ -110,7 +118,7 @@ describe('spill format', () => {
     for (let i = 4; i < bytes.length; i++) {
       const bad = Buffer.from(bytes);
       bad[i] ^= 0x10;
-      expect(() => new RecordReader('run-2').blocks(bad), `byte ${i}`).to.throw(SpillFormatError, 'run-2 is corrupted');
+      expect(() => readBlocks(new RecordReader('run-2'), bad), `byte ${i}`).to.throw(SpillFormatError, 'run-2 is corrupted');
     }
   });
 
@@ -123,7 +131,7 @@ describe('spill format', () => {
     head.writeUInt32LE(records.length, 0);
     head.writeUInt32LE(crc32(records), 4);
     const bytes = Buffer.concat([head, records]);
-    expect(() => new RecordReader('run-4').blocks(bytes)).to.throw(SpillFormatError, 'run-4 is corrupted: a record does not decode');
+    expect(() => readBlocks(new RecordReader('run-4'), bytes)).to.throw(SpillFormatError, 'run-4 is corrupted: a record does not decode');
   });
 
   it('keeps arrays of strings (CSV rows) exactly: empty, long, unicode, lone surrogates', () => {
