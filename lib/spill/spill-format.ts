@@ -52,9 +52,16 @@ export function checkHeader(bytes: Buffer, where: string): void {
 export class RecordWriter {
   private buf: Buffer;
   private pos = 0;
+  /** The last record's origin source, when records are read in the order written (`sequential`). */
+  private lastSource: string | undefined;
 
-  /** @param size - the buffer's first size in bytes (it doubles as records need) */
-  constructor(size = 1 << 16) {
+  /**
+   * @param size - the buffer's first size in bytes (it doubles as records need)
+   * @param sequential - the records are read back in the order written, from the start of a
+   *   `view()`/`take()` (not reordered, as a sort run's are, nor read one by one): a record whose
+   *   origin source is the last record's then says so in one byte instead of repeating it
+   */
+  constructor(size = 1 << 16, private readonly sequential = false) {
     this.buf = Buffer.allocUnsafe(size);
   }
 
@@ -73,10 +80,14 @@ export class RecordWriter {
     this.ensure(RECORD_HEAD);
     this.pos += RECORD_HEAD;
     const origin = originOf(row);
-    if (origin) {
+    if (origin && this.sequential && origin.source === this.lastSource) {
+      this.byte(2);
+      this.double(origin.line);
+    } else if (origin) {
       this.byte(1);
       this.string(origin.source);
       this.double(origin.line);
+      if (this.sequential) this.lastSource = origin.source;
     } else {
       this.byte(0);
     }
@@ -92,12 +103,13 @@ export class RecordWriter {
   /** Starts over (keeping the buffer). */
   clear(): void {
     this.pos = 0;
+    this.lastSource = undefined;
   }
 
   /** The records so far (a copy), and starts over. */
   take(): Buffer {
     const out = Buffer.from(this.buf.subarray(0, this.pos));
-    this.pos = 0;
+    this.clear();
     return out;
   }
 
@@ -276,6 +288,8 @@ export class RecordReader {
   private at = 0;
   private blockEnd = 0;
   private checked = 0;
+  /** The last origin source read (a sequential writer's records name it once). */
+  private lastSource: string | undefined;
 
   constructor(private readonly where: string) {}
 
@@ -340,7 +354,8 @@ export class RecordReader {
     this.end = end;
     let origin: { source: string; line: number } | undefined;
     const hasOrigin = this.byte();
-    if (hasOrigin === 1) origin = { source: this.string(), line: this.double() };
+    if (hasOrigin === 1) origin = { source: (this.lastSource = this.string()), line: this.double() };
+    else if (hasOrigin === 2 && this.lastSource !== undefined) origin = { source: this.lastSource, line: this.double() };
     else if (hasOrigin !== 0) this.corrupt();
     const row = this.value();
     if (this.pos !== this.end) this.corrupt();

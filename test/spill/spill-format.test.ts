@@ -83,6 +83,43 @@ describe('spill format', () => {
     expect(originOf(back)).to.deep.equal({ source: 'in.csv', line: 7 });
   });
 
+  it('a sequential writer names a repeated origin source once; the reader restores every origin', () => {
+    const rows = Array.from({ length: 40 }, (_, i) => {
+      const row = [String(i)];
+      setOrigin(row, { source: i < 30 ? 'in.csv' : 'other.csv', line: i + 2 });
+      return row;
+    });
+    const plain = new RecordWriter();
+    const sequential = new RecordWriter(1 << 10, true);
+    for (const r of rows) {
+      plain.add(r);
+      sequential.add(r);
+    }
+    expect(plain.length - sequential.length).to.equal(29 * (4 + 'in.csv'.length) + 9 * (4 + 'other.csv'.length));
+    const framer = new BlockFramer();
+    const parts: Buffer[] = [];
+    for (const b of framer.frame(sequential.take())) parts.push(Buffer.from(b));
+    for (const b of framer.end()) parts.push(Buffer.from(b));
+    const back = readBlocks(new RecordReader('run-5'), Buffer.concat(parts)).rows;
+    expect(back).to.deep.equal(rows);
+    expect(back.map(originOf)).to.deep.equal(rows.map(originOf));
+    // After take() the writer starts over: the next chunk names its source again.
+    sequential.add(rows[0]);
+    expect(originOf(new RecordReader('run-6').record(sequential.take(), 0))).to.deep.equal({ source: 'in.csv', line: 2 });
+  });
+
+  it('fails loudly on a repeated origin source with none before it', () => {
+    const w = new RecordWriter();
+    const row = ['a'];
+    setOrigin(row, { source: 'in.csv', line: 2 });
+    w.add(row);
+    const records = w.take();
+    // The origin flag (1: a source follows) turned into 2 (the last record's source), with no last record.
+    const bad = Buffer.concat([records.subarray(0, 4), Buffer.from([2]), records.subarray(4 + 1 + 4 + 'in.csv'.length)]);
+    bad.writeUInt32LE(bad.length - 4, 0);
+    expect(() => new RecordReader('run-7').record(bad, 0)).to.throw(SpillFormatError, 'run-7 is corrupted: a record does not decode');
+  });
+
   it('reads blocks split across chunks (the rest waits for the next chunk)', () => {
     const rows = Array.from({ length: 3000 }, (_, i) => ({ i, s: 'x'.repeat(i % 50) }));
     const bytes = framed(rows);
