@@ -5,13 +5,13 @@
  *   blocks  [u32 byte length][u32 CRC-32 of those bytes][records] … (blocks.ts frames them)
  *   records [u32 payload length][payload] …
  *
- * and a payload is one row: its origin (or none), then the row as a tagged value. Every value
+ * and a payload is one row: its origin (or none; from a `sequential` writer, a flag saying the
+ * source is the record before's), then the row as a tagged value. Every value
  * a row can hold comes back exactly: numbers as IEEE doubles (so -0 and NaN survive), strings
  * as UTF-8 when well-formed and as UTF-16 otherwise (lone surrogates survive), bigints,
  * Dates, Buffers, nested arrays/objects, and `__proto__` as an own key. An array of
  * strings only (a CSV row) is one tag: the strings' lengths as varints, then all their text
- * as one UTF-8 run — one native write and one read per row instead of one per field
- * (version 2 added it). One CRC-32 covers a block of records, not each record (version 3). A
+ * as one UTF-8 run (version 2 added it; ASCII text is copied by a loop and read as latin1). One CRC-32 covers a block of records, not each record (version 3). A
  * block whose length runs past the data or whose checksum differs, or whose records do not
  * fill it exactly, fails loudly: wrong rows are never returned.
  */
