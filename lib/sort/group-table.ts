@@ -145,7 +145,7 @@ export class GroupTable<T> {
     const records = this.keys.view();
     for (let g = 0; g < this.count; g++) {
       const base = g * this.width;
-      const keys = reader.record(records, this.keyAt.get(g), false) as unknown[];
+      const keys = reader.record(records, this.keyAt.get(g)) as unknown[];
       yield { keys, states: this.slots.map((s, i) => s.state(this.states, base + this.offsets[i]!)), grown: 0 };
     }
     this.release();

@@ -39,7 +39,7 @@ export class HashLevel<T> {
   readonly files: string[][] = Array.from({ length: PARTITIONS }, () => []);
   private bytes = 0;
   private frozen = false;
-  private readonly writers = Array.from({ length: PARTITIONS }, () => new RecordWriter());
+  private readonly writers = Array.from({ length: PARTITIONS }, () => new RecordWriter(1 << 16, true)); // read back in order
   private buffered = 0;
 
   constructor(

@@ -197,7 +197,7 @@ export class RunBuffer<T> {
   /** The row at index `i`, decoded (the in-memory case: nothing was spilled). */
   row(i: number, reader: RecordReader): unknown {
     const [slab, offset] = this.locate(i);
-    return reader.record(slab, offset, false); // never left memory: no checksum to check
+    return reader.record(slab, offset);
   }
 
   private locate(i: number): [Buffer, number] {

@@ -8,6 +8,7 @@
 import { rmSync } from 'node:fs';
 import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { BlockFramer } from './blocks.js';
 import { HEADER_BYTES, RecordReader, RecordWriter, checkHeader, header } from './spill-format.js';
 
 /** The file operations the folder writes with; tests replace `write` to simulate a full disk. */
@@ -84,7 +85,8 @@ export class SpillFolder {
 
   /**
    * Writes records already encoded (by a `RecordWriter`, in order, whole records per chunk)
-   * as one run file; returns its path. Saves encoding rows twice when a stage holds them encoded.
+   * as one run file, framed in checksummed blocks (a chunk may be reused once the next is
+   * asked for); returns its path. Saves encoding rows twice when a stage holds them encoded.
    */
   writeRecords(chunks: Iterable<Buffer> | AsyncIterable<Buffer>): Promise<string> {
     const writing = this.writeFile(chunks);
@@ -114,7 +116,9 @@ export class SpillFolder {
       handle = await open(file, 'wx', 0o600);
       this.open.add(handle);
       await this.write(handle, header());
-      for await (const chunk of chunks) await this.write(handle, chunk);
+      const blocks = new BlockFramer();
+      for await (const chunk of chunks) for (const framed of blocks.frame(chunk)) await this.write(handle, framed);
+      for (const framed of blocks.end()) await this.write(handle, framed);
       return file;
     } catch (error) {
       if (error instanceof SpillError) throw error;
@@ -158,13 +162,12 @@ export class SpillFolder {
   }
 }
 
-/** Reads one run file's rows in order, a chunk at a time. */
+/** Reads one run file's rows in order, a chunk at a time, decoding one row at a time. */
 export class RunReader {
-  private rows: unknown[] = [];
-  private i = 0;
   private buf = Buffer.allocUnsafe(CHUNK);
-  /** Bytes at the start of `buf` left from the last chunk. */
-  private restLength = 0;
+  /** Where the loaded bytes start in `buf` (after the header, in the first chunk). */
+  private skip = 0;
+  private loaded = 0;
   private started = false;
   private done = false;
   private readonly records: RecordReader;
@@ -175,49 +178,52 @@ export class RunReader {
 
   /** The next row, or `undefined` at the end (rows themselves are never undefined). */
   async next(): Promise<unknown> {
-    while (this.i >= this.rows.length) {
+    for (;;) {
+      const row = this.records.next();
+      if (row !== undefined) return row;
       if (this.done) return undefined;
       await this.fill();
     }
-    return this.rows[this.i++];
   }
 
-  /** The next row if it is already buffered (`undefined` otherwise: then call `next()`). */
+  /** The next row if its block is already read (`undefined` otherwise: then call `next()`). */
   nextBuffered(): { row: unknown } | undefined {
-    return this.i < this.rows.length ? { row: this.rows[this.i++] } : undefined;
+    const row = this.records.next();
+    return row === undefined ? undefined : { row };
   }
 
   /**
-   * Reads the next chunk after the bytes left over from the last one (the start of a record
+   * Reads the next chunk after the bytes left over from the last one (the start of a block
    * that continues), into one buffer reused for the whole file: rows are decoded out of it
    * (copies), so nothing refers to it after, and reading a run allocates no buffer a chunk.
+   * Called once every row of the loaded blocks is read.
    */
   private async fill(): Promise<void> {
-    if (this.buf.length < this.restLength + CHUNK) {
-      const grown = Buffer.allocUnsafe(this.restLength + CHUNK);
-      this.buf.copy(grown, 0, 0, this.restLength);
+    const rest = this.loaded - this.records.used;
+    this.buf.copyWithin(0, this.skip + this.records.used, this.skip + this.loaded);
+    if (this.buf.length < rest + CHUNK) {
+      const grown = Buffer.allocUnsafe(rest + CHUNK);
+      this.buf.copy(grown, 0, 0, rest);
       this.buf = grown;
     }
-    const { bytesRead } = await this.handle.read(this.buf, this.restLength, CHUNK, null);
-    let bytes = this.buf.subarray(0, this.restLength + bytesRead);
-    let skip = 0;
+    const { bytesRead } = await this.handle.read(this.buf, rest, CHUNK, null);
+    let bytes = this.buf.subarray(0, rest + bytesRead);
+    this.skip = 0;
     if (!this.started) {
       if (bytes.length < HEADER_BYTES && bytesRead > 0) {
-        this.restLength = bytes.length;
+        this.records.load(bytes.subarray(0, 0));
+        this.loaded = bytes.length;
         return;
       }
       checkHeader(bytes, this.file);
       this.started = true;
-      skip = HEADER_BYTES;
+      this.skip = HEADER_BYTES;
       bytes = bytes.subarray(HEADER_BYTES);
     }
-    const { rows, used } = this.records.records(bytes);
-    this.rows = rows;
-    this.i = 0;
-    this.buf.copyWithin(0, skip + used, skip + bytes.length);
-    this.restLength = bytes.length - used;
+    this.records.load(bytes);
+    this.loaded = bytes.length;
     if (bytesRead === 0) {
-      this.records.finish(this.restLength);
+      this.records.finish(bytes.length - this.records.used);
       this.done = true;
       await this.close();
     }

@@ -1,26 +1,30 @@
 /**
  * sluice's spill format (pure: buffers in, buffers out; no files). A run file is
  *
- *   header  "SLSPILL" + version byte (2)
- *   records [u32 payload length][u32 CRC-32 of payload][payload] …
+ *   header  "SLSPILL" + version byte (3)
+ *   blocks  [u32 byte length][u32 CRC-32 of those bytes][records] … (blocks.ts frames them)
+ *   records [u32 payload length][payload] …
  *
- * and a payload is one row: its origin (or none), then the row as a tagged value. Every value
+ * and a payload is one row: its origin (or none; from a `sequential` writer, a flag saying the
+ * source is the record before's), then the row as a tagged value. Every value
  * a row can hold comes back exactly: numbers as IEEE doubles (so -0 and NaN survive), strings
  * as UTF-8 when well-formed and as UTF-16 otherwise (lone surrogates survive), bigints,
  * Dates, Buffers, nested arrays/objects, and `__proto__` as an own key. An array of
  * strings only (a CSV row) is one tag: the strings' lengths as varints, then all their text
- * as one UTF-8 run — one native write and one read per row instead of one per field
- * (version 2 added it). A record whose length
- * runs past the data or whose checksum differs fails loudly: wrong rows are never returned.
+ * as one UTF-8 run (version 2 added it; ASCII text is copied by a loop and read as latin1). One CRC-32 covers a block of records, not each record (version 3). A
+ * block whose length runs past the data or whose checksum differs, or whose records do not
+ * fill it exactly, fails loudly: wrong rows are never returned.
  */
 import { crc32 } from 'node:zlib';
 import { setOrigin, originOf } from '../core/origin.js';
 
 export const SPILL_MAGIC = Buffer.from('SLSPILL', 'latin1');
-export const SPILL_VERSION = 2;
+export const SPILL_VERSION = 3;
 export const HEADER_BYTES = SPILL_MAGIC.length + 1;
-/** Bytes before a record's payload: its length and its CRC-32 (both u32 LE). */
-export const RECORD_HEAD = 8;
+/** Bytes before a record's payload: its length (u32 LE). */
+export const RECORD_HEAD = 4;
+/** Bytes before a block's records: their length and their CRC-32 (both u32 LE). */
+export const BLOCK_HEAD = 8;
 
 const enum Tag {
   Null = 0, Undefined = 1, False = 2, True = 3, Number = 4, Utf8 = 5, Utf16 = 6,
@@ -48,9 +52,16 @@ export function checkHeader(bytes: Buffer, where: string): void {
 export class RecordWriter {
   private buf: Buffer;
   private pos = 0;
+  /** The last record's origin source, when records are read in the order written (`sequential`). */
+  private lastSource: string | undefined;
 
-  /** @param size - the buffer's first size in bytes (it doubles as records need) */
-  constructor(size = 1 << 16) {
+  /**
+   * @param size - the buffer's first size in bytes (it doubles as records need)
+   * @param sequential - the records are read back in the order written, from the start of a
+   *   `view()`/`take()` (not reordered, as a sort run's are, nor read one by one): a record whose
+   *   origin source is the last record's then says so in one byte instead of repeating it
+   */
+  constructor(size = 1 << 16, private readonly sequential = false) {
     this.buf = Buffer.allocUnsafe(size);
   }
 
@@ -69,17 +80,19 @@ export class RecordWriter {
     this.ensure(RECORD_HEAD);
     this.pos += RECORD_HEAD;
     const origin = originOf(row);
-    if (origin) {
+    if (origin && this.sequential && origin.source === this.lastSource) {
+      this.byte(2);
+      this.double(origin.line);
+    } else if (origin) {
       this.byte(1);
       this.string(origin.source);
       this.double(origin.line);
+      if (this.sequential) this.lastSource = origin.source;
     } else {
       this.byte(0);
     }
     this.value(row, 0);
-    const payload = this.buf.subarray(start + RECORD_HEAD, this.pos);
-    this.buf.writeUInt32LE(payload.length, start);
-    this.buf.writeUInt32LE(crc32(payload), start + 4);
+    this.buf.writeUInt32LE(this.pos - start - RECORD_HEAD, start);
   }
 
   /** The records so far, as a view of the writer's own buffer: valid until the next `add` or `clear`. */
@@ -90,12 +103,13 @@ export class RecordWriter {
   /** Starts over (keeping the buffer). */
   clear(): void {
     this.pos = 0;
+    this.lastSource = undefined;
   }
 
   /** The records so far (a copy), and starts over. */
   take(): Buffer {
     const out = Buffer.from(this.buf.subarray(0, this.pos));
-    this.pos = 0;
+    this.clear();
     return out;
   }
 
@@ -126,29 +140,73 @@ export class RecordWriter {
   }
 
   private string(s: string): void {
-    // Length first (at most 3 UTF-8 bytes per UTF-16 unit), then written in place.
+    // Length first (at most 3 UTF-8 bytes per UTF-16 unit), then written in place: a short
+    // ASCII string (a row's source, a key) by a loop, cheaper than a native call.
     this.ensure(4 + s.length * 3);
+    const end = s.length <= 64 ? this.copyAscii(s, this.pos + 4) : -1;
+    if (end >= 0) {
+      this.buf.writeUInt32LE(s.length, this.pos);
+      this.pos = end;
+      return;
+    }
     const n = this.buf.write(s, this.pos + 4, 'utf8');
     this.buf.writeUInt32LE(n, this.pos);
     this.pos += 4 + n;
   }
 
-  /** An array of strings only, whose text is well-formed, as one `Strings` value; false otherwise (nothing written). */
+  /**
+   * An array of strings only, whose text is well-formed, as one `Strings` value; false
+   * otherwise (nothing written). The text is written as UTF-8 first: as many bytes as UTF-16
+   * units means it is all ASCII, so well-formed without scanning it again.
+   */
   private strings(v: unknown[]): boolean {
     const n = v.length;
     if (n === 0) return false;
     for (let i = 0; i < n; i++) if (typeof v[i] !== 'string') return false;
-    const text = (v as string[]).join('');
-    if (!(text as unknown as { isWellFormed(): boolean }).isWellFormed()) return false;
-    this.byte(Tag.Strings);
+    const start = this.pos;
+    this.ensure(1 + 5 * (n + 1));
+    this.buf[this.pos++] = Tag.Strings;
     this.varint(n);
     for (let i = 0; i < n; i++) this.varint((v[i] as string).length);
-    this.string(text);
+    if (this.ascii(v as string[])) return true;
+    const text = (v as string[]).join('');
+    this.ensure(4 + text.length * 3);
+    const bytes = this.buf.write(text, this.pos + 4, 'utf8');
+    if (bytes !== text.length && !(text as unknown as { isWellFormed(): boolean }).isWellFormed()) {
+      this.pos = start;
+      return false;
+    }
+    this.buf.writeUInt32LE(bytes, this.pos);
+    this.pos += 4 + bytes;
     return true;
   }
 
+  /** Strings that are all ASCII, copied unit by unit after their byte count (a CSV row mostly is); false, nothing written, at the first other unit. */
+  private ascii(v: string[]): boolean {
+    let total = 0;
+    for (let i = 0; i < v.length; i++) total += v[i]!.length;
+    this.ensure(4 + total);
+    let p = this.pos + 4;
+    for (let i = 0; i < v.length && p >= 0; i++) p = this.copyAscii(v[i]!, p);
+    if (p < 0) return false;
+    this.buf.writeUInt32LE(total, this.pos);
+    this.pos = p;
+    return true;
+  }
+
+  /** Copies `s` to `p` unit by unit when it is all ASCII (room ensured); returns where it ends, or -1 at the first other unit. */
+  private copyAscii(s: string, p: number): number {
+    const buf = this.buf;
+    for (let j = 0; j < s.length; j++) {
+      const c = s.charCodeAt(j);
+      if (c >= 0x80) return -1;
+      buf[p++] = c;
+    }
+    return p;
+  }
+
+  /** A varint, in room already ensured (at most 5 bytes). */
   private varint(n: number): void {
-    this.ensure(5);
     while (n >= 0x80) {
       this.buf[this.pos++] = (n & 0x7f) | 0x80;
       n >>>= 7;
@@ -216,57 +274,88 @@ export class RecordWriter {
   }
 }
 
-/** Reads records out of `bytes` from `offset`; `where` names the file in errors. */
+/**
+ * Reads the rows of a run file's blocks: `load` takes the bytes read so far and checks every
+ * block wholly inside them, then `next` decodes their records one at a time (so a reader holds
+ * the block's bytes, not its rows); `where` names the file in errors.
+ */
 export class RecordReader {
   private pos = 0;
   private end = 0;
   private buf: Buffer = Buffer.alloc(0);
+  /** The loaded bytes, the next record's offset in them, the current block's end, and the checked blocks' end. */
+  private src: Buffer = Buffer.alloc(0);
+  private at = 0;
+  private blockEnd = 0;
+  private checked = 0;
+  /** The last origin source read (a sequential writer's records name it once). */
+  private lastSource: string | undefined;
 
   constructor(private readonly where: string) {}
 
   /**
-   * The records wholly inside `bytes`, and how many bytes they took (the rest is the start of
-   * a record that continues in the next chunk).
+   * Takes `bytes` (the bytes after the last `used`, and more) and checks the blocks wholly
+   * inside them against their CRC-32s; the rest is the start of a block that continues. Their
+   * rows come out of `next()`; `bytes` must stay unchanged until it returns `undefined`.
    */
-  records(bytes: Buffer): { rows: unknown[]; used: number } {
-    const rows: unknown[] = [];
+  load(bytes: Buffer): void {
     let at = 0;
-    while (bytes.length - at >= RECORD_HEAD) {
+    while (bytes.length - at >= BLOCK_HEAD) {
       const length = bytes.readUInt32LE(at);
-      if (bytes.length - at - RECORD_HEAD < length) break;
-      const payload = bytes.subarray(at + RECORD_HEAD, at + RECORD_HEAD + length);
-      if (crc32(payload) !== bytes.readUInt32LE(at + 4)) throw new SpillFormatError(`${this.where} is corrupted: a record's checksum does not match`);
-      rows.push(this.decode(payload));
-      at += RECORD_HEAD + length;
+      if (bytes.length - at - BLOCK_HEAD < length) break;
+      if (crc32(bytes.subarray(at + BLOCK_HEAD, at + BLOCK_HEAD + length)) !== bytes.readUInt32LE(at + 4)) {
+        throw new SpillFormatError(`${this.where} is corrupted: a block's checksum does not match`);
+      }
+      at += BLOCK_HEAD + length;
     }
-    return { rows, used: at };
+    this.src = bytes;
+    this.at = this.blockEnd = 0;
+    this.checked = at;
   }
 
-  /**
-   * The row of the one record that starts at `at` in `bytes` (checked as `records` checks;
-   * for records held in memory, e.g. a sort run before it is spilled; `verify: false` skips
-   * the checksum of bytes that never left memory).
-   */
-  record(bytes: Buffer, at: number, verify = true): unknown {
-    const length = bytes.readUInt32LE(at);
-    const payload = bytes.subarray(at + RECORD_HEAD, at + RECORD_HEAD + length);
-    if (payload.length !== length) throw new SpillFormatError(`${this.where} is truncated: a record runs past its end`);
-    if (verify && crc32(payload) !== bytes.readUInt32LE(at + 4)) throw new SpillFormatError(`${this.where} is corrupted: a record's checksum does not match`);
-    return this.decode(payload);
+  /** Bytes of the loaded ones that the checked blocks take. */
+  get used(): number {
+    return this.checked;
+  }
+
+  /** The next row of the checked blocks, or `undefined` when they are all read (rows themselves are never undefined). */
+  next(): unknown {
+    const src = this.src;
+    if (this.at === this.blockEnd) {
+      if (this.at >= this.checked) return undefined;
+      this.blockEnd = this.at + BLOCK_HEAD + src.readUInt32LE(this.at);
+      this.at += BLOCK_HEAD;
+      if (this.at === this.blockEnd) return this.corrupt(); // blocks are never empty
+    }
+    // The block's records fill it exactly: one running past its end is corrupt.
+    if (this.blockEnd - this.at < RECORD_HEAD) this.corrupt();
+    const end = this.at + RECORD_HEAD + src.readUInt32LE(this.at);
+    if (end > this.blockEnd) this.corrupt();
+    const row = this.decode(src, this.at + RECORD_HEAD, end);
+    this.at = end;
+    return row;
+  }
+
+  /** The row of the one record that starts at `at` in `bytes` (for records held in memory, e.g. a sort run before it is spilled: no checksum). */
+  record(bytes: Buffer, at: number): unknown {
+    const end = at + RECORD_HEAD + bytes.readUInt32LE(at);
+    if (end > bytes.length) throw new SpillFormatError(`${this.where} is truncated: a record runs past its end`);
+    return this.decode(bytes, at + RECORD_HEAD, end);
   }
 
   /** Called at the end of the file with the bytes no record took: any is a truncation. */
   finish(leftover: number): void {
-    if (leftover > 0) throw new SpillFormatError(`${this.where} is truncated: ${leftover} byte(s) of an incomplete record at its end`);
+    if (leftover > 0) throw new SpillFormatError(`${this.where} is truncated: ${leftover} byte(s) of an incomplete block at its end`);
   }
 
-  private decode(payload: Buffer): unknown {
-    this.buf = payload;
-    this.pos = 0;
-    this.end = payload.length;
+  private decode(bytes: Buffer, start: number, end: number): unknown {
+    this.buf = bytes;
+    this.pos = start;
+    this.end = end;
     let origin: { source: string; line: number } | undefined;
     const hasOrigin = this.byte();
-    if (hasOrigin === 1) origin = { source: this.string(), line: this.double() };
+    if (hasOrigin === 1) origin = { source: (this.lastSource = this.string()), line: this.double() };
+    else if (hasOrigin === 2 && this.lastSource !== undefined) origin = { source: this.lastSource, line: this.double() };
     else if (hasOrigin !== 0) this.corrupt();
     const row = this.value();
     if (this.pos !== this.end) this.corrupt();
@@ -310,11 +399,16 @@ export class RecordReader {
   }
 
   private varint(): number {
+    const b = this.pos < this.end ? this.buf[this.pos]! : 0x80;
+    if (b < 0x80) { // one byte: the common case (lengths under 128)
+      this.pos++;
+      return b;
+    }
     let n = 0;
     for (let shift = 0; shift < 35; shift += 7) {
-      const b = this.byte();
-      n += (b & 0x7f) * 2 ** shift;
-      if (b < 0x80) return n;
+      const c = this.byte();
+      n += (c & 0x7f) * 2 ** shift;
+      if (c < 0x80) return n;
     }
     return this.corrupt();
   }
@@ -346,13 +440,22 @@ export class RecordReader {
       }
       case Tag.Strings: {
         const n = this.varint();
-        const lengths = new Array<number>(n);
+        const lengthsAt = this.pos;
         let total = 0;
-        for (let i = 0; i < n; i++) total += lengths[i] = this.varint();
-        const text = this.string();
+        for (let i = 0; i < n; i++) total += this.varint();
+        const bytes = this.u32();
+        this.need(bytes);
+        // As many bytes as units: ASCII, which latin1 decodes as UTF-8 would, without validating.
+        const text = this.buf.toString(bytes === total ? 'latin1' : 'utf8', this.pos, this.pos + bytes);
         if (text.length !== total) this.corrupt();
+        const after = this.pos + bytes;
+        this.pos = lengthsAt; // the lengths again, to cut the text (no array of them)
         const out = new Array<string>(n);
-        for (let i = 0, at = 0; i < n; at += lengths[i++]!) out[i] = text.slice(at, at + lengths[i]!);
+        for (let i = 0, at = 0; i < n; i++) {
+          const length = this.varint();
+          out[i] = text.slice(at, (at += length));
+        }
+        this.pos = after;
         return out;
       }
       case Tag.Array: {

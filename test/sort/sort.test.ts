@@ -180,7 +180,7 @@ describe('sort()', () => {
       try {
         const rows = Array.from({ length: 50 }, (_, i) => [50 - i]);
         const error = await rejectionOf(pipeline(Readable.from(rows), sort(0, { memory: 200, tmpDir: tmp.path }), collect()));
-        expect(error.message).to.match(/run-\d+ is corrupted: a record's checksum does not match$/);
+        expect(error.message).to.match(/run-\d+ is corrupted: a block's checksum does not match$/);
       } finally {
         spillIo.write = write;
       }

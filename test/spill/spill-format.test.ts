@@ -1,6 +1,8 @@
+import { crc32 } from 'node:zlib';
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { originOf, setOrigin } from '../../lib/core/origin.js';
+import { BLOCK, BlockFramer } from '../../lib/spill/blocks.js';
 import { RecordReader, RecordWriter, SpillFormatError, checkHeader, header } from '../../lib/spill/spill-format.js';
 
 function objectOf(entries: [string, unknown][]): Record<string, unknown> {
@@ -27,12 +29,30 @@ const { value } = fc.letrec((tie) => ({
   ),
 }));
 
-function roundTrip(rows: unknown[]): unknown[] {
+/** Rows encoded and framed in blocks, as a run file holds them after its header. */
+function framed(rows: unknown[]): Buffer {
   const w = new RecordWriter();
   for (const r of rows) w.add(r);
-  const bytes = w.take();
+  const framer = new BlockFramer();
+  const parts: Buffer[] = [];
+  // Each framed buffer is valid until the next is asked for: copied as it comes.
+  for (const b of framer.frame(w.take())) parts.push(Buffer.from(b));
+  for (const b of framer.end()) parts.push(Buffer.from(b));
+  return Buffer.concat(parts);
+}
+
+/** The rows of the blocks wholly inside `bytes`, and the bytes those blocks take. */
+function readBlocks(reader: RecordReader, bytes: Buffer): { rows: unknown[]; used: number } {
+  reader.load(bytes);
+  const rows: unknown[] = [];
+  for (let row = reader.next(); row !== undefined; row = reader.next()) rows.push(row);
+  return { rows, used: reader.used };
+}
+
+function roundTrip(rows: unknown[]): unknown[] {
+  const bytes = framed(rows);
   const reader = new RecordReader('run-1');
-  const { rows: out, used } = reader.records(bytes);
+  const { rows: out, used } = readBlocks(reader, bytes);
   reader.finish(bytes.length - used);
   return out;
 }
@@ -63,38 +83,92 @@ describe('spill format', () => {
     expect(originOf(back)).to.deep.equal({ source: 'in.csv', line: 7 });
   });
 
-  it('reads records split across chunks (the rest waits for the next chunk)', () => {
+  it('a sequential writer names a repeated origin source once; the reader restores every origin', () => {
+    const rows = Array.from({ length: 40 }, (_, i) => {
+      const row = [String(i)];
+      setOrigin(row, { source: i < 30 ? 'in.csv' : 'other.csv', line: i + 2 });
+      return row;
+    });
+    const plain = new RecordWriter();
+    const sequential = new RecordWriter(1 << 10, true);
+    for (const r of rows) {
+      plain.add(r);
+      sequential.add(r);
+    }
+    expect(plain.length - sequential.length).to.equal(29 * (4 + 'in.csv'.length) + 9 * (4 + 'other.csv'.length));
+    const framer = new BlockFramer();
+    const parts: Buffer[] = [];
+    for (const b of framer.frame(sequential.take())) parts.push(Buffer.from(b));
+    for (const b of framer.end()) parts.push(Buffer.from(b));
+    const back = readBlocks(new RecordReader('run-5'), Buffer.concat(parts)).rows;
+    expect(back).to.deep.equal(rows);
+    expect(back.map(originOf)).to.deep.equal(rows.map(originOf));
+    // After take() the writer starts over: the next chunk names its source again.
+    sequential.add(rows[0]);
+    expect(originOf(new RecordReader('run-6').record(sequential.take(), 0))).to.deep.equal({ source: 'in.csv', line: 2 });
+  });
+
+  it('fails loudly on a repeated origin source with none before it', () => {
     const w = new RecordWriter();
-    w.add({ a: 1 });
-    w.add({ b: 'two' });
-    const bytes = w.take();
+    const row = ['a'];
+    setOrigin(row, { source: 'in.csv', line: 2 });
+    w.add(row);
+    const records = w.take();
+    // The origin flag (1: a source follows) turned into 2 (the last record's source), with no last record.
+    const bad = Buffer.concat([records.subarray(0, 4), Buffer.from([2]), records.subarray(4 + 1 + 4 + 'in.csv'.length)]);
+    bad.writeUInt32LE(bad.length - 4, 0);
+    expect(() => new RecordReader('run-7').record(bad, 0)).to.throw(SpillFormatError, 'run-7 is corrupted: a record does not decode');
+  });
+
+  it('reads blocks split across chunks (the rest waits for the next chunk)', () => {
+    const rows = Array.from({ length: 3000 }, (_, i) => ({ i, s: 'x'.repeat(i % 50) }));
+    const bytes = framed(rows);
     const reader = new RecordReader('run');
-    const first = reader.records(bytes.subarray(0, bytes.length - 3));
-    expect(first.rows).to.deep.equal([{ a: 1 }]);
-    const second = reader.records(bytes.subarray(first.used));
-    expect(second.rows).to.deep.equal([{ b: 'two' }]);
+    const first = readBlocks(reader, bytes.subarray(0, bytes.length - 3));
+    expect(first.rows.length).to.be.greaterThan(0).and.lessThan(rows.length);
+    const second = readBlocks(reader, bytes.subarray(first.used));
+    expect([...first.rows, ...second.rows]).to.deep.equal(rows);
     expect(first.used + second.used).to.equal(bytes.length);
   });
 
-  it('fails loudly on a truncated file', () => {
-    const w = new RecordWriter();
-    w.add({ a: 1 });
-    const bytes = w.take().subarray(0, -2);
-    const reader = new RecordReader('/tmp/x/run-3');
-    const { rows, used } = reader.records(bytes);
-    expect(rows).to.deep.equal([]);
-    expect(() => reader.finish(bytes.length - used)).to.throw(SpillFormatError, `/tmp/x/run-3 is truncated: ${bytes.length} byte(s) of an incomplete record at its end`);
+  it('frames blocks of at most 64 kB of records, a larger record in a block of its own', () => {
+    const big = 'b'.repeat(BLOCK * 2);
+    const rows = [...Array.from({ length: 2000 }, (_, i) => [String(i).repeat(20)]), [big], ['after']];
+    const bytes = framed(rows);
+    const sizes: number[] = [];
+    for (let at = 0; at < bytes.length; at += 8 + bytes.readUInt32LE(at)) sizes.push(bytes.readUInt32LE(at));
+    expect(sizes.length).to.be.greaterThan(2);
+    expect(sizes.filter((n) => n > BLOCK)).to.have.length(1);
+    expect(roundTrip(rows)).to.deep.equal(rows);
   });
 
-  it('fails loudly on any flipped byte of a payload (checksum)', () => {
-    const w = new RecordWriter();
-    w.add({ make: 'FORD', n: 12 });
-    const bytes = w.take();
-    for (let i = 8; i < bytes.length; i++) {
+  it('fails loudly on a truncated file', () => {
+    const bytes = framed([{ a: 1 }]).subarray(0, -2);
+    const reader = new RecordReader('/tmp/x/run-3');
+    const { rows, used } = readBlocks(reader, bytes);
+    expect(rows).to.deep.equal([]);
+    expect(() => reader.finish(bytes.length - used)).to.throw(SpillFormatError, `/tmp/x/run-3 is truncated: ${bytes.length} byte(s) of an incomplete block at its end`);
+  });
+
+  it('fails loudly on any flipped byte of a block (checksum)', () => {
+    const bytes = framed([{ make: 'FORD', n: 12 }, ['a', 'b']]);
+    for (let i = 4; i < bytes.length; i++) {
       const bad = Buffer.from(bytes);
       bad[i] ^= 0x10;
-      expect(() => new RecordReader('run-2').records(bad), `byte ${i}`).to.throw(SpillFormatError, 'run-2 is corrupted');
+      expect(() => readBlocks(new RecordReader('run-2'), bad), `byte ${i}`).to.throw(SpillFormatError, 'run-2 is corrupted');
     }
+  });
+
+  it('fails loudly on a block whose checksum matches but whose records do not fill it', () => {
+    const w = new RecordWriter();
+    w.add(['a']);
+    const records = w.take();
+    records.writeUInt32LE(records.length, 0); // the record claims more bytes than the block has
+    const head = Buffer.alloc(8);
+    head.writeUInt32LE(records.length, 0);
+    head.writeUInt32LE(crc32(records), 4);
+    const bytes = Buffer.concat([head, records]);
+    expect(() => readBlocks(new RecordReader('run-4'), bytes)).to.throw(SpillFormatError, 'run-4 is corrupted: a record does not decode');
   });
 
   it('keeps arrays of strings (CSV rows) exactly: empty, long, unicode, lone surrogates', () => {
@@ -107,7 +181,7 @@ describe('spill format', () => {
     expect(() => checkHeader(Buffer.from('hello world'), 'f')).to.throw('f is not a sluice spill file (bad header)');
     const v1 = header();
     v1[v1.length - 1] = 1;
-    expect(() => checkHeader(v1, 'f')).to.throw('f has spill format version 1; this sluice reads version 2');
+    expect(() => checkHeader(v1, 'f')).to.throw('f has spill format version 1; this sluice reads version 3');
   });
 
   it('refuses values it cannot restore', () => {
