@@ -18,7 +18,7 @@ export interface ParallelCsvOptions<Out> extends Omit<ParallelMapOptions<unknown
   /**
    * About how many bytes of the file one range (one task of a worker) holds; ranges are
    * cut at row starts by csv.split. At most `threads × 2` ranges are in flight.
-   * @default 1048576 (about 3,500 rows of the 43-column parking file)
+   * @default 1048576 (about 4,700 rows of the 43-column parking file)
    */
   rangeBytes?: number;
 }
