@@ -13,13 +13,12 @@
  */
 import { stat } from 'node:fs/promises';
 import type { TransformOptions } from 'node:stream';
-import { RowError, reasonOf } from '../core/errors.js';
 import { setOrigin, type Origin } from '../core/origin.js';
 import { applyOnError } from '../core/row-operation.js';
 import { RowBatch } from '../core/row-batch.js';
 import { Stage } from '../core/stage.js';
 import { CsvError, type CsvSplit } from '../csv/index.js';
-import { BatchTimer } from './batch-timer.js';
+import { runAttempt, workerRowError, type Attempt } from './attempt.js';
 import type { ParallelCsvSettings } from './csv-options.js';
 import { WorkerError } from './errors.js';
 import { unpack } from './packing.js';
@@ -27,11 +26,8 @@ import { WorkerPool } from './pool.js';
 import type { RangeFailure, RangeResult } from './protocol.js';
 import { ParallelStats } from './stats.js';
 
-interface Range {
+interface Range extends Attempt {
   readonly split: CsvSplit;
-  attempts: number;
-  timer?: BatchTimer;
-  timedOut?: boolean;
   /** Set once a run finished. */
   result?: RangeResult;
   outputs?: unknown[];
@@ -112,26 +108,20 @@ export class ParallelCsvStage<Out> extends Stage<never, Out> {
   }
 
   private start(range: Range): void {
-    const { threads, module, exportName, resourceLimits, onError, timeout } = this.settings;
-    this.pool ??= new WorkerPool({ threads, setup: { module, exportName }, ...(resourceLimits ? { resourceLimits } : {}) });
-    range.attempts++;
-    range.timedOut = false;
-    const abort = timeout === Infinity ? null : new AbortController();
-    if (abort) range.timer = new BatchTimer(timeout, () => {
-      range.timedOut = true;
-      abort.abort();
+    const { onError } = this.settings;
+    this.pool ??= WorkerPool.of(this.settings);
+    const pool = this.pool;
+    runAttempt(range, this.settings, (started, signal) => pool.runRange({ split: range.split, options: this.settings.csv, stopAtFailure: onError === 'fail', ...(started ? { started } : {}) }, signal), {
+      done: (result) => this.finished(range, result),
+      retry: () => {
+        if (this.destroyed) return;
+        this.stats.retried++;
+        this.start(range);
+      },
+      fail: (reason, error) => {
+        if (!this.destroyed) this.destroy(this.rangeError(range, reason, error));
+      },
     });
-    const task = { split: range.split, options: this.settings.csv, stopAtFailure: onError === 'fail', ...(range.timer ? { started: range.timer.started } : {}) };
-    this.pool.runRange(task, abort?.signal).then(
-      (result) => {
-        range.timer?.stop();
-        this.finished(range, result);
-      },
-      (error: unknown) => {
-        range.timer?.stop();
-        this.crashed(range, error);
-      },
-    );
   }
 
   private finished(range: Range, result: RangeResult): void {
@@ -146,17 +136,6 @@ export class ParallelCsvStage<Out> extends Stage<never, Out> {
     range.outputs = unpack(result.outputs);
     range.result = result;
     this.drain();
-  }
-
-  private crashed(range: Range, error: unknown): void {
-    if (this.destroyed) return;
-    if (range.attempts <= this.settings.retries) {
-      this.stats.retried++;
-      this.start(range); // piscina has replaced the dead worker with a fresh one
-      return;
-    }
-    const reason = range.timedOut ? `no answer within its timeout of ${this.settings.timeout} ms (the worker was terminated)` : reasonOf(error);
-    this.destroy(this.rangeError(range, reason, error));
   }
 
   private rangeError(range: Range, reason: string, cause?: unknown): WorkerError {
@@ -228,9 +207,7 @@ export class ParallelCsvStage<Out> extends Stage<never, Out> {
     const { row } = failure;
     const origin: Origin = { source: this.settings.file, line };
     setOrigin(row, origin);
-    // The worker's error, rebuilt with its own stack (errors do not cross threads as themselves).
-    const cause = Object.assign(new Error(failure.message), { name: failure.name, stack: failure.stack ?? `${failure.name}: ${failure.message}` });
-    const error = new RowError(this.stage, index, origin, failure.message, cause);
+    const error = workerRowError(this.stage, index, origin, failure);
     let pending = true;
     let waited = false;
     applyOnError(this as unknown as Stage<unknown, Out>, this.settings.onError, { row, index, reason: failure.message, error }, (value) => {

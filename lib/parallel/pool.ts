@@ -40,6 +40,11 @@ export class WorkerPool {
   /** Every thread the pool started, until it has exited. */
   private readonly live = new Map<Worker, Promise<void>>();
 
+  /** The pool of a stage's settings: `threads` workers that load its module's export. */
+  static of({ threads, module, exportName, resourceLimits }: { threads: number; module: string; exportName: string; resourceLimits?: ResourceLimits }): WorkerPool {
+    return new WorkerPool({ threads, setup: { module, exportName }, ...(resourceLimits ? { resourceLimits } : {}) });
+  }
+
   constructor({ threads, setup, resourceLimits }: PoolSettings) {
     this.piscina = import('piscina').then(({ Piscina }) => {
       const pool = new Piscina<BatchTask | RangeTask, BatchResult | RangeResult>({

@@ -4,12 +4,19 @@
  * function is awaited), catching each row's throw as a failure of that row.
  */
 import { pack, unpack } from './packing.js';
-import type { BatchResult, BatchTask, RowFailure } from './protocol.js';
+import type { BatchResult, BatchTask, RangeResult, RangeTask, RowFailure } from './protocol.js';
 import { snapshot, tailOf } from './tails.js';
 import { failure, isThenable, rowFunction } from './worker-function.js';
 
-// piscina runs a byte range of a CSV file (parallel.csv) by this name.
-export { runRange } from './range-task.js';
+/**
+ * piscina runs a byte range of a CSV file (parallel.csv) by this name. range-task.ts (and
+ * with it the CSV reader) is loaded with the first range: parallel.map's workers never pay for it.
+ */
+export async function runRange(task: RangeTask): Promise<RangeResult> {
+  // Loading the user's function first registers tsx's ES module hooks (when sluice runs from source), which the import needs.
+  await rowFunction();
+  return (await import('./range-task.js')).runRange(task);
+}
 
 /** When this worker's last task ended (see BatchResult.previousEndedAt). */
 let lastEndedAt = 0;
