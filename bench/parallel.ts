@@ -6,13 +6,15 @@
  * 1. round trip of 43-column parking rows (one field added): sluice `parallel.map` (2
  *    threads) against piscina fed 1,000-row tasks and one row per task, and inline `map`;
  *    sluice and piscina's 1,000-row tasks both start their 2 workers inside the timing;
- * 2. a CPU-bound function (examples/address-key.ts) over the CSV file, csv.read → key →
- *    csv.write, inline against 2 threads, each in its own process running the built ES
+ * 2. a CPU-bound function (examples/address-key.ts) over the CSV file → key → csv.write:
+ *    inline (csv.read → map), csv.read → parallel.map with 2 threads, and parallel.csv with
+ *    2 threads (the workers read and parse the file too), each in its own process running the built ES
  *    modules (dist/esm, built here with tsc) on plain Node, as a user of the package would:
  *    under tsx every worker would also start tsx (~0.5 s and ~30 MB each). Prints wall
  *    time, peak RSS, the CPU split, and the speed-up that split allows on 2 idle cores;
  * 3. an async function whose latency varies 10× (1–10 ms), concurrency 16: `map` in order
  *    against `ordered: false`, beside the bound concurrency / mean latency.
+ * `--only address` runs scenario 2 alone (for 1 M rows: scenario 1 holds every row in memory).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -88,12 +90,18 @@ function buildContender(dir: string): string {
     `import { csv, map, parallel, run } from ${JSON.stringify(join(root, 'dist/esm/index.js'))};`,
     "import withAddressKey from './address-key.mjs';",
     "import { CpuMeter } from './thread-cpu.mjs';",
-    'const [input, output, threads] = [process.argv[2], process.argv[3], Number(process.argv[4])];',
+    'const [input, output, threads, mode] = [process.argv[2], process.argv[3], Number(process.argv[4]), process.argv[5]];',
     'const meter = new CpuMeter();',
     'const started = performance.now();',
-    'const source = csv.read(input);',
-    "const keyed = threads === 0 ? map(withAddressKey) : parallel.map(new URL('./address-key.mjs', import.meta.url), { threads });",
-    "await run(source, keyed, csv.write(output, { headers: () => [...(source.headers ?? []), 'address_key'] }));",
+    "const fn = new URL('./address-key.mjs', import.meta.url);",
+    "if (mode === 'csv') {",
+    '  const keyed = parallel.csv(input, fn, { threads });',
+    "  await run(keyed, csv.write(output, { headers: () => [...(keyed.headers ?? []), 'address_key'] }));",
+    '} else {',
+    '  const source = csv.read(input);',
+    '  const keyed = threads === 0 ? map(withAddressKey) : parallel.map(fn, { threads });',
+    "  await run(source, keyed, csv.write(output, { headers: () => [...(source.headers ?? []), 'address_key'] }));",
+    '}',
     'console.log(JSON.stringify({ ms: performance.now() - started, cpu: meter.stop() }));',
   ].join('\n'));
   return contender;
@@ -103,23 +111,29 @@ function cpuBound(input: string, rows: number, dir: string): void {
   console.log(`2. address_key on ${rows.toLocaleString('en-US')} rows, csv.read → key → csv.write, own process each (dist/esm, plain node)`);
   const contender = buildContender(join(root, 'tmp/bench/parallel'));
   const out = join(dir, 'keyed.csv');
-  const results: Record<number, { ms: number; cpu: CpuSplit | null }> = {};
-  for (const threads of [0, 2]) {
-    const child = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, contender, input, out, String(threads)], { encoding: 'utf8' });
-    if (child.status !== 0) throw new Error(`threads ${threads} failed: ${child.stderr}`);
+  const contenders = [
+    { name: 'inline map', threads: 0, mode: 'map' },
+    { name: 'csv.read → parallel.map, 2 threads', threads: 2, mode: 'map' },
+    { name: 'parallel.csv, 2 threads', threads: 2, mode: 'csv' },
+  ];
+  const results: { name: string; ms: number; cpu: CpuSplit | null }[] = [];
+  for (const { name, threads, mode } of contenders) {
+    const child = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, contender, input, out, String(threads), mode], { encoding: 'utf8' });
+    if (child.status !== 0) throw new Error(`${name} failed: ${child.stderr}`);
     const result = JSON.parse(child.stdout.trim().split('\n').pop()!) as { ms: number; cpu: CpuSplit | null };
-    results[threads] = result;
+    results.push({ name, ...result });
     const kb = Number(child.stderr.trim().split('\n').pop());
-    const name = threads === 0 ? 'inline map' : `parallel.map, ${threads} threads`;
     console.log(`  ${name.padEnd(44)} ${perSecond(rows, result.ms)} rows/s   ${(result.ms / 1000).toFixed(2)} s   peak RSS ${(kb / 1024).toFixed(0)} MB   ${cpuPerRow(result.cpu, rows)}`);
   }
   rmSync(out, { force: true });
-  const [inline, threaded] = [results[0]!, results[2]!];
-  console.log(`  speed-up with 2 threads: ${(inline.ms / threaded.ms).toFixed(2)}× (wall time)`);
-  if (inline.cpu && threaded.cpu) {
-    // On 2 idle cores the run takes at least its total CPU over 2, and at least the main thread's share.
-    const bound = (inline.cpu.main + inline.cpu.others) / Math.max(threaded.cpu.main, (threaded.cpu.main + threaded.cpu.others) / 2);
-    console.log(`  speed-up the CPU split allows on 2 idle cores: ${bound.toFixed(2)}× (inline CPU ÷ max(main thread, all threads ÷ 2) with threads)`);
+  const [inline, ...threaded] = results;
+  for (const { name, ms, cpu } of threaded) {
+    console.log(`  ${name}: speed-up ${(inline.ms / ms).toFixed(2)}× (wall time)`);
+    if (inline.cpu && cpu) {
+      // On 2 idle cores the run takes at least its total CPU over 2, and at least the main thread's share.
+      const bound = (inline.cpu.main + inline.cpu.others) / Math.max(cpu.main, (cpu.main + cpu.others) / 2);
+      console.log(`    speed-up the CPU split allows on 2 idle cores: ${bound.toFixed(2)}× (inline CPU ÷ max(main thread, all threads ÷ 2) with threads)`);
+    }
   }
 }
 
@@ -145,9 +159,13 @@ mkdirSync(dir, { recursive: true });
 const input = join(dir, `bench-${rows}.csv`);
 if (!existsSync(input)) await writeParkingCsv(input, { rows, seed: 1 });
 console.log(`node ${process.version}; ${rows.toLocaleString('en-US')} parking rows; one run each, on a machine shared with other jobs (noisy)`);
-const parsed: string[][] = [];
-for await (const row of csv.read(input)) parsed.push(row as string[]);
-await roundTrip(parsed);
-parsed.length = 0;
+const only = arg('only');
+if (only !== undefined && only !== 'address') throw new Error(`--only takes 'address', got ${only}`);
+if (only === undefined) {
+  const parsed: string[][] = [];
+  for await (const row of csv.read(input)) parsed.push(row as string[]);
+  await roundTrip(parsed);
+  parsed.length = 0;
+}
 cpuBound(input, rows, dir);
-await varyingLatency();
+if (only === undefined) await varyingLatency();

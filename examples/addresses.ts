@@ -1,7 +1,8 @@
 /**
  * Every parking ticket plus an `address_key` (examples/address-key.ts), computed on worker
- * threads with `parallel.map` — or inline with `map` when `threads` is 0. The rows, their
- * order and so the output are the same either way.
+ * threads with `parallel.csv` — each worker reads, parses and keys its own byte ranges of
+ * the file — or inline (`csv.read` → `map`) when `threads` is 0. The rows, their order and
+ * so the output are the same either way.
  */
 import { csv, map, parallel, run, type Summary } from '../lib/index.js';
 import withAddressKey from './address-key.js';
@@ -14,10 +15,10 @@ export interface AddressOptions {
 }
 
 export function normaliseAddresses(input: string, output: string, { threads, watch }: AddressOptions = {}): Promise<Summary> {
-  const source = csv.read(input);
-  const keyed =
-    threads === 0
-      ? map(withAddressKey)
-      : parallel.map<string[], string[]>(new URL('./address-key.ts', import.meta.url), threads === undefined ? {} : { threads });
-  return run(source, keyed, csv.write(output, { headers: () => [...(source.headers ?? []), 'address_key'] }), { ...watch });
+  if (threads === 0) {
+    const source = csv.read(input);
+    return run(source, map(withAddressKey), csv.write(output, { headers: () => [...(source.headers ?? []), 'address_key'] }), { ...watch });
+  }
+  const keyed = parallel.csv<string[]>(input, new URL('./address-key.ts', import.meta.url), threads === undefined ? {} : { threads });
+  return run(keyed, csv.write(output, { headers: () => [...(keyed.headers ?? []), 'address_key'] }), { ...watch });
 }

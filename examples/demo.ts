@@ -60,7 +60,7 @@ await job('nj-ford-police', njFordPolice);
 await job('days-until-expiration', daysUntilExpirationPipeline);
 await job('sort-by-make', (from, to, watch) => sortByMake(from, to, watch, '64MB'));
 await job('tickets-by-state', ticketsByState);
-// parallel.map (examples/addresses.ts): a CPU-heavy address_key column, inline and on 2 worker threads.
+// parallel.csv (examples/addresses.ts): a CPU-heavy address_key column, inline and on 2 worker threads that read their own ranges of the file.
 const { normaliseAddresses } = await import('./addresses.js');
 const took: Record<number, number> = {};
 for (const threads of [0, 2]) {
@@ -70,7 +70,7 @@ for (const threads of [0, 2]) {
     return summary;
   });
 }
-console.log(`  parallel.map: 2 threads ran ${(took[0] / took[2]).toFixed(2)}× as fast as inline (same output)`);
+console.log(`  parallel.csv: 2 threads ran ${(took[0] / took[2]).toFixed(2)}× as fast as inline (same output)`);
 // Joins: a violation-codes table beside the sample data, looked up per ticket (examples/fines.ts).
 const codes = join(dir, 'codes.csv');
 await writeCodesCsv(codes);

@@ -10,13 +10,20 @@
  * tails.ts sends back only appended columns) and leave in order; a row's throw becomes a
  * RowError, a dead worker or a batch past its timeout a WorkerError (errors.ts).
  * options.ts checks the options once; stats.ts says where the time went.
+ *
+ * `parallel.csv` (csv.ts, the stage parallel-csv.ts) instead plans a CSV file's byte ranges
+ * with csv.split and sends each range to a worker (range-task.ts), which reads, parses and
+ * maps it; only the results come back, in file order.
  */
+import { parallelCsv } from './csv.js';
 import { parallelMap } from './map.js';
 
-/** Worker-thread stages: `parallel.map`. */
-export const parallel = { map: parallelMap } as const;
+/** Worker-thread stages: `parallel.map`, and `parallel.csv` (a CSV file read, parsed and mapped on the workers). */
+export const parallel = { map: parallelMap, csv: parallelCsv } as const;
 
 export { WorkerError } from './errors.js';
+export type { ParallelCsvOptions } from './csv-options.js';
+export type { ParallelCsvStage } from './parallel-csv.js';
 export type { ParallelMapOptions } from './options.js';
 export type { ParallelMapStage } from './parallel-map.js';
 export type { ParallelStats } from './stats.js';

@@ -89,9 +89,10 @@ function moduleUrl(module: unknown): string {
   return pathToFileURL(isAbsolute(module) ? module : resolve(module)).href;
 }
 
-export function resolveParallelOptions<In, Out>(module: unknown, options: unknown): ParallelSettings<In, Out> {
+/** Checks `options` of `parallel.map` (or, with its own names, of `parallel.csv`). */
+export function resolveParallelOptions<In, Out>(module: unknown, options: unknown, factory = 'parallel.map', names = PARALLEL_MAP_OPTIONS): ParallelSettings<In, Out> {
   const url = moduleUrl(module);
-  const { onError, highWaterMark, ordered } = resolveRowOptions<In, Out>('parallel.map', options, PARALLEL_MAP_OPTIONS);
+  const { onError, highWaterMark, ordered } = resolveRowOptions<In, Out>(factory, options, names);
   const o = options === undefined ? {} : (options as ParallelMapOptions<In, Out>);
   if (o.export !== undefined && (typeof o.export !== 'string' || o.export === '')) fail('export', 'the name of an export', o.export);
   if (o.resourceLimits !== undefined && (typeof o.resourceLimits !== 'object' || o.resourceLimits === null)) {

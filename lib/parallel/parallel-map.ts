@@ -14,11 +14,10 @@
  */
 import type { TransformCallback } from 'node:stream';
 import { Batcher } from '../core/batcher.js';
-import { RowError, reasonOf } from '../core/errors.js';
 import { originOf } from '../core/origin.js';
 import { applyOnError } from '../core/row-operation.js';
 import { Stage } from '../core/stage.js';
-import { BatchTimer } from './batch-timer.js';
+import { runAttempt, workerRowError, type Attempt } from './attempt.js';
 import { WorkerError } from './errors.js';
 import { pack, unpack } from './packing.js';
 import { WorkerPool } from './pool.js';
@@ -28,20 +27,16 @@ import { RowSizer } from './row-size.js';
 import { withTails } from './tails.js';
 import { ParallelStats } from './stats.js';
 
-interface Batch<In> {
+interface Batch<In> extends Attempt {
   readonly number: number;
   readonly rows: In[];
   readonly firstIndex: number;
-  attempts: number;
   /** Set once a run finished. */
   outputs?: unknown[];
   failures?: RowFailure[];
   /** Rows of it delivered so far, and failures handled so far. */
   cursor: number;
   failureAt: number;
-  /** The running attempt's timeout, and whether it expired (its worker was terminated). */
-  timer?: BatchTimer;
-  timedOut?: boolean;
 }
 
 /** The stage `parallel.map` returns: a `Stage` whose `stats` also say where the time went ({@link ParallelStats}). */
@@ -128,30 +123,23 @@ export class ParallelMapStage<In, Out> extends Stage<In, Out> {
   }
 
   private start(batch: Batch<In>): void {
-    const { threads, module, exportName, resourceLimits, onError, timeout } = this.settings;
-    this.pool ??= new WorkerPool({ threads, setup: { module, exportName }, ...(resourceLimits ? { resourceLimits } : {}) });
-    batch.attempts++;
-    batch.timedOut = false;
-    // A batch past its timeout is aborted: piscina terminates the worker running it.
-    const abort = timeout === Infinity ? null : new AbortController();
-    if (abort) batch.timer = new BatchTimer(timeout, () => {
-      batch.timedOut = true;
-      abort.abort();
-    });
+    const { onError } = this.settings;
+    this.pool ??= WorkerPool.of(this.settings);
     const sentAt = performance.timeOrigin + performance.now();
     // Every row of a batch was sized before the batch left (the sizer's note covers them all).
     const { packed, transfer } = pack(batch.rows, this.sizer.sawOther);
-    const task = { rows: packed, firstIndex: batch.firstIndex, stopAtFailure: onError === 'fail', ...(batch.timer ? { started: batch.timer.started } : {}) };
-    this.pool.run(task, transfer, abort?.signal).then(
-      (result) => {
-        batch.timer?.stop();
-        this.finished(batch, result, sentAt);
+    const pool = this.pool;
+    runAttempt(batch, this.settings, (started, signal) => pool.run({ rows: packed, firstIndex: batch.firstIndex, stopAtFailure: onError === 'fail', ...(started ? { started } : {}) }, transfer, signal), {
+      done: (result) => this.finished(batch, result, sentAt),
+      retry: () => {
+        if (this.destroyed) return;
+        this.stats.retried++;
+        this.start(batch);
       },
-      (error: unknown) => {
-        batch.timer?.stop();
-        this.crashed(batch, error);
+      fail: (reason, error) => {
+        if (!this.destroyed) this.destroy(this.batchError(batch, reason, error));
       },
-    );
+    });
   }
 
   private finished(batch: Batch<In>, result: BatchResult, sentAt: number): void {
@@ -177,17 +165,6 @@ export class ParallelMapStage<In, Out> extends Stage<In, Out> {
     batch.outputs = result.appended ? withTails(batch.rows, outputs as (unknown[] | null)[]) : outputs;
     batch.failures = result.failures;
     this.drain();
-  }
-
-  private crashed(batch: Batch<In>, error: unknown): void {
-    if (this.destroyed) return;
-    if (batch.attempts <= this.settings.retries) {
-      this.stats.retried++;
-      this.start(batch); // piscina has replaced the dead worker with a fresh one
-      return;
-    }
-    const reason = batch.timedOut ? `no answer within its timeout of ${this.settings.timeout} ms (the worker was terminated)` : reasonOf(error);
-    this.destroy(this.batchError(batch, reason, error));
   }
 
   private batchError(batch: Batch<In>, reason: string, cause?: unknown): WorkerError {
@@ -246,9 +223,7 @@ export class ParallelMapStage<In, Out> extends Stage<In, Out> {
 
   /** Applies `onError` to a row whose function threw; false when the stage failed or waits for a reject to be stored. */
   private failed(row: In, index: number, failure: RowFailure): boolean {
-    // The worker's error, rebuilt with its own stack (errors do not cross threads as themselves).
-    const cause = Object.assign(new Error(failure.message), { name: failure.name, stack: failure.stack ?? `${failure.name}: ${failure.message}` });
-    const error = new RowError(this.stage, index, originOf(row), failure.message, cause);
+    const error = workerRowError(this.stage, index, originOf(row), failure);
     let pending = true;
     let waited = false;
     applyOnError(this, this.settings.onError, { row, index, reason: failure.message, error }, (value) => this.pushOut(row, value), (err) => {

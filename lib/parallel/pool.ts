@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import type { ResourceLimits, Worker } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
 import { callerFile } from '../core/caller-file.js';
-import type { BatchResult, BatchTask, WorkerSetup } from './protocol.js';
+import type { BatchResult, BatchTask, RangeResult, RangeTask, WorkerSetup } from './protocol.js';
 
 /**
  * worker.ts (or, in the build, worker.js) beside this file. Found from this module's own
@@ -35,14 +35,19 @@ export interface PoolSettings {
 export class WorkerPool {
   // piscina is loaded with the first pool, not with sluice: a pipeline that never runs
   // parallel.map does not pay its start-up (~20 ms, ~8 MB here).
-  private readonly piscina: Promise<Piscina<BatchTask, BatchResult>>;
+  private readonly piscina: Promise<Piscina<BatchTask | RangeTask, BatchResult | RangeResult>>;
   private closing: Promise<void> | null = null;
   /** Every thread the pool started, until it has exited. */
   private readonly live = new Map<Worker, Promise<void>>();
 
+  /** The pool of a stage's settings: `threads` workers that load its module's export. */
+  static of({ threads, module, exportName, resourceLimits }: { threads: number; module: string; exportName: string; resourceLimits?: ResourceLimits }): WorkerPool {
+    return new WorkerPool({ threads, setup: { module, exportName }, ...(resourceLimits ? { resourceLimits } : {}) });
+  }
+
   constructor({ threads, setup, resourceLimits }: PoolSettings) {
     this.piscina = import('piscina').then(({ Piscina }) => {
-      const pool = new Piscina<BatchTask, BatchResult>({
+      const pool = new Piscina<BatchTask | RangeTask, BatchResult | RangeResult>({
         filename: workerFile,
         minThreads: threads,
         maxThreads: threads,
@@ -62,7 +67,12 @@ export class WorkerPool {
 
   /** Runs a batch; aborting `signal` while a worker runs it terminates that worker. */
   run(task: BatchTask, transferList: ArrayBuffer[], signal?: AbortSignal): Promise<BatchResult> {
-    return this.piscina.then((pool) => pool.run(task, { transferList, ...(signal ? { signal } : {}) }));
+    return this.piscina.then((pool) => pool.run(task, { transferList, ...(signal ? { signal } : {}) }) as Promise<BatchResult>);
+  }
+
+  /** Runs a byte range of a CSV file (parallel.csv, range-task.ts); `signal` as for `run`. */
+  runRange(task: RangeTask, signal?: AbortSignal): Promise<RangeResult> {
+    return this.piscina.then((pool) => pool.run(task, { name: 'runRange', ...(signal ? { signal } : {}) }) as Promise<RangeResult>);
   }
 
   /** Terminates every worker (tasks still running fail, and are ignored by then). */

@@ -2,6 +2,7 @@
  * The messages between the stage and its workers (pure types, shared by both sides): a task
  * is one batch; its result has one output per row, and the rows whose function threw.
  */
+import type { CsvSplit, CsvSplitOptions } from '../csv/index.js';
 import type { Packed } from './packing.js';
 
 /** What every worker of a stage is started with (`workerData`). */
@@ -58,5 +59,42 @@ export interface BatchResult {
   readonly endedAt: number;
   readonly previousEndedAt: number;
   /** Set instead when the module or its export could not be loaded: the stage fails. */
+  readonly loadError?: string;
+}
+
+/** parallel.csv: one byte range of a CSV file for a worker to read, parse and map. */
+export interface RangeTask {
+  readonly split: CsvSplit;
+  /** csv.split()'s options (csv.read's and quotedLineBreaks), checked on the main thread. */
+  readonly options: CsvSplitOptions;
+  readonly stopAtFailure: boolean;
+  /** As BatchTask.started. */
+  readonly started?: BigInt64Array;
+}
+
+/** A row of a range whose function threw: also the row itself (the main thread never saw it), for rejects. */
+export interface RangeFailure extends RowFailure {
+  readonly row: unknown;
+}
+
+/** A CSV error met while parsing a range, as plain data (errors do not cross threads as themselves). */
+export interface ParseFailure {
+  readonly source: string;
+  readonly line: number;
+  readonly column?: number;
+  readonly reason: string;
+}
+
+export interface RangeResult {
+  /** One output per row parsed (up to the last row run); a failed row's place holds `null`. */
+  readonly outputs: Packed;
+  /** The file line of each of those rows. */
+  readonly lines: number[];
+  readonly failures: RangeFailure[];
+  /** The header's names as the range's parser saw them, or null: none. */
+  readonly headers: string[] | null;
+  readonly fnMs: number;
+  /** Set when the range's CSV is invalid after the rows above: the stage fails with it. */
+  readonly parseError?: ParseFailure;
   readonly loadError?: string;
 }

@@ -1,51 +1,32 @@
 /**
  * The code each worker thread runs (piscina's task handler): it loads the user's module
- * once, then runs a batch's rows through its export, in order, one at a time (an async
+ * once (worker-function.ts), then runs a batch's rows through its export, in order, one at a time (an async
  * function is awaited), catching each row's throw as a failure of that row.
  */
-import { workerData } from 'node:worker_threads';
 import { pack, unpack } from './packing.js';
-import type { BatchResult, BatchTask, RowFailure, WorkerSetup } from './protocol.js';
+import type { BatchResult, BatchTask, RangeResult, RangeTask, RowFailure } from './protocol.js';
 import { snapshot, tailOf } from './tails.js';
+import { failure, isThenable, rowFunction } from './worker-function.js';
 
-type RowFunction = (row: unknown, context: { index: number; signal: AbortSignal }) => unknown;
+/**
+ * piscina runs a byte range of a CSV file (parallel.csv) by this name. range-task.ts (and
+ * with it the CSV reader) is loaded with the first range: parallel.map's workers never pay for it.
+ */
+export async function runRange(task: RangeTask): Promise<RangeResult> {
+  // Loading the user's function first registers tsx's ES module hooks (when sluice runs from source), which the import needs.
+  await rowFunction();
+  return (await import('./range-task.js')).runRange(task);
+}
 
-// A real `import()` in both builds: the CommonJS build would otherwise turn it into `require`,
-// which cannot load an ES module by URL.
-const importModule = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<Record<string, unknown>>;
-
-let loaded: Promise<RowFunction | string> | undefined;
 /** When this worker's last task ended (see BatchResult.previousEndedAt). */
 let lastEndedAt = 0;
 
 const now = (): number => performance.timeOrigin + performance.now();
 
-async function load({ module, exportName, tsxHooks }: WorkerSetup): Promise<RowFunction | string> {
-  let exports: Record<string, unknown>;
-  try {
-    if (tsxHooks !== undefined) ((await importModule(tsxHooks)) as { register(): void }).register();
-    exports = await importModule(module);
-  } catch (error) {
-    return `cannot load ${module}: ${error instanceof Error ? error.message : String(error)}`;
-  }
-  const fn = exports[exportName];
-  if (typeof fn !== 'function') return `${module} has no function export \`${exportName}\` (found ${typeof fn})`;
-  return fn as RowFunction;
-}
-
-const isThenable = (value: unknown): value is PromiseLike<unknown> =>
-  typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
-
-function failure(at: number, error: unknown): RowFailure {
-  if (error instanceof Error) return { at, name: error.name, message: error.message, stack: error.stack };
-  return { at, name: 'Error', message: String(error) };
-}
-
 export default async function runBatch(task: BatchTask): Promise<BatchResult> {
   const startedAt = now();
   const previousEndedAt = lastEndedAt;
-  loaded ??= load(workerData as WorkerSetup);
-  const fn = await loaded;
+  const fn = await rowFunction();
   // The batch's timeout counts from here: loading the module (a worker's first batch) is not the batch's run.
   if (task.started) Atomics.store(task.started, 0, BigInt(Math.round(now() * 1000)));
   if (typeof fn === 'string') return { outputs: pack([]).packed, appended: false, failures: [], fnMs: 0, startedAt, endedAt: now(), previousEndedAt, loadError: fn };

@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { AbortError, RowError, WorkerError, csv, parallel, pipe, run, take, type Reject } from '../../lib/index.js';
 import { numberedCsv, tempDir, type TempDir } from '../helpers/files.js';
+import { countBaseline, liveWorkers, stable, until } from './threads.js';
 import {
   CountingSource,
   StalledSink,
@@ -20,35 +21,7 @@ import {
 } from '../helpers/streams.js';
 
 const fixtures = fileURLToPath(new URL('./fixtures/rows.ts', import.meta.url));
-const workerThreads = (): number => (process.report.getReport() as unknown as { workers: unknown[] }).workers.length;
-/** Worker threads beyond those of the test runner itself (tsx's module hooks run in one). */
-let baseline = 0;
-const liveWorkers = (): number => workerThreads() - baseline;
 const ids = (n: number): number[][] => range(n).map((i) => [i]);
-
-/**
- * Waits until `predicate` holds, checking every millisecond: threads start and answer in
- * their own time (tens of ms under load), longer than `until`'s turns of the event loop.
- */
-async function until(predicate: () => boolean, what: string, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what} after ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
-}
-
-/** Waits until `probe` has not changed for `ms` milliseconds; returns its value. */
-async function stable<T>(probe: () => T, ms = 300): Promise<T> {
-  let last = probe();
-  let since = Date.now();
-  while (Date.now() - since < ms) {
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    const now = probe();
-    if (now !== last) [last, since] = [now, Date.now()];
-  }
-  return last;
-}
 
 /** The test's end of a fixture's channel: which rows started, and releasing them one by one. */
 class Channel {
@@ -70,7 +43,7 @@ describe('parallel.map()', function () {
   this.timeout(60_000);
   let dir: TempDir;
   before(async () => {
-    baseline = workerThreads();
+    countBaseline();
     dir = await tempDir('sluice-parallel-');
   });
   after(() => dir.remove());
