@@ -5,6 +5,8 @@
  */
 import { RowError, reasonOf } from '../core/errors.js';
 import type { Origin } from '../core/origin.js';
+import { applyOnError, type OnError } from '../core/row-operation.js';
+import type { Stage } from '../core/stage.js';
 import { BatchTimer } from './batch-timer.js';
 import type { RowFailure } from './protocol.js';
 
@@ -63,4 +65,28 @@ export function runAttempt<R>(
       else handlers.fail(attemptFailure(attempt, timeout, error), error);
     },
   );
+}
+
+/**
+ * Applies `onError` to a row whose function threw, for a stage that delivers finished work in
+ * order: true when the row is settled at once (failed rows replaced or rejected, the stage
+ * still alive); false when the stage failed, or waits for a reject to be stored — then
+ * `resume` runs once it is.
+ */
+export function settleFailedRow<In, Out>(
+  stage: Stage<In, Out>,
+  onError: OnError<In, Out>,
+  failure: { readonly row: In; readonly index: number; readonly reason: string; readonly error: RowError },
+  push: (replacement: Out) => void,
+  resume: () => void,
+): boolean {
+  let pending = true;
+  let waited = false;
+  applyOnError(stage, onError, failure, push, (err) => {
+    pending = false;
+    if (err) stage.destroy(err);
+    else if (waited) resume();
+  });
+  waited = pending;
+  return !pending && !stage.destroyed;
 }

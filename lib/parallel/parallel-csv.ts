@@ -14,11 +14,10 @@
 import { stat } from 'node:fs/promises';
 import type { TransformOptions } from 'node:stream';
 import { setOrigin, type Origin } from '../core/origin.js';
-import { applyOnError } from '../core/row-operation.js';
 import { RowBatch } from '../core/row-batch.js';
 import { Stage } from '../core/stage.js';
 import { CsvError, type CsvSplit } from '../csv/index.js';
-import { runAttempt, workerRowError, type Attempt } from './attempt.js';
+import { runAttempt, settleFailedRow, workerRowError, type Attempt } from './attempt.js';
 import type { ParallelCsvSettings } from './csv-options.js';
 import { WorkerError } from './errors.js';
 import { unpack } from './packing.js';
@@ -208,22 +207,16 @@ export class ParallelCsvStage<Out> extends Stage<never, Out> {
     const origin: Origin = { source: this.settings.file, line };
     setOrigin(row, origin);
     const error = workerRowError(this.stage, index, origin, failure);
-    let pending = true;
-    let waited = false;
-    applyOnError(this as unknown as Stage<unknown, Out>, this.settings.onError, { row, index, reason: failure.message, error }, (value) => {
+    const push = (value: Out) => {
       setOrigin(value, origin);
       this.stats.out++;
       this.push(this.batched ? new RowBatch([value]) : value);
-    }, (err) => {
-      pending = false;
-      if (err) this.destroy(err);
-      else if (waited) {
-        this.delivering = false;
-        this.drain();
-      }
+    };
+    const settled = settleFailedRow(this as unknown as Stage<unknown, Out>, this.settings.onError, { row, index, reason: failure.message, error }, push, () => {
+      this.delivering = false;
+      this.drain();
     });
-    waited = pending;
-    if (pending) this.delivering = false;
-    return !pending && !this.destroyed;
+    if (!settled && !this.destroyed) this.delivering = false; // waiting for the reject to be stored
+    return settled;
   }
 }

@@ -15,9 +15,8 @@
 import type { TransformCallback } from 'node:stream';
 import { Batcher } from '../core/batcher.js';
 import { originOf } from '../core/origin.js';
-import { applyOnError } from '../core/row-operation.js';
 import { Stage } from '../core/stage.js';
-import { runAttempt, workerRowError, type Attempt } from './attempt.js';
+import { runAttempt, settleFailedRow, workerRowError, type Attempt } from './attempt.js';
 import { WorkerError } from './errors.js';
 import { pack, unpack } from './packing.js';
 import { WorkerPool } from './pool.js';
@@ -224,17 +223,9 @@ export class ParallelMapStage<In, Out> extends Stage<In, Out> {
   /** Applies `onError` to a row whose function threw; false when the stage failed or waits for a reject to be stored. */
   private failed(row: In, index: number, failure: RowFailure): boolean {
     const error = workerRowError(this.stage, index, originOf(row), failure);
-    let pending = true;
-    let waited = false;
-    applyOnError(this, this.settings.onError, { row, index, reason: failure.message, error }, (value) => this.pushOut(row, value), (err) => {
-      pending = false;
-      if (err) this.destroy(err);
-      else if (waited) {
-        this.delivering = false;
-        this.drain();
-      }
+    return settleFailedRow(this, this.settings.onError, { row, index, reason: failure.message, error }, (value) => this.pushOut(row, value), () => {
+      this.delivering = false;
+      this.drain();
     });
-    waited = pending;
-    return !pending && !this.destroyed;
   }
 }
