@@ -98,18 +98,22 @@ export class ProgressReporter {
       const bytesTotal = (this.source as { bytesTotal?: unknown }).bytesTotal;
       if (typeof bytesTotal === 'number') {
         progress.bytesTotal = bytesTotal;
-        progress.etaMs = done ? 0 : bytesRead > 0 ? Math.max(0, Math.round((elapsedMs * (bytesTotal - bytesRead)) / bytesRead)) : undefined;
-        if (progress.etaMs === undefined) delete progress.etaMs;
+        const etaMs = eta(elapsedMs, bytesRead, bytesTotal, done);
+        if (etaMs !== undefined) progress.etaMs = etaMs;
       }
     }
     const rowsEstimate = isStage(this.source) ? (this.source as { rowsEstimate?: unknown }).rowsEstimate : undefined;
     if (typeof rowsEstimate === 'number') {
       progress.rowsEstimate = rowsEstimate;
-      if (progress.bytesTotal === undefined) {
-        if (done) progress.etaMs = 0;
-        else if (read > 0) progress.etaMs = Math.max(0, Math.round((elapsedMs * (rowsEstimate - read)) / read));
-      }
+      const etaMs = progress.bytesTotal === undefined ? eta(elapsedMs, read, rowsEstimate, done) : undefined;
+      if (etaMs !== undefined) progress.etaMs = etaMs;
     }
     return progress;
   }
+}
+
+/** Time left at the rate so far, with `part` of `total` done (0 once done; unknown before any). */
+function eta(elapsedMs: number, part: number, total: number, done: boolean): number | undefined {
+  if (done) return 0;
+  return part > 0 ? Math.max(0, Math.round((elapsedMs * (total - part)) / part)) : undefined;
 }
