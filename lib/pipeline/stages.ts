@@ -36,9 +36,11 @@ export interface Chain {
 const isReadable = (value: unknown): value is Readable =>
   value instanceof Readable || (typeof value === 'object' && value !== null && typeof (value as Readable).pipe === 'function' && typeof (value as Readable).read === 'function');
 
+const isIterable = (value: unknown): value is Iterable<unknown> | AsyncIterable<unknown> =>
+  typeof value === 'object' && value !== null && (Symbol.asyncIterator in value || Symbol.iterator in value);
+
 /** Whether a value may stand first: checked when a join is made (a function's result is known only when it runs). */
-export const isSourceLike = (value: unknown): boolean =>
-  typeof value === 'function' || isReadable(value) || (typeof value === 'object' && value !== null && (Symbol.asyncIterator in value || Symbol.iterator in value));
+export const isSourceLike = (value: unknown): boolean => typeof value === 'function' || isReadable(value) || isIterable(value);
 
 function toReadable(source: unknown): Readable {
   const value = typeof source === 'function' ? callUser(source as () => unknown) : source;
@@ -46,9 +48,7 @@ function toReadable(source: unknown): Readable {
   if (typeof value === 'string') {
     throw invalid('Expected a source (a Readable, an iterable of rows or a generator), got a string; to read a file use csv.read(path)');
   }
-  if (value && typeof value === 'object' && (Symbol.asyncIterator in value || Symbol.iterator in value)) {
-    return Readable.from(value as Iterable<unknown>, { objectMode: true });
-  }
+  if (isIterable(value)) return Readable.from(value, { objectMode: true });
   throw invalid(`Expected a source (a Readable, an iterable of rows or a generator), got ${value === null ? 'null' : typeof value}`);
 }
 
