@@ -2,7 +2,8 @@
  * `npm run demo`: generates sample parking data (200,000 rows) if absent, runs the
  * pipelines with run()'s progress (a bar on a terminal, a line every 5 s otherwise), and prints rows in/out/rejected, rows/s and peak RSS —
  * for the batched service call also calls made, rows per call and retries; last, a load on
- * 3 worker processes through pg-boss with one of them SIGKILLed midway.
+ * 3 worker processes through pg-boss with one of them SIGKILLed midway. The PostgreSQL part
+ * also runs the fines-by-state job with its fines looked up in a table (fines-from-postgres).
  * `npm run demo -- --rows 1000000` for a bigger file.
  */
 import { existsSync, mkdirSync } from 'node:fs';

@@ -6,12 +6,14 @@
  * Database: DATABASE_URL, else the tests' choice (see examples/postgres-to-csv.ts).
  */
 import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { postgres, run } from '../lib/index.js';
 import { stopServer } from '../test/helpers/postgres.js';
+import { finesFromPostgres, loadCodes } from './fines.js';
 import { progressPrinter } from './progress.js';
 import { dropTable, examplePool, loadCsv, readNjFordPolice } from './postgres-to-csv.js';
 
@@ -88,6 +90,20 @@ export async function postgresDemo(input: string, dir: string): Promise<void> {
       }
     }
     console.log(`  memory bound (a whole-table read in a fresh process): ${peaks.join('; ')}`);
+    // A lookup join against PostgreSQL: fines-by-state with its fines in a table (examples/fines-from-postgres.ts).
+    const codes = `sluice_demo_codes_${process.pid}`;
+    const fines = join(dir, 'fines-from-postgres.csv');
+    console.log(`fines-from-postgres: ${input} + ${join(dir, 'codes.csv')} (as a table, postgres.lookup) → ${fines}`);
+    await loadCodes(pool, join(dir, 'codes.csv'), codes);
+    try {
+      const looked = await measured(() => finesFromPostgres(pool, codes, input, fines));
+      const same = (await readFile(fines, 'utf8')) === (await readFile(join(dir, 'fines-by-state.csv'), 'utf8'));
+      const f = looked.result;
+      console.log(`  rows in ${f.read}, out ${f.written}; ${(f.ms / 1000).toFixed(2)} s, ${rate(f.read, f.ms)} rows/s, peak RSS ${mb(looked.peak)}; ` +
+        `output ${same ? 'identical to' : 'DIFFERENT from'} fines-by-state.csv (the codes from a CSV file)`);
+    } finally {
+      await pool.query(`DROP TABLE IF EXISTS ${codes}`);
+    }
   } finally {
     await pool.end();
     await stopServer();
