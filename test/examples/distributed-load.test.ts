@@ -29,8 +29,8 @@ describe('examples: distributed-load', () => {
     const SPLITS = 24;
     const input = join(dir, 'in.csv');
     await writeParkingCsv(input, { rows: 20_000, seed: 7 });
-    // The moment: once a random number of splits (0 to half of them) have committed, after
-    // a random delay of up to 300 ms, a random live worker — starting up, planning's
+    // The moment: after a random delay of up to 300 ms, once a random number of splits (0 to
+    // half of them) have committed, a random live worker — starting up, planning's
     // neighbour, mid-split or between splits, whichever that lands on.
     const moment = { committed: Math.floor(Math.random() * (SPLITS / 2 + 1)), delayMs: Math.floor(Math.random() * 300) };
     const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'examples/distributed-load.ts'), input, table, '--workers', '3', '--engine', engine, '--splits', String(SPLITS), '--expire', '2'], {
@@ -56,8 +56,12 @@ describe('examples: distributed-load', () => {
     const exited = once(child, 'exit') as Promise<[number | null]>;
     let victim: number | undefined;
     const kill = (async () => {
-      while (live().length === 0 || (await committed()) < moment.committed) await new Promise((resolve) => setTimeout(resolve, 20));
+      // The random delay first, then the commit count: the kill follows the count at once, so
+      // with half the splits or fewer committed some worker is surely still alive (a delay
+      // after the count let a fast load finish first, leaving nobody to kill).
+      while (live().length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
       await new Promise((resolve) => setTimeout(resolve, moment.delayMs));
+      while ((await committed()) < moment.committed) await new Promise((resolve) => setTimeout(resolve, 5));
       const pids = live();
       victim = pids[Math.floor(Math.random() * pids.length)];
       process.kill(victim, 'SIGKILL');
