@@ -86,6 +86,9 @@ export function reset(): void {
   pendingCR = false;
   rowStart = 0;
   bomState = -1;
+  fieldIndex = 0;
+  fieldStart = 0;
+  clearRecord();
 }
 
 /** The bits of four 16-byte compares, as one 64-bit mask (bit i: byte i). */
@@ -101,14 +104,15 @@ export function reset(): void {
   store<i32>(OUT + (<usize>at << 2), value);
 }
 
-function matchBom(len: i32): void {
+/** Matches a byte-order mark at the start; returns where the first row starts once one is matched in this call, else -1. */
+function matchBom(len: i32): i32 {
   let j: i32 = 0;
   while (bomState >= 0 && bomState < 3 && j < len) {
     const b = <i32>load<u8>(IN + <usize>j);
     const want = bomState == 0 ? 0xef : bomState == 1 ? 0xbb : 0xbf;
     if (b != want) {
       bomState = -1;
-      return;
+      return -1;
     }
     bomState++;
     j++;
@@ -118,7 +122,9 @@ function matchBom(len: i32): void {
     bomLength = 3;
     lastPos = j - 1;
     rowStart = j;
+    return j;
   }
+  return -1;
 }
 
 export function scan(len: i32, base: i32): i32 {
@@ -230,6 +236,263 @@ export function scan(len: i32, base: i32): i32 {
   if (pendingClose != NONE) pendingClose -= len;
   rows = r;
   return n;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The projected scan: `project(count)` after writing the wanted field indexes (ascending, each
+// < 255) to `wanted()`; then `scanProjected(len, base)` writes one record of `stride()` Int32s
+// per row to `output()`: for the j-th wanted field its start and end (`-1, -1` past the row's
+// width), then where the next row starts, then the row's width (its field count). Fields of
+// unwanted columns cost a bit count, not an entry. The unfinished row's record is kept here
+// between calls; `rebase(shift)` moves its positions when the caller moves its bytes. The
+// call stops early at a block boundary when the output is nearly full (`consumed()` tells
+// where); it returns the rows written, or ~rows where the plain scan returns ~count.
+
+const MAX_WANTED: i32 = 16;
+/** For each field index, its ordinal among the wanted (255: not wanted). */
+const ORD: usize = memory.data(256, 16);
+/** For each field index, the smallest wanted index at or after it (255: none). */
+const NEXT: usize = memory.data(256, 16);
+/** The unfinished row's record. */
+const CUR: usize = memory.data((2 * MAX_WANTED + 2) * 4, 16);
+const OUT_INTS: i32 = 2 * CAP + 2;
+let stride_: i32 = 2;
+let wantedCount: i32 = 0;
+/** The field index the next separator ends, and where that field starts (absolute). */
+let fieldIndex: i32 = 0;
+let fieldStart: i32 = 0;
+let consumed_: i32 = 0;
+
+export function wanted(): usize {
+  return ORD;
+}
+export function stride(): i32 {
+  return stride_;
+}
+export function consumed(): i32 {
+  return consumed_;
+}
+
+/** Reads the `count` ascending wanted indexes the caller wrote at `wanted()`, and builds the tables. */
+export function project(count: i32): bool {
+  if (count > MAX_WANTED) return false;
+  // (NEXT holds the list meanwhile: no allocation, so the memory never grows.)
+  for (let j = 0; j < count; j++) store<u8>(NEXT + <usize>j, load<u8>(ORD + <usize>j));
+  for (let i = 0; i < 256; i++) store<u8>(ORD + <usize>i, 255);
+  for (let j = 0; j < count; j++) store<u8>(ORD + <usize>load<u8>(NEXT + <usize>j), <u8>j);
+  let next: i32 = 255;
+  for (let i = 255; i >= 0; i--) {
+    if (load<u8>(ORD + <usize>i) != 255) next = i;
+    store<u8>(NEXT + <usize>i, <u8>next);
+  }
+  wantedCount = count;
+  stride_ = 2 * count + 2;
+  clearRecord();
+  fieldIndex = 0;
+  fieldStart = 0;
+  return true;
+}
+
+/** Moves the unfinished row's positions `shift` bytes down (the caller moved its bytes). */
+export function rebase(shift: i32): void {
+  fieldStart -= shift;
+  for (let j = 0; j < 2 * wantedCount; j++) {
+    const at = CUR + (<usize>j << 2);
+    const v = load<i32>(at);
+    if (v >= 0) store<i32>(at, v - shift);
+  }
+}
+
+@inline function clearRecord(): void {
+  for (let j = 0; j < 2 * wantedCount; j++) store<i32>(CUR + (<usize>j << 2), -1);
+}
+
+/** The field `fieldIndex` ends at `end` (absolute). */
+@inline function fieldEnd(end: i32): void {
+  const ord = fieldIndex < 255 ? <i32>load<u8>(ORD + <usize>fieldIndex) : 255;
+  if (ord != 255) {
+    store<i32>(CUR + (<usize>ord << 3), fieldStart);
+    store<i32>(CUR + (<usize>ord << 3) + 4, end);
+  }
+}
+
+/** The row ends (its last field ended already); the next starts at `next` (absolute). Returns r + 1. */
+@inline function rowEnd(r: i32, next: i32): i32 {
+  const rec = OUT + (<usize>(r * stride_) << 2);
+  const w2 = 2 * wantedCount;
+  for (let j = 0; j < w2; j++) store<i32>(rec + (<usize>j << 2), load<i32>(CUR + (<usize>j << 2)));
+  store<i32>(rec + (<usize>w2 << 2), next);
+  store<i32>(rec + (<usize>(w2 + 1) << 2), fieldIndex + 1);
+  clearRecord();
+  fieldIndex = 0;
+  fieldStart = next;
+  return r + 1;
+}
+
+export function scanProjected(len: i32, base: i32): i32 {
+  let r: i32 = 0;
+  let skipLF: i32 = -1;
+  const maxRows = OUT_INTS / stride_ - 66;
+  if (bomState >= 0) {
+    const first = matchBom(len);
+    if (first >= 0) fieldStart = base + first;
+  }
+  if (pendingCR && len > 0) {
+    pendingCR = false;
+    if (<i32>load<u8>(IN) == LF) {
+      r = rowEnd(r, base + 1);
+      skipLF = 0;
+      rowStart = 1;
+    } else {
+      r = rowEnd(r, base);
+      rowStart = 0;
+    }
+  }
+  const vd = i8x16.splat(<i8>delim);
+  const vq = i8x16.splat(<i8>quote);
+  const vl = i8x16.splat(<i8>LF);
+  const vc = i8x16.splat(<i8>CR);
+  let end = len;
+  for (let block: i32 = 0; block < len; block += 64) {
+    if (r > maxRows && skipLF < block) {
+      end = block;
+      break;
+    }
+    const p = IN + <usize>block;
+    const v0 = v128.load(p);
+    const v1 = v128.load(p + 16);
+    const v2 = v128.load(p + 32);
+    const v3 = v128.load(p + 48);
+    const tail: u64 = block + 64 > len ? (<u64>1 << <u64>(len - block)) - 1 : u64.MAX_VALUE;
+    const lm = masks(i8x16.eq(v0, vl), i8x16.eq(v1, vl), i8x16.eq(v2, vl), i8x16.eq(v3, vl)) & tail;
+    const qc = masks(
+      v128.or(i8x16.eq(v0, vq), i8x16.eq(v0, vc)), v128.or(i8x16.eq(v1, vq), i8x16.eq(v1, vc)),
+      v128.or(i8x16.eq(v2, vq), i8x16.eq(v2, vc)), v128.or(i8x16.eq(v3, vq), i8x16.eq(v3, vc)),
+    ) & tail;
+    let m = (masks(i8x16.eq(v0, vd), i8x16.eq(v1, vd), i8x16.eq(v2, vd), i8x16.eq(v3, vd)) & tail) | lm;
+    if (qc == 0 && !inQuote && pendingClose == NONE && skipLF < block) {
+      if (m == 0) continue;
+      lastPos = block + 63 - <i32>clz(m);
+      const at = base + block;
+      let breaks = lm;
+      while (m != 0) {
+        // The separators up to the next line break (all of them when none): fields
+        // `fieldIndex` on. Only the wanted ones are visited; the rest are counted.
+        let part = m;
+        const ended = breaks != 0;
+        if (ended) {
+          const lf = breaks & (~breaks + 1);
+          part = m & ((lf << 1) - 1);
+          breaks &= breaks - 1;
+        }
+        m &= ~part;
+        let count = <i32>popcnt(part);
+        for (;;) {
+          const w = fieldIndex < 255 ? <i32>load<u8>(NEXT + <usize>fieldIndex) : 255;
+          const skip = w - fieldIndex;
+          if (w == 255 || skip >= count) break;
+          for (let t = 1; t < skip; t++) part &= part - 1;
+          if (skip > 0) {
+            fieldStart = at + <i32>ctz(part) + 1;
+            part &= part - 1;
+          }
+          const end = at + <i32>ctz(part);
+          const ord = <usize>load<u8>(ORD + <usize>w);
+          store<i32>(CUR + (ord << 3), fieldStart);
+          store<i32>(CUR + (ord << 3) + 4, end);
+          part &= part - 1;
+          fieldStart = end + 1;
+          fieldIndex = w + 1;
+          count -= skip + 1;
+        }
+        if (count > 0) {
+          fieldStart = at + 64 - <i32>clz(part);
+          fieldIndex += count;
+        }
+        if (ended) {
+          // (The line break's field is counted: fieldIndex is the width, fieldStart the next row.)
+          fieldIndex--;
+          r = rowEnd(r, fieldStart);
+          rowStart = fieldStart - base;
+        }
+      }
+      continue;
+    }
+    m |= qc;
+    while (m != 0) {
+      const i = block + <i32>ctz(m);
+      m &= m - 1;
+      if (pendingClose != NONE) {
+        if (i != pendingClose + 1) return failProjected(r);
+        pendingClose = NONE;
+      }
+      const c = <i32>load<u8>(IN + <usize>i);
+      if (c == quote) {
+        if (inQuote) {
+          inQuote = false;
+          pendingClose = i;
+        } else {
+          if (lastPos != i - 1) return failProjected(r);
+          inQuote = true;
+        }
+        lastPos = i;
+        continue;
+      }
+      if (inQuote) continue;
+      lastPos = i;
+      if (c == delim) {
+        fieldEnd(base + i);
+        fieldIndex++;
+        fieldStart = base + i + 1;
+      } else if (c == LF) {
+        if (i == skipLF) continue;
+        fieldEnd(base + i);
+        r = rowEnd(r, base + i + 1);
+        rowStart = i + 1;
+      } else {
+        fieldEnd(base + i);
+        if (i + 1 >= len) {
+          pendingCR = true;
+          rowStart = len;
+        } else if (<i32>load<u8>(IN + <usize>i + 1) == LF) {
+          r = rowEnd(r, base + i + 2);
+          skipLF = i + 1;
+          rowStart = i + 2;
+        } else {
+          r = rowEnd(r, base + i + 1);
+          rowStart = i + 1;
+        }
+      }
+    }
+  }
+  if (pendingClose != NONE && pendingClose + 1 < end) return failProjected(r);
+  lastPos -= end;
+  rowStart -= end;
+  if (pendingClose != NONE) pendingClose -= end;
+  consumed_ = end;
+  rows = r;
+  return r;
+}
+
+function failProjected(r: i32): i32 {
+  rows = r;
+  return ~r;
+}
+
+/** As `finish`, for the projected scan: returns the rows written (0 or 1), or ~0 for a quote left open. */
+export function finishProjected(base: i32): i32 {
+  let r: i32 = 0;
+  if (inQuote) return failProjected(0);
+  if (pendingCR) {
+    pendingCR = false;
+    r = rowEnd(r, base);
+  } else if (rowStart < 0) {
+    fieldEnd(base);
+    r = rowEnd(r, base);
+  }
+  rowStart = 0;
+  rows = r;
+  return r;
 }
 
 /** The result of a call that stops at a quote it does not read: `~n` (n entries written). */

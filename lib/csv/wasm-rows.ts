@@ -78,6 +78,8 @@ export class WasmRows {
   private nextCr = 0;
   /** With `raw`: whether a field of the current row may start or end with whitespace (see `edgeSpaces`). */
   private edgeSpace = false;
+  /** With a projection the kernel reads itself (see WasmCsvScanner.project): each wanted column's ordinal in its records. */
+  private ordinals: number[] | null = null;
 
   /**
    * A reader for one input, or null when the kernel is not built or cannot read the dialect.
@@ -94,6 +96,10 @@ export class WasmRows {
   private constructor(scanner: WasmCsvScanner, quote: number, options: WasmRowsOptions) {
     const columns = options.columns ?? null;
     this.scanner = scanner;
+    if (columns) {
+      const kept = [...new Set(columns)].sort((a, b) => a - b);
+      if (scanner.project(kept)) this.ordinals = columns.map((column) => kept.indexOf(column));
+    }
     this.quote = quote;
     this.columns = columns;
     this.emptyRows = options.emptyRows ?? false;
@@ -140,6 +146,12 @@ export class WasmRows {
     const from = this.append(chunk);
     const result = this.result();
     const { capacity } = this.scanner;
+    if (this.ordinals) {
+      for (let at = from; at < this.length && !result.fallback; at += this.scanner.consumed) {
+        this.takeRecords(this.scanner.scanProjected(this.window, at, Math.min(this.length, at + capacity)), result);
+      }
+      return result;
+    }
     for (let at = from; at < this.length && !result.fallback; at += capacity) {
       this.take(this.scanner.scan(this.window, at, Math.min(this.length, at + capacity)), result);
     }
@@ -149,7 +161,9 @@ export class WasmRows {
   /** The rows left at the end of the input (a last row without a line break). */
   end(): WasmRowsResult {
     const result = this.result();
-    if (!this.failed) this.take(this.scanner.finish(this.length), result);
+    if (this.failed) return result;
+    if (this.ordinals) this.takeRecords(this.scanner.finishProjected(this.length), result);
+    else this.take(this.scanner.finish(this.length), result);
     return result;
   }
 
@@ -178,6 +192,7 @@ export class WasmRows {
       this.window.copy(window, 0, shift, this.length);
       this.window = window;
     } else if (shift > 0) window.copyWithin(0, shift, this.length);
+    if (shift > 0 && this.ordinals) this.scanner.rebase(shift);
     window.set(chunk, keep);
     this.length = keep + chunk.length;
     this.rowStart = 0;
@@ -244,6 +259,48 @@ export class WasmRows {
     this.index = index;
     this.fieldStart = start;
     this.edgeSpace = edgeSpace;
+  }
+
+  /** The projected scan's row records: each row's wanted fields read at the positions the kernel kept. */
+  private takeRecords(result: number, out: WasmRowsResult): void {
+    const count = result < 0 ? ~result : result;
+    if (!this.started && count > 0) {
+      this.started = true;
+      this.rowStart = this.fieldStart = this.scanner.bom;
+    }
+    const records = this.scanner.entries;
+    const stride = this.scanner.stride;
+    const ordinals = this.ordinals!;
+    const next = stride - 2;
+    for (let r = 0, at = 0; r < count; r++, at += stride) {
+      if (this.segment === null || this.rowStart >= this.segmentEnd) this.copyRecords(r, count);
+      const row: string[] = new Array(ordinals.length);
+      for (let i = 0; i < ordinals.length; i++) {
+        const start = records[at + 2 * ordinals[i]];
+        row[i] = start < 0 ? (undefined as unknown as string) : this.field(start, records[at + 2 * ordinals[i] + 1]);
+      }
+      this.endRow(row, records[at + next + 1], records[at + next], out);
+    }
+    if (result < 0) {
+      this.failed = true;
+      out.fallback = true;
+    }
+  }
+
+  /** `copyRows` for the projected scan's records: one string for the rows from the `r`th on, `SEGMENT` bytes of them when there are. */
+  private copyRecords(r: number, count: number): void {
+    if (!this.ascii) {
+      this.segment = null;
+      return;
+    }
+    const records = this.scanner.entries;
+    const stride = this.scanner.stride;
+    const start = this.rowStart;
+    let last = r;
+    while (last + 1 < count && records[last * stride + stride - 2] - start < SEGMENT) last++;
+    this.segmentStart = start;
+    this.segmentEnd = records[last * stride + stride - 2];
+    this.segment = this.window.toString('latin1', start, this.segmentEnd);
   }
 
   /**

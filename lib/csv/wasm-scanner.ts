@@ -2,8 +2,8 @@
  * The WebAssembly CSV boundary scanner (kernel: assembly/csv-scan.ts, built by `npm run build`
  * into `wasm/csv-scan.wasm` beside this file). It finds where fields and rows end in UTF-8
  * bytes — RFC 4180 quoting, LF, CR and CRLF, a leading byte-order mark — without decoding
- * anything; the caller decodes only the fields it uses. Not wired into `csv.read`/`csv.parse`
- * yet: the JS scanner (scanner.ts) stays the parser and the fallback.
+ * anything; the caller decodes only the fields it uses (wasm-rows.ts, for csv.parse); the JS
+ * scanner (scanner.ts) stays the reference and the fallback.
  *
  * Entries (an `Int32Array` view into the module's memory, valid until the next call), as
  * offsets into the bytes given to `scan`:
@@ -45,7 +45,18 @@ interface Kernel {
   reset(): void;
   scan(length: number, base: number): number;
   finish(base: number): number;
+  wanted(): number;
+  project(count: number): number;
+  stride(): number;
+  consumed(): number;
+  rebase(shift: number): void;
+  scanProjected(length: number, base: number): number;
+  finishProjected(base: number): number;
 }
+
+/** The most field indexes a projected scan keeps, and the bound on each (see `project`). */
+export const PROJECTED_FIELDS = 16;
+export const PROJECTED_INDEX_LIMIT = 255;
 
 /** The compiled module, or null when it was not built (undefined: not looked for yet). */
 let compiled: WasmModule | null | undefined;
@@ -143,6 +154,51 @@ export class WasmCsvScanner {
   /** The end of the input, `end` its offset in the last bytes given: ends an unterminated last row. */
   finish(end: number): number {
     return this.kernel.finish(end);
+  }
+
+  /**
+   * Switches to the projected scan (`scanProjected`): the kernel keeps only the fields at
+   * `indexes` (ascending, distinct, at most PROJECTED_FIELDS of them, each below
+   * PROJECTED_INDEX_LIMIT). Returns false when it cannot.
+   */
+  project(indexes: readonly number[]): boolean {
+    if (indexes.length > PROJECTED_FIELDS || indexes.some((v, i) => !Number.isInteger(v) || v < 0 || v >= PROJECTED_INDEX_LIMIT || (i > 0 && v <= indexes[i - 1]))) return false;
+    const table = new Uint8Array(this.kernel.memory.buffer, this.kernel.wanted(), indexes.length);
+    table.set(indexes);
+    return this.kernel.project(indexes.length) === 1;
+  }
+
+  /** Int32s per row record of the projected scan: start and end of each kept field, the next row's start, the row's width. */
+  get stride(): number {
+    return this.kernel.stride();
+  }
+
+  /**
+   * Scans `bytes[from, to)` keeping only the projected fields: writes one record per complete
+   * row to `entries` (see `stride`); returns the rows, or `~rows` when the row after them needs
+   * the JS scanner. It may stop early (a full output): `consumed` says how many bytes it read.
+   */
+  scanProjected(bytes: Uint8Array, from: number, to: number): number {
+    if (to - from > this.capacity || from < 0 || to > bytes.length || to < from) {
+      throw new RangeError(`WasmCsvScanner.scanProjected: bytes [${from}, ${to}) are not within one piece of ${this.capacity}`);
+    }
+    this.input.set(bytes.subarray(from, to));
+    return this.kernel.scanProjected(to - from, from);
+  }
+
+  /** Bytes the last `scanProjected` read (fewer than given when its output filled up). */
+  get consumed(): number {
+    return this.kernel.consumed();
+  }
+
+  /** The unfinished row's bytes moved `shift` bytes towards the start: its kept positions move with them. */
+  rebase(shift: number): void {
+    this.kernel.rebase(shift);
+  }
+
+  /** `finish` for the projected scan: the last row without a line break, as a record (returns 0 or 1 rows, or ~0). */
+  finishProjected(end: number): number {
+    return this.kernel.finishProjected(end);
   }
 
   /** Resumes at a row start, after the JS scanner read the row the kernel fell back on. */

@@ -331,6 +331,24 @@ describe('WasmRows (rows read with the WebAssembly kernel)', () => {
     expect(reader.end().rows).to.deep.equal([['z']]);
   });
 
+  it('projects rows of more than one call\'s output (64 KiB of tiny rows), and long rows across chunks', () => {
+    const tiny = Buffer.from(Array.from({ length: 60_000 }, (_, i) => (i % 2 === 0 ? '\n' : `${i % 10}\n`)).join(''));
+    const scanner = WasmCsvScanner.create({ delimiter: ',', quote: '"', escape: '"' })!;
+    scanner.project([0, 1]);
+    expect(scanner.scanProjected(tiny, 0, 65_536)).to.be.below(65_536 / 1.5);
+    expect(scanner.consumed).to.be.below(65_536); // (the output filled up: the call stopped early)
+    expect(wasmRows(tiny, [], [1, 0])).to.deep.equal(referenceRows(tiny, [1, 0]));
+    const long = Buffer.from(`${'a'.repeat(70_000)},${'b'.repeat(70_000)},c\r\nd,e,f`);
+    expect(wasmRows(long, [65_536, 65_537, 140_002], [2, 1])).to.deep.equal(referenceRows(long, [2, 1]));
+  });
+
+  it('projects columns the kernel cannot keep itself (past index 254, more than 16) by the entry scan', () => {
+    const wide = Buffer.from(`${Array.from({ length: 300 }, (_, i) => `f${i}`).join(',')}\n`);
+    for (const columns of [[299, 0], Array.from({ length: 17 }, (_, i) => 16 - i)]) {
+      expect(wasmRows(wide, [100, 900], columns)).to.deep.equal(referenceRows(wide, columns));
+    }
+  });
+
   for (const columns of [null, [2, 0, 2, 7]]) {
     it(`equals the reference's decoded rows, widths, lines and rest (${columns ? 'projected' : 'all fields'})`, () => {
       fc.assert(
