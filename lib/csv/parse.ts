@@ -63,6 +63,9 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> i
   private readonly utf8: boolean;
   /** Field indexes to keep, once known (names are resolved at the header), or null for all. */
   private indexes: readonly number[] | null = null;
+  /** The largest of `widestFor`'s indexes (see `beyondWidth`): a row wider than it has every column. */
+  private widest = -1;
+  private widestFor: readonly number[] | null = null;
   /** Whether the reader projects rows itself (sluice's scanner, once the header is read). */
   private readerProjects = false;
   /** No text seen yet: a byte-order mark there is dropped. */
@@ -486,7 +489,7 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> i
         continue;
       }
       if (this.indexes) {
-        const beyond = this.indexes.find((column) => column >= width);
+        const beyond = this.beyondWidth(width);
         if (beyond !== undefined && this.fusedSelect) {
           // Fields of this chunk may be projected already: the select sees a row of this width.
           this.unfuse();
@@ -512,6 +515,17 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> i
       emit(row as Row);
     }
     return undefined;
+  }
+
+  /** The first wanted column a row of `width` fields lacks, if any (and `widest` for these indexes). */
+  private beyondWidth(width: number): number | undefined {
+    const indexes = this.indexes!;
+    if (width > this.widest && this.widestFor === indexes) return undefined;
+    if (this.widestFor !== indexes) {
+      this.widestFor = indexes;
+      this.widest = Math.max(-1, ...indexes);
+    }
+    return width > this.widest ? undefined : indexes.find((column) => column >= width);
   }
 
   /** Fails (`ragged: 'fail'`) or rejects a row of the wrong width; returns an error to fail with. */
