@@ -12,14 +12,18 @@
  * Dates, Buffers, nested arrays/objects, and `__proto__` as an own key. An array of
  * strings only (a CSV row) is one tag: the strings' lengths as varints, then all their text
  * as one UTF-8 run (version 2 added it; ASCII text is copied by a loop and read as latin1). One CRC-32 covers a block of records, not each record (version 3). A
+ * row that csv.parse read from a plain line and that is unchanged (its fields are still its
+ * raw line's: see lib/csv/raw-line.ts) is its raw line instead, and comes back with it in its
+ * origin, so that csv.format copies the line rather than formatting the fields again (version 4). A
  * block whose length runs past the data or whose checksum differs, or whose records do not
  * fill it exactly, fails loudly: wrong rows are never returned.
  */
 import { crc32 } from 'node:zlib';
-import { setOrigin, originOf } from '../core/origin.js';
+import { setOrigin, originOf, type Origin } from '../core/origin.js';
+import { CsvOrigin, type RawLine } from '../csv/raw-line.js';
 
 export const SPILL_MAGIC = Buffer.from('SLSPILL', 'latin1');
-export const SPILL_VERSION = 3;
+export const SPILL_VERSION = 4;
 export const HEADER_BYTES = SPILL_MAGIC.length + 1;
 /** Bytes before a record's payload: its length (u32 LE). */
 export const RECORD_HEAD = 4;
@@ -29,6 +33,18 @@ export const BLOCK_HEAD = 8;
 const enum Tag {
   Null = 0, Undefined = 1, False = 2, True = 3, Number = 4, Utf8 = 5, Utf16 = 6,
   BigInt = 7, Date = 8, Buffer = 9, Array = 10, Object = 11, Strings = 12,
+  /** A whole row only (never nested): its raw line, see the top of this file. */
+  RawLine = 13,
+}
+
+/** The raw line of a row that still has exactly its fields (the row a CSV reader made, unchanged), else undefined. */
+function unchangedRawLine(origin: Origin | undefined, row: unknown): RawLine | undefined {
+  const raw = CsvOrigin.rawOf(origin);
+  if (raw === undefined || !Array.isArray(row)) return undefined;
+  const fields = raw.fields;
+  if (row.length !== fields.length) return undefined;
+  for (let i = 0; i < fields.length; i++) if (row[i] !== fields[i]) return undefined;
+  return raw;
 }
 
 export class SpillFormatError extends Error {
@@ -91,7 +107,9 @@ export class RecordWriter {
     } else {
       this.byte(0);
     }
-    this.value(row, 0);
+    const raw = unchangedRawLine(origin, row);
+    if (raw) this.rawLine(raw);
+    else this.value(row, 0);
     this.buf.writeUInt32LE(this.pos - start - RECORD_HEAD, start);
   }
 
@@ -203,6 +221,17 @@ export class RecordWriter {
       buf[p++] = c;
     }
     return p;
+  }
+
+  /** A row as its raw line: the field count, delimiter, quote, whether a field has space at its edge, and the text. */
+  private rawLine(raw: RawLine): void {
+    this.ensure(6);
+    this.buf[this.pos++] = Tag.RawLine;
+    this.varint(raw.fields.length);
+    this.buf[this.pos++] = raw.edgeSpace === undefined ? 2 : raw.edgeSpace ? 1 : 0;
+    this.string(raw.delimiter);
+    this.string(raw.quote);
+    this.string(raw.text);
   }
 
   /** A varint, in room already ensured (at most 5 bytes). */
@@ -357,9 +386,27 @@ export class RecordReader {
     if (hasOrigin === 1) origin = { source: (this.lastSource = this.string()), line: this.double() };
     else if (hasOrigin === 2 && this.lastSource !== undefined) origin = { source: this.lastSource, line: this.double() };
     else if (hasOrigin !== 0) this.corrupt();
+    if (origin && this.pos < this.end && this.buf[this.pos] === Tag.RawLine) return this.rawRow(origin);
     const row = this.value();
     if (this.pos !== this.end) this.corrupt();
     if (origin) setOrigin(row, origin);
+    return row;
+  }
+
+  /** A row written as its raw line: the line's fields, the line in their origin again. */
+  private rawRow(origin: Origin): string[] {
+    this.pos++;
+    const n = this.varint();
+    const space = this.byte();
+    if (space > 2) this.corrupt();
+    const delimiter = this.string();
+    const quote = this.string();
+    const text = this.string();
+    if (this.pos !== this.end || delimiter === '') this.corrupt();
+    const row = text.split(delimiter);
+    if (row.length !== n) this.corrupt();
+    const raw: RawLine = { text, fields: row.slice(), delimiter, quote, edgeSpace: space === 2 ? undefined : space === 1 };
+    setOrigin(row, new CsvOrigin(origin.source, origin.line, raw));
     return row;
   }
 

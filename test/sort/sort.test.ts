@@ -4,7 +4,8 @@ import { once } from 'node:events';
 import { readdir, stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { AbortError, SpillError, originOf, pipe, run, sort, take, type SortBy } from '../../lib/index.js';
+import { AbortError, SpillError, csv, originOf, pipe, run, sort, take, type SortBy } from '../../lib/index.js';
+import { CsvOrigin } from '../../lib/csv/raw-line.js';
 import { setOrigin } from '../../lib/core/origin.js';
 import { spillIo } from '../../lib/spill/spill-folder.js';
 import { spillDirPerSuite } from '../helpers/files.js';
@@ -15,6 +16,12 @@ async function sorted<T>(rows: T[], by: SortBy<T>, options: Parameters<typeof so
   const sink = collect<T>();
   await pipeline(Readable.from(rows, { objectMode: true }), stage, sink);
   return { out: sink.rows, stage };
+}
+
+async function collectRows<T = string[]>(stream: AsyncIterable<unknown>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of stream) out.push(x as T);
+  return out;
 }
 
 describe('sort()', () => {
@@ -100,6 +107,19 @@ describe('sort()', () => {
       expect(stage.runsWritten).to.equal(3);
       expect(out).to.deep.equal([rows[1], rows[2], rows[0]]);
       expect(out.map((r) => originOf(r)?.line)).to.deep.equal([2, 3, 4]);
+    });
+
+    it('CSV rows keep their raw lines through a spill (csv.format copies them), a changed row does not', async () => {
+      const lines = ['k,n,v', 'b,2, x', 'a,1,y', 'c,3,"q,uoted"', 'a,0,z'];
+      const rows = await collectRows(Readable.from([`${lines.join('\n')}\n`]).pipe(csv.parse()));
+      rows[3]![2] = 'changed';
+      const { out, stage } = await sorted(rows, [0, 1], { memory: 1, tmpDir: tmp.path });
+      expect(stage.runsWritten).to.equal(4);
+      expect(out).to.deep.equal([['a', '0', 'changed'], ['a', '1', 'y'], ['b', '2', ' x'], ['c', '3', 'q,uoted']]);
+      expect(out.map((r) => CsvOrigin.rawOf(originOf(r))?.text)).to.deep.equal([undefined, 'a,1,y', 'b,2, x', undefined]);
+      expect(out.map((r) => originOf(r)?.line)).to.deep.equal([5, 3, 2, 4]);
+      const text = await collectRows(Readable.from(out).pipe(csv.format()));
+      expect(text.join('')).to.equal('a,0,changed\na,1,y\nb,2," x"\nc,3,"q,uoted"\n');
     });
   });
 

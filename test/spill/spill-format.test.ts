@@ -2,6 +2,7 @@ import { crc32 } from 'node:zlib';
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { originOf, setOrigin } from '../../lib/core/origin.js';
+import { CsvOrigin, type RawLine } from '../../lib/csv/raw-line.js';
 import { BLOCK, BlockFramer } from '../../lib/spill/blocks.js';
 import { RecordReader, RecordWriter, SpillFormatError, checkHeader, header } from '../../lib/spill/spill-format.js';
 
@@ -81,6 +82,37 @@ describe('spill format', () => {
     setOrigin(row, { source: 'in.csv', line: 7 });
     const [back] = roundTrip([row, ['b']]);
     expect(originOf(back)).to.deep.equal({ source: 'in.csv', line: 7 });
+  });
+
+  it('keeps the raw line of an unchanged CSV row (for csv.format to copy), not of a changed one', () => {
+    const raw = (text: string, delimiter: string, edgeSpace?: boolean): RawLine => ({ text, fields: text.split(delimiter), delimiter, quote: '"', edgeSpace });
+    const rows = [raw('a,b, c', ',', true), raw('x;;é', ';', false), raw('only', ','), raw('p,q', ',')].map((line, i) => {
+      const row = [...line.fields];
+      setOrigin(row, new CsvOrigin('in.csv', i + 2, line));
+      return row;
+    });
+    rows[3]![1] = 'changed';
+    const back = roundTrip(rows) as string[][];
+    expect(back).to.deep.equal([['a', 'b', ' c'], ['x', '', 'é'], ['only'], ['p', 'changed']]);
+    expect(back.map((row) => originOf(row))).to.deep.equal([2, 3, 4, 5].map((line) => ({ source: 'in.csv', line })));
+    const lines = back.map((row) => CsvOrigin.rawOf(originOf(row)));
+    expect(lines.slice(0, 3)).to.deep.equal([raw('a,b, c', ',', true), raw('x;;é', ';', false), raw('only', ',')]);
+    expect(lines[3]).to.equal(undefined);
+    // The line's fields are a copy: changing the row later is noticed by csv.format.
+    expect(lines[0]!.fields).to.not.equal(back[0]);
+  });
+
+  it('fails loudly on a raw line whose field count does not match', () => {
+    const row = ['a', 'b'];
+    setOrigin(row, new CsvOrigin('in.csv', 2, { text: 'a,b', fields: ['a', 'b'], delimiter: ',', quote: '"' }));
+    const w = new RecordWriter();
+    w.add(row);
+    const record = w.take();
+    // The record: length, origin (flag, source, line), then the RawLine tag and the field count.
+    const count = 4 + 1 + 4 + 'in.csv'.length + 8 + 1;
+    expect(record[count]).to.equal(2);
+    record[count] = 3;
+    expect(() => new RecordReader('run-1').record(record, 0)).to.throw(SpillFormatError, 'run-1 is corrupted');
   });
 
   it('a sequential writer names a repeated origin source once; the reader restores every origin', () => {
@@ -181,7 +213,7 @@ describe('spill format', () => {
     expect(() => checkHeader(Buffer.from('hello world'), 'f')).to.throw('f is not a sluice spill file (bad header)');
     const v1 = header();
     v1[v1.length - 1] = 1;
-    expect(() => checkHeader(v1, 'f')).to.throw('f has spill format version 1; this sluice reads version 3');
+    expect(() => checkHeader(v1, 'f')).to.throw('f has spill format version 1; this sluice reads version 4');
   });
 
   it('refuses values it cannot restore', () => {
