@@ -1,18 +1,7 @@
 import type { Origin } from '../core/origin.js';
+import { provideRawLineOrigins, type RawLine } from '../core/raw-line.js';
 
-/**
- * A parsed row's source text, for writing it back unchanged: `text` is the line without its
- * line break, `fields` what the scanner made of it (a copy, so a row changed in place later
- * is noticed), split at `delimiter`, with no `quote` in it.
- */
-export interface RawLine {
-  readonly text: string;
-  readonly fields: readonly string[];
-  readonly delimiter: string;
-  readonly quote: string;
-  /** false when the parser saw that no field starts or ends with whitespace (then no field needs checking); undefined when not known. */
-  readonly edgeSpace?: boolean;
-}
+export type { RawLine } from '../core/raw-line.js';
 
 /**
  * The origin of a row read by csv.parse: source and line like any origin, and privately the
@@ -40,3 +29,5 @@ export class CsvOrigin implements Origin {
     return origin instanceof CsvOrigin ? origin.#names : undefined;
   }
 }
+
+provideRawLineOrigins({ rawOf: (origin) => CsvOrigin.rawOf(origin), make: (source, line, raw) => new CsvOrigin(source, line, raw) });

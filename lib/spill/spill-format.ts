@@ -13,14 +13,14 @@
  * strings only (a CSV row) is one tag: the strings' lengths as varints, then all their text
  * as one UTF-8 run (version 2 added it; ASCII text is copied by a loop and read as latin1). One CRC-32 covers a block of records, not each record (version 3). A
  * row that csv.parse read from a plain line and that is unchanged (its fields are still its
- * raw line's: see lib/csv/raw-line.ts) is its raw line instead, and comes back with it in its
+ * raw line's: see lib/core/raw-line.ts) is its raw line instead, and comes back with it in its
  * origin, so that csv.format copies the line rather than formatting the fields again (version 4). A
  * block whose length runs past the data or whose checksum differs, or whose records do not
  * fill it exactly, fails loudly: wrong rows are never returned.
  */
 import { crc32 } from 'node:zlib';
 import { setOrigin, originOf, type Origin } from '../core/origin.js';
-import { CsvOrigin, type RawLine } from '../csv/raw-line.js';
+import { originWithRawLine, rawLineOf, type RawLine } from '../core/raw-line.js';
 
 export const SPILL_MAGIC = Buffer.from('SLSPILL', 'latin1');
 export const SPILL_VERSION = 4;
@@ -39,7 +39,7 @@ const enum Tag {
 
 /** The raw line of a row that still has exactly its fields (the row a CSV reader made, unchanged), else undefined. */
 function unchangedRawLine(origin: Origin | undefined, row: unknown): RawLine | undefined {
-  const raw = CsvOrigin.rawOf(origin);
+  const raw = rawLineOf(origin);
   if (raw === undefined || !Array.isArray(row)) return undefined;
   const fields = raw.fields;
   if (row.length !== fields.length) return undefined;
@@ -406,7 +406,7 @@ export class RecordReader {
     const row = text.split(delimiter);
     if (row.length !== n) this.corrupt();
     const raw: RawLine = { text, fields: row.slice(), delimiter, quote, edgeSpace: space === 2 ? undefined : space === 1 };
-    setOrigin(row, new CsvOrigin(origin.source, origin.line, raw));
+    setOrigin(row, originWithRawLine(origin.source, origin.line, raw));
     return row;
   }
 
