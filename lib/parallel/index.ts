@@ -4,7 +4,8 @@
  * order (or not) and row-level errors as for `map`.
  *
  * Read first: parallel-map.ts (the stage). A row flows: parallel-map.ts gathers it into a
- * batch (core/batcher.ts, sized by row-size.ts) → packing.ts packs the batch → pool.ts
+ * batch (filling-batch.ts, sized by row-size.ts or, for a row that is its CSV line, by that
+ * line: raw-rows.ts) → packing.ts packs the batch → pool.ts
  * sends it to a worker (batch-timer.ts watches its `timeout`), where worker.ts runs the
  * user's function on each row → the results come back (protocol.ts says what crosses;
  * tails.ts sends back only appended columns) and leave in order; a row's throw becomes a

@@ -1,5 +1,5 @@
 /**
- * The `parallel.map` stage: rows are gathered into batches of about `batchBytes`, each
+ * The `parallel.map` stage: rows are gathered into batches of about `batchBytes` (filling-batch.ts), each
  * batch runs on a worker thread (pool.ts, worker.ts), and the results leave in input order
  * (or, `ordered: false`, a batch's rows as soon as it is done).
  *
@@ -13,12 +13,12 @@
  * end or its destroy.
  */
 import type { TransformCallback } from 'node:stream';
-import { Batcher } from '../core/batcher.js';
 import { originOf } from '../core/origin.js';
 import { Stage } from '../core/stage.js';
 import { runAttempt, settleFailedRow, workerRowError, type Attempt } from './attempt.js';
 import { WorkerError } from './errors.js';
-import { pack, unpack } from './packing.js';
+import { FillingBatch } from './filling-batch.js';
+import { pack, unpack, type BatchLines } from './packing.js';
 import { WorkerPool } from './pool.js';
 import type { BatchResult, RowFailure } from './protocol.js';
 import type { ParallelSettings } from './options.js';
@@ -29,6 +29,8 @@ import { ParallelStats } from './stats.js';
 interface Batch<In> extends Attempt {
   readonly number: number;
   readonly rows: In[];
+  /** Which of its rows are their CSV line (filling-batch.ts), for packing. */
+  readonly lines: BatchLines;
   readonly firstIndex: number;
   /** Set once a run finished. */
   outputs?: unknown[];
@@ -41,7 +43,7 @@ interface Batch<In> extends Attempt {
 /** The stage `parallel.map` returns: a `Stage` whose `stats` also say where the time went ({@link ParallelStats}). */
 export class ParallelMapStage<In, Out> extends Stage<In, Out> {
   override readonly stats = new ParallelStats();
-  private readonly batcher: Batcher<In>;
+  private readonly filling: FillingBatch<In>;
   private readonly sizer = new RowSizer();
   private readonly queue: Batch<In>[] = [];
   private pool: WorkerPool | null = null;
@@ -56,27 +58,27 @@ export class ParallelMapStage<In, Out> extends Stage<In, Out> {
     private readonly settings: ParallelSettings<In, Out>,
   ) {
     super(stage, settings.highWaterMark);
-    this.batcher = new Batcher<In>({ size: Infinity, maxBytes: settings.batchBytes, sizeOf: this.sizer.bytes });
+    this.filling = new FillingBatch<In>(settings.batchBytes, this.sizer.bytes);
   }
 
   override _transform(row: In, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.stats.in++;
     if (this.droppedPastLimit(callback)) return;
-    for (const closed of this.batcher.add(row)) this.dispatch(closed.rows);
+    for (const closed of this.filling.add(row)) this.dispatch(closed.rows, closed.lines);
     if (this.full) this.heldWrite = callback;
     else callback();
   }
 
   override _flush(callback: TransformCallback): void {
-    const last = this.batcher.close('end');
+    const last = this.filling.close();
     if (last && this.pastLimit) this.stats.filtered += last.rows.length;
-    else if (last) this.dispatch(last.rows);
+    else if (last) this.dispatch(last.rows, last.lines);
     this.heldFlush = callback;
     this.drain();
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    this.batcher.clear();
+    this.filling.clear();
     // A batch's timer stops when its task settles: closing the pool rejects every running one.
     this.queue.length = 0;
     this.heldWrite = null;
@@ -114,8 +116,8 @@ export class ParallelMapStage<In, Out> extends Stage<In, Out> {
     return this.queue.length >= this.settings.threads * 2 || this.outputFull;
   }
 
-  private dispatch(rows: In[]): void {
-    const batch: Batch<In> = { number: ++this.batchCount, rows, firstIndex: this.batched + 1, attempts: 0, cursor: 0, failureAt: 0 };
+  private dispatch(rows: In[], lines: BatchLines): void {
+    const batch: Batch<In> = { number: ++this.batchCount, rows, lines, firstIndex: this.batched + 1, attempts: 0, cursor: 0, failureAt: 0 };
     this.batched += rows.length;
     this.queue.push(batch);
     this.start(batch);
@@ -126,7 +128,7 @@ export class ParallelMapStage<In, Out> extends Stage<In, Out> {
     this.pool ??= WorkerPool.of(this.settings);
     const sentAt = performance.timeOrigin + performance.now();
     // Every row of a batch was sized before the batch left (the sizer's note covers them all).
-    const { packed, transfer } = pack(batch.rows, this.sizer.sawOther);
+    const { packed, transfer } = pack(batch.rows, this.sizer.sawOther, batch.lines);
     const pool = this.pool;
     runAttempt(batch, this.settings, (started, signal) => pool.run({ rows: packed, firstIndex: batch.firstIndex, stopAtFailure: onError === 'fail', ...(started ? { started } : {}) }, transfer, signal), {
       done: (result) => this.finished(batch, result, sentAt),

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { BroadcastChannel } from 'node:worker_threads';
 import { pipeline } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { AbortError, RowError, WorkerError, csv, parallel, pipe, run, take, type Reject } from '../../lib/index.js';
+import { AbortError, RowError, WorkerError, csv, map, originOf, parallel, pipe, run, take, type Reject } from '../../lib/index.js';
 import { numberedCsv, tempDir, type TempDir } from '../helpers/files.js';
 import { countBaseline, liveWorkers, stable, until } from './threads.js';
 import {
@@ -105,6 +105,21 @@ describe('parallel.map()', function () {
       await runAccounted(rows, parallel.map(fixtures, { threads: 1 }), tagged);
       expect(tagged.rows).to.deep.equal(rows.map((r, i) => [...r, i + 1]));
       expect(Object.is(tagged.rows[0][1], -0)).to.equal(true);
+    });
+
+    it('rows read by csv.read cross as their lines: the results equal an inline map, rows changed in place and quoted ones too', async () => {
+      const file = await dir.write('lines.csv', 'id,name,note\n' + range(400).map((i) => (i % 7 === 0 ? `${i},"quoted, ${i}", x` : `${i},name${i},${i % 5 === 0 ? '' : ' edge '}`)).join('\n') + '\n');
+      const changeSome = () => map((row: string[]) => {
+        if (Number(row[0]) % 11 === 0) row[1] = 'changed';
+        return row;
+      });
+      const threaded = collect<string[]>();
+      await run(csv.read(file), changeSome(), parallel.map(fixtures, { threads: 2, batchBytes: 300 }), threaded);
+      const inline = collect<string[]>();
+      await run(csv.read(file), changeSome(), map((row: string[], { index }) => [...row, index]), inline);
+      expect(threaded.rows).to.have.length(400);
+      expect(threaded.rows).to.deep.equal(inline.rows);
+      expect(threaded.rows.map((row) => originOf(row)?.line)).to.deep.equal(range(400, 2));
     });
 
     it('handles empty input without starting a thread', async () => {
