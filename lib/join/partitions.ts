@@ -9,6 +9,7 @@
 import type { SpillFolder } from '../spill/index.js';
 import { RecordWriter, estimateBytes } from '../spill/index.js';
 import { hashOf } from './keys.js';
+import { fromSpilled, toSpilled, type SpilledRow } from './spilled-row.js';
 
 export const FANOUT = 16;
 
@@ -78,7 +79,7 @@ class PartitionFile {
  * most a FANOUTth of it.
  */
 export class Partitions {
-  private writers: RecordWriter[] | null = Array.from({ length: FANOUT }, () => new RecordWriter());
+  private writers: RecordWriter[] | null = Array.from({ length: FANOUT }, () => new RecordWriter(1 << 16, true));
   private readonly open: (PartitionFile | null)[] = new Array<PartitionFile | null>(FANOUT).fill(null);
   private readonly chunkBytes: number;
   /** The partition whose buffer is due to be written (`flush()`), or -1. */
@@ -94,7 +95,7 @@ export class Partitions {
   add(row: unknown, id: string): boolean {
     const p = hashOf(id, this.seed) % FANOUT;
     const writer = this.writers![p]!;
-    writer.add(row);
+    writer.add(toSpilled(row));
     if (writer.length < this.chunkBytes) return false;
     this.due = p;
     return true;
@@ -134,8 +135,8 @@ export class Partitions {
       const reader = await folder.read(file);
       try {
         for (let row = await reader.next(); row !== undefined; row = await reader.next()) {
-          const batch: unknown[] = [row];
-          for (let more = reader.nextBuffered(); more; more = reader.nextBuffered()) batch.push(more.row);
+          const batch: unknown[] = [fromSpilled(row as SpilledRow)];
+          for (let more = reader.nextBuffered(); more; more = reader.nextBuffered()) batch.push(fromSpilled(more.row as SpilledRow));
           yield batch;
         }
       } finally {
