@@ -21,8 +21,6 @@ import { csvWrite } from './write.js';
 export const csv = { read: csvRead, parse: csvParse, write: csvWrite, format: csvFormat, split: csvSplit } as const;
 
 export { CsvError } from './errors.js';
-/** A parsed row's origin with its raw line (for stages that hold rows and give them back, such as a join's spill). */
-export { CsvOrigin } from './raw-line.js';
 export type { CsvParseOptions, CsvParseStage } from './parse.js';
 export type { CsvFormatOptions, CsvFormatStage, CsvRow } from './format.js';
 export type { CsvReadOptions } from './read.js';

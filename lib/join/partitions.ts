@@ -9,7 +9,6 @@
 import type { SpillFolder } from '../spill/index.js';
 import { RecordWriter, estimateBytes } from '../spill/index.js';
 import { hashOf } from './keys.js';
-import { fromSpilled, toSpilled, type SpilledRow } from './spilled-row.js';
 
 export const FANOUT = 16;
 
@@ -95,7 +94,7 @@ export class Partitions {
   add(row: unknown, id: string): boolean {
     const p = hashOf(id, this.seed) % FANOUT;
     const writer = this.writers![p]!;
-    writer.add(toSpilled(row));
+    writer.add(row);
     if (writer.length < this.chunkBytes) return false;
     this.due = p;
     return true;
@@ -135,8 +134,8 @@ export class Partitions {
       const reader = await folder.read(file);
       try {
         for (let row = await reader.next(); row !== undefined; row = await reader.next()) {
-          const batch: unknown[] = [fromSpilled(row as SpilledRow)];
-          for (let more = reader.nextBuffered(); more; more = reader.nextBuffered()) batch.push(fromSpilled(more.row as SpilledRow));
+          const batch: unknown[] = [row];
+          for (let more = reader.nextBuffered(); more; more = reader.nextBuffered()) batch.push(more.row);
           yield batch;
         }
       } finally {
