@@ -78,7 +78,7 @@ class PartitionFile {
  * most a FANOUTth of it.
  */
 export class Partitions {
-  private writers: RecordWriter[] | null = Array.from({ length: FANOUT }, () => new RecordWriter());
+  private writers: RecordWriter[] | null = Array.from({ length: FANOUT }, () => new RecordWriter(1 << 16, true));
   private readonly open: (PartitionFile | null)[] = new Array<PartitionFile | null>(FANOUT).fill(null);
   private readonly chunkBytes: number;
   /** The partition whose buffer is due to be written (`flush()`), or -1. */

@@ -54,6 +54,23 @@ describe('hashJoin()', () => {
       expect((await joined(probe, build, { on: 'k', type: 'left' })).out).to.deep.equal([{ k: null, a: 'n', b: null }, { k: 1, a: 'x', b: 'p' }]);
     });
 
+    it('wide rows of strings (past the native-write length of the spill format, ASCII or not) come back from a spill unchanged (property)', async () => {
+      // Rows all ASCII (written natively as such) or not (through the UTF-8 check).
+      const field = fc.oneof(fc.string({ unit: fc.constantFrom('a', ',', '"'), minLength: 30, maxLength: 40 }), fc.string({ unit: fc.constantFrom('a', 'é', '\u{1F600}'), minLength: 30, maxLength: 40 }));
+      const wide = (side: string) => fc.array(fc.tuple(fc.integer({ min: 0, max: 29 }), fc.array(field, { minLength: 5, maxLength: 12 })), { minLength: 20, maxLength: 60 })
+        .map((rows) => rows.map(([k, fields], i) => [String(k), `${side}${i}`, ...fields]));
+      let spills = 0;
+      await fc.assert(fc.asyncProperty(wide('l'), wide('r'), async (probe, build) => {
+        // A budget that holds the largest key group (a key never splits), not the whole build side.
+        const groups = new Map<string, number>();
+        for (const r of build) groups.set(r[0]!, (groups.get(r[0]!) ?? 0) + 1);
+        const { out, stage } = await joined(probe, build, { on: 0, memory: 6000 * Math.max(1, ...groups.values()), tmpDir: tmp.path, ...pairs });
+        if (stage.spilled) spills++;
+        expect(bag(out)).to.deep.equal(bag(nestedLoop(probe, build, (x) => x[0], (x) => x[0], 'inner')));
+      }), { numRuns: 60 });
+      expect(spills).to.be.greaterThan(10);
+    });
+
     it('equals a nested-loop join for random inputs, in memory and with budgets forcing (nested) spills (property)', async () => {
       await fc.assert(fc.asyncProperty(sideArb('l', 150), sideArb('r', 150), typeArb, fc.boolean(), async (probe, build, type, tiny) => {
         // A budget that holds the largest key group (a key never splits) but, when tiny, not the whole build side.
