@@ -144,10 +144,7 @@ export class WasmCsvScanner {
    * end needs the JS scanner.
    */
   scan(bytes: Uint8Array, from: number, to: number): number {
-    if (to - from > this.capacity || from < 0 || to > bytes.length || to < from) {
-      throw new RangeError(`WasmCsvScanner.scan: bytes [${from}, ${to}) are not within one piece of ${this.capacity}`);
-    }
-    this.input.set(bytes.subarray(from, to));
+    this.copyIn('scan', bytes, from, to);
     return this.kernel.scan(to - from, from);
   }
 
@@ -179,11 +176,16 @@ export class WasmCsvScanner {
    * the JS scanner. It may stop early (a full output): `consumed` says how many bytes it read.
    */
   scanProjected(bytes: Uint8Array, from: number, to: number): number {
+    this.copyIn('scanProjected', bytes, from, to);
+    return this.kernel.scanProjected(to - from, from);
+  }
+
+  /** Copies bytes[from, to) to the kernel's input, refusing a range that is not one piece of at most `capacity`. */
+  private copyIn(method: string, bytes: Uint8Array, from: number, to: number): void {
     if (to - from > this.capacity || from < 0 || to > bytes.length || to < from) {
-      throw new RangeError(`WasmCsvScanner.scanProjected: bytes [${from}, ${to}) are not within one piece of ${this.capacity}`);
+      throw new RangeError(`WasmCsvScanner.${method}: bytes [${from}, ${to}) are not within one piece of ${this.capacity}`);
     }
     this.input.set(bytes.subarray(from, to));
-    return this.kernel.scanProjected(to - from, from);
   }
 
   /** Bytes the last `scanProjected` read (fewer than given when its output filled up). */
