@@ -5,7 +5,7 @@
  * csv capability makes such origins; it provides them here (`provideRawLineOrigins`), so that
  * lib/spill names no capability.
  */
-import type { Origin } from './origin.js';
+import { originOf, type Origin } from './origin.js';
 
 /**
  * `text` is the line without its line break, `fields` what the scanner made of it (a copy, so
@@ -40,4 +40,16 @@ export function rawLineOf(origin: Origin | undefined): RawLine | undefined {
 /** An origin `{ source, line }` that carries `raw` (a plain one if no capability keeps raw lines). */
 export function originWithRawLine(source: string, line: number, raw: RawLine): Origin {
   return provided === null ? { source, line } : provided.make(source, line, raw);
+}
+
+/**
+ * The raw line of a row that still holds exactly that line's fields (the same strings, none
+ * added, removed or changed in place: the row a CSV reader made), else undefined.
+ */
+export function unchangedRawLine(row: unknown, origin: Origin | undefined = originOf(row)): RawLine | undefined {
+  const raw = rawLineOf(origin);
+  if (raw === undefined || !Array.isArray(row) || row.length !== raw.fields.length) return undefined;
+  const { fields } = raw;
+  for (let i = 0; i < fields.length; i++) if (row[i] !== fields[i]) return undefined;
+  return raw;
 }

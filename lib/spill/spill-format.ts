@@ -20,7 +20,7 @@
  */
 import { crc32 } from 'node:zlib';
 import { setOrigin, originOf, type Origin } from '../core/origin.js';
-import { originWithRawLine, rawLineOf, type RawLine } from '../core/raw-line.js';
+import { originWithRawLine, unchangedRawLine, type RawLine } from '../core/raw-line.js';
 
 export const SPILL_MAGIC = Buffer.from('SLSPILL', 'latin1');
 export const SPILL_VERSION = 4;
@@ -39,15 +39,6 @@ const enum Tag {
   RawLine = 13,
 }
 
-/** The raw line of a row that still has exactly its fields (the row a CSV reader made, unchanged), else undefined. */
-function unchangedRawLine(origin: Origin | undefined, row: unknown): RawLine | undefined {
-  const raw = rawLineOf(origin);
-  if (raw === undefined || !Array.isArray(row)) return undefined;
-  const fields = raw.fields;
-  if (row.length !== fields.length) return undefined;
-  for (let i = 0; i < fields.length; i++) if (row[i] !== fields[i]) return undefined;
-  return raw;
-}
 
 export class SpillFormatError extends Error {
   override name = 'SpillFormatError';
@@ -109,7 +100,7 @@ export class RecordWriter {
     } else {
       this.byte(0);
     }
-    const raw = unchangedRawLine(origin, row);
+    const raw = unchangedRawLine(row, origin);
     if (raw) this.rawLine(raw);
     else this.value(row, 0);
     this.buf.writeUInt32LE(this.pos - start - RECORD_HEAD, start);
