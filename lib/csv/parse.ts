@@ -520,7 +520,6 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> i
   /** The first wanted column a row of `width` fields lacks, if any (and `widest` for these indexes). */
   private beyondWidth(width: number): number | undefined {
     const indexes = this.indexes!;
-    if (width > this.widest && this.widestFor === indexes) return undefined;
     if (this.widestFor !== indexes) {
       this.widestFor = indexes;
       this.widest = Math.max(-1, ...indexes);
