@@ -178,7 +178,11 @@ export function stageName(operation: string, fn?: Function): string {
   return `${operation}(${fn?.name ?? ''})`;
 }
 
-// Type-only: iterating a stage (or a `pipe()` ending in one) yields its `Out` rows.
+// Type-only: iterating a stage (or a `pipe()` ending in one) yields its `Out` rows (the
+// first overload, the one `for await` takes); the second keeps a stage a NodeJS.ReadableStream
+// to Node's own typings, so that `stream.pipeline(csv.read(…), map(…), …)` type-checks.
 export interface Stage<In = unknown, Out = unknown> {
   [Symbol.asyncIterator](): NodeJS.AsyncIterator<Out>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  [Symbol.asyncIterator](): NodeJS.AsyncIterator<any>;
 }

@@ -4,7 +4,9 @@
  * type error (an unused one fails the check); the functions holding them are never called.
  */
 import { expect } from 'chai';
+import { createReadStream } from 'node:fs';
 import { Transform, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { chain } from 'stream-chain';
 import { batch, callService, csv, filter, flatten, itemFailed, map, pipe, postgres, postJson, run, select, take, tap, type Stage } from '../../lib/index.js';
 import { collector } from '../helpers/csv.js';
@@ -60,6 +62,19 @@ export function typeChecks(): void {
   void pipe([1, 2, 3], flatten());
   // @ts-expect-error a mismatch deep in a chain of functions
   void pipe(['a'], (s) => s.length, (n) => n + 1, tap((s: string) => s));
+  // Node's own stream.pipeline takes sluice stages as they are (no casts), source first
+  // included, while iterating a stage still yields its rows.
+  void pipeline(csv.read('in.csv'), filter((row: string[]) => row[0] === 'NJ'), map((row: string[]) => [row[1]!]), csv.write('out.csv'));
+  void pipeline(csv.read('in.csv'), new Transform({ objectMode: true }), csv.write('out.csv'));
+  void pipeline(createReadStream('in.csv'), csv.parse(), take(10), new Writable({ objectMode: true }));
+  void (async () => {
+    for await (const row of csv.read('in.csv')) {
+      const fields: string[] = row;
+      // @ts-expect-error a stage's rows keep their type in for await
+      const wrong: number = row;
+      void [fields, wrong];
+    }
+  });
 }
 
 /** A service function may put itemFailed() in a row's place; the result type stays the rows' own. */
