@@ -6,7 +6,7 @@
  *   in place of `select` right after the source (fields of other columns never become strings).
  */
 import { daysUntilExpirationPipeline, njFordPolice } from '../examples/parking.js';
-import { csv, filter, map, replace, run } from '../lib/index.js';
+import { csv, filter, map, replace, run, select, where } from '../lib/index.js';
 
 function njFordPoliceColumns(input: string, output: string) {
   return run(
@@ -18,9 +18,21 @@ function njFordPoliceColumns(input: string, output: string) {
   );
 }
 
+function njFordPoliceWhere(input: string, output: string) {
+  return run(
+    csv.read(input),
+    select([2, 7, 8, 23, 24]),
+    where({ 0: 'NJ', 1: 'FORD', 2: 'P' }),
+    replace(2, { P: 'police' }),
+    map(([state, make, agency, house, street]: string[]) => [make, agency, [house, street, state].join(', ')]),
+    csv.write(output, { headers: ['vehicle_make', 'issuing_agency', 'address'] }),
+  );
+}
+
 const jobs: Record<string, (input: string, output: string) => Promise<unknown>> = {
   'nj-ford-police': njFordPolice,
   'nj-ford-police-columns': njFordPoliceColumns,
+  'nj-ford-police-where': njFordPoliceWhere,
   'days-until-expiration': daysUntilExpirationPipeline,
 };
 const [name, input, output] = process.argv.slice(2);

@@ -1,7 +1,8 @@
 /**
  * What `run()`/`pipe()` need of capability stages to make a pipeline cheaper, as protocols,
  * so that lib/pipeline/ names no capability: a source that reads only some columns itself
- * (a `select` fused into it), a stage that moves rows in batches, and a sink that takes
+ * (a `select` fused into it), one that drops rows a `where` after it would drop (before
+ * making them), a stage that moves rows in batches, and a sink that takes
  * batches apart itself. csv.parse/csv.read, postgres.query and csv.write implement them.
  */
 import { isStage, type Stage, type StageStats } from './stage.js';
@@ -30,6 +31,27 @@ export interface ProjectingSource {
 
 export const isProjectingSource = (value: unknown): value is Stage & ProjectingSource =>
   isStage(value) && typeof (value as unknown as Partial<ProjectingSource>).projectionBlocker === 'function';
+
+/** What a source needs of a `where` right after it (see `WhereStage`). */
+export interface FusedWhere {
+  readonly stage: string;
+  /** Each `row[column]` must be one of `values` (SameValueZero). */
+  readonly conditions: readonly { readonly column: number | string; readonly values: readonly unknown[] }[];
+}
+
+/**
+ * A source that can drop rows a `where` after it would drop, before making them: it counts
+ * them as its own `filtered`, and the `where` still tests every row it passes on.
+ */
+export interface FilteringSource {
+  readonly stage: string;
+  /** Why it may not be told of a `where` now, or null. */
+  whereBlocker(): string | null;
+  fuseWhere(where: FusedWhere): void;
+}
+
+export const isFilteringSource = (value: unknown): value is Stage & FilteringSource =>
+  isStage(value) && typeof (value as unknown as Partial<FilteringSource>).whereBlocker === 'function';
 
 /** A stage that can push its rows in batches (a csv stage's parsed chunk, a cursor's fetch). */
 export interface BatchingStage {

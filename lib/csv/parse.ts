@@ -3,11 +3,11 @@ import { StringDecoder } from 'node:string_decoder';
 import { checkUtf8 } from './utf8.js';
 import type { TransformCallback } from 'node:stream';
 import { RowError } from '../core/errors.js';
-import { deliversBeforeFailing, type BatchingStage, type FusedSelect, type ProjectingSource } from '../core/fusion.js';
+import { deliversBeforeFailing, type BatchingStage, type FilteringSource, type FusedSelect, type FusedWhere, type ProjectingSource } from '../core/fusion.js';
 import { CsvError } from './errors.js';
 import { CsvScanner, fieldTrimmer, pickColumns, type ScanOptions, type ScanResult } from './scanner.js';
 import { CsvOrigin } from './raw-line.js';
-import { scanResultOf, wasmRowsFor } from './wasm-parse.js';
+import { scanResultOf, wasmRowsFor, type ScannedRows } from './wasm-parse.js';
 import { boundYoungGeneration } from './young-generation.js';
 import type { WasmRows, WasmRowsResult } from './wasm-rows.js';
 import { afterReadOut } from '../core/after-read-out.js';
@@ -39,7 +39,7 @@ interface RowReader {
  * 1-based source line (see `originOf`), checks the field count, and bounds the text it
  * holds for an unfinished row by `maxRowBytes`.
  */
-export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> implements ProjectingSource, BatchingStage {
+export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> implements ProjectingSource, FilteringSource, BatchingStage {
   /** Column names, once the header has been read (or as given). */
   headers: readonly string[] | null;
   /** For `run()`/`pipe()` (lib/core/fusion.ts): rows before a bad line reach the consumer before the CsvError. */
@@ -51,6 +51,8 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> i
   private options: Resolved;
   /** A `select` fused into this source by `run()`/`pipe()` (see lib/pipeline/fuse-projection.ts), or null. */
   fusedSelect: FusedSelect | null = null;
+  /** A `where` after this stage (or after its fused select) it was told of (see `fuseWhere`). */
+  private fusedWhere: FusedWhere | null = null;
   /** Whether the rows of each parsed chunk go out as one {@link RowBatch} (see `batchRows()`). */
   private batched = false;
   /** The fused select's failure, raised at the end of the chunk that holds its first row. */
@@ -164,11 +166,35 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> i
     return true;
   }
 
+  /** Internal (see `FilteringSource`): why a `where` may not be fused into this stage now, or null. */
+  whereBlocker(): string | null {
+    if (this.parser !== 'sluice') return "source uses fast-csv's parser";
+    if (this.fusedWhere !== null) return 'source has a where already';
+    if (this.bytesIn !== 0 || this.stats.in !== 0 || this.destroyed) return 'source has started';
+    return null;
+  }
+
+  /**
+   * Internal (see `FilteringSource`, lib/pipeline/fuse-where.ts): with a projection the
+   * WebAssembly reader reads itself, rows of the expected width whose bytes fail `where`
+   * are dropped before any string is made of them (wasm-rows.ts, field-tests.ts), counted
+   * as read and filtered here; `where` still tests the rows passed on.
+   */
+  fuseWhere(where: FusedWhere): void {
+    this.fusedWhere = where;
+  }
+
   /** The fused select lacks a column: rows stay whole, and the first one fails as select would. */
   private unfuse(): void {
     this.options = { ...this.options, columns: null };
     this.indexes = null;
     this.readerProjects = false;
+    this.wasm?.expectWidth(-1); // (its `where` positions were the select's)
+  }
+
+  /** Whether the reader is loaded: then `_transform` has copied or decoded its chunk when it returns. */
+  protected get readerReady(): boolean {
+    return this.reader !== null;
   }
 
   override _transform(chunk: Buffer | string, encoding: BufferEncoding, callback: TransformCallback): void {
@@ -264,8 +290,9 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> i
   private startWasm(): WasmRows | null | undefined {
     const decoder = this.decoder as StringDecoder & { lastNeed: number };
     if ((this.options.headerLine && this.width === -1) || decoder.lastNeed !== 0 || this.pending !== '') return undefined;
-    const wasm = wasmRowsFor(this.options, this.utf8, this.indexes, this.atStart);
+    const wasm = wasmRowsFor(this.options, this.utf8, this.indexes, this.atStart, this.fusedWhere);
     if (wasm) this.atStart = false;
+    if (wasm && this.width !== -1) wasm.expectWidth(this.width);
     this.readerProjects = this.indexes !== null;
     return wasm;
   }
@@ -424,13 +451,13 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> i
   }
 
   /** Returns an error to fail with, or pushes every row. Rejected rows wait for the sink. */
-  private emitRows(result: ScanResult): Error | undefined {
+  private emitRows(result: ScannedRows): Error | undefined {
     const failure = this.emitScanned(result);
     // A fused select failed before: its error comes first, as it would from the select stage.
     return this.fusedFailure ?? failure;
   }
 
-  private emitScanned(result: ScanResult): Error | undefined {
+  private emitScanned(result: ScannedRows): Error | undefined {
     if (!this.batched) return this.emitEach(result, (row) => this.push(row));
     const batch: Row[] = [];
     try {
@@ -441,7 +468,7 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> i
     }
   }
 
-  private emitEach(result: ScanResult, emit: (row: Row) => void): Error | undefined {
+  private emitEach(result: ScannedRows, emit: (row: Row) => void): Error | undefined {
     const { rows, lines, widths } = result;
     const raws = result.raws ?? null;
     const edgeSpaces = result.edgeSpaces ?? null;
@@ -450,9 +477,15 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> i
     const ownParser = this.parser === 'sluice';
     const trim = ownParser ? null : fieldTrimmer(this.options);
     for (let r = 0; r < rows.length; r++) {
-      let fields = rows[r];
       const line = this.nextLine;
       this.nextLine += lines[r];
+      let fields = rows[r];
+      if (fields === null) {
+        // Dropped by the reader for a fused `where` (a row of the expected width).
+        this.stats.in++;
+        this.stats.filtered++;
+        continue;
+      }
       const width = widths === null ? fields.length : widths[r];
       if (width === 0 && ignoreEmpty) continue;
       // A header line of only whitespace (or, with ignoreEmpty false, of nothing) names no
@@ -469,6 +502,7 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> i
       if (trim) fields = fields.map((field) => (field === undefined ? field : trim(field)));
       if (this.width === -1) {
         this.width = width;
+        this.wasm?.expectWidth(width);
         if (this.options.headerLine) {
           const problem = objects ? nameProblem(fields) : undefined;
           if (problem) return new CsvError(source, line, problem);
@@ -493,7 +527,8 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> i
         if (beyond !== undefined && this.fusedSelect) {
           // Fields of this chunk may be projected already: the select sees a row of this width.
           this.unfuse();
-          fields = fields.length === width ? fields : Array.from({ length: width }, (_, i) => fields[i] ?? '');
+          const projected = fields;
+          fields = projected.length === width ? projected : Array.from({ length: width }, (_, i) => projected[i] ?? '');
         } else {
           if (beyond !== undefined) return new CsvError(source, line, `the row has ${width} fields, no column ${beyond}`);
           if (!this.readerProjects) fields = pickColumns(fields, this.indexes);

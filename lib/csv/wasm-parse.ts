@@ -6,6 +6,7 @@
  * first row the kernel falls back on (a stray quote, text after a closing quote, a quote left open).
  */
 import { WasmRows, type WasmRowsResult } from './wasm-rows.js';
+import type { FusedWhere } from '../core/fusion.js';
 import type { Resolved } from './parse-options.js';
 import type { ScanResult } from './scanner.js';
 
@@ -17,15 +18,35 @@ import type { ScanResult } from './scanner.js';
  * @param indexes - the field indexes the stage keeps, or null for all
  * @param atStart - whether no input was read yet (then a byte-order mark is skipped)
  */
-export function wasmRowsFor(options: Resolved, utf8: boolean, indexes: readonly number[] | null, atStart: boolean): WasmRows | null {
+export function wasmRowsFor(options: Resolved, utf8: boolean, indexes: readonly number[] | null, atStart: boolean, where: FusedWhere | null = null): WasmRows | null {
   if (process.env.SLUICE_CSV_WASM === '0' || !options.fast || !utf8 || options.ltrim || options.rtrim) return null;
   // With `ragged: 'keep'` the JS scanner counts a projected row's width only up to the last wanted column.
   if (indexes !== null && options.ragged === 'keep') return null;
-  return WasmRows.create(options.dialect, { columns: indexes, stripBom: atStart, emptyRows: true, raw: !options.objects });
+  const conditions = indexes === null || where === null ? undefined : projectedConditions(where, options, indexes.length);
+  return WasmRows.create(options.dialect, { columns: indexes, stripBom: atStart, emptyRows: true, raw: !options.objects, where: conditions });
 }
 
+/**
+ * A fused `where`'s conditions on the fields of projected rows (of `width` columns): each
+ * column as a position in the row (an index of array rows, a name's place among the
+ * `columns` of object rows), its string values only (no other value equals a field). A
+ * condition on a column the rows do not have is left to the `where` stage.
+ */
+function projectedConditions(where: FusedWhere, options: Resolved, width: number): { column: number; values: string[] }[] {
+  const names = options.objects ? (options.columns as readonly string[]) : null;
+  const conditions: { column: number; values: string[] }[] = [];
+  for (const { column, values } of where.conditions) {
+    const position = names !== null ? names.indexOf(String(column)) : typeof column === 'number' ? column : -1;
+    if (position >= 0 && position < width) conditions.push({ column: position, values: values.filter((value): value is string => typeof value === 'string') });
+  }
+  return conditions;
+}
+
+/** A scanner's result, or the WebAssembly reader's, whose rows may be null: dropped for a fused `where`. */
+export type ScannedRows = Omit<ScanResult, 'rows'> & { rows: readonly (string[] | null)[] };
+
 /** The kernel's rows as the JS scanner's result (nothing left over: the kernel keeps the unfinished row), without the last one if asked. */
-export function scanResultOf(result: WasmRowsResult, dropLast = false): ScanResult {
+export function scanResultOf(result: WasmRowsResult, dropLast = false): ScannedRows {
   const { rows, lines, widths } = result;
   const raws = result.raws ?? null;
   const edgeSpaces = result.edgeSpaces ?? null;

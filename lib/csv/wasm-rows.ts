@@ -11,6 +11,7 @@
  * and `rest()` is the input from that row on, for the JS scanner to read from there.
  */
 import { isAscii } from 'node:buffer';
+import { FieldTests } from './field-tests.js';
 import { WasmCsvScanner, type WasmDialect } from './wasm-scanner.js';
 
 const QUOTE = 0x22;
@@ -18,8 +19,11 @@ const QUOTE = 0x22;
 const SEGMENT = 1024;
 
 export interface WasmRowsResult {
-  /** The complete rows: all fields, or the projected ones (`undefined` past a row's width). */
-  rows: string[][];
+  /**
+   * The complete rows: all fields, or the projected ones (`undefined` past a row's width);
+   * null for a row a fused `where` drops (see `WasmRowsOptions.where`), never made.
+   */
+  rows: (string[] | null)[];
   /** Each row's field count in the input. */
   widths: number[];
   /** How many lines each row spans: 1, plus the line breaks inside its quoted fields. */
@@ -45,6 +49,12 @@ export interface WasmRowsOptions {
   emptyRows?: boolean;
   /** Whether each row's raw text is reported (see `WasmRowsResult.raws`; only without a projection). @default false */
   raw?: boolean;
+  /**
+   * A fused `where`'s conditions on the projected row (`column`: a position in `columns`):
+   * once `expectWidth` is told the rows' width, a row of that width whose bytes fail one is
+   * returned as null (see field-tests.ts). Only with a projection the kernel reads itself.
+   */
+  where?: readonly { readonly column: number; readonly values: readonly string[] }[];
 }
 
 export class WasmRows {
@@ -80,6 +90,10 @@ export class WasmRows {
   private edgeSpace = false;
   /** With a projection the kernel reads itself (see WasmCsvScanner.project): each wanted column's ordinal in its records. */
   private ordinals: number[] | null = null;
+  /** A fused `where`'s byte tests, or null. */
+  private readonly tests: FieldTests | null = null;
+  /** The width of the rows `tests` may drop (-1: none yet). */
+  private expectedWidth = -1;
 
   /**
    * A reader for one input, or null when the kernel is not built or cannot read the dialect.
@@ -104,11 +118,18 @@ export class WasmRows {
     this.columns = columns;
     this.emptyRows = options.emptyRows ?? false;
     this.raw = (options.raw ?? false) && columns === null;
+    const ordinals = this.ordinals;
+    if (ordinals && options.where) this.tests = FieldTests.of(options.where.map(({ column, values }) => ({ slot: ordinals[column]!, values })), quote);
     if (columns) {
       const last = Math.max(-1, ...columns);
       this.wanted = new Uint8Array(last + 1);
       for (const column of columns) this.wanted[column] = 1;
     } else this.wanted = null;
+  }
+
+  /** From now on, rows of `width` fields whose bytes fail the `where` tests are dropped (returned as null); -1 stops that. */
+  expectWidth(width: number): void {
+    this.expectedWidth = width;
   }
 
   /** Bytes of the unfinished row so far (for a `maxRowBytes` check). */
@@ -272,7 +293,12 @@ export class WasmRows {
     const stride = this.scanner.stride;
     const ordinals = this.ordinals!;
     const next = stride - 2;
+    const tests = this.expectedWidth > 1 ? this.tests : null;
     for (let r = 0, at = 0; r < count; r++, at += stride) {
+      if (tests !== null && records[at + next + 1] === this.expectedWidth && tests.fails(this.window, records, at)) {
+        this.endRow(null, this.expectedWidth, records[at + next], out);
+        continue;
+      }
       if (this.segment === null || this.rowStart >= this.segmentEnd) this.copyRecords(r, count);
       const row: string[] = new Array(ordinals.length);
       for (let i = 0; i < ordinals.length; i++) {
@@ -334,7 +360,7 @@ export class WasmRows {
     return first;
   }
 
-  private endRow(fields: string[], count: number, end: number, out: WasmRowsResult): void {
+  private endRow(fields: string[] | null, count: number, end: number, out: WasmRowsResult): void {
     const start = this.rowStart;
     const empty = this.emptyRows && count === 1 && isLineBreak(this.window, start, end);
     const row = empty ? (this.columns?.map(() => undefined as unknown as string) ?? []) : fields;

@@ -1,12 +1,13 @@
 /**
  * The general row operations, one per file named after its export: `map`, `filter`, `tap`
- * (a function per row, sync or async, with `concurrency`), `select`, `rename`, `replace`,
+ * (a function per row, sync or async, with `concurrency`), `where` (a filter as data), `select`, `rename`, `replace`,
  * `set`, `addColumn` (column work on array or object rows), `take`, `skip` (counting),
  * `batch`, `flatten` (rows into arrays and back). Each is a `RowOperation` or `Stage` of
  * lib/core/; read map.ts first, then core/row-operation.ts.
  */
 export { map, type MapFunction, type MapOptions } from './map.js';
 export { filter, type FilterOptions, type Predicate } from './filter.js';
+export { where, type WhereConditions, type WhereValue } from './where.js';
 export { tap, type TapOptions } from './tap.js';
 export { select } from './select.js';
 export { rename } from './rename.js';

@@ -132,12 +132,14 @@ function summarize(chain: Chain, channel: RejectChannel, written: number, starte
   // Rows the source itself rejected (e.g. ragged CSV lines) were read too.
   const source = chain.all[0];
   const rejectedAtSource = isStage(source) ? source.stats.rejected : 0;
+  // …and so were the rows it dropped for a `where` after it (see lib/pipeline/fuse-where.ts).
+  const filteredAtSource = isStage(source) ? source.stats.filtered : 0;
   // A byte source (an HTTP body, a socket) yields chunks, not rows: its rows are the ones
   // the first stage parsed out of them (`run(req, csv.parse(), …)`).
   const parser = chain.streams[1];
   const parsed = !(source as Readable).readableObjectMode && isStage(parser) && !parser.writableObjectMode;
   return {
-    read: parsed ? parser.stats.out + parser.stats.rejected : chain.gate.read_ + rejectedAtSource,
+    read: parsed ? parser.stats.out + parser.stats.rejected : chain.gate.read_ + rejectedAtSource + filteredAtSource,
     written,
     filtered: chain.stages.reduce((sum, stage) => sum + stage.stats.filtered, 0),
     rejected: channel.count,

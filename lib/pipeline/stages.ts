@@ -6,6 +6,7 @@ import { isStage, type Stage } from '../core/stage.js';
 import { callUser, calledAs, invalid } from '../core/validate.js';
 import { batchRows } from './batch-rows.js';
 import { fuseProjection } from './fuse-projection.js';
+import { fuseWhere } from './fuse-where.js';
 import { ResponseGuard } from './response-guard.js';
 import { SourceGate } from './source-gate.js';
 
@@ -90,6 +91,8 @@ export function buildChain(items: readonly unknown[], keepSource?: boolean): Cha
   if (last >= 0 && streams[last] instanceof ServerResponse) streams[last] = new ResponseGuard(streams[last] as ServerResponse);
   // `csv.read(…)` then `select(columns)`: the source reads only those columns (see there).
   if (streams[0] === items[1] && fuseProjection(source, streams[0])) streams.shift();
+  // …then `where(conditions)`: the source drops rows it can tell fail them (see there).
+  fuseWhere(source, streams[0]);
   // csv stages hand their rows to a sluice stage after them in batches (see there).
   const gate = new SourceGate(source, batchRows(source, streams), keepsSource(source, keepSource));
   // An object-row source with a header, and a CSV sink taking its header from the rows.

@@ -265,7 +265,7 @@ function referenceRows(bytes: Buffer, columns: readonly number[] | null) {
 /** WasmRows over `bytes` given in chunks ending at `cuts`. */
 function wasmRows(bytes: Buffer, cuts: number[], columns: readonly number[] | null) {
   const reader = WasmRows.create({ delimiter: ',', quote: '"', escape: '"' }, { columns })!;
-  const out = { rows: [] as string[][], widths: [] as number[], lines: [] as number[], rest: null as Buffer | null };
+  const out = { rows: [] as (string[] | null)[], widths: [] as number[], lines: [] as number[], rest: null as Buffer | null };
   // After a fallback, the rest and the input not given yet go to the JS scanner.
   const add = (result: WasmRowsResult, unread: number): boolean => {
     out.rows.push(...result.rows);

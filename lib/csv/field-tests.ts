@@ -1,0 +1,54 @@
+/**
+ * Conditions of a fused `where` decided on a row's bytes (pure): a row fails when one of its
+ * tested fields is unquoted and its bytes are none of the condition's values in UTF-8. The
+ * bytes of an unquoted field are its text in UTF-8, so equal bytes are equal strings — but
+ * for a value with U+FFFD or a lone surrogate, which bytes that are not UTF-8 also decode to:
+ * such a condition is never decided here. A quoted field is not either (its text is not its
+ * bytes). Undecided rows are made as usual, and the `where` stage tests them.
+ */
+export interface FieldCondition {
+  /** The field's position in a projected record (see WasmRows' records). */
+  readonly slot: number;
+  /** The values, strings only (other values never equal a field). */
+  readonly values: readonly string[];
+}
+
+/** U+FFFD, or a surrogate not in a pair (with the `u` flag a pair is one code point). */
+const UNDECIDABLE = /[\uFFFD\p{Surrogate}]/u;
+
+interface Test {
+  readonly slot: number;
+  readonly needles: readonly Uint8Array[];
+}
+
+export class FieldTests {
+  private readonly tests: readonly Test[];
+
+  private constructor(tests: readonly Test[], private readonly quote: number) {
+    this.tests = tests;
+  }
+
+  /** The tests of the conditions that bytes can decide, or null when none can. */
+  static of(conditions: readonly FieldCondition[], quote: number): FieldTests | null {
+    const tests = conditions
+      .filter(({ values }) => values.every((value) => !UNDECIDABLE.test(value)))
+      .map(({ slot, values }) => ({ slot, needles: values.map((value) => Buffer.from(value, 'utf8')) }));
+    return tests.length === 0 ? null : new FieldTests(tests, quote);
+  }
+
+  /** Whether the row whose record starts at `at` surely fails (fields as [start, end) pairs from `at`). */
+  fails(window: Uint8Array, records: Int32Array, at: number): boolean {
+    for (const { slot, needles } of this.tests) {
+      const start = records[at + 2 * slot]!;
+      if (start < 0 || window[start] === this.quote) continue;
+      const length = records[at + 2 * slot + 1]! - start;
+      if (!needles.some((needle) => needle.length === length && sameBytes(window, start, needle))) return true;
+    }
+    return false;
+  }
+}
+
+function sameBytes(window: Uint8Array, start: number, needle: Uint8Array): boolean {
+  for (let i = 0; i < needle.length; i++) if (window[start + i] !== needle[i]) return false;
+  return true;
+}
