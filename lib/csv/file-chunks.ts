@@ -32,6 +32,10 @@ export class FileChunks extends Readable {
   private next: Promise<Filled> | null = null;
   /** The last read's bytes not yet handed on: `filled[at, end)`. */
   private filled: Buffer | null = null;
+  /** Per read buffer: its chunks handed on and not yet released (see `release`). */
+  private readonly lent = new Map<ArrayBufferLike, { buffer: Buffer; chunks: number }>();
+  /** Read buffers all of whose chunks came back, to read into again. */
+  private readonly free: Buffer[] = [];
   private at = 0;
   private end = 0;
   private readSize: number;
@@ -63,7 +67,7 @@ export class FileChunks extends Readable {
             this.size = stats.size;
             this.readSize = Math.min(this.readSize, Math.max(stats.size, this.chunkSize));
           }
-          this.readAhead(Buffer.allocUnsafe(this.readSize));
+          this.readAhead(this.readBuffer());
           resolve(this.next!);
         });
       });
@@ -78,9 +82,10 @@ export class FileChunks extends Readable {
         this.push(null);
         return;
       }
-      // The buffer handed on before is free again: the next read goes into it.
-      this.readAhead(this.filled ?? Buffer.allocUnsafe(this.readSize));
+      const done = this.filled;
       this.filled = buffer;
+      if (done !== null && !this.lent.has(done.buffer)) this.free.push(done);
+      this.readAhead(this.readBuffer());
       this.at = 0;
       this.end = length;
       this.push(this.piece());
@@ -96,13 +101,33 @@ export class FileChunks extends Readable {
     });
   }
 
-  /** The next chunk of the last read, as a copy. */
+  /**
+   * Says that `chunk` (one this stream handed on) is no longer read: once every chunk of its
+   * read buffer is, the buffer is read into again. The parser calls it when it has copied or
+   * decoded a chunk; a chunk never released keeps its bytes (its buffer is not reused).
+   */
+  release(chunk: Buffer): void {
+    const entry = this.lent.get(chunk.buffer);
+    if (entry === undefined || --entry.chunks > 0) return;
+    this.lent.delete(chunk.buffer);
+    if (entry.buffer !== this.filled) this.free.push(entry.buffer);
+  }
+
+  /** The next chunk of the last read: a view of the read buffer, lent until released. */
   private piece(): Buffer {
+    const filled = this.filled!;
     const length = Math.min(this.chunkSize, this.end - this.at);
-    const chunk = Buffer.allocUnsafe(length);
-    this.filled!.copy(chunk, 0, this.at, this.at + length);
+    const chunk = filled.subarray(this.at, this.at + length);
     this.at += length;
+    const entry = this.lent.get(filled.buffer);
+    if (entry) entry.chunks++;
+    else this.lent.set(filled.buffer, { buffer: filled, chunks: 1 });
     return chunk;
+  }
+
+  /** A free read buffer, or a new one (never from Node's shared pool: its memory is its own). */
+  private readBuffer(): Buffer {
+    return this.free.pop() ?? Buffer.allocUnsafeSlow(this.readSize);
   }
 
   private readAhead(buffer: Buffer): void {

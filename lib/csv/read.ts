@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import type { Readable, TransformCallback } from 'node:stream';
 import { FileChunks } from './file-chunks.js';
 import { CsvParseStage, checkParseOptions, type CsvParseOptions } from './parse.js';
 import { CSV_PARSE_OPTIONS } from './parse-options.js';
@@ -40,6 +40,13 @@ class CsvReadStage<Row> extends CsvParseStage<Row> {
       this.input.pipe(this);
     }
     super._read(size);
+  }
+
+  override _transform(chunk: Buffer | string, encoding: BufferEncoding, callback: TransformCallback): void {
+    super._transform(chunk, encoding, callback);
+    // The chunk is copied or decoded by now, unless the parser waits for its reader to load
+    // (it calls this again then): its file reader may read into its buffer again.
+    if (this.input instanceof FileChunks && this.readerReady) this.input.release(chunk as Buffer);
   }
 
   override _flush(callback: (error?: Error | null, data?: unknown) => void): void {

@@ -54,13 +54,34 @@ describe("FileChunks (csv.read's file reader)", () => {
     expect(Buffer.concat(chunks).equals(content)).to.equal(true);
   });
 
-  it('hands on copies: a chunk kept is intact after the reads into the reused buffers', async () => {
+  it('lends views of its read buffers: a chunk never released keeps its bytes', async () => {
     const content = randomBytes(5 * MiB);
     const file = await dir.write('kept.bin', content);
-    const stream = new FileChunks(file, 4096);
-    const [first, ...rest] = await chunksOf(stream);
+    const [first, ...rest] = await chunksOf(new FileChunks(file, 4096));
     expect(rest.length).to.equal(5 * 256 - 1);
     expect(first!.equals(content.subarray(0, 4096))).to.equal(true);
+  });
+
+  it('reads into a buffer again once every chunk of it is released, and only then', async () => {
+    const content = randomBytes(8 * MiB + 5);
+    const file = await dir.write('released.bin', content);
+    const stream = new FileChunks(file, 65_536);
+    const buffers = new Set<ArrayBufferLike>();
+    let at = 0;
+    let held: Buffer | null = null;
+    for await (const chunk of stream) {
+      const bytes = chunk as Buffer;
+      expect(bytes.equals(content.subarray(at, at + bytes.length)), `bytes at ${at}`).to.equal(true);
+      at += bytes.length;
+      buffers.add(bytes.buffer);
+      // The first chunk is held back until the end: its buffer must not be read into meanwhile.
+      if (held === null) held = bytes;
+      else stream.release(bytes);
+    }
+    expect(at).to.equal(content.length);
+    expect(held!.equals(content.subarray(0, 65_536))).to.equal(true);
+    // The held buffer, the one being handed on, the read ahead, and one released late at most.
+    expect(buffers.size).to.be.within(3, 4);
   });
 
   it('reads no further than one read ahead of the chunk handed on when its consumer stops', async () => {
