@@ -75,6 +75,7 @@ const contenders: Record<string, Record<string, string[]>> = {
   'nj-ford-police': {
     sluice: sluice('nj-ford-police'),
     'sluice, columns option': sluice('nj-ford-police-columns'),
+    'sluice, filter function': sluice('nj-ford-police-fn'),
     'naive fast-csv': naive('fast-csv'),
     'naive csv-parse': naive('csv-parse'),
     duckdb: duckdb('nj-ford-police'),

@@ -4,6 +4,7 @@
  * - `nj-ford-police`, `days-until-expiration`: the example pipelines exactly as in examples/.
  * - `nj-ford-police-columns`: the same as nj-ford-police, with `csv.read(…, { columns })`
  *   in place of `select` right after the source (fields of other columns never become strings).
+ * - `nj-ford-police-fn`: nj-ford-police with `filter(function)` in place of `where` (every row made).
  */
 import { daysUntilExpirationPipeline, njFordPolice } from '../examples/parking.js';
 import { csv, filter, map, replace, run, select, where } from '../lib/index.js';
@@ -11,18 +12,19 @@ import { csv, filter, map, replace, run, select, where } from '../lib/index.js';
 function njFordPoliceColumns(input: string, output: string) {
   return run(
     csv.read(input, { columns: [2, 7, 8, 23, 24] }), // state, make, agency, house, street
-    filter(([state, make, agency]: string[]) => state === 'NJ' && make === 'FORD' && agency === 'P'),
+    where({ 0: 'NJ', 1: 'FORD', 2: 'P' }),
     replace(2, { P: 'police' }),
     map(([state, make, agency, house, street]: string[]) => [make, agency, [house, street, state].join(', ')]),
     csv.write(output, { headers: ['vehicle_make', 'issuing_agency', 'address'] }),
   );
 }
 
-function njFordPoliceWhere(input: string, output: string) {
+/** nj-ford-police with its filter as a function (the example uses `where`). */
+function njFordPoliceFn(input: string, output: string) {
   return run(
     csv.read(input),
     select([2, 7, 8, 23, 24]),
-    where({ 0: 'NJ', 1: 'FORD', 2: 'P' }),
+    filter(([state, make, agency]: string[]) => state === 'NJ' && make === 'FORD' && agency === 'P'),
     replace(2, { P: 'police' }),
     map(([state, make, agency, house, street]: string[]) => [make, agency, [house, street, state].join(', ')]),
     csv.write(output, { headers: ['vehicle_make', 'issuing_agency', 'address'] }),
@@ -32,7 +34,7 @@ function njFordPoliceWhere(input: string, output: string) {
 const jobs: Record<string, (input: string, output: string) => Promise<unknown>> = {
   'nj-ford-police': njFordPolice,
   'nj-ford-police-columns': njFordPoliceColumns,
-  'nj-ford-police-where': njFordPoliceWhere,
+  'nj-ford-police-fn': njFordPoliceFn,
   'days-until-expiration': daysUntilExpirationPipeline,
 };
 const [name, input, output] = process.argv.slice(2);
