@@ -85,6 +85,21 @@ describe('where()', () => {
       expect(stage.stats.in).to.be.at.least(200);
     });
 
+    it("object rows with the columns option: conditions by name, rows as a filter gives", async () => {
+      const text = `id,state,make\n${Array.from({ length: 4000 }, (_, i) => `${i},${i % 4 === 0 ? 'NJ' : 'NY'},FORD`).join('\n')}\n`;
+      const chunks = [text.slice(0, 50), text.slice(50, 30_000), text.slice(30_000)];
+      const options = { rows: 'objects', columns: ['make', 'id', 'state'] } as const;
+      const stage = where({ state: 'NJ' }) as unknown as WhereStage;
+      const sink = collector<Record<string, string>>();
+      const summary = await run(csv.read(bytes(chunks), options), stage, sink);
+      const reference = collector<Record<string, string>>();
+      await run(csv.read(bytes(chunks), options), filter((row: Record<string, string>) => row.state === 'NJ'), reference);
+      expect(sink.rows).to.deep.equal(reference.rows);
+      expect(sink.rows.length).to.equal(1000);
+      expect(summary).to.include({ read: 4000, written: 1000, filtered: 3000 });
+      expect(stage.stats.in).to.be.below(2000);
+    });
+
     it('a take after it stops the source with the same rows as unfused', async () => {
       const text = `a,b\n${Array.from({ length: 5000 }, (_, i) => `${i},${i % 7 === 0 ? 'y' : 'n'}`).join('\n')}\n`;
       const chunks = [text.slice(0, 100), text.slice(100, 30_000), text.slice(30_000)];
