@@ -37,18 +37,28 @@ export class FieldTests {
   }
 
   /** Whether the row whose record starts at `at` surely fails (fields as [start, end) pairs from `at`). */
+  // Plain loops: it runs for every row, and a closure a row was 200 MB of garbage on 1 M rows.
   fails(window: Uint8Array, records: Int32Array, at: number): boolean {
-    for (const { slot, needles } of this.tests) {
+    const tests = this.tests;
+    for (let t = 0; t < tests.length; t++) {
+      const { slot, needles } = tests[t]!;
       const start = records[at + 2 * slot]!;
       if (start < 0 || window[start] === this.quote) continue;
       const length = records[at + 2 * slot + 1]! - start;
-      if (!needles.some((needle) => needle.length === length && sameBytes(window, start, needle))) return true;
+      if (!anyEqual(window, start, length, needles)) return true;
     }
     return false;
   }
 }
 
-function sameBytes(window: Uint8Array, start: number, needle: Uint8Array): boolean {
-  for (let i = 0; i < needle.length; i++) if (window[start + i] !== needle[i]) return false;
-  return true;
+/** Whether window[start, start + length) is one of `needles`. */
+function anyEqual(window: Uint8Array, start: number, length: number, needles: readonly Uint8Array[]): boolean {
+  for (let n = 0; n < needles.length; n++) {
+    const needle = needles[n]!;
+    if (needle.length !== length) continue;
+    let i = 0;
+    while (i < length && window[start + i] === needle[i]) i++;
+    if (i === length) return true;
+  }
+  return false;
 }
