@@ -1,5 +1,6 @@
-/** csv.read's file source, which keeps one read ahead of the parser. */
+/** csv.read's file source, which keeps one read ahead of the parser and lends it its read buffers. */
 import { expect } from 'chai';
+import { Readable } from 'node:stream';
 import { csv, run } from '../../lib/index.js';
 import { collector, rejection } from '../helpers/csv.js';
 import { numberedCsv, openFilesUnder, tempDir, type TempDir } from '../helpers/files.js';
@@ -21,6 +22,21 @@ describe('csv.read() file reading', () => {
       await run(source, sink);
       expect(sink.rows.map((row) => row[0])).to.deep.equal(Array.from({ length: 2000 }, (_, i) => String(i + 1)));
       expect(source.bytesIn).to.equal(Buffer.byteLength(numberedCsv(2000)));
+    }
+  });
+
+  it('reads a file of many 1 MiB reads as csv.parse reads its bytes, whatever the chunk size (read buffers reused)', async () => {
+    const line = (i: number) => `${i},"a ""q"", b\nc",é${'x'.repeat(i % 97)},${i % 7 === 0 ? '' : 'z'}\n`;
+    const text = `id,quoted,long,last\n${Array.from({ length: 45_000 }, (_, i) => line(i)).join('')}`;
+    expect(Buffer.byteLength(text)).to.be.above(3 << 20);
+    const file = await dir.write('many-reads.csv', text);
+    const reference = collector<string[]>();
+    await run(Readable.from([Buffer.from(text)]), csv.parse(), reference);
+    for (const chunkSize of [4096, 65_536, 3 << 20]) {
+      const sink = collector<string[]>();
+      await run(csv.read(file, { chunkSize }), sink);
+      expect(sink.rows.length, `chunkSize ${chunkSize}`).to.equal(45_000);
+      expect(sink.rows, `chunkSize ${chunkSize}`).to.deep.equal(reference.rows);
     }
   });
 

@@ -2,7 +2,6 @@ import { expect } from 'chai';
 import { once } from 'node:events';
 import { createReadStream, existsSync } from 'node:fs';
 import { chmod } from 'node:fs/promises';
-import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { CsvError, csv, originOf, pipe, run, take, type Reject } from '../../lib/index.js';
 import { bytes, closed, collector, rejection, thrown } from '../helpers/csv.js';
@@ -58,21 +57,6 @@ describe('csv.read()', () => {
     const named = collector();
     await run(csv.read(bytes(['a\n1\n']), { source: 'upload' }), named);
     expect(originOf(named.rows[0])).to.deep.equal({ source: 'upload', line: 2 });
-  });
-
-  it('reads a file of many 1 MiB reads as csv.parse reads its bytes, whatever the chunk size (read buffers reused)', async () => {
-    const line = (i: number) => `${i},"a ""q"", b\nc",é${'x'.repeat(i % 97)},${i % 7 === 0 ? '' : 'z'}\n`;
-    const text = `id,quoted,long,last\n${Array.from({ length: 45_000 }, (_, i) => line(i)).join('')}`;
-    expect(Buffer.byteLength(text)).to.be.above(3 << 20);
-    const file = await dir.write('many-reads.csv', text);
-    const reference = collector<string[]>();
-    await run(Readable.from([Buffer.from(text)]), csv.parse(), reference);
-    for (const chunkSize of [4096, 65_536, 3 << 20]) {
-      const sink = collector<string[]>();
-      await run(csv.read(file, { chunkSize }), sink);
-      expect(sink.rows.length, `chunkSize ${chunkSize}`).to.equal(45_000);
-      expect(sink.rows, `chunkSize ${chunkSize}`).to.deep.equal(reference.rows);
-    }
   });
 
   describe('errors name the source and line', () => {
