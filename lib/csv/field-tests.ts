@@ -7,7 +7,7 @@
  * bytes). Undecided rows are made as usual, and the `where` stage tests them.
  */
 export interface FieldCondition {
-  /** The field's position in a projected record (see WasmRows' records). */
+  /** The field's position in a projected record (see WasmRows' records), or its column without a projection. */
   readonly slot: number;
   /** The values, strings only (other values never equal a field). */
   readonly values: readonly string[];
@@ -43,11 +43,30 @@ export class FieldTests {
     for (let t = 0; t < tests.length; t++) {
       const { slot, needles } = tests[t]!;
       const start = records[at + 2 * slot]!;
-      if (start < 0 || window[start] === this.quote) continue;
-      const length = records[at + 2 * slot + 1]! - start;
-      if (!anyEqual(window, start, length, needles)) return true;
+      if (start >= 0 && this.failsOn(window, start, records[at + 2 * slot + 1]!, needles)) return true;
     }
     return false;
+  }
+
+  /**
+   * The same for a row of `width` fields read from the kernel's entries (no projection; a
+   * slot is a column): its fields end at entries[first], …, entries[first + width - 1], the
+   * first one starting at `start`.
+   */
+  failsAmong(window: Uint8Array, entries: Int32Array, first: number, start: number, width: number): boolean {
+    const tests = this.tests;
+    for (let t = 0; t < tests.length; t++) {
+      const { slot, needles } = tests[t]!;
+      if (slot >= width) continue;
+      const from = slot === 0 ? start : entries[first + slot - 1]! + 1;
+      if (this.failsOn(window, from, entries[first + slot]!, needles)) return true;
+    }
+    return false;
+  }
+
+  /** Whether window[start, end) is an unquoted field none of `needles`. */
+  private failsOn(window: Uint8Array, start: number, end: number, needles: readonly Uint8Array[]): boolean {
+    return window[start] !== this.quote && !anyEqual(window, start, end - start, needles);
   }
 }
 

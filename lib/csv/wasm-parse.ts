@@ -22,7 +22,7 @@ export function wasmRowsFor(options: Resolved, utf8: boolean, indexes: readonly 
   if (process.env.SLUICE_CSV_WASM === '0' || !options.fast || !utf8 || options.ltrim || options.rtrim) return null;
   // With `ragged: 'keep'` the JS scanner counts a projected row's width only up to the last wanted column.
   if (indexes !== null && options.ragged === 'keep') return null;
-  const conditions = indexes === null || where === null ? undefined : projectedConditions(where, options, indexes.length);
+  const conditions = where === null ? undefined : indexes !== null ? projectedConditions(where, options, indexes.length) : options.objects ? undefined : columnConditions(where);
   return WasmRows.create(options.dialect, { columns: indexes, stripBom: atStart, emptyRows: true, raw: !options.objects, where: conditions });
 }
 
@@ -40,6 +40,13 @@ function projectedConditions(where: FusedWhere, options: Resolved, width: number
     if (position >= 0 && position < width) conditions.push({ column: position, values: values.filter((value): value is string => typeof value === 'string') });
   }
   return conditions;
+}
+
+/** A fused `where`'s conditions on whole array rows: by column index, string values only. */
+function columnConditions(where: FusedWhere): { column: number; values: string[] }[] {
+  return where.conditions
+    .filter((condition): condition is { column: number; values: readonly unknown[] } => typeof condition.column === 'number')
+    .map(({ column, values }) => ({ column, values: values.filter((value): value is string => typeof value === 'string') }));
 }
 
 /** A scanner's result, or the WebAssembly reader's, whose rows may be null: dropped for a fused `where`. */

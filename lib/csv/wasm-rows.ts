@@ -50,9 +50,10 @@ export interface WasmRowsOptions {
   /** Whether each row's raw text is reported (see `WasmRowsResult.raws`; only without a projection). @default false */
   raw?: boolean;
   /**
-   * A fused `where`'s conditions on the projected row (`column`: a position in `columns`):
-   * once `expectWidth` is told the rows' width, a row of that width whose bytes fail one is
-   * returned as null (see field-tests.ts). Only with a projection the kernel reads itself.
+   * A fused `where`'s conditions on the projected row (`column`: a position in `columns`,
+   * or a column without a projection): once `expectWidth` is told the rows' width, a row of
+   * that width whose bytes fail one is returned as null (see field-tests.ts). Not with a
+   * projection the kernel does not read itself.
    */
   where?: readonly { readonly column: number; readonly values: readonly string[] }[];
 }
@@ -119,7 +120,9 @@ export class WasmRows {
     this.emptyRows = options.emptyRows ?? false;
     this.raw = (options.raw ?? false) && columns === null;
     const ordinals = this.ordinals;
-    if (ordinals && options.where) this.tests = FieldTests.of(options.where.map(({ column, values }) => ({ slot: ordinals[column]!, values })), quote);
+    if (options.where && (ordinals || columns === null)) {
+      this.tests = FieldTests.of(options.where.map(({ column, values }) => ({ slot: ordinals ? ordinals[column]! : column, values })), quote);
+    }
     if (columns) {
       const last = Math.max(-1, ...columns);
       this.wanted = new Uint8Array(last + 1);
@@ -257,7 +260,18 @@ export class WasmRows {
     let index = this.index;
     let start = this.fieldStart;
     let edgeSpace = this.edgeSpace;
+    const width = this.expectedWidth;
+    const tests = wanted === null && width > 1 ? this.tests : null;
     for (let k = from; k < count; k++) {
+      // At a row's first entry: a row of the expected width that fails the `where` is dropped unmade.
+      if (tests !== null && index === 0 && r < rows && ends[r]! - k === width && tests.failsAmong(window, entries, k, start, width)) {
+        k = ends[r]!;
+        this.endRow(null, width, ~entries[k]!, out);
+        start = this.fieldStart;
+        r++;
+        if (this.segment === null || this.rowStart >= this.segmentEnd) this.copyRows(r);
+        continue;
+      }
       const e = entries[k];
       if (e >= 0) {
         if (wanted === null || (index < wanted.length && wanted[index] === 1)) values[index] = this.field(start, e);
@@ -368,7 +382,7 @@ export class WasmRows {
     out.widths.push(empty ? 0 : count);
     out.lines.push(this.linesOf(start, end));
     if (out.raws) {
-      out.raws.push(empty ? null : this.rawOf(start, end));
+      out.raws.push(empty || fields === null ? null : this.rawOf(start, end));
       out.edgeSpaces!.push(this.edgeSpace);
       this.edgeSpace = false;
     }

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { csv, filter, originOf, run, select, take, where, type CsvParseOptions, type Reject, type Summary } from '../../lib/index.js';
 import type { WhereStage } from '../../lib/operations/where.js';
 import { whereFusion } from '../../lib/pipeline/fuse-where.js';
-import { bytes, collector } from '../helpers/csv.js';
+import { bytes, collector, textSink } from '../helpers/csv.js';
 import { collect, counts, destroyMidStream, expectAccounted, expectTypeErrors, measureHeld, range, runAccounted } from '../helpers/streams.js';
 
 const scale = Number(process.env.CSV_FUZZ_SCALE ?? 1);
@@ -100,6 +100,21 @@ describe('where()', () => {
       expect(stage.stats.in).to.be.below(2000);
     });
 
+    it("whole rows (no projection): the source drops them too; the output is the filter's, byte for byte", async () => {
+      const lines = Array.from({ length: 3000 }, (_, i) => `${i},${i % 5 === 0 ? 'NJ' : 'NY'}, x ,"q""${i}",é`);
+      const text = `id,state,pad,quoted,last\n${lines.join('\n')}\n`;
+      const chunks = [text.slice(0, 64), text.slice(64, 50_000), text.slice(50_000)];
+      const stage = where({ 1: 'NJ' }) as unknown as WhereStage;
+      const out = textSink();
+      const summary = await run(csv.read(bytes(chunks)), stage, csv.format(), out);
+      const reference = textSink();
+      await run(csv.read(bytes(chunks)), filter((row: string[]) => row[1] === 'NJ'), csv.format(), reference);
+      expect(out.text()).to.equal(reference.text());
+      expect(out.text().trimEnd().split('\n').length).to.equal(600);
+      expect(summary).to.include({ read: 3000, written: 600, filtered: 2400 });
+      expect(stage.stats.in).to.be.below(1000);
+    });
+
     it('a take after it stops the source with the same rows as unfused', async () => {
       const text = `a,b\n${Array.from({ length: 5000 }, (_, i) => `${i},${i % 7 === 0 ? 'y' : 'n'}`).join('\n')}\n`;
       const chunks = [text.slice(0, 100), text.slice(100, 30_000), text.slice(30_000)];
@@ -131,7 +146,8 @@ interface Case {
   /** The input cut at random bytes (inside characters too). */
   chunks: Buffer[];
   options: CsvParseOptions;
-  columns: number[];
+  /** A select after the source, or none. */
+  columns: number[] | null;
   conditions: Record<number, string | string[]>;
 }
 
@@ -151,9 +167,9 @@ async function outcome(c: Case, tell: boolean): Promise<Outcome> {
   const stage = where(c.conditions) as unknown as WhereStage;
   const sink = collector();
   try {
-    const { ms: _, ...summary } = await run(csv.read(bytes(c.chunks), c.options), select(c.columns), stage, sink, {
-      rejects: (r: Reject) => void rejects.push({ stage: r.stage, reason: r.reason, index: r.index, line: r.origin?.line }),
-    });
+    const source = csv.read(bytes(c.chunks), c.options);
+    const rejectsOption = { rejects: (r: Reject) => void rejects.push({ stage: r.stage, reason: r.reason, index: r.index, line: r.origin?.line }) };
+    const { ms: _, ...summary } = c.columns === null ? await run(source, stage, sink, rejectsOption) : await run(source, select(c.columns), stage, sink, rejectsOption);
     const droppedAtSource = summary.read - summary.rejected - stage.stats.in;
     return { rows: sink.rows, lines: sink.rows.map((r) => originOf(r)?.line), summary, rejects, error: null, droppedAtSource };
   } catch (error) {
@@ -179,8 +195,8 @@ const cases: fc.Arbitrary<Case> = fc
     rows: fc.array(fc.tuple(fc.array(field, { minLength: 5, maxLength: 5 }), fc.oneof({ weight: 60, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constantFrom(-1, 1) })), { minLength: 20, maxLength: 120 }),
     header: fc.boolean(),
     ragged: fc.constantFrom<'fail' | 'reject'>('fail', 'fail', 'reject'),
-    // The projection: a select fused into the source (only with ragged 'fail'), or its `columns` option.
-    columnsOption: fc.boolean(),
+    // The projection: a select fused into the source (only with ragged 'fail'), its `columns` option, or none.
+    projection: fc.constantFrom<'select' | 'columns' | 'none'>('select', 'columns', 'none'),
     crlf: fc.boolean(),
     picks: fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 1, maxLength: 4 }),
     // Mostly columns of the selected rows (others are left to the where stage).
@@ -198,8 +214,8 @@ const cases: fc.Arbitrary<Case> = fc
     const chunks = [0, ...points].map((from, i) => input.subarray(from, [...points, input.length][i]));
     return {
       chunks: chunks.filter((chunk) => chunk.length > 0),
-      options: { header: g.header, ragged: g.ragged, ...(g.columnsOption ? { columns: g.picks.map((p) => p % g.width) } : {}) } as CsvParseOptions,
-      columns: g.columnsOption ? g.picks.map((_, i) => i) : g.picks.map((p) => p % g.width),
-      conditions: Object.fromEntries(g.conditions.map(([column, values]) => [column === 9 ? column : column % g.picks.length, values])),
+      options: { header: g.header, ragged: g.ragged, ...(g.projection === 'columns' ? { columns: g.picks.map((p) => p % g.width) } : {}) } as CsvParseOptions,
+      columns: g.projection === 'select' ? g.picks.map((p) => p % g.width) : null,
+      conditions: Object.fromEntries(g.conditions.map(([column, values]) => [column === 9 ? column : column % (g.projection === 'none' ? g.width : g.picks.length), values])),
     };
   });
