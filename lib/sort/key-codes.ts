@@ -6,6 +6,13 @@
  * shorter key first on a common prefix, is the order of JavaScript's `<` on strings, hence
  * of `compareValues` on two strings. Invariants: a row's codes never straddle two slabs;
  * `bytes` is what is allocated (slabs and positions), not an estimate.
+ *
+ * For sorting, `prefixes()` packs each row's keys into `PREFIX_WORDS` unsigned words that
+ * compare as the keys do whenever they differ (a normalized key, as DuckDB's): one byte a
+ * unit, u + 1 for units under 254 (0 ends a key, so a shorter key is first on a common
+ * prefix), 255 for any other unit, after which nothing more is written; a descending key's
+ * bytes are 255 minus these. Rows whose prefixes are equal may still differ (past the prefix,
+ * or in units past a 255): those are compared unit by unit (`compare`).
  */
 import { Positions } from './positions.js';
 
@@ -16,6 +23,11 @@ const MASK = SLAB - 1;
 const FIRST_SLAB = 1024;
 /** A key longer than this is not coded (its length must fit in one unit). */
 const MAX_LENGTH = 0xffff;
+/** Words (of 4 key bytes) in a row's sort prefix: a CSV row's short key and a 10-digit number fit. */
+export const PREFIX_WORDS = 4;
+const PREFIX_BYTES = PREFIX_WORDS * 4;
+/** The byte of units from this one up (it ends a prefix: the units differ past what one byte says). */
+const CLAMP = 254;
 
 /** Memory reused from one run to the next. */
 export interface KeyCodePool {
@@ -89,6 +101,39 @@ export class KeyCodes {
       j += lb;
     }
     return a - b;
+  }
+
+  /** Every row's sort prefix (see the top), `PREFIX_WORDS` words a row, in row order. */
+  prefixes(): Uint32Array {
+    const out = new Uint32Array(this.count * PREFIX_WORDS);
+    const bytes = new Uint8Array(PREFIX_BYTES);
+    for (let i = 0; i < this.count; i++) {
+      this.prefixBytes(i, bytes);
+      for (let w = 0, b = 0; w < PREFIX_WORDS; w++, b += 4) {
+        out[i * PREFIX_WORDS + w] = ((bytes[b]! << 24) | (bytes[b + 1]! << 16) | (bytes[b + 2]! << 8) | bytes[b + 3]!) >>> 0;
+      }
+    }
+    return out;
+  }
+
+  /** Row `i`'s prefix as bytes (zeros after its last). */
+  private prefixBytes(i: number, bytes: Uint8Array): void {
+    bytes.fill(0);
+    const p = this.at.get(i);
+    const slab = this.slabs[p >>> SLAB_BITS]!;
+    let at = p & MASK;
+    let n = 0;
+    for (let k = 0; k < this.signs.length && n < PREFIX_BYTES; k++) {
+      const flip = this.signs[k] === 1 ? 0 : 255;
+      const length = slab[at++]!;
+      for (let u = 0; u < length; u++) {
+        const c = slab[at + u]!;
+        bytes[n++] = (c < CLAMP ? c + 1 : 255) ^ flip;
+        if (c >= CLAMP || n === PREFIX_BYTES) return;
+      }
+      bytes[n++] = flip;
+      at += length;
+    }
   }
 
   /** Whether row `i`'s one key is `s` (for codes of one key each, as a hash table's). */

@@ -7,14 +7,15 @@
  * index over them. Invariants: the row objects themselves are not kept (they die young, cheap
  * for the collector); `bytes` counts what is held: the slabs and the writer's buffer as
  * allocated, the positions' blocks, the key codes as allocated (or each heap key's slot and
- * estimated size), and 8 bytes a row for the index and the sort's scratch copy of it. Slabs
+ * estimated size), 8 bytes a row for the index and the sort's scratch copy of it, and the
+ * sort prefixes of coded keys (16 bytes a row, made when the run is sorted). Slabs
  * (and blocks of positions) come from, and go back to, a pool the stage keeps across its
  * runs: a spilled run's memory is reused at once instead of waiting for the collector to
  * free it (it would otherwise double the process's external memory).
  */
 import { RECORD_HEAD, RecordReader, RecordWriter, estimateBytes } from '../spill/index.js';
 import { sortIndex } from './index-sort.js';
-import { KeyCodes, type KeyCodePool } from './key-codes.js';
+import { KeyCodes, PREFIX_WORDS, type KeyCodePool } from './key-codes.js';
 import { Positions } from './positions.js';
 import { compareValues, type ResolvedKey } from './keys.js';
 
@@ -66,7 +67,8 @@ export class RunBuffer<T> {
 
   /** Bytes held (see the invariants). */
   get bytes(): number {
-    return this.held + this.at.bytes + this.writer.capacity + (this.codes?.bytes ?? 0) + 8 * this.count;
+    const codes = this.codes ? this.codes.bytes + PREFIX_WORDS * 4 * this.count : 0;
+    return this.held + this.at.bytes + this.writer.capacity + codes + 8 * this.count;
   }
 
   /** Reads the row's keys (a key function's throw propagates, the row not added) and encodes it. */
@@ -141,7 +143,16 @@ export class RunBuffer<T> {
    */
   private indexComparator(): (a: number, b: number) => number {
     const codes = this.codes;
-    if (codes) return (a, b) => codes.compare(a, b);
+    if (codes) {
+      // Most pairs differ in their prefixes: one to four word compares, no unit loop.
+      const prefixes = codes.prefixes();
+      return (a, b) => {
+        for (let w = 0, x = a * PREFIX_WORDS, y = b * PREFIX_WORDS; w < PREFIX_WORDS; w++, x++, y++) {
+          if (prefixes[x] !== prefixes[y]) return prefixes[x]! < prefixes[y]! ? -1 : 1;
+        }
+        return codes.compare(a, b);
+      };
+    }
     const keys = this.sortKeys.map((key, k) => ({ ...key, values: this.keys[k]!, strings: key.cmp === compareValues && this.allStrings(this.keys[k]!) }));
     if (keys.every((key) => key.strings && key.sign === 1)) {
       const columns = keys.map((key) => key.values as string[]);
