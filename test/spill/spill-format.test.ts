@@ -86,18 +86,18 @@ describe('spill format', () => {
 
   it('keeps the raw line of an unchanged CSV row (for csv.format to copy), not of a changed one', () => {
     const raw = (text: string, delimiter: string, edgeSpace?: boolean): RawLine => ({ text, fields: text.split(delimiter), delimiter, quote: '"', edgeSpace });
-    const rows = [raw('a,b, c', ',', true), raw('x;;é', ';', false), raw('only', ','), raw('p,q', ',')].map((line, i) => {
+    const rows = [raw('a,b, c', ',', true), raw('x;;é', ';', false), raw('only', ','), raw(',,', ','), raw('a::b::', '::'), raw('p,q', ',')].map((line, i) => {
       const row = [...line.fields];
       setOrigin(row, new CsvOrigin('in.csv', i + 2, line));
       return row;
     });
-    rows[3]![1] = 'changed';
+    rows[5]![1] = 'changed';
     const back = roundTrip(rows) as string[][];
-    expect(back).to.deep.equal([['a', 'b', ' c'], ['x', '', 'é'], ['only'], ['p', 'changed']]);
-    expect(back.map((row) => originOf(row))).to.deep.equal([2, 3, 4, 5].map((line) => ({ source: 'in.csv', line })));
+    expect(back).to.deep.equal([['a', 'b', ' c'], ['x', '', 'é'], ['only'], ['', '', ''], ['a', 'b', ''], ['p', 'changed']]);
+    expect(back.map((row) => originOf(row))).to.deep.equal([2, 3, 4, 5, 6, 7].map((line) => ({ source: 'in.csv', line })));
     const lines = back.map((row) => CsvOrigin.rawOf(originOf(row)));
-    expect(lines.slice(0, 3)).to.deep.equal([raw('a,b, c', ',', true), raw('x;;é', ';', false), raw('only', ',')]);
-    expect(lines[3]).to.equal(undefined);
+    expect(lines.slice(0, 5)).to.deep.equal([raw('a,b, c', ',', true), raw('x;;é', ';', false), raw('only', ','), raw(',,', ','), raw('a::b::', '::')]);
+    expect(lines[5]).to.equal(undefined);
     // The line's fields are a copy: changing the row later is noticed by csv.format.
     expect(lines[0]!.fields).to.not.equal(back[0]);
   });
@@ -111,8 +111,10 @@ describe('spill format', () => {
     // The record: length, origin (flag, source, line), then the RawLine tag and the field count.
     const count = 4 + 1 + 4 + 'in.csv'.length + 8 + 1;
     expect(record[count]).to.equal(2);
-    record[count] = 3;
-    expect(() => new RecordReader('run-1').record(record, 0)).to.throw(SpillFormatError, 'run-1 is corrupted');
+    for (const wrong of [0, 1, 3]) {
+      record[count] = wrong;
+      expect(() => new RecordReader('run-1').record(record, 0)).to.throw(SpillFormatError, 'run-1 is corrupted');
+    }
   });
 
   it('a sequential writer names a repeated origin source once; the reader restores every origin', () => {
