@@ -162,12 +162,18 @@ export class SpillFolder {
   }
 }
 
-/** Reads one run file's rows in order, a chunk at a time, decoding one row at a time. */
+/**
+ * Reads one run file's rows in order, a chunk at a time, decoding one row at a time. One read
+ * is in flight while the loaded chunk is decoded (read-ahead: the merge does not wait on the
+ * disk for each chunk of each run), so a reader holds two buffers of about `CHUNK` bytes.
+ */
 export class RunReader {
+  /** The loaded bytes (decoded now), and the buffer the next chunk is read into. */
   private buf = Buffer.allocUnsafe(CHUNK);
-  /** Where the loaded bytes start in `buf` (after the header, in the first chunk). */
-  private skip = 0;
-  private loaded = 0;
+  private spare = Buffer.allocUnsafe(CHUNK);
+  /** The read into `spare` in flight (its bytes go after the `rest` carried over), if any. */
+  private pending: Promise<{ bytesRead: number }> | null = null;
+  private rest = 0;
   private started = false;
   private done = false;
   private readonly records: RecordReader;
@@ -193,40 +199,44 @@ export class RunReader {
   }
 
   /**
-   * Reads the next chunk after the bytes left over from the last one (the start of a block
-   * that continues), into one buffer reused for the whole file: rows are decoded out of it
-   * (copies), so nothing refers to it after, and reading a run allocates no buffer a chunk.
+   * Loads the chunk read ahead (after the bytes left over from the last one: the start of a
+   * block that continues) and starts reading the next. The two buffers are reused for the
+   * whole file: rows are decoded out of them (copies), so nothing refers to them after.
    * Called once every row of the loaded blocks is read.
    */
   private async fill(): Promise<void> {
-    const rest = this.loaded - this.records.used;
-    this.buf.copyWithin(0, this.skip + this.records.used, this.skip + this.loaded);
-    if (this.buf.length < rest + CHUNK) {
-      const grown = Buffer.allocUnsafe(rest + CHUNK);
-      this.buf.copy(grown, 0, 0, rest);
-      this.buf = grown;
-    }
-    const { bytesRead } = await this.handle.read(this.buf, rest, CHUNK, null);
-    let bytes = this.buf.subarray(0, rest + bytesRead);
-    this.skip = 0;
+    const { bytesRead } = await (this.pending ?? this.readAhead(0, this.buf));
+    this.pending = null;
+    [this.buf, this.spare] = [this.spare, this.buf];
+    let bytes = this.buf.subarray(0, this.rest + bytesRead);
     if (!this.started) {
       if (bytes.length < HEADER_BYTES && bytesRead > 0) {
         this.records.load(bytes.subarray(0, 0));
-        this.loaded = bytes.length;
+        this.readAhead(bytes.length, bytes);
         return;
       }
       checkHeader(bytes, this.file);
       this.started = true;
-      this.skip = HEADER_BYTES;
       bytes = bytes.subarray(HEADER_BYTES);
     }
     this.records.load(bytes);
-    this.loaded = bytes.length;
     if (bytesRead === 0) {
       this.records.finish(bytes.length - this.records.used);
       this.done = true;
       await this.close();
+      return;
     }
+    this.readAhead(bytes.length - this.records.used, bytes);
+  }
+
+  /** Starts reading the next chunk into `spare`, after the last `rest` bytes of `bytes` (copied first). */
+  private readAhead(rest: number, bytes: Buffer): Promise<{ bytesRead: number }> {
+    if (this.spare.length < rest + CHUNK) this.spare = Buffer.allocUnsafe(rest + CHUNK);
+    bytes.copy(this.spare, 0, bytes.length - rest);
+    this.rest = rest;
+    const reading = this.handle.read(this.spare, rest, CHUNK, null);
+    reading.catch(() => undefined); // awaited by the next fill; a reader closed before that never asks
+    return (this.pending = reading);
   }
 
   async close(): Promise<void> {
