@@ -136,11 +136,11 @@ export class SpillFolder {
     this.bytesWritten += bytes.length;
   }
 
-  /** Opens a run file for reading. */
-  async read(file: string): Promise<RunReader> {
+  /** Opens a run file for reading, `chunk` bytes at a time (a reader holds about twice that). */
+  async read(file: string, chunk = CHUNK): Promise<RunReader> {
     const handle = await open(file, 'r');
     this.open.add(handle);
-    return new RunReader(file, handle, () => this.open.delete(handle));
+    return new RunReader(file, handle, () => this.open.delete(handle), chunk);
   }
 
   /** Closes what is open and deletes the folder (once; safe to call again). */
@@ -165,12 +165,12 @@ export class SpillFolder {
 /**
  * Reads one run file's rows in order, a chunk at a time, decoding one row at a time. One read
  * is in flight while the loaded chunk is decoded (read-ahead: the merge does not wait on the
- * disk for each chunk of each run), so a reader holds two buffers of about `CHUNK` bytes.
+ * disk for each chunk of each run), so a reader holds two buffers of about `chunk` bytes.
  */
 export class RunReader {
   /** The loaded bytes (decoded now), and the buffer the next chunk is read into. */
-  private buf = Buffer.allocUnsafe(CHUNK);
-  private spare = Buffer.allocUnsafe(CHUNK);
+  private buf: Buffer;
+  private spare: Buffer;
   /** The read into `spare` in flight (its bytes go after the `rest` carried over), if any. */
   private pending: Promise<{ bytesRead: number }> | null = null;
   private rest = 0;
@@ -178,8 +178,10 @@ export class RunReader {
   private done = false;
   private readonly records: RecordReader;
 
-  constructor(readonly file: string, private readonly handle: FileHandle, private readonly onClose: () => void) {
+  constructor(readonly file: string, private readonly handle: FileHandle, private readonly onClose: () => void, private readonly chunk: number) {
     this.records = new RecordReader(file);
+    this.buf = Buffer.allocUnsafe(chunk);
+    this.spare = Buffer.allocUnsafe(chunk);
   }
 
   /** The next row, or `undefined` at the end (rows themselves are never undefined). */
@@ -231,10 +233,10 @@ export class RunReader {
 
   /** Starts reading the next chunk into `spare`, after the last `rest` bytes of `bytes` (copied first). */
   private readAhead(rest: number, bytes: Buffer): Promise<{ bytesRead: number }> {
-    if (this.spare.length < rest + CHUNK) this.spare = Buffer.allocUnsafe(rest + CHUNK);
+    if (this.spare.length < rest + this.chunk) this.spare = Buffer.allocUnsafe(rest + this.chunk);
     bytes.copy(this.spare, 0, bytes.length - rest);
     this.rest = rest;
-    const reading = this.handle.read(this.spare, rest, CHUNK, null);
+    const reading = this.handle.read(this.spare, rest, this.chunk, null);
     reading.catch(() => undefined); // awaited by the next fill; a reader closed before that never asks
     return (this.pending = reading);
   }
