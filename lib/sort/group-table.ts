@@ -8,6 +8,7 @@
  * Invariants: groups keep their first-appearance order; `bytes` is what is allocated.
  */
 import { RecordReader, RecordWriter } from '../spill/index.js';
+import { give, take } from './array-pool.js';
 import { KeyCodes, type KeyCodePool } from './key-codes.js';
 import { Positions } from './positions.js';
 
@@ -44,21 +45,6 @@ export interface GroupTablePool {
 }
 
 export const groupTablePool = (): GroupTablePool => ({ codes: { slabs: [], blocks: [] }, blocks: [], keys: [], hashes: [], table: [], states: [] });
-
-/** A zeroed array of `size` from the pool's one of that kind (a view of it when larger), or a new one. */
-function take<A extends Uint32Array | Int32Array | Float64Array>(pool: A[], size: number, make: (n: number) => A): A {
-  const at = pool.findIndex((a) => a.length >= size);
-  if (at < 0) return make(size);
-  const a = pool.splice(at, 1)[0]!.subarray(0, size) as A;
-  a.fill(0);
-  return a;
-}
-
-/** Gives a whole array (not a view's part) back to the pool, which keeps the larger of it and the one it has. */
-function give<A extends Uint32Array | Int32Array | Float64Array>(pool: A[], a: A, whole: (buffer: ArrayBuffer) => A): void {
-  if (pool.length > 0 && pool[0]!.byteLength >= a.buffer.byteLength) return;
-  pool[0] = whole(a.buffer as ArrayBuffer);
-}
 
 const pooled = (arrays: { byteLength: number }[]): number => arrays.reduce((n, a) => n + a.byteLength, 0);
 /** The longest identity key-codes holds. */

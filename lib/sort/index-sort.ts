@@ -1,12 +1,12 @@
 /**
  * Sorts an index (a Uint32Array of row numbers) by a comparator, in place, with one scratch
- * array of the same size (pure). V8's own `TypedArray.prototype.sort(compare)` copies the
+ * array of the same size (pure; the caller may pass one to reuse). V8's own `TypedArray.prototype.sort(compare)` copies the
  * elements into two arrays on the JS heap (16 bytes a row); this needs 4 bytes a row outside
  * it. A bottom-up merge sort over runs first sorted by insertion: stable, O(n log n).
  */
 const RUN = 32;
 
-export function sortIndex(index: Uint32Array, compare: (a: number, b: number) => number): Uint32Array {
+export function sortIndex(index: Uint32Array, compare: (a: number, b: number) => number, scratch: Uint32Array = new Uint32Array(index.length)): Uint32Array {
   const n = index.length;
   for (let lo = 0; lo < n; lo += RUN) {
     const hi = Math.min(lo + RUN, n);
@@ -22,7 +22,7 @@ export function sortIndex(index: Uint32Array, compare: (a: number, b: number) =>
   }
   if (n <= RUN) return index;
   let from: Uint32Array = index;
-  let to: Uint32Array = new Uint32Array(n);
+  let to: Uint32Array = scratch;
   for (let width = RUN; width < n; width *= 2) {
     for (let lo = 0; lo < n; lo += 2 * width) {
       const mid = Math.min(lo + width, n);

@@ -63,10 +63,11 @@ export class KeyCodes {
     if (units > SLAB) return false;
     const last = this.slabs[this.slabs.length - 1];
     if (!last || this.used + units > last.length) {
-      const size = Math.max(units, Math.min(SLAB, last ? last.length * 2 : FIRST_SLAB));
-      this.slabs.push((size === SLAB && this.pool.slabs.pop()) || new Uint16Array(size));
+      // A pooled slab is taken at once (it is memory held already), else they grow from small.
+      const slab = this.pool.slabs.pop() ?? new Uint16Array(Math.max(units, Math.min(SLAB, last ? last.length * 2 : FIRST_SLAB)));
+      this.slabs.push(slab);
       this.used = 0;
-      this.slabBytes += size * 2;
+      this.slabBytes += slab.byteLength;
     }
     const slab = this.slabs[this.slabs.length - 1]!;
     this.at.set(this.count, (this.slabs.length - 1) * SLAB + this.used);
@@ -103,9 +104,8 @@ export class KeyCodes {
     return a - b;
   }
 
-  /** Every row's sort prefix (see the top), `PREFIX_WORDS` words a row, in row order. */
-  prefixes(): Uint32Array {
-    const out = new Uint32Array(this.count * PREFIX_WORDS);
+  /** Writes every row's sort prefix (see the top) into `out`, `PREFIX_WORDS` words a row, in row order. */
+  prefixes(out: Uint32Array): Uint32Array {
     const bytes = new Uint8Array(PREFIX_BYTES);
     for (let i = 0; i < this.count; i++) {
       this.prefixBytes(i, bytes);

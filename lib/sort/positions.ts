@@ -1,8 +1,8 @@
 /**
  * One number per row of a run (where its record or its key codes start), off the V8 heap, in
  * blocks of 2¹⁶ rows (pure). The first block starts small and doubles (a run of a few rows
- * under a tiny budget holds kilobytes, not a whole block); later blocks are whole and come
- * from, and go back to, a pool the stage keeps across its runs. `bytes` is what is allocated.
+ * under a tiny budget holds kilobytes, not a whole block) unless the pool has a block; whole
+ * blocks come from, and go back to, a pool the stage keeps across its runs. `bytes` is what is allocated.
  */
 const BLOCK_BITS = 16;
 const BLOCK = 1 << BLOCK_BITS;
@@ -28,7 +28,7 @@ export class Positions {
   }
 
   private grow(size: number, b: number): void {
-    const next = (size === BLOCK && this.pool.pop()) || new Float64Array(size);
+    const next = this.pool.pop() ?? new Float64Array(size); // a pooled (whole) block at once: memory held already
     const old = this.blocks[b];
     if (old) {
       next.set(old);

@@ -7,13 +7,14 @@
  * index over them. Invariants: the row objects themselves are not kept (they die young, cheap
  * for the collector); `bytes` counts what is held: the slabs and the writer's buffer as
  * allocated, the positions' blocks, the key codes as allocated (or each heap key's slot and
- * estimated size), 8 bytes a row for the index and the sort's scratch copy of it, and the
- * sort prefixes of coded keys (16 bytes a row, made when the run is sorted). Slabs
- * (and blocks of positions) come from, and go back to, a pool the stage keeps across its
- * runs: a spilled run's memory is reused at once instead of waiting for the collector to
+ * estimated size), and the sort's arrays: 8 bytes a row for the index and its scratch copy,
+ * 16 more for the prefixes of coded keys (made when the run is sorted), or the pooled arrays'
+ * size when larger. Slabs (and blocks of positions, the writer, the sort's arrays) come from,
+ * and go back to, a pool the stage keeps across its runs: a spilled run's memory is reused at once instead of waiting for the collector to
  * free it (it would otherwise double the process's external memory).
  */
 import { RECORD_HEAD, RecordReader, RecordWriter, estimateBytes } from '../spill/index.js';
+import { give, take } from './array-pool.js';
 import { sortIndex } from './index-sort.js';
 import { KeyCodes, PREFIX_WORDS, type KeyCodePool } from './key-codes.js';
 import { Positions } from './positions.js';
@@ -33,17 +34,34 @@ const POOL_MAX = 64;
 export interface RunPool {
   slabs: Buffer[];
   blocks: Float64Array[];
+  /** The sort's arrays (array-pool.ts): the index, its scratch copy, the key prefixes. */
+  index: Uint32Array[];
+  scratch: Uint32Array[];
+  prefixes: Uint32Array[];
   /** The last run's key arrays (their entries past a new run's count are stale, never read). */
   keys?: unknown[][];
   codes?: KeyCodePool;
+  /** The last run's record writer (its buffer grown to a slab's size, emptied). */
+  writer?: RecordWriter;
 }
+
+/** An empty pool (a stage's first). */
+export const runPool = (): RunPool => ({ slabs: [], blocks: [], index: [], scratch: [], prefixes: [] });
+
+/** Lets go of what `pool` holds, in place (the stage's run buffer refers to it too), once the stage makes no more runs. */
+export function emptyPool(pool: RunPool): void {
+  Object.assign(pool, runPool(), { keys: undefined, codes: undefined, writer: undefined });
+}
+
+const uint32s = (n: number): Uint32Array => new Uint32Array(n);
+const wholeUint32s = (buffer: ArrayBuffer): Uint32Array => new Uint32Array(buffer);
 
 export class RunBuffer<T> {
   /** The records, slab by slab (views of `owned`). */
   private readonly slabs: Buffer[] = [];
   /** The slabs' whole buffers, given back to the pool by `release()`. */
   private readonly owned: Buffer[] = [];
-  private writer = new RecordWriter(1 << 10);
+  private readonly writer: RecordWriter;
   /** Where each row's record starts (slab × 2³² + offset). */
   private readonly at: Positions;
   private readonly keys: unknown[][];
@@ -55,10 +73,16 @@ export class RunBuffer<T> {
   count = 0;
   /** Bytes of slabs and position blocks held, and the heap keys' estimate. */
   private held = 0;
+  /** Bytes of the sort's arrays in the pool (held for this run, used when it is sorted). */
+  private readonly pooledSort: number;
+  /** The sorted index, once `order()` made it (given back to the pool by `release()`). */
+  private index: Uint32Array | null = null;
 
-  constructor(private readonly sortKeys: readonly ResolvedKey<T>[], private readonly pool: RunPool = { slabs: [], blocks: [] }) {
+  constructor(private readonly sortKeys: readonly ResolvedKey<T>[], private readonly pool: RunPool = runPool()) {
+    this.pooledSort = [...pool.index, ...pool.scratch, ...pool.prefixes].reduce((n, a) => n + a.byteLength, 0);
     this.keys = pool.keys ?? sortKeys.map(() => []);
-    pool.keys = undefined;
+    this.writer = pool.writer ?? new RecordWriter(1 << 10);
+    pool.keys = pool.writer = undefined;
     this.values = sortKeys.map(() => undefined);
     this.at = new Positions(pool.blocks);
     pool.codes ??= { slabs: [], blocks: [] };
@@ -67,8 +91,8 @@ export class RunBuffer<T> {
 
   /** Bytes held (see the invariants). */
   get bytes(): number {
-    const codes = this.codes ? this.codes.bytes + PREFIX_WORDS * 4 * this.count : 0;
-    return this.held + this.at.bytes + this.writer.capacity + codes + 8 * this.count;
+    const sorting = Math.max(this.pooledSort, (this.codes ? 8 + PREFIX_WORDS * 4 : 8) * this.count);
+    return this.held + this.at.bytes + this.writer.capacity + (this.codes?.bytes ?? 0) + sorting;
   }
 
   /** Reads the row's keys (a key function's throw propagates, the row not added) and encodes it. */
@@ -123,6 +147,9 @@ export class RunBuffer<T> {
     // they hold is dropped, except numbers, which hold nothing (and keep the array unboxed).
     if (!this.codes) for (const values of this.keys) for (let i = 0; i < this.count; i++) if (typeof values[i] !== 'number') values[i] = undefined;
     this.pool.keys = this.keys;
+    this.writer.clear();
+    this.pool.writer = this.writer;
+    if (this.index) give(this.pool.index, this.index, wholeUint32s);
     this.codes?.release();
     this.owned.length = 0;
     this.slabs.length = 0;
@@ -131,9 +158,16 @@ export class RunBuffer<T> {
   /** The rows' indexes in sorted order; ties in input order (stable). */
   order(): Uint32Array {
     if (this.writer.length > 0) this.closeSlab();
-    const index = new Uint32Array(this.count);
-    for (let i = 0; i < index.length; i++) index[i] = i;
-    return sortIndex(index, this.indexComparator());
+    const { pool, count } = this;
+    const index = take(pool.index, count, uint32s);
+    for (let i = 0; i < count; i++) index[i] = i;
+    const scratch = take(pool.scratch, count, uint32s);
+    const prefixes = this.codes ? this.codes.prefixes(take(pool.prefixes, count * PREFIX_WORDS, uint32s)) : null;
+    sortIndex(index, this.indexComparator(prefixes), scratch);
+    give(pool.scratch, scratch, wholeUint32s);
+    if (prefixes) give(pool.prefixes, prefixes, wholeUint32s);
+    this.index = index;
+    return index;
   }
 
   /**
@@ -141,11 +175,10 @@ export class RunBuffer<T> {
    * only under the default order are compared with `<` directly: the same order as `compareValues`, without
    * its type dispatch, which is most of a run's sorting time.
    */
-  private indexComparator(): (a: number, b: number) => number {
+  private indexComparator(prefixes: Uint32Array | null): (a: number, b: number) => number {
     const codes = this.codes;
-    if (codes) {
+    if (codes && prefixes) {
       // Most pairs differ in their prefixes: one to four word compares, no unit loop.
-      const prefixes = codes.prefixes();
       return (a, b) => {
         for (let w = 0, x = a * PREFIX_WORDS, y = b * PREFIX_WORDS; w < PREFIX_WORDS; w++, x++, y++) {
           if (prefixes[x] !== prefixes[y]) return prefixes[x]! < prefixes[y]! ? -1 : 1;

@@ -8,7 +8,7 @@ import { checkFunction, checkHighWaterMark, checkInteger, checkOptions, fail, na
 import { rowComparator, sortKeys, type Compare, type ResolvedKey, type SortBy } from './keys.js';
 import { RecordReader, SpillFolder, parseBytes } from '../spill/index.js';
 import { END, Merger, PENDING, RunSource, type RowSource } from './merge.js';
-import { RunBuffer, type RunPool } from './run-buffer.js';
+import { RunBuffer, emptyPool, runPool } from './run-buffer.js';
 
 export interface SortOptions {
   /**
@@ -60,7 +60,7 @@ export interface SortStage<T> extends Stage<T, T> {
 class SortStageImpl<T> extends Stage<T, T> implements SortStage<T> {
   private buffer: RunBuffer<T>;
   /** Run memory reused from one run to the next (see RunBuffer). */
-  private readonly pool: RunPool = { slabs: [], blocks: [] };
+  private readonly pool = runPool();
   private runs: string[] = [];
   private readonly folder: SpillFolder;
   private source: RowSource | null = null;
@@ -136,7 +136,7 @@ class SortStageImpl<T> extends Stage<T, T> implements SortStage<T> {
       return;
     }
     if (this.buffer.count > 0) await this.spill();
-    Object.assign(this.pool, { slabs: [], blocks: [], keys: undefined, codes: undefined }); // the merge holds no run in memory
+    emptyPool(this.pool); // the merge holds no run in memory
     // Merge consecutive groups (earlier runs first, so ties keep input order) until one pass is left.
     while (this.runs.length > this.maxOpenFiles) {
       const next: string[] = [];
@@ -219,7 +219,7 @@ class SortStageImpl<T> extends Stage<T, T> implements SortStage<T> {
     this.source = null;
     this.flushed = null;
     this.buffer = new RunBuffer(this.keys);
-    Object.assign(this.pool, { slabs: [], blocks: [], keys: undefined, codes: undefined });
+    emptyPool(this.pool);
     this.unlisten();
     this.folder.remove().then(() => callback(error), (e) => callback(error ?? e));
   }
