@@ -104,13 +104,13 @@ export class KeyCodes {
     return a - b;
   }
 
-  /** Writes every row's sort prefix (see the top) into `out`, `PREFIX_WORDS` words a row, in row order. */
-  prefixes(out: Uint32Array): Uint32Array {
+  /** Writes every row's sort prefix (see the top) into `out`: `PREFIX_WORDS` words every `stride`, in row order. */
+  prefixes(out: Uint32Array, stride: number): Uint32Array {
     const bytes = new Uint8Array(PREFIX_BYTES);
     for (let i = 0; i < this.count; i++) {
       this.prefixBytes(i, bytes);
       for (let w = 0, b = 0; w < PREFIX_WORDS; w++, b += 4) {
-        out[i * PREFIX_WORDS + w] = ((bytes[b]! << 24) | (bytes[b + 1]! << 16) | (bytes[b + 2]! << 8) | bytes[b + 3]!) >>> 0;
+        out[i * stride + w] = ((bytes[b]! << 24) | (bytes[b + 1]! << 16) | (bytes[b + 2]! << 8) | bytes[b + 3]!) >>> 0;
       }
     }
     return out;

@@ -8,15 +8,16 @@
  * for the collector); `bytes` counts what is held: the slabs and the writer's buffer as
  * allocated, the positions' blocks, the key codes as allocated (or each heap key's slot and
  * estimated size), and the sort's arrays: 8 bytes a row for the index and its scratch copy,
- * 16 more for the prefixes of coded keys (made when the run is sorted), or the pooled arrays'
- * size when larger. Slabs (and blocks of positions, the writer, the sort's arrays) come from,
+ * or for coded keys 44 (the index, and two copies of each row's 16-byte prefix and number:
+ * prefix-sort.ts), or the pooled arrays' size when larger. Slabs (and blocks of positions, the writer, the sort's arrays) come from,
  * and go back to, a pool the stage keeps across its runs: a spilled run's memory is reused at once instead of waiting for the collector to
  * free it (it would otherwise double the process's external memory).
  */
 import { RECORD_HEAD, RecordReader, RecordWriter, estimateBytes } from '../spill/index.js';
 import { give, take } from './array-pool.js';
 import { sortIndex } from './index-sort.js';
-import { KeyCodes, PREFIX_WORDS, type KeyCodePool } from './key-codes.js';
+import { ENTRY_WORDS, sortByPrefix } from './prefix-sort.js';
+import { KeyCodes, type KeyCodePool } from './key-codes.js';
 import { Positions } from './positions.js';
 import { compareValues, type ResolvedKey } from './keys.js';
 
@@ -34,10 +35,10 @@ const POOL_MAX = 64;
 export interface RunPool {
   slabs: Buffer[];
   blocks: Float64Array[];
-  /** The sort's arrays (array-pool.ts): the index, its scratch copy, the key prefixes. */
+  /** The sort's arrays (array-pool.ts): the index, a scratch copy (of it or of the entries), the prefix entries. */
   index: Uint32Array[];
   scratch: Uint32Array[];
-  prefixes: Uint32Array[];
+  entries: Uint32Array[];
   /** The last run's key arrays (their entries past a new run's count are stale, never read). */
   keys?: unknown[][];
   codes?: KeyCodePool;
@@ -46,7 +47,7 @@ export interface RunPool {
 }
 
 /** An empty pool (a stage's first). */
-export const runPool = (): RunPool => ({ slabs: [], blocks: [], index: [], scratch: [], prefixes: [] });
+export const runPool = (): RunPool => ({ slabs: [], blocks: [], index: [], scratch: [], entries: [] });
 
 /** Lets go of what `pool` holds, in place (the stage's run buffer refers to it too), once the stage makes no more runs. */
 export function emptyPool(pool: RunPool): void {
@@ -79,7 +80,7 @@ export class RunBuffer<T> {
   private index: Uint32Array | null = null;
 
   constructor(private readonly sortKeys: readonly ResolvedKey<T>[], private readonly pool: RunPool = runPool()) {
-    this.pooledSort = [...pool.index, ...pool.scratch, ...pool.prefixes].reduce((n, a) => n + a.byteLength, 0);
+    this.pooledSort = [...pool.index, ...pool.scratch, ...pool.entries].reduce((n, a) => n + a.byteLength, 0);
     this.keys = pool.keys ?? sortKeys.map(() => []);
     this.writer = pool.writer ?? new RecordWriter(1 << 10);
     pool.keys = pool.writer = undefined;
@@ -91,7 +92,7 @@ export class RunBuffer<T> {
 
   /** Bytes held (see the invariants). */
   get bytes(): number {
-    const sorting = Math.max(this.pooledSort, (this.codes ? 8 + PREFIX_WORDS * 4 : 8) * this.count);
+    const sorting = Math.max(this.pooledSort, (this.codes ? 4 + 8 * ENTRY_WORDS : 8) * this.count);
     return this.held + this.at.bytes + this.writer.capacity + (this.codes?.bytes ?? 0) + sorting;
   }
 
@@ -158,34 +159,30 @@ export class RunBuffer<T> {
   /** The rows' indexes in sorted order; ties in input order (stable). */
   order(): Uint32Array {
     if (this.writer.length > 0) this.closeSlab();
-    const { pool, count } = this;
+    const { pool, count, codes } = this;
     const index = take(pool.index, count, uint32s);
-    for (let i = 0; i < count; i++) index[i] = i;
-    const scratch = take(pool.scratch, count, uint32s);
-    const prefixes = this.codes ? this.codes.prefixes(take(pool.prefixes, count * PREFIX_WORDS, uint32s)) : null;
-    sortIndex(index, this.indexComparator(prefixes), scratch);
-    give(pool.scratch, scratch, wholeUint32s);
-    if (prefixes) give(pool.prefixes, prefixes, wholeUint32s);
+    if (codes) {
+      const entries = codes.prefixes(take(pool.entries, count * ENTRY_WORDS, uint32s), ENTRY_WORDS);
+      const scratch = take(pool.scratch, count * ENTRY_WORDS, uint32s);
+      sortByPrefix(entries, scratch, index, (a, b) => codes.compare(a, b));
+      give(pool.entries, entries, wholeUint32s);
+      give(pool.scratch, scratch, wholeUint32s);
+    } else {
+      const scratch = take(pool.scratch, count, uint32s);
+      for (let i = 0; i < count; i++) index[i] = i;
+      sortIndex(index, this.indexComparator(), scratch);
+      give(pool.scratch, scratch, wholeUint32s);
+    }
     this.index = index;
     return index;
   }
 
   /**
-   * Compares two row indexes by their keys: by their codes when coded, else keys of strings
-   * only under the default order are compared with `<` directly: the same order as `compareValues`, without
-   * its type dispatch, which is most of a run's sorting time.
+   * Compares two row indexes by their heap keys: keys of strings only under the default order
+   * are compared with `<` directly: the same order as `compareValues`, without its type
+   * dispatch, which is most of a run's sorting time.
    */
-  private indexComparator(prefixes: Uint32Array | null): (a: number, b: number) => number {
-    const codes = this.codes;
-    if (codes && prefixes) {
-      // Most pairs differ in their prefixes: one to four word compares, no unit loop.
-      return (a, b) => {
-        for (let w = 0, x = a * PREFIX_WORDS, y = b * PREFIX_WORDS; w < PREFIX_WORDS; w++, x++, y++) {
-          if (prefixes[x] !== prefixes[y]) return prefixes[x]! < prefixes[y]! ? -1 : 1;
-        }
-        return codes.compare(a, b);
-      };
-    }
+  private indexComparator(): (a: number, b: number) => number {
     const keys = this.sortKeys.map((key, k) => ({ ...key, values: this.keys[k]!, strings: key.cmp === compareValues && this.allStrings(this.keys[k]!) }));
     if (keys.every((key) => key.strings && key.sign === 1)) {
       const columns = keys.map((key) => key.values as string[]);
