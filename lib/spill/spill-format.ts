@@ -19,7 +19,7 @@
  * fill it exactly, fails loudly: wrong rows are never returned.
  */
 import { crc32 } from 'node:zlib';
-import { setOrigin, originOf, type Origin } from '../core/origin.js';
+import { setOrigin, originOf } from '../core/origin.js';
 import { originWithRawLine, unchangedRawLine, type RawLine } from '../core/raw-line.js';
 
 export const SPILL_MAGIC = Buffer.from('SLSPILL', 'latin1');
@@ -398,20 +398,23 @@ export class RecordReader {
     this.buf = bytes;
     this.pos = start;
     this.end = end;
-    let origin: { source: string; line: number } | undefined;
+    // The origin's parts, not an object: a raw line's row gets an origin of its own (rawRow).
+    let source: string | undefined;
+    let line = 0;
     const hasOrigin = this.byte();
-    if (hasOrigin === 1) origin = { source: (this.lastSource = this.string()), line: this.double() };
-    else if (hasOrigin === 2 && this.lastSource !== undefined) origin = { source: this.lastSource, line: this.double() };
+    if (hasOrigin === 1) source = this.lastSource = this.string();
+    else if (hasOrigin === 2 && this.lastSource !== undefined) source = this.lastSource;
     else if (hasOrigin !== 0) this.corrupt();
-    if (origin && this.pos < this.end && this.buf[this.pos] === Tag.RawLine) return this.rawRow(origin);
+    if (source !== undefined) line = this.double();
+    if (source !== undefined && this.pos < this.end && this.buf[this.pos] === Tag.RawLine) return this.rawRow(source, line);
     const row = this.value();
     if (this.pos !== this.end) this.corrupt();
-    if (origin) setOrigin(row, origin);
+    if (source !== undefined) setOrigin(row, { source, line });
     return row;
   }
 
   /** A row written as its raw line: the line's fields, the line in their origin again. */
-  private rawRow(origin: Origin): string[] {
+  private rawRow(source: string, line: number): string[] {
     this.pos++;
     const n = this.varint();
     const space = this.byte();
@@ -422,7 +425,7 @@ export class RecordReader {
     if (this.pos !== this.end || delimiter === '') this.corrupt();
     const row = fieldsOf(text, delimiter, n) ?? this.corrupt();
     const raw: RawLine = { text, fields: row.slice(), delimiter, quote, edgeSpace: space === 2 ? undefined : space === 1 };
-    setOrigin(row, originWithRawLine(origin.source, origin.line, raw));
+    setOrigin(row, originWithRawLine(source, line, raw));
     return row;
   }
 
