@@ -175,10 +175,11 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> i
   }
 
   /**
-   * Internal (see `FilteringSource`, lib/pipeline/fuse-where.ts): with a projection the
-   * WebAssembly reader reads itself, rows of the expected width whose bytes fail `where`
-   * are dropped before any string is made of them (wasm-rows.ts, field-tests.ts), counted
-   * as read and filtered here; `where` still tests the rows passed on.
+   * Internal (see `FilteringSource`, lib/pipeline/fuse-where.ts): while the WebAssembly
+   * reader reads (with a projection it reads itself, or whole array rows), rows of the
+   * expected width whose bytes fail `where` are dropped before any string is made of them
+   * (wasm-rows.ts, field-tests.ts), counted as read and filtered here; `where` still tests
+   * the rows passed on.
    */
   fuseWhere(where: FusedWhere): void {
     this.fusedWhere = where;

@@ -55,7 +55,7 @@ const VALUE_TYPES = new Set(['string', 'number', 'bigint', 'boolean', 'undefined
  * Keys are column indexes of array rows or names of object rows. Dropped rows are counted
  * as `filtered`. A filter written as data, not as a function: right after a csv source (or
  * a `select` fused into one), the source drops most failing rows from their bytes before
- * making any string of them.
+ * making any string of them (array rows, or rows of some columns only).
  *
  * @example
  * where({ 0: 'NJ', 1: 'FORD', 2: 'P' })              // state, make and agency columns
