@@ -5,8 +5,9 @@ import { isSourceLike, type SourceLike } from '../pipeline/index.js';
 import { SpillFolder, parseBytes } from '../spill/index.js';
 import type { Joined } from './combine.js';
 import { commonOptions, JOIN_OPTIONS, JoinBase, type JoinOptions, type JoinStage } from './join-stage.js';
-import { describeKey, keyId } from './keys.js';
-import { FANOUT, Partitions, heldBytes } from './partitions.js';
+import { EncodedTable } from './encoded-table.js';
+import { describeKey, hashOf } from './keys.js';
+import { FANOUT, Partitions } from './partitions.js';
 import { END, PENDING } from './side-reader.js';
 
 export interface HashJoinOptions<L, R, Out> extends JoinOptions<L, R, Out> {
@@ -31,13 +32,6 @@ export interface HashJoinStage<L, Out> extends JoinStage<L, Out> {
   readonly bytesSpilled: number;
 }
 
-interface Entry<R> {
-  rows: R[];
-  matched: boolean;
-}
-
-/** Per row held in the table beyond the row itself: the entry, its array slot, the map slot, the key string. */
-const ENTRY_BYTES = 160;
 /**
  * Where the table holds the build rows whose key is null (kept only by right and full joins,
  * to leave with the other unmatched build rows): no key has this identity (`keyId` of a
@@ -46,16 +40,27 @@ const ENTRY_BYTES = 160;
 const NULL_KEY = '\u0000';
 /** Partitioning levels before a partition that still does not fit is given up on. */
 const MAX_LEVELS = 4;
+/** The share of `memory` for the partition buffers once something spilled (one side's at a time); the tables hold the rest. */
+const BUFFER_SHARE = 1 / 16;
 
 /**
- * Invariants: the hash table holds at most `memory` bytes of build rows (estimated); once it
- * would pass that, no table is held while the inputs are partitioned (buffers ≤ memory / 2),
- * and each partition is joined alone — split again (another hash seed) if its build rows
- * still do not fit. Without a spill the probe rows leave in their order.
+ * Invariants: the build rows are held encoded (encoded-table.ts, bytes counted exactly) in
+ * one table per top-level hash partition, together at most `memory` less the buffers'
+ * share; once they would pass it, the largest tables are spilled (a hybrid hash join): their
+ * partitions' build rows go to disk, and so will their probe rows, while the probe rows of
+ * the partitions still in memory are joined as they arrive. Each spilled partition is then
+ * joined alone, its table taking all of `memory` — split again (another hash seed) if its
+ * build rows still do not fit. Without a spill the probe rows leave in their order.
  */
 class HashJoinStageImpl<L, R, Out> extends JoinBase<L, R, Out> implements HashJoinStage<L, Out> {
-  private table: Map<string, Entry<R>> | null = null;
-  private tableBytes = 0;
+  /** Each top-level partition's table while it is in memory (null once spilled), from when the build side is loaded to the end of the probe side. */
+  private tables: (EncodedTable | null)[] | null = null;
+  /** Bytes the tables hold (and `order`). */
+  private held = 0;
+  /** For right and full joins: each build row's top-level partition, in the order read, so that the unmatched ones leave in that order. */
+  private order = new Uint8Array(0);
+  private ordered = 0;
+  private loaded = false;
   private loading: Promise<void> | null = null;
   private buildParts: Partitions | null = null;
   private probeParts: Partitions | null = null;
@@ -80,11 +85,11 @@ class HashJoinStageImpl<L, R, Out> extends JoinBase<L, R, Out> implements HashJo
 
   override _transform(row: L, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.stats.in++;
-    if (this.table) {
-      // The common case, synchronous: the build side is in memory.
+    if (this.loaded) {
+      // The common case, synchronous: the build side is loaded.
       try {
-        const room = this.probe(row);
-        if (room) room.then(() => callback(), callback);
+        const wait = this.probe(row);
+        if (wait) wait.then(() => callback(), callback);
         else callback();
       } catch (error) {
         callback(error as Error);
@@ -92,25 +97,26 @@ class HashJoinStageImpl<L, R, Out> extends JoinBase<L, R, Out> implements HashJo
       return;
     }
     this.build()
-      .then(() => (this.table ? this.probe(row) : this.partitionProbe(row)))
+      .then(() => this.probe(row))
       .then(() => callback(), callback);
   }
 
   override _flush(callback: TransformCallback): void {
     this.build()
-      .then(() => (this.table ? this.finishInMemory() : this.finishPartitioned()))
+      .then(() => this.finish())
       .then(() => this.folder.remove())
       .then(() => callback(), callback);
   }
 
-  /** Loads the build side (once): into the table, or into partitions once it outgrows memory. */
+  /** Loads the build side (once): into the tables, the partitions of those spilled to disk. */
   private build(): Promise<void> {
     this.loading ??= this.load();
     return this.loading;
   }
 
   private async load(): Promise<void> {
-    const table = new Map<string, Entry<R>>();
+    const tables = Array.from({ length: FANOUT }, () => this.table());
+    this.tables = tables;
     const other = this.other;
     for (;;) {
       // Synchronously while rows are buffered; a promise only when the side must be waited for.
@@ -131,64 +137,99 @@ class HashJoinStageImpl<L, R, Out> extends JoinBase<L, R, Out> implements HashJo
         }
         id = NULL_KEY;
       }
-      if (this.buildParts) {
-        if (this.buildParts.add(row, id)) await this.buildParts.flush();
-        continue;
-      }
-      const entry = table.get(id);
-      if (entry) entry.rows.push(row);
-      else table.set(id, { rows: [row], matched: false });
-      this.tableBytes += heldBytes(row) + ENTRY_BYTES;
-      if (this.tableBytes > this.memory) {
-        // Outgrown: every row held goes to the partitions; from now on rows go there directly.
-        this.buildParts = this.partitions(0);
-        this.probeParts = this.partitions(0);
-        for (const [key, e] of table) {
-          for (const r of e.rows) if (this.buildParts.add(r, key)) await this.buildParts.flush();
-        }
-        table.clear();
+      const hash = hashOf(id);
+      const table = tables[hash % FANOUT];
+      if (this.keepRight) this.orderAdd(hash % FANOUT);
+      if (table) {
+        const before = table.bytes;
+        table.add(row, id, hash);
+        this.held += table.bytes - before;
+        if (this.held > this.memory * (1 - BUFFER_SHARE) || table.full) await this.spillTables();
+      } else if (this.buildParts!.add(row, id)) {
+        await this.buildParts!.flush();
       }
     }
     if (this.buildParts) await this.finished(this.buildParts);
-    else this.table = table;
+    this.loaded = true;
     await this.closeOther();
+  }
+
+  /** Spills the largest tables until the others fit: their rows go to their partitions' files, and so will the later rows of those partitions. */
+  private async spillTables(): Promise<void> {
+    const tables = this.tables!;
+    const parts = (this.buildParts ??= this.partitions(0, this.memory * BUFFER_SHARE));
+    while (this.held > this.memory * (1 - BUFFER_SHARE) || tables.some((t) => t?.full)) {
+      let p = -1;
+      for (let q = 0; q < FANOUT; q++) if (tables[q] && (p < 0 || tables[q]!.bytes > tables[p]!.bytes)) p = q;
+      const table = tables[p]!;
+      tables[p] = null;
+      this.held -= table.bytes;
+      for (const row of table.all()) if (parts.add(row, this.buildId(row as R))) await parts.flush();
+    }
+  }
+
+  private orderAdd(p: number): void {
+    if (this.ordered === this.order.length) {
+      const order = new Uint8Array(Math.max(64, this.order.length * 2));
+      order.set(this.order);
+      this.held += order.length - this.order.length;
+      this.order = order;
+    }
+    this.order[this.ordered++] = p;
+  }
+
+  /** An empty table of build rows. */
+  private table(): EncodedTable {
+    return new EncodedTable((row) => this.buildId(row as R));
   }
 
   /** The row's key identity, or null for a null key; a failing key function names the side and row. */
   private idOf(side: 'left' | 'right', n: number, row: unknown): string | null {
     try {
-      const key = side === 'left' ? this.keys.left(row as L) : this.keys.right(row as R);
-      return key === null ? null : keyId(key);
+      return side === 'left' ? this.keys.leftId(row as L) : this.keys.rightId(row as R);
     } catch (error) {
       throw this.rowError(side, n, row, error);
     }
   }
 
-  /** A partitioned build row's key identity (checked once already, on the way in); NULL_KEY for a null key. */
+  /** A held or partitioned build row's key identity (checked once already, on the way in); NULL_KEY for a null key. */
   private buildId(row: R): string {
-    const key = this.keys.right(row);
-    return key === null ? NULL_KEY : keyId(key);
+    return this.keys.rightId(row) ?? NULL_KEY;
   }
 
-  /** Joins a probe row with the table; returns a promise when it must wait for room. */
-  private probe(row: L, table = this.table!): Promise<void> | null {
+  /** A probe row as it arrives: joined at once when its partition's table is in memory, else written to its partition; a promise when it must wait. */
+  private probe(row: L): Promise<void> | null {
     const n = ++this.leftN;
     this.metrics.left.rows++;
     const id = this.idOf('left', n, row);
-    const entry = id === null ? undefined : table.get(id);
-    if (id === null) this.metrics.left.nullKeys++;
-    if (!entry) {
+    if (id === null) {
+      this.metrics.left.nullKeys++;
+      return this.joined(row, null);
+    }
+    const hash = hashOf(id);
+    const table = this.tables![hash % FANOUT];
+    if (table) return this.joined(row, this.matches(table, id, hash));
+    this.probeParts ??= this.partitions(0, this.memory * BUFFER_SHARE);
+    return this.probeParts.add(row, id) ? this.probeParts.flush() : null;
+  }
+
+  /** The build rows of key `id` in `table` (counted as matched), or null. */
+  private matches(table: EncodedTable, id: string, hash: number): R[] | null {
+    const before = table.matchedRows;
+    const rows = table.lookup(id, hash) as R[] | null;
+    this.metrics.right.matched += table.matchedRows - before;
+    return rows;
+  }
+
+  /** Passes on a probe row with each of its matches (none: alone, for left and full joins); a promise when it must wait for room. */
+  private joined(row: L, rows: R[] | null): Promise<void> | null {
+    if (rows === null) {
       this.metrics.left.unmatched++;
       if (this.keepLeft) this.output(row, row, null);
       else this.stats.filtered++;
       return this.room();
     }
     this.metrics.left.matched++;
-    if (!entry.matched) {
-      entry.matched = true;
-      this.metrics.right.matched += entry.rows.length;
-    }
-    const rows = entry.rows;
     if (rows.length === 1) {
       this.output(row, row, rows[0]!);
       return this.room();
@@ -205,55 +246,56 @@ class HashJoinStageImpl<L, R, Out> extends JoinBase<L, R, Out> implements HashJo
     }
   }
 
-  /** After a spill: a probe row goes to its partition (a null key never matches: it leaves now). */
-  private async partitionProbe(row: L): Promise<void> {
-    const id = this.idOf('left', this.stats.in, row);
-    if (id === null) {
-      await this.probe(row, new Map());
+  /** After the probe side: the tables' unmatched build rows, then each spilled partition joined alone. */
+  private async finish(): Promise<void> {
+    const tables = this.tables!;
+    const spilled = tables.map((table) => table === null);
+    this.tables = null;
+    const order = this.order;
+    await this.unmatchedOf(tables, this.ordered, (i) => order[i]!);
+    // Let go before the spilled partitions' tables take the budget.
+    tables.fill(null);
+    this.order = new Uint8Array(0);
+    this.ordered = 0;
+    if (!this.buildParts) return;
+    const build = this.buildParts;
+    const probe = this.probeParts;
+    if (probe) await this.finished(probe);
+    for (let p = 0; p < FANOUT && !this.destroyed; p++) if (spilled[p]) await this.joinPartition(build.files[p]!, probe?.files[p] ?? [], 1);
+  }
+
+  /**
+   * Counts the unmatched build rows of `tables`, and passes them on for right and full joins
+   * in the order read: of the `rows` rows read, the `i`th is the next of table `tableOf(i)` (none: spilled).
+   */
+  private async unmatchedOf(tables: readonly (EncodedTable | null)[], rows: number, tableOf: (i: number) => number): Promise<void> {
+    if (!this.keepRight) {
+      for (const table of tables) if (table) this.metrics.right.unmatched += table.rows - table.matchedRows;
       return;
     }
-    if (this.probeParts!.add(row, id)) await this.probeParts!.flush();
-  }
-
-  private async finishInMemory(): Promise<void> {
-    await this.unmatchedOf(this.table!);
-    this.table = null;
-  }
-
-  private async unmatchedOf(table: Map<string, Entry<R>>): Promise<void> {
-    for (const entry of table.values()) {
-      if (entry.matched) continue;
-      for (const row of entry.rows) await this.unmatchedRight(row);
+    const next = new Array<number>(tables.length).fill(0);
+    for (let i = 0; i < rows && !this.destroyed; i++) {
+      const t = tableOf(i);
+      const row = tables[t]?.unmatchedAt(next[t]!++);
+      if (row !== undefined) await this.unmatchedRight(row as R);
     }
-  }
-
-  private async finishPartitioned(): Promise<void> {
-    const build = this.buildParts!;
-    const probe = this.probeParts!;
-    await this.finished(probe);
-    for (let p = 0; p < FANOUT && !this.destroyed; p++) await this.joinPartition(build.files[p]!, probe.files[p]!, 1);
   }
 
   /** Joins one partition: its build rows into a table (split again when they do not fit), then its probe rows streamed. */
   private async joinPartition(buildFiles: string[], probeFiles: string[], level: number): Promise<void> {
-    const table = new Map<string, Entry<R>>();
-    let bytes = 0;
+    const table = this.table();
     let tooBig = false;
     read: for await (const batch of Partitions.batches(this.folder, buildFiles)) {
-      for (const row of batch as R[]) {
-        const id = this.buildId(row);
-        const entry = table.get(id);
-        if (entry) entry.rows.push(row);
-        else table.set(id, { rows: [row], matched: false });
-        bytes += heldBytes(row) + ENTRY_BYTES;
-        if (bytes > this.memory) {
+      for (const row of batch) {
+        const id = this.buildId(row as R);
+        table.add(row, id, hashOf(id));
+        if (table.bytes > this.memory || table.full) {
           tooBig = true;
           break read;
         }
       }
     }
     if (tooBig) {
-      table.clear();
       if (level >= MAX_LEVELS) {
         const [first] = [...(await this.firstKey(buildFiles))];
         throw new Error(`${this.stage}: the build rows of one hash partition still pass memory (${this.memory} bytes) after ${MAX_LEVELS} levels of partitioning: one key (such as ${describeKey(first ?? null)}) has too many rows; raise memory or use mergeJoin`);
@@ -264,11 +306,12 @@ class HashJoinStageImpl<L, R, Out> extends JoinBase<L, R, Out> implements HashJo
     for await (const batch of Partitions.batches(this.folder, probeFiles)) {
       for (const row of batch as L[]) {
         if (this.destroyed) return;
-        const room = this.probe(row, table);
+        const id = this.keys.leftId(row)!;
+        const room = this.joined(row, this.matches(table, id, hashOf(id)));
         if (room) await room;
       }
     }
-    await this.unmatchedOf(table);
+    await this.unmatchedOf([table], table.rows, () => 0);
   }
 
   /** A key of the partition (for the error message). */
@@ -278,12 +321,12 @@ class HashJoinStageImpl<L, R, Out> extends JoinBase<L, R, Out> implements HashJo
   }
 
   private async split(buildFiles: string[], probeFiles: string[], level: number): Promise<void> {
-    const build = this.partitions(level);
-    const probe = this.partitions(level);
+    const build = this.partitions(level, this.memory / 2);
+    const probe = this.partitions(level, this.memory / 2);
     for (const [files, parts, side] of [[buildFiles, build, 'right'], [probeFiles, probe, 'left']] as const) {
       for await (const batch of Partitions.batches(this.folder, files)) {
         for (const row of batch) {
-          const id = side === 'right' ? this.buildId(row as R) : keyId(this.keys.left(row as L)!);
+          const id = side === 'right' ? this.buildId(row as R) : this.keys.leftId(row as L)!;
           if (parts.add(row, id)) await parts.flush();
         }
       }
@@ -292,9 +335,9 @@ class HashJoinStageImpl<L, R, Out> extends JoinBase<L, R, Out> implements HashJo
     for (let p = 0; p < FANOUT && !this.destroyed; p++) await this.joinPartition(build.files[p]!, probe.files[p]!, level + 1);
   }
 
-  /** New partitions of a level, with buffers of half the budget (the other half: a partition's table while they are written). */
-  private partitions(level: number): Partitions {
-    const parts = new Partitions(this.folder, level, this.memory / 2);
+  /** New partitions of a level, whose buffers hold at most `budget` bytes. */
+  private partitions(level: number, budget: number): Partitions {
+    const parts = new Partitions(this.folder, level, budget);
     this.writing.add(parts);
     return parts;
   }
@@ -305,7 +348,7 @@ class HashJoinStageImpl<L, R, Out> extends JoinBase<L, R, Out> implements HashJo
   }
 
   protected override release(): Promise<void> {
-    this.table = null;
+    this.tables = null;
     for (const parts of this.writing) parts.abandon();
     this.writing.clear();
     return this.folder.remove();

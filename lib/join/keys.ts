@@ -16,9 +16,14 @@ export type JoinOn<L, R> = JoinKey<L & R> | { left: JoinKey<L>; right: JoinKey<R
 
 export type KeyOf<T> = (row: T) => unknown[] | null;
 
+export type IdOf<T> = (row: T) => string | null;
+
 export interface ResolvedOn<L, R> {
   left: KeyOf<L>;
   right: KeyOf<R>;
+  /** Each side's key identity (`keyId` of its key; null for a null key), for hash tables. */
+  leftId: IdOf<L>;
+  rightId: IdOf<R>;
   /** Column names that are the key on both sides: in an object output they appear once. */
   shared: ReadonlySet<string>;
 }
@@ -28,17 +33,29 @@ function column(c: unknown, path: string): SortColumn {
   return fail(path, 'a column index from 0 and up, a column name or a function', c);
 }
 
-function keyGetter<T>(key: unknown, path: string): { get: KeyOf<T>; columns: SortColumn[] | null } {
+interface Getter<T> {
+  get: KeyOf<T>;
+  id: IdOf<T>;
+  columns: SortColumn[] | null;
+}
+
+/** The identity of a lone key value (as `keyId([v])`, without the array): a string is its own, the common case. */
+function valueId(v: unknown): string | null {
+  if (v === null || v === undefined) return null;
+  return typeof v === 'string' && v.charCodeAt(0) !== 0 ? v : keyId([v]);
+}
+
+function keyGetter<T>(key: unknown, path: string): Getter<T> {
   if (typeof key === 'function') {
     const fn = key as (row: T) => unknown;
-    return { get: (row) => { const v = fn(row); return v === null || v === undefined ? null : [v]; }, columns: null };
+    return { get: (row) => { const v = fn(row); return v === null || v === undefined ? null : [v]; }, id: (row) => valueId(fn(row)), columns: null };
   }
   const list = Array.isArray(key) ? key : [key];
   if (list.length === 0) fail(path, 'a column, a function or a non-empty list of columns', key);
   const columns = list.map((c, i) => column(c, Array.isArray(key) ? `${path}[${i}]` : path));
   if (columns.length === 1) {
     const c = columns[0]!;
-    return { get: (row) => { const v = (row as Record<SortColumn, unknown>)[c]; return v === null || v === undefined ? null : [v]; }, columns };
+    return { get: (row) => { const v = (row as Record<SortColumn, unknown>)[c]; return v === null || v === undefined ? null : [v]; }, id: (row) => valueId((row as Record<SortColumn, unknown>)[c]), columns };
   }
   const get: KeyOf<T> = (row) => {
     const out = new Array<unknown>(columns.length);
@@ -49,7 +66,7 @@ function keyGetter<T>(key: unknown, path: string): { get: KeyOf<T>; columns: Sor
     }
     return out;
   };
-  return { get, columns };
+  return { get, id: (row) => { const k = get(row); return k === null ? null : keyId(k); }, columns };
 }
 
 /** Resolves `on`; throws a TypeError naming `path` when it is not a key. */
@@ -66,7 +83,7 @@ export function resolveOn<L, R>(on: unknown, path = 'on'): ResolvedOn<L, R> {
   if (l.columns && r.columns && l.columns.length !== r.columns.length) {
     fail(`${path}.right`, `a list of ${l.columns.length} column(s), as \`${path}.left\``, (on as { right: unknown }).right);
   }
-  return { left: l.get, right: r.get, shared };
+  return { left: l.get, right: r.get, leftId: l.id, rightId: r.id, shared };
 }
 
 /** Compares two (non-null) keys value by value. */

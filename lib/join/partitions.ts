@@ -7,17 +7,10 @@
  * no file per flush); a partition is read back in the order written.
  */
 import type { SpillFolder } from '../spill/index.js';
-import { RecordWriter, estimateBytes } from '../spill/index.js';
+import { RecordWriter } from '../spill/index.js';
 import { hashOf } from './keys.js';
 
 export const FANOUT = 16;
-
-/**
- * Heap bytes of a row held by a join, from `estimateBytes` (which counts contents): measured
- * on CSV rows (bench/join.ts: 4-column payment rows in the table took 2.4× their estimate
- * of the V8 heap, after a forced GC), held rows cost about 2.5× the estimate.
- */
-export const heldBytes = (row: unknown): number => estimateBytes(row) * 2.5;
 
 /**
  * One partition's file, written a chunk at a time while it stays open: `SpillFolder.writeRecords`

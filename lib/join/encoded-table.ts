@@ -1,0 +1,206 @@
+/**
+ * The hash join's table of build rows, held encoded (pure: no streams). Each row is a record
+ * of sluice's spill format in pages of bytes, indexed by typed arrays, so a million build
+ * rows are a few hundred buffers rather than a million objects for the garbage collector to
+ * trace on every collection, and the bytes held (`bytes`) are counted exactly, not estimated.
+ * A row comes back decoded (a fresh copy) each time it matches.
+ *
+ * A row's origin is kept beside its record rather than in it: the page's source (a page
+ * holds rows of one source) and the row's line, so a file's name is held once a page, not
+ * once a row.
+ *
+ * Invariants: `slots` (open addressing, linear probing, at most 3/4 full) holds, for each
+ * key, its last row + 1 (0: an empty slot); `next` links a key's rows in a ring (the last
+ * row's next is the first), so a row joins its key and a key's rows are read in the order
+ * added, both in O(1) a row. A slot's key is told apart from another of the same hash by
+ * decoding one of its rows (its key identity, `idOf`).
+ */
+import { originOf, setOrigin } from '../core/origin.js';
+import { RecordReader, RecordWriter } from '../spill/index.js';
+
+/** A page is cut once it reaches this many bytes, so a record starts below 2^16 in its page. */
+const PAGE_CUT = 0xf000;
+const PAGE_BITS = 16;
+/** Pages addressable in 32 bits: past them (4 GB of records) the table is `full`. */
+const MAX_PAGES = 2 ** (32 - PAGE_BITS);
+/** First sizes, small: a join of a few rows (or one of 16 partitions' tables) holds little. */
+const FIRST_ROWS = 4;
+/**
+ * A row's four u32s, side by side (a probe reads them together: one cache line, not one an
+ * array): its record's address (page << 16 | offset), its key's hash, the next row of its
+ * key, and its line (`NO_LINE`: none beside the record).
+ */
+const AT = 0;
+const HASH = 1;
+const NEXT = 2;
+const LINE = 3;
+const STRIDE = 4;
+const NO_LINE = 0xffffffff;
+const FIRST_PAGE = 128;
+
+/** The row without its origin (kept beside the record); the row itself when it cannot be copied as it would decode. */
+function bare(row: unknown): unknown {
+  if (Array.isArray(row)) return row.slice();
+  const proto = Object.getPrototypeOf(row) as unknown;
+  return proto === Object.prototype || proto === null ? { ...(row as object) } : row;
+}
+
+export class EncodedTable {
+  private readonly pages: Buffer[] = [];
+  private pageBytes = 0;
+  /** Each page's source (the origins of its rows), or undefined. */
+  private readonly sources: (string | undefined)[] = [undefined];
+  private writer = new RecordWriter(FIRST_PAGE);
+  private readonly reader = new RecordReader('the hash join table');
+  private rowsHeld = 0;
+  private keys = 0;
+  /** Per row: its STRIDE u32s; whether its key matched. */
+  private meta = new Uint32Array(FIRST_ROWS * STRIDE);
+  private marks = new Uint8Array(FIRST_ROWS);
+  private slots = new Int32Array(FIRST_ROWS * 2);
+  private shift = 32 - Math.log2(FIRST_ROWS * 2);
+  /** Build rows whose key has matched a probe row. */
+  matchedRows = 0;
+
+  /** @param idOf a decoded row's key identity (as the rows were added with) */
+  constructor(private readonly idOf: (row: unknown) => string) {}
+
+  /** Bytes held: the pages, the page being written and the index arrays. */
+  get bytes(): number {
+    return this.pageBytes + this.writer.capacity + this.slots.byteLength + this.meta.byteLength + this.marks.byteLength;
+  }
+
+  get rows(): number {
+    return this.rowsHeld;
+  }
+
+  /** Whether the table can take no more rows (its pages would pass 32-bit addresses). */
+  get full(): boolean {
+    return this.pages.length >= MAX_PAGES - 1;
+  }
+
+  /** Adds a row with key identity `id` and its hash. */
+  add(row: unknown, id: string, hash: number): void {
+    const r = this.rowsHeld;
+    if (r === this.marks.length) this.growRows();
+    if ((this.keys + 1) * 4 > this.slots.length * 3) this.growSlots();
+    this.encode(r, row);
+    const meta = this.meta;
+    meta[r * STRIDE + HASH] = hash;
+    this.rowsHeld++;
+    const mask = this.slots.length - 1;
+    for (let s = this.slotOf(hash); ; s = (s + 1) & mask) {
+      const last = this.slots[s]! - 1;
+      if (last < 0) {
+        this.keys++;
+        meta[r * STRIDE + NEXT] = r;
+      } else if (meta[last * STRIDE + HASH] !== hash || this.idOf(this.decode(last)) !== id) {
+        continue;
+      } else {
+        meta[r * STRIDE + NEXT] = meta[last * STRIDE + NEXT]!;
+        meta[last * STRIDE + NEXT] = r;
+      }
+      this.slots[s] = r + 1;
+      return;
+    }
+  }
+
+  /** The rows of key `id` (decoded, in the order added), or null; they count as matched from now on. */
+  lookup(id: string, hash: number): unknown[] | null {
+    const meta = this.meta;
+    const mask = this.slots.length - 1;
+    for (let s = this.slotOf(hash); ; s = (s + 1) & mask) {
+      const last = this.slots[s]! - 1;
+      if (last < 0) return null;
+      if (meta[last * STRIDE + HASH] !== hash) continue;
+      const first = meta[last * STRIDE + NEXT]!;
+      const row = this.decode(first);
+      if (this.idOf(row) !== id) continue;
+      const rows = [row];
+      for (let r = meta[first * STRIDE + NEXT]!; r !== first; r = meta[r * STRIDE + NEXT]!) rows.push(this.decode(r));
+      if (this.marks[last] === 0) this.mark(first);
+      return rows;
+    }
+  }
+
+  /** The `r`th row added (from 0) if its key never matched, else undefined. */
+  unmatchedAt(r: number): unknown {
+    return this.marks[r] === 0 ? this.decode(r) : undefined;
+  }
+
+  /** Every row, in the order added. */
+  *all(): Generator<unknown> {
+    for (let r = 0; r < this.rowsHeld; r++) yield this.decode(r);
+  }
+
+  private mark(first: number): void {
+    let r = first;
+    do {
+      this.marks[r] = 1;
+      this.matchedRows++;
+      r = this.meta[r * STRIDE + NEXT]!;
+    } while (r !== first);
+  }
+
+  /** Fibonacci hashing: the slot from the hash's high bits (partitions take its low bits). */
+  private slotOf(hash: number): number {
+    return Math.imul(hash, 0x9e3779b1) >>> this.shift;
+  }
+
+  private encode(r: number, row: unknown): void {
+    const origin = originOf(row);
+    let page = this.pages.length;
+    if (origin !== undefined && this.sources[page] !== origin.source) {
+      if (this.writer.length > 0) page = this.cut();
+      this.sources[page] = origin.source;
+    }
+    this.meta[r * STRIDE + AT] = page * 2 ** PAGE_BITS + this.writer.length;
+    // The line beside the record when it fits a u32; otherwise (and for a row that is not copied) the origin stays in the record.
+    const line = origin?.line;
+    const plain = line !== undefined && Number.isInteger(line) && line >= 0 && line < NO_LINE ? bare(row) : row;
+    this.meta[r * STRIDE + LINE] = plain === row ? NO_LINE : line!;
+    this.writer.add(plain);
+    if (this.writer.length >= PAGE_CUT) this.cut();
+  }
+
+  /** Closes the page being written (a copy of its bytes; the writer's buffer is reused); the next page's number. */
+  private cut(): number {
+    const page = this.writer.take();
+    this.pages.push(page);
+    this.pageBytes += page.length;
+    this.sources.push(undefined);
+    return this.pages.length;
+  }
+
+  private decode(r: number): unknown {
+    const address = this.meta[r * STRIDE + AT]!;
+    const page = address >>> PAGE_BITS;
+    const bytes = page < this.pages.length ? this.pages[page]! : this.writer.view();
+    const row = this.reader.record(bytes, address & (2 ** PAGE_BITS - 1));
+    const line = this.meta[r * STRIDE + LINE]!;
+    if (line !== NO_LINE) setOrigin(row, { source: this.sources[page]!, line });
+    return row;
+  }
+
+  private growRows(): void {
+    const meta = new Uint32Array(this.meta.length * 2);
+    meta.set(this.meta);
+    this.meta = meta;
+    const marks = new Uint8Array(this.marks.length * 2);
+    marks.set(this.marks);
+    this.marks = marks;
+  }
+
+  private growSlots(): void {
+    const old = this.slots;
+    this.slots = new Int32Array(old.length * 2);
+    this.shift--;
+    const mask = this.slots.length - 1;
+    for (const v of old) {
+      if (v === 0) continue;
+      let s = this.slotOf(this.meta[(v - 1) * STRIDE + HASH]!);
+      while (this.slots[s] !== 0) s = (s + 1) & mask;
+      this.slots[s] = v;
+    }
+  }
+}
