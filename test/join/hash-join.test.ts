@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { readdir } from 'node:fs/promises';
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AbortError, RowError, hashJoin, pipe, run, take, type HashJoinOptions } from '../../lib/index.js';
 import { spillIo } from '../../lib/spill/spill-folder.js';
@@ -72,11 +72,12 @@ describe('hashJoin()', () => {
     });
 
     it('equals a nested-loop join for random inputs, in memory and with budgets forcing (nested) spills (property)', async () => {
-      await fc.assert(fc.asyncProperty(sideArb('l', 150), sideArb('r', 150), typeArb, fc.boolean(), async (probe, build, type, tiny) => {
-        // A budget that holds the largest key group (a key never splits) but, when tiny, not the whole build side.
+      await fc.assert(fc.asyncProperty(sideArb('l', 150), sideArb('r', 150), typeArb, fc.constantFrom('tiny', 'some', 'all'), async (probe, build, type, budget) => {
+        // A budget that holds the largest key group (a key never splits) but, when tiny, not the
+        // whole build side; with some, part of the partitions stay in memory (a hybrid join).
         const groups = new Map<unknown, number>();
         for (const r of build) groups.set(r.k, (groups.get(r.k) ?? 0) + 1);
-        const memory = tiny ? Math.max(600, 400 * Math.max(0, ...groups.values())) : '1MB';
+        const memory = budget === 'tiny' ? Math.max(600, 400 * Math.max(0, ...groups.values())) : budget === 'some' ? 5000 : '1MB';
         const { out, stage } = await joined(probe, build, { on: 'k', type, memory, tmpDir: tmp.path, ...pairs });
         expect(bag(out)).to.deep.equal(bag(nestedLoop(probe, build, (x) => x.k, (x) => x.k, type)));
         if (!stage.spilled) {
@@ -95,6 +96,38 @@ describe('hashJoin()', () => {
       expect(stage.bytesSpilled).to.be.above(0);
       expect(out).to.have.length(2000);
       expect(await readdir(tmp.path)).to.deep.equal([]);
+    });
+
+    it('a build side held encoded fits where its rows as objects would not: 20,000 CSV-like rows in 4MB', async () => {
+      const build = Array.from({ length: 20_000 }, (_, i) => [`${1_000_000 + i}`, `${i % 200}.25`, '2018-01-12', 'card']);
+      const probe = Array.from({ length: 100 }, (_, i) => [`${1_000_000 + i * 7}`, 'x']);
+      const { out, stage } = await joined(probe, build, { on: 0, memory: '4MB', tmpDir: tmp.path, ...pairs });
+      expect(stage.spilled).to.equal(false);
+      expect(out).to.deep.equal(probe.map((row, i) => [row, build[i * 7]]));
+    });
+
+    it('past the budget only the largest partitions spill: the probe rows of those in memory are joined as they arrive', async () => {
+      const build = Array.from({ length: 2000 }, (_, k) => ({ k, b: `b${k}` }));
+      const probe = trackedGenerator((i) => ({ k: i - 1 }), 2000);
+      const stage = hashJoin(build, { on: 'k', memory: '100kB', tmpDir: tmp.path, ...pairs });
+      const seen: number[] = [];
+      const rows: unknown[] = [];
+      const sink = new Writable({ objectMode: true, write(row, _encoding, callback) {
+        seen.push(probe.state.yielded);
+        rows.push(row);
+        callback();
+      } });
+      await pipeline(Readable.from(probe.source()), stage, sink);
+      expect(stage.spilled).to.equal(true);
+      expect(seen[0]).to.be.below(100);
+      expect(bag(rows)).to.deep.equal(bag(build.map((b) => [{ k: b.k }, b])));
+      expect(await readdir(tmp.path)).to.deep.equal([]);
+    });
+
+    it('unmatched build rows (right, full) leave in the order read, duplicate keys among them', async () => {
+      const build = [{ k: 1, b: 'a' }, { k: 2, b: 'b' }, { k: 1, b: 'c' }, { k: 3, b: 'd' }, { k: 2, b: 'e' }];
+      const { out } = await joined([{ k: 3 }], build, { on: 'k', type: 'right', ...pairs });
+      expect(out).to.deep.equal([[{ k: 3 }, build[3]], ...[0, 1, 2, 4].map((i) => [null, build[i]])]);
     });
 
     it('one key with more build rows than memory fails clearly', async () => {
@@ -175,7 +208,7 @@ describe('hashJoin()', () => {
       expect(build.state.finallyRan).to.equal(true);
     });
 
-    it('take(n) after a spilled join (the probe side is partitioned whole first) removes the folder', async () => {
+    it('take(n) after a spilled join removes the folder', async () => {
       const probe = trackedGenerator((i) => ({ k: i % 1000 }), 3000);
       const build = trackedGenerator((i) => ({ k: i, v: i }), 1000);
       const stage = hashJoin(build.source, { on: 'k', memory: '4kB', tmpDir: tmp.path });
@@ -183,6 +216,8 @@ describe('hashJoin()', () => {
       expect(summary.written).to.equal(5);
       expect(stage.spilled).to.equal(true);
       expect(build.state.finallyRan).to.equal(true);
+      await closed(stage);
+      expect(await readdir(tmp.path)).to.deep.equal([]);
     });
 
     it('an error in the build source fails the pipeline and releases the probe', async () => {
