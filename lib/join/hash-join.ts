@@ -12,9 +12,10 @@ import { END, PENDING } from './side-reader.js';
 
 export interface HashJoinOptions<L, R, Out> extends JoinOptions<L, R, Out> {
   /**
-   * The most bytes (estimated) of build rows held in the hash table: a number or a size such
-   * as `'64MB'`. Past it, both sides are partitioned by key hash to disk and joined a
-   * partition at a time (a grace hash join).
+   * The most bytes the build rows' hash tables hold (counted exactly: they hold the rows
+   * encoded), with the partition buffers after a spill: a number or a size such as `'64MB'`.
+   * Past it, the largest of the 16 hash partitions go to disk, both sides' rows of them, and
+   * are joined a partition at a time at the end (a hybrid hash join).
    * @default '64MB'
    */
   memory?: number | string;
@@ -357,11 +358,13 @@ class HashJoinStageImpl<L, R, Out> extends JoinBase<L, R, Out> implements HashJo
 
 /**
  * Joins the rows written into it (the probe side, streamed) with `build` (any source), loaded
- * first into a hash table of at most `memory` bytes. When the build side outgrows it, both
- * sides are partitioned by key hash into a private spill folder and joined a partition at a
- * time (a grace hash join; a partition that still does not fit is split again), so a large ⋈
- * large join runs in a fixed budget. Without a spill the probe rows leave in their order
- * (each followed by its matches); after one, partition by partition. `type` `left` keeps
+ * first into hash tables (of encoded rows) of at most `memory` bytes. When the build side
+ * outgrows it, the largest of its 16 hash partitions go to a private spill folder, with the
+ * probe rows of those partitions, while the others join their probe rows as they arrive; the
+ * spilled ones are joined a partition at a time at the end (a hybrid hash join; a partition
+ * that still does not fit is split again), so a large ⋈ large join runs in a fixed budget.
+ * Without a spill the probe rows leave in their order (each followed by its matches); after
+ * one, those of spilled partitions leave at the end, partition by partition. `type` `left` keeps
  * probe rows without a match, `right` build rows, `full` both; null keys never match. The
  * folder is removed on success, error, abort and early stop.
  *

@@ -1,7 +1,7 @@
 /**
  * Joining two inputs. `mergeJoin` (merge-join.ts, read it first) joins two inputs sorted by
- * the key in one pass; `hashJoin` (hash-join.ts) loads one side into a hash table within a
- * byte budget and spills both sides to hash partitions past it; `lookup` (lookup.ts)
+ * the key in one pass; `hashJoin` (hash-join.ts) loads one side into hash tables of encoded
+ * rows (encoded-table.ts) within a byte budget and spills the partitions that do not fit; `lookup` (lookup.ts)
  * enriches each row from a function, a table or PostgreSQL, a batch of keys at a time,
  * with a bounded cache (lookup-cache.ts), its calls run by callService. Every join is a
  * stage whose upstream is the left side: the other side is pulled through side-reader.ts.
