@@ -27,7 +27,7 @@ const HASH_JOIN_OPTIONS = moreOptionNames<HashJoinOptions<unknown, unknown, unkn
 
 /** `hashJoin()`'s stage: also says whether and how much it spilled. */
 export interface HashJoinStage<L, Out> extends JoinStage<L, Out> {
-  /** Whether the build side outgrew `memory` (then the output comes partition by partition). */
+  /** Whether the build side outgrew `memory` (then the rows of the spilled partitions come at the end, partition by partition). */
   readonly spilled: boolean;
   /** Bytes written to partition files. */
   readonly bytesSpilled: number;
