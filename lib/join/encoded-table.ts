@@ -3,7 +3,8 @@
  * of sluice's spill format in pages of bytes, indexed by typed arrays, so a million build
  * rows are a few hundred buffers rather than a million objects for the garbage collector to
  * trace on every collection, and the bytes held (`bytes`) are counted exactly, not estimated.
- * A row comes back decoded (a fresh copy) each time it matches.
+ * A row comes back decoded (a fresh copy) each time it matches, as the spill format keeps it
+ * (a Map or a class instance as a plain object; a function or a symbol cannot be added).
  *
  * A row's origin is kept beside its record rather than in it: the page's source (a page
  * holds rows of one source) and the row's line, so a file's name is held once a page, not

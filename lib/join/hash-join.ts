@@ -143,7 +143,11 @@ class HashJoinStageImpl<L, R, Out> extends JoinBase<L, R, Out> implements HashJo
       if (this.keepRight) this.orderAdd(hash % FANOUT);
       if (table) {
         const before = table.bytes;
-        table.add(row, id, hash);
+        try {
+          table.add(row, id, hash);
+        } catch (error) {
+          throw this.rowError('right', n, row, error); // a value the spill format cannot hold
+        }
         this.held += table.bytes - before;
         if (this.held > this.memory * (1 - BUFFER_SHARE) || table.full) await this.spillTables();
       } else if (this.buildParts!.add(row, id)) {

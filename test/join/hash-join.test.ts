@@ -163,6 +163,12 @@ describe('hashJoin()', () => {
       expect(error.message).to.equal('hashJoin() failed on row 2: left row 2: no key');
     });
 
+    it('a build row holding a value the spill format cannot hold (a function) fails naming the side and row', async () => {
+      const error = await rejectionOf(joined([{ k: 1 }], [{ k: 1 }, { k: 2, f: () => 0 }], { on: 'k', ...pairs }));
+      expect(error).to.be.instanceOf(RowError);
+      expect(error.message).to.equal('hashJoin() failed on row 2: right row 2: a function cannot be spilled to disk');
+    });
+
     it('a full disk while spilling fails with a SpillError and removes the folder', async () => {
       const write = spillIo.write;
       spillIo.write = () => Promise.reject(Object.assign(new Error('no space left on device'), { code: 'ENOSPC' }));
