@@ -6,7 +6,8 @@ import { checkFunction, named } from '../core/validate.js';
 export type Predicate<T> = (row: T, context: RowContext) => unknown;
 export type FilterOptions<T> = ConcurrentOptions<T, T>;
 
-class FilterStage<T> extends RowOperation<T, T, unknown> {
+/** The stage `filter` makes (and `where`, with a predicate of its conditions). */
+export class FilterStage<T> extends RowOperation<T, T, unknown> {
   constructor(
     name: string,
     private readonly predicate: Predicate<T>,

@@ -1,7 +1,8 @@
-import { ROW_OPTIONS, RowOperation, resolveRowOptions, type RowContext, type RowOptions } from '../core/row-operation.js';
+import { ROW_OPTIONS, resolveRowOptions, type RowOptions } from '../core/row-operation.js';
 import { checkColumn, type Column, type Row } from '../core/rows.js';
 import type { Stage } from '../core/stage.js';
 import { invalid, named } from '../core/validate.js';
+import { FilterStage } from './filter.js';
 
 /** A column's wanted value, or the values any of which it may have. */
 export type WhereValue = string | number | bigint | boolean | null | undefined;
@@ -22,7 +23,7 @@ export interface WhereCondition {
  * filtered, and never makes their fields into strings. This stage still tests every row
  * that reaches it, so the rows passed on are the same either way.
  */
-export class WhereStage<R = Row> extends RowOperation<R, R, boolean> {
+export class WhereStage<R = Row> extends FilterStage<R> {
   /** The source told of these conditions (by `run()`/`pipe()`), or null. */
   toldTo: string | null = null;
 
@@ -31,19 +32,13 @@ export class WhereStage<R = Row> extends RowOperation<R, R, boolean> {
     readonly conditions: readonly WhereCondition[],
     options: RowOptions<R, R>,
   ) {
-    super(name, resolveRowOptions<R, R>(name, options, ROW_OPTIONS));
+    super(name, (row) => holds(row as Record<Column, unknown>, conditions), resolveRowOptions<R, R>(name, options, ROW_OPTIONS));
   }
+}
 
-  protected call(row: R, _context: RowContext): boolean {
-    const fields = row as Record<Column, unknown>;
-    for (const { column, values } of this.conditions) if (!values.includes(fields[column] as WhereValue)) return false;
-    return true;
-  }
-
-  protected deliver(row: R, keep: boolean): void {
-    if (keep) this.pushOut(row, row);
-    else this.stats.filtered++;
-  }
+function holds(fields: Record<Column, unknown>, conditions: readonly WhereCondition[]): boolean {
+  for (const { column, values } of conditions) if (!values.includes(fields[column] as WhereValue)) return false;
+  return true;
 }
 
 const VALUE_TYPES = new Set(['string', 'number', 'bigint', 'boolean', 'undefined']);
