@@ -22,31 +22,25 @@ export function wasmRowsFor(options: Resolved, utf8: boolean, indexes: readonly 
   if (process.env.SLUICE_CSV_WASM === '0' || !options.fast || !utf8 || options.ltrim || options.rtrim) return null;
   // With `ragged: 'keep'` the JS scanner counts a projected row's width only up to the last wanted column.
   if (indexes !== null && options.ragged === 'keep') return null;
-  const conditions = where === null ? undefined : indexes !== null ? projectedConditions(where, options, indexes.length) : options.objects ? undefined : columnConditions(where);
+  // Projected rows have `indexes.length` fields; whole array rows any number (object rows' names are not known here).
+  const names = options.objects ? (options.columns as readonly string[]) : null;
+  const conditions = where === null || (indexes === null && options.objects) ? undefined : fieldConditions(where, names, indexes?.length ?? Infinity);
   return WasmRows.create(options.dialect, { columns: indexes, stripBom: atStart, emptyRows: true, raw: !options.objects, where: conditions });
 }
 
 /**
- * A fused `where`'s conditions on the fields of projected rows (of `width` columns): each
- * column as a position in the row (an index of array rows, a name's place among the
- * `columns` of object rows), its string values only (no other value equals a field). A
- * condition on a column the rows do not have is left to the `where` stage.
+ * A fused `where`'s conditions on the fields the reader sees: each column as a position in
+ * the row (an index of array rows, a name's place among `names`, the `columns` of object
+ * rows), its string values only (no other value equals a field). A condition on a column
+ * the rows do not have (at or past `width`) is left to the `where` stage.
  */
-function projectedConditions(where: FusedWhere, options: Resolved, width: number): { column: number; values: string[] }[] {
-  const names = options.objects ? (options.columns as readonly string[]) : null;
+function fieldConditions(where: FusedWhere, names: readonly string[] | null, width: number): { column: number; values: string[] }[] {
   const conditions: { column: number; values: string[] }[] = [];
   for (const { column, values } of where.conditions) {
     const position = names !== null ? names.indexOf(String(column)) : typeof column === 'number' ? column : -1;
     if (position >= 0 && position < width) conditions.push({ column: position, values: values.filter((value): value is string => typeof value === 'string') });
   }
   return conditions;
-}
-
-/** A fused `where`'s conditions on whole array rows: by column index, string values only. */
-function columnConditions(where: FusedWhere): { column: number; values: string[] }[] {
-  return where.conditions
-    .filter((condition): condition is { column: number; values: readonly unknown[] } => typeof condition.column === 'number')
-    .map(({ column, values }) => ({ column, values: values.filter((value): value is string => typeof value === 'string') }));
 }
 
 /** A scanner's result, or the WebAssembly reader's, whose rows may be null: dropped for a fused `where`. */
