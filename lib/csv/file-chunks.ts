@@ -16,12 +16,15 @@ interface Filled {
  * it pushed has been processed, so reading and parsing take turns). Fewer, larger reads mean
  * fewer hand-offs to the pool (each wakes a pool thread, which on a busy machine takes the
  * main thread's core), while the chunks stay the size the parser's batches are bounded by.
- * Each chunk is a copy, so the two read buffers are reused and nothing downstream holds
- * them; each is handed on in an event-loop turn of its own, as a chunk read alone would be:
- * writes complete between batches, and so do the young-generation collections V8 schedules
- * as tasks, which then find no row alive (handing a read's chunks on at once made them run
- * mid-batch instead: 5× the collection time on days-until-expiration). Holds the two read
- * buffers (at most `READ_SIZE` each, a smaller file's size) beyond the stream's buffer.
+ * Each chunk is a view of its read buffer, lent until the consumer releases it (`release`;
+ * csv.read's parser does once it has copied or decoded the chunk): a buffer is read into
+ * again only when all its chunks are back. Each chunk is handed on in an event-loop turn of
+ * its own, as a chunk read alone would be: writes complete between batches, and so do the
+ * young-generation collections V8 schedules as tasks, which then find no row alive (handing
+ * a read's chunks on at once made them run mid-batch instead: 5× the collection time on
+ * days-until-expiration). Holds, beyond the stream's buffer, the read buffer being handed
+ * on, the one read into, and those with chunks not yet released (at most `READ_SIZE` each,
+ * a smaller file's size).
  * The file is opened on the first read, not at creation: a stream that never runs
  * holds no descriptor. The descriptor is closed only once no open or read is in flight,
  * before 'close'. Errors name the stage and the path (`csv.read(data/x.csv): no such file`),
