@@ -482,9 +482,9 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> i
       this.nextLine += lines[r];
       let fields = rows[r];
       if (fields === null) {
-        // Dropped by the reader for a fused `where` (a row of the expected width).
-        this.stats.in++;
-        this.stats.filtered++;
+        // Rows dropped by the reader for a fused `where` (rows of the expected width): `widths` counts them.
+        this.stats.in += widths![r]!;
+        this.stats.filtered += widths![r]!;
         continue;
       }
       const width = widths === null ? fields.length : widths[r];

@@ -21,7 +21,8 @@ const SEGMENT = 1024;
 export interface WasmRowsResult {
   /**
    * The complete rows: all fields, or the projected ones (`undefined` past a row's width);
-   * null for a row a fused `where` drops (see `WasmRowsOptions.where`), never made.
+   * null for a run of rows a fused `where` drops (see `WasmRowsOptions.where`), never made:
+   * its `widths` entry is how many rows, its `lines` entry their lines.
    */
   rows: (string[] | null)[];
   /** Each row's field count in the input. */
@@ -266,7 +267,7 @@ export class WasmRows {
       // At a row's first entry: a row of the expected width that fails the `where` is dropped unmade.
       if (tests !== null && index === 0 && r < rows && ends[r]! - k === width && tests.failsAmong(window, entries, k, start, width)) {
         k = ends[r]!;
-        this.endRow(null, width, ~entries[k]!, out);
+        this.dropRow(~entries[k]!, out);
         start = this.fieldStart;
         r++;
         if (this.segment === null || this.rowStart >= this.segmentEnd) this.copyRows(r);
@@ -310,7 +311,7 @@ export class WasmRows {
     const tests = this.expectedWidth > 1 ? this.tests : null;
     for (let r = 0, at = 0; r < count; r++, at += stride) {
       if (tests !== null && records[at + next + 1] === this.expectedWidth && tests.fails(this.window, records, at)) {
-        this.endRow(null, this.expectedWidth, records[at + next], out);
+        this.dropRow(records[at + next], out);
         continue;
       }
       if (this.segment === null || this.rowStart >= this.segmentEnd) this.copyRecords(r, count);
@@ -374,7 +375,32 @@ export class WasmRows {
     return first;
   }
 
-  private endRow(fields: string[] | null, count: number, end: number, out: WasmRowsResult): void {
+  /**
+   * Ends a row a fused `where` drops, unmade: it joins the run of dropped rows just before it
+   * (one entry for the run), unless it ends at the window's last byte (a CR whose row may yet
+   * be taken back, see scanResultOf's `dropLast`).
+   */
+  private dropRow(end: number, out: WasmRowsResult): void {
+    const start = this.rowStart;
+    const last = out.rows.length - 1;
+    const lines = this.linesOf(start, end);
+    if (last >= 0 && out.rows[last] === null && end < this.length) {
+      out.widths[last]!++;
+      out.lines[last]! += lines;
+    } else {
+      out.rows.push(null);
+      out.widths.push(1);
+      out.lines.push(lines);
+      out.raws?.push(null);
+      out.edgeSpaces?.push(false);
+    }
+    this.edgeSpace = false;
+    this.index = 0;
+    this.lastRowStart = start;
+    this.rowStart = this.fieldStart = end;
+  }
+
+  private endRow(fields: string[], count: number, end: number, out: WasmRowsResult): void {
     const start = this.rowStart;
     const empty = this.emptyRows && count === 1 && isLineBreak(this.window, start, end);
     const row = empty ? (this.columns?.map(() => undefined as unknown as string) ?? []) : fields;
@@ -382,7 +408,7 @@ export class WasmRows {
     out.widths.push(empty ? 0 : count);
     out.lines.push(this.linesOf(start, end));
     if (out.raws) {
-      out.raws.push(empty || fields === null ? null : this.rawOf(start, end));
+      out.raws.push(empty ? null : this.rawOf(start, end));
       out.edgeSpaces!.push(this.edgeSpace);
       this.edgeSpace = false;
     }
