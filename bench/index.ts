@@ -15,6 +15,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeParkingCsv } from '../examples/sample-data.js';
+import { contenderEnv, contenderEnvNote } from './contender-env.js';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -58,7 +59,7 @@ interface Result { pipeline: string; contender: string; seconds: number; rowsPer
 
 /** One run of a command, or null when it failed (DuckDB does at small `memory_limit`s). */
 function measure(command: string[]): { seconds: number; rss_mb: number } | null {
-  const out = execFileSync('python3', [join(root, 'bench/measure.py'), ...command], { encoding: 'utf8' });
+  const out = execFileSync('python3', [join(root, 'bench/measure.py'), ...command], { encoding: 'utf8', env: contenderEnv });
   const result = JSON.parse(out) as { code: number; seconds: number; rss_mb: number };
   return result.code === 0 ? result : null;
 }
@@ -121,6 +122,7 @@ for (const [pipeline, entries] of Object.entries(contenders)) {
 }
 
 console.log(`\n${rows.toLocaleString('en-US')} rows, median of ${runs} runs each\n`);
+if (contenderEnvNote) console.log(`(${contenderEnvNote})\n`);
 console.log('| pipeline | contender | wall s | rows/s | peak RSS MB | × python |');
 console.log('|---|---|---|---|---|---|');
 for (const r of results) {

@@ -21,6 +21,7 @@ import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { mulberry32, parkingRows, writeParkingCsv } from '../examples/sample-data.js';
 import { writeCodesCsv } from '../examples/fines.js';
+import { contenderEnv, contenderEnvNote } from './contender-env.js';
 
 const arg = (name: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -74,7 +75,7 @@ copyFileSync(join(root, 'lib/csv/wasm/csv-scan.wasm'), join(dirname(bundle), 'wa
 let python = 0;
 /** Runs one contender; prints wall time, CPU time (user + sys: steadier than wall on a loaded machine), peak RSS, rows out, and both ratios to the Python line of its section. */
 const measure = (name: string, argv: string[]) => {
-  const child = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', ...argv], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', ...argv], { env: contenderEnv, stdio: ['ignore', 'ignore', 'pipe'] });
   if (child.status !== 0) throw new Error(`${name} failed: ${child.stderr.toString()}`);
   const [seconds, kb, user, sys] = child.stderr.toString().trim().split('\n').pop()!.split(' ').map(Number) as [number, number, number, number];
   const cpu = user + sys;
@@ -87,6 +88,7 @@ const node = (job: string, input: string, other: string) => [process.execPath, b
 const py = (mode: string, input: string, other: string) => ['python3', new URL('python/join.py', import.meta.url).pathname, mode, input, other, out];
 const only = arg('only');
 console.log(`${rows} tickets; each contender once, in its own process (${loadavg().map((l) => l.toFixed(1)).join(' ')} load average)`);
+if (contenderEnvNote) console.log(`(${contenderEnvNote})`);
 /** A section: what it joins, Python's mode, the two input files, and the Node contenders (name, job). */
 type Section = [title: string, mode: string, files: () => [string, string], contenders: [string, string][]];
 const sections: Record<string, Section> = {

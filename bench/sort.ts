@@ -15,6 +15,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeParkingCsv } from '../examples/sample-data.js';
+import { contenderEnv, contenderEnvNote } from './contender-env.js';
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -36,7 +37,7 @@ const out = join(dataDir, 'bench-out.csv');
 
 let python: number | undefined;
 function measure(name: string, argv: string[], extraEnv: NodeJS.ProcessEnv = {}): string {
-  const child = spawnSync('/usr/bin/time', ['-f', '%e %M', ...argv], { cwd: root, env: { ...process.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnSync('/usr/bin/time', ['-f', '%e %M', ...argv], { cwd: root, env: { ...contenderEnv, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
   const report = child.stderr.toString().trim().split('\n');
   if (child.status !== 0) {
     const reason = report.find((line) => /error/i.test(line)) ?? report.slice(-3, -1).join(' ');
@@ -55,6 +56,7 @@ const py = (code: string) => ['python3', '-c', code, input, out];
 const input = join(dataDir, `bench-${rows}.csv`);
 if (job !== 'memory' && !existsSync(input)) await writeParkingCsv(input, { rows, seed: 1 });
 console.log(`${job}: ${rows.toLocaleString('en-US')} rows, one run each on a shared machine (noisy)`);
+if (contenderEnvNote) console.log(`(${contenderEnvNote})`);
 
 if (job === 'sort') {
   measure('Python csv + sorted', py(`import csv, sys
