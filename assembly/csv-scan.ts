@@ -88,6 +88,8 @@ export function reset(): void {
   bomState = -1;
   fieldIndex = 0;
   fieldStart = 0;
+  rowQuoted = false;
+  dropped = 0;
   clearRecord();
 }
 
@@ -247,6 +249,15 @@ export function scan(len: i32, base: i32): i32 {
 // between calls; `rebase(shift)` moves its positions when the caller moves its bytes. The
 // call stops early at a block boundary when the output is nearly full (`consumed()` tells
 // where); it returns the rows written, or ~rows where the plain scan returns ~count.
+//
+// Drops (`project(count, true)`, then the tests at `conditions()` and `dropWidth(width)`): a
+// row of `width` fields with no quote in it whose tested fields are all in this call's bytes
+// and one of which is none of its values (bytes compared) writes no record; the records get
+// two more Int32s before `next`: the rows dropped since the record before (in this call), and
+// where the last of them ended. `droppedTail()` and `droppedEnd()` tell the same of the rows
+// dropped after the call's last record. A dropped row is always one line (it has no quote).
+// Tests, as bytes: their count, then per test its field's ordinal among the wanted, its
+// values' count, and per value its length and bytes (at most CONDITION_BYTES in all).
 
 const MAX_WANTED: i32 = 16;
 /** For each field index, its ordinal among the wanted (255: not wanted). */
@@ -263,6 +274,36 @@ let fieldIndex: i32 = 0;
 let fieldStart: i32 = 0;
 let consumed_: i32 = 0;
 
+const CONDITION_BYTES: i32 = 1024;
+const TESTS: usize = memory.data(CONDITION_BYTES, 16);
+/** Whether records carry the drop counts, and the width of the rows tested (0: none yet). */
+let drops = false;
+let dropWidth_: i32 = 0;
+/** Whether a quote was seen in the current row. */
+let rowQuoted = false;
+/** Rows dropped since the last record of this call, and where the last of them ended (absolute). */
+let dropped: i32 = 0;
+let droppedEnd_: i32 = 0;
+/** Where this call's bytes start (absolute): a tested field before it is not decided. */
+let callBase: i32 = 0;
+
+export function conditions(): usize {
+  return TESTS;
+}
+export function conditionBytes(): i32 {
+  return CONDITION_BYTES;
+}
+/** Rows of `width` fields are tested from now on (0 stops it). */
+export function dropWidth(width: i32): void {
+  dropWidth_ = width;
+}
+export function droppedTail(): i32 {
+  return dropped;
+}
+export function droppedEnd(): i32 {
+  return droppedEnd_;
+}
+
 export function wanted(): usize {
   return ORD;
 }
@@ -274,7 +315,7 @@ export function consumed(): i32 {
 }
 
 /** Reads the `count` ascending wanted indexes the caller wrote at `wanted()`, and builds the tables. */
-export function project(count: i32): bool {
+export function project(count: i32, withDrops: bool): bool {
   if (count > MAX_WANTED) return false;
   // (NEXT holds the list meanwhile: no allocation, so the memory never grows.)
   for (let j = 0; j < count; j++) store<u8>(NEXT + <usize>j, load<u8>(ORD + <usize>j));
@@ -286,7 +327,9 @@ export function project(count: i32): bool {
     store<u8>(NEXT + <usize>i, <u8>next);
   }
   wantedCount = count;
-  stride_ = 2 * count + 2;
+  drops = withDrops;
+  dropWidth_ = 0;
+  stride_ = 2 * count + (withDrops ? 4 : 2);
   clearRecord();
   fieldIndex = 0;
   fieldStart = 0;
@@ -316,11 +359,27 @@ export function rebase(shift: i32): void {
   }
 }
 
-/** The row ends (its last field ended already); the next starts at `next` (absolute). Returns r + 1. */
+/** The row ends (its last field ended already); the next starts at `next` (absolute). Returns r + 1, or r for a row dropped. */
 @inline function rowEnd(r: i32, next: i32): i32 {
+  const quoted = rowQuoted;
+  rowQuoted = false;
+  if (dropWidth_ > 0 && !quoted && fieldIndex + 1 == dropWidth_ && failsTests()) {
+    dropped++;
+    droppedEnd_ = next;
+    clearRecord();
+    fieldIndex = 0;
+    fieldStart = next;
+    return r;
+  }
   const rec = OUT + (<usize>(r * stride_) << 2);
-  const w2 = 2 * wantedCount;
+  let w2 = 2 * wantedCount;
   for (let j = 0; j < w2; j++) store<i32>(rec + (<usize>j << 2), load<i32>(CUR + (<usize>j << 2)));
+  if (drops) {
+    store<i32>(rec + (<usize>w2 << 2), dropped);
+    store<i32>(rec + (<usize>(w2 + 1) << 2), droppedEnd_);
+    dropped = 0;
+    w2 += 2;
+  }
   store<i32>(rec + (<usize>w2 << 2), next);
   store<i32>(rec + (<usize>(w2 + 1) << 2), fieldIndex + 1);
   clearRecord();
@@ -329,9 +388,32 @@ export function rebase(shift: i32): void {
   return r + 1;
 }
 
+/** Whether a tested field of the current row (no quote in it) is none of its values; a field not all in this call's bytes passes. */
+function failsTests(): bool {
+  let p = TESTS;
+  const tests = <i32>load<u8>(p++);
+  for (let t = 0; t < tests; t++) {
+    const at = CUR + (<usize>load<u8>(p) << 3);
+    const values = <i32>load<u8>(p + 1);
+    p += 2;
+    const start = load<i32>(at);
+    const length = load<i32>(at + 4) - start;
+    let matched = start < callBase;
+    for (let v = 0; v < values; v++) {
+      const n = <i32>load<u8>(p);
+      if (!matched && n == length) matched = memory.compare(IN + <usize>(start - callBase), p + 1, <usize>n) == 0;
+      p += 1 + <usize>n;
+    }
+    if (!matched) return true;
+  }
+  return false;
+}
+
 export function scanProjected(len: i32, base: i32): i32 {
   let r: i32 = 0;
   let skipLF: i32 = -1;
+  callBase = base;
+  dropped = 0;
   const maxRows = OUT_INTS / stride_ - 66;
   if (bomState >= 0) {
     const first = matchBom(len);
@@ -434,6 +516,7 @@ export function scanProjected(len: i32, base: i32): i32 {
         } else {
           if (lastPos != i - 1) return failProjected(r);
           inQuote = true;
+          rowQuoted = true;
         }
         lastPos = i;
         continue;
@@ -482,6 +565,7 @@ function failProjected(r: i32): i32 {
 /** As `finish`, for the projected scan: returns the rows written (0 or 1), or ~0 for a quote left open. */
 export function finishProjected(base: i32): i32 {
   let r: i32 = 0;
+  dropped = 0;
   if (inQuote) return failProjected(0);
   if (pendingCR) {
     pendingCR = false;

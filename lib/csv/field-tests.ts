@@ -36,6 +36,20 @@ export class FieldTests {
     return tests.length === 0 ? null : new FieldTests(tests, quote);
   }
 
+  /**
+   * The tests as the kernel's projected scan reads them (assembly/csv-scan.ts, "Drops"): their
+   * count, then per test its slot, its values' count, and per value its length and bytes; null
+   * when a count, a slot or a length passes 255.
+   */
+  encoded(): Uint8Array | null {
+    const bytes: number[] = [this.tests.length];
+    for (const { slot, needles } of this.tests) {
+      bytes.push(slot, needles.length);
+      for (const needle of needles) bytes.push(needle.length, ...needle);
+    }
+    return bytes.some((byte) => byte > 255) ? null : Uint8Array.from(bytes);
+  }
+
   /** Whether the row whose record starts at `at` surely fails (fields as [start, end) pairs from `at`). */
   fails(window: Uint8Array, records: Int32Array, at: number): boolean {
     // Plain loops: it runs for every row, and a closure a row was 200 MB of garbage on 1 M rows.

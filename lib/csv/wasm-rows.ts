@@ -93,7 +93,7 @@ export class WasmRows {
   /** With a projection the kernel reads itself (see WasmCsvScanner.project): each wanted column's ordinal in its records. */
   private ordinals: number[] | null = null;
   /** A fused `where`'s byte tests, or null. */
-  private readonly tests: FieldTests | null = null;
+  private readonly tests: FieldTests | null;
   /** The width of the rows `tests` may drop (-1: none yet). */
   private expectedWidth = -1;
 
@@ -112,18 +112,23 @@ export class WasmRows {
   private constructor(scanner: WasmCsvScanner, quote: number, options: WasmRowsOptions) {
     const columns = options.columns ?? null;
     this.scanner = scanner;
+    const where = options.where ?? null;
+    let tests: FieldTests | null = null;
     if (columns) {
       const kept = [...new Set(columns)].sort((a, b) => a - b);
-      if (scanner.project(kept)) this.ordinals = columns.map((column) => kept.indexOf(column));
-    }
+      const ordinals = columns.map((column) => kept.indexOf(column));
+      const projected = where && FieldTests.of(where.map(({ column, values }) => ({ slot: ordinals[column]!, values })), quote);
+      // The kernel drops what it can decide itself; the same tests still run here on the rows it keeps.
+      if (scanner.project(kept, projected?.encoded() ?? null)) {
+        this.ordinals = ordinals;
+        tests = projected;
+      }
+    } else if (where) tests = FieldTests.of(where.map(({ column, values }) => ({ slot: column, values })), quote);
+    this.tests = tests;
     this.quote = quote;
     this.columns = columns;
     this.emptyRows = options.emptyRows ?? false;
     this.raw = (options.raw ?? false) && columns === null;
-    const ordinals = this.ordinals;
-    if (options.where && (ordinals || columns === null)) {
-      this.tests = FieldTests.of(options.where.map(({ column, values }) => ({ slot: ordinals ? ordinals[column]! : column, values })), quote);
-    }
     if (columns) {
       const last = Math.max(-1, ...columns);
       this.wanted = new Uint8Array(last + 1);
@@ -134,6 +139,7 @@ export class WasmRows {
   /** From now on, rows of `width` fields whose bytes fail the `where` tests are dropped (returned as null); -1 stops that. */
   expectWidth(width: number): void {
     this.expectedWidth = width;
+    if (this.ordinals && this.scanner.drops) this.scanner.dropWidth(width > 1 ? width : 0);
   }
 
   /** Bytes of the unfinished row so far (for a `maxRowBytes` check). */
@@ -309,7 +315,10 @@ export class WasmRows {
     const ordinals = this.ordinals!;
     const next = stride - 2;
     const tests = this.expectedWidth > 1 ? this.tests : null;
+    const drops = this.scanner.drops;
     for (let r = 0, at = 0; r < count; r++, at += stride) {
+      // Rows the kernel dropped before this one (see WasmCsvScanner.project).
+      if (drops && records[at + next - 2]! > 0) this.droppedRun(records[at + next - 2]!, records[at + next - 1]!, out);
       if (tests !== null && records[at + next + 1] === this.expectedWidth && tests.fails(this.window, records, at)) {
         this.dropRow(records[at + next], out);
         continue;
@@ -322,6 +331,7 @@ export class WasmRows {
       }
       this.endRow(row, records[at + next + 1], records[at + next], out);
     }
+    if (drops && this.scanner.droppedTail > 0) this.droppedRun(this.scanner.droppedTail, this.scanner.droppedEnd, out);
     if (result < 0) {
       this.failed = true;
       out.fallback = true;
@@ -397,6 +407,24 @@ export class WasmRows {
     this.edgeSpace = false;
     this.index = 0;
     this.lastRowStart = start;
+    this.rowStart = this.fieldStart = end;
+  }
+
+  /** `count` rows the kernel dropped, one line each (none has a quote), the last ending at `end`: as dropRow's run. */
+  private droppedRun(count: number, end: number, out: WasmRowsResult): void {
+    const last = out.rows.length - 1;
+    if (last >= 0 && out.rows[last] === null) {
+      out.widths[last]! += count;
+      out.lines[last]! += count;
+    } else {
+      out.rows.push(null);
+      out.widths.push(count);
+      out.lines.push(count);
+      out.raws?.push(null);
+      out.edgeSpaces?.push(false);
+    }
+    this.edgeSpace = false;
+    this.index = 0;
     this.rowStart = this.fieldStart = end;
   }
 

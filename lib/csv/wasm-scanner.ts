@@ -46,8 +46,13 @@ interface Kernel {
   scan(length: number, base: number): number;
   finish(base: number): number;
   wanted(): number;
-  project(count: number): number;
+  project(count: number, withDrops: number): number;
   stride(): number;
+  conditions(): number;
+  conditionBytes(): number;
+  dropWidth(width: number): void;
+  droppedTail(): number;
+  droppedEnd(): number;
   consumed(): number;
   rebase(shift: number): void;
   scanProjected(length: number, base: number): number;
@@ -91,6 +96,8 @@ export class WasmCsvScanner {
   private readonly input: Uint8Array;
   private readonly output: Int32Array;
   private readonly rows: Int32Array;
+  /** Whether the projected scan drops rows (see `project`). */
+  private dropping = false;
 
   /**
    * A scanner for one input, or null when the module is not built or cannot read the dialect
@@ -156,18 +163,47 @@ export class WasmCsvScanner {
   /**
    * Switches to the projected scan (`scanProjected`): the kernel keeps only the fields at
    * `indexes` (ascending, distinct, at most PROJECTED_FIELDS of them, each below
-   * PROJECTED_INDEX_LIMIT). Returns false when it cannot.
+   * PROJECTED_INDEX_LIMIT). Returns false when it cannot. With `conditions` (FieldTests'
+   * `encoded`, slots as ordinals among `indexes`) that fit the kernel, it drops rows too: see
+   * `dropWidth`.
    */
-  project(indexes: readonly number[]): boolean {
+  project(indexes: readonly number[], conditions: Uint8Array | null = null): boolean {
     if (indexes.length > PROJECTED_FIELDS || indexes.some((v, i) => !Number.isInteger(v) || v < 0 || v >= PROJECTED_INDEX_LIMIT || (i > 0 && v <= indexes[i - 1]))) return false;
     const table = new Uint8Array(this.kernel.memory.buffer, this.kernel.wanted(), indexes.length);
     table.set(indexes);
-    return this.kernel.project(indexes.length) === 1;
+    const drops = conditions !== null && conditions.length <= this.kernel.conditionBytes();
+    if (drops) new Uint8Array(this.kernel.memory.buffer, this.kernel.conditions(), conditions.length).set(conditions);
+    const projected = this.kernel.project(indexes.length, drops ? 1 : 0) === 1;
+    this.dropping = projected && drops;
+    return projected;
   }
 
-  /** Int32s per row record of the projected scan: start and end of each kept field, the next row's start, the row's width. */
+  /**
+   * Int32s per row record of the projected scan: start and end of each kept field, (when
+   * `project` took conditions) the rows dropped before it and where the last of them ended,
+   * the next row's start, the row's width.
+   */
   get stride(): number {
     return this.kernel.stride();
+  }
+
+  /** Whether the projected scan drops rows (`project` took conditions that fit). */
+  get drops(): boolean {
+    return this.dropping;
+  }
+
+  /** From now on the projected scan drops rows of `width` fields that fail the conditions (0: none). */
+  dropWidth(width: number): void {
+    this.kernel.dropWidth(width);
+  }
+
+  /** Rows the last projected call dropped after its last record, and where the last of them ended. */
+  get droppedTail(): number {
+    return this.kernel.droppedTail();
+  }
+
+  get droppedEnd(): number {
+    return this.kernel.droppedEnd();
   }
 
   /**

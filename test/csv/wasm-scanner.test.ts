@@ -11,6 +11,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { WasmRows, type WasmRowsResult } from '../../lib/csv/wasm-rows.js';
+import { FieldTests } from '../../lib/csv/field-tests.js';
 import { WasmCsvScanner } from '../../lib/csv/wasm-scanner.js';
 
 const scale = Number(process.env.SLUICE_PROPERTY_SCALE ?? 1);
@@ -340,6 +341,30 @@ describe('WasmRows (rows read with the WebAssembly kernel)', () => {
     expect(wasmRows(tiny, [], [1, 0])).to.deep.equal(referenceRows(tiny, [1, 0]));
     const long = Buffer.from(`${'a'.repeat(70_000)},${'b'.repeat(70_000)},c\r\nd,e,f`);
     expect(wasmRows(long, [65_536, 65_537, 140_002], [2, 1])).to.deep.equal(referenceRows(long, [2, 1]));
+  });
+
+  it('drops the rows a fused where fails in the kernel: no record, counted before the next one (control: no conditions)', () => {
+    // Rows 1, 3 and 6 fail `0 in [NJ]`; row 4 has a quote and row 5 another width: only the JS tests could drop those.
+    const text = Buffer.from('NJ,a,x\nNY,b,y\nNJ,c,z\nNY,"d",w\nNY,e\nNY,f,v\nNX,g,u\nNJ,h,t\n');
+    const conditions = FieldTests.of([{ slot: 0, values: ['NJ'] }], QUOTE)!.encoded()!;
+    const scan = (withConditions: boolean) => {
+      const scanner = WasmCsvScanner.create({ delimiter: ',', quote: '"', escape: '"' })!;
+      expect(scanner.project([0, 1], withConditions ? conditions : null)).to.equal(true);
+      scanner.dropWidth(3);
+      const count = scanner.scanProjected(text, 0, text.length);
+      const records = Array.from({ length: count }, (_, r) => Array.from(scanner.entries.subarray(r * scanner.stride, (r + 1) * scanner.stride)));
+      return { records: records.map((record) => text.toString('latin1', record[2], record[3])), drops: records.map((record) => record.slice(4, -2)), tail: scanner.droppedTail };
+    };
+    expect(scan(false)).to.deep.equal({ records: ['a', 'b', 'c', '"d"', 'e', 'f', 'g', 'h'], drops: [[], [], [], [], [], [], [], []], tail: 0 });
+    const start = (line: number) => text.toString('latin1').split('\n').slice(0, line - 1).join('\n').length + 1;
+    expect(scan(true)).to.deep.equal({ records: ['a', 'c', '"d"', 'e', 'h'], drops: [[0, 0], [1, start(3)], [0, start(3)], [0, start(3)], [2, start(8)]], tail: 0 });
+    // Through WasmRows, cut into chunks: the rows either drops are runs (null, their count as width, their lines).
+    const reader = WasmRows.create({ delimiter: ',', quote: '"', escape: '"' }, { columns: [0, 1], where: [{ column: 0, values: ['NJ'] }] })!;
+    reader.expectWidth(3);
+    const results = [reader.push(text.subarray(0, 9)), reader.push(text.subarray(9, 30)), reader.push(text.subarray(30)), reader.end()];
+    expect([results.flatMap((result) => result.rows), results.flatMap((result) => result.widths), results.flatMap((result) => result.lines)]).to.deep.equal([
+      [['NJ', 'a'], null, ['NJ', 'c'], null, ['NY', 'e'], null, ['NJ', 'h']], [3, 1, 3, 1, 2, 2, 3], [1, 1, 1, 1, 1, 2, 1],
+    ]);
   });
 
   it('projects columns the kernel cannot keep itself (past index 254, more than 16) by the entry scan', () => {
