@@ -506,6 +506,14 @@ export class WasmRows {
     if (this.nextQuote >= end) return 1;
     // A row with a quote: each line break in it starts a line, except the one that ends it.
     const window = this.window;
+    // (Most have none but that one: found by native searches instead of a loop over the row.)
+    if (this.nextCr < start) {
+      const at = window.indexOf(13, start);
+      this.nextCr = at === -1 || at >= this.length ? this.length : at;
+    }
+    const lf = window.indexOf(10, start);
+    const first = lf === -1 || lf >= this.length ? this.nextCr : Math.min(lf, this.nextCr);
+    if (first >= end - 1 || (first === end - 2 && window[first] === 13 && window[end - 1] === 10)) return 1;
     let lines = 1;
     for (let i = start; i < end; i++) {
       const c = window[i];
