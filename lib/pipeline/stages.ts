@@ -1,7 +1,8 @@
-import { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { Duplex, Readable, Writable, type Stream } from 'node:stream';
 import { chain } from 'stream-chain';
 import { isHeaderFollower, isHeaderSource } from '../core/fusion.js';
+import { isIncomingMessage, isServerResponse } from '../core/builtins.js';
 import { isStage, type Stage } from '../core/stage.js';
 import { callUser, calledAs, invalid } from '../core/validate.js';
 import { batchRows } from './batch-rows.js';
@@ -65,7 +66,7 @@ function toStream(stage: unknown, position: number): Stream {
  * it would reset the connection before the handler can answer).
  */
 export const keepsSource = (source: unknown, keepSource: boolean | undefined): boolean =>
-  keepSource ?? source instanceof IncomingMessage;
+  keepSource ?? isIncomingMessage(source);
 
 /** Normalises `[source, ...stages]` into the streams that `stream.pipeline` will join. */
 export function buildChain(items: readonly unknown[], keepSource?: boolean): Chain {
@@ -88,7 +89,7 @@ export function buildChain(items: readonly unknown[], keepSource?: boolean): Cha
   checkJoins([source, ...streams]);
   // An HTTP response not yet begun is left to the handler when the pipeline fails (see there).
   const last = streams.length - 1;
-  if (last >= 0 && streams[last] instanceof ServerResponse) streams[last] = new ResponseGuard(streams[last] as ServerResponse);
+  if (last >= 0 && isServerResponse(streams[last])) streams[last] = new ResponseGuard(streams[last] as ServerResponse);
   // `csv.read(…)` then `select(columns)`: the source reads only those columns (see there).
   if (streams[0] === items[1] && fuseProjection(source, streams[0])) streams.shift();
   // …then `where(conditions)`: the source drops rows it can tell fail them (see there).

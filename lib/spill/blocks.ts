@@ -4,7 +4,7 @@
  * records (a record larger than that is a block of its own), so one CRC-32 covers hundreds of
  * rows instead of one each, and a reader still decodes at most a block at a time.
  */
-import { crc32 } from 'node:zlib';
+import { crc32 } from '../core/builtins.js';
 import { BLOCK_HEAD, RECORD_HEAD } from './spill-format.js';
 
 /** Bytes of records a block holds at most, unless one record alone is larger. */

@@ -18,7 +18,7 @@
  * block whose length runs past the data or whose checksum differs, or whose records do not
  * fill it exactly, fails loudly: wrong rows are never returned.
  */
-import { crc32 } from 'node:zlib';
+import { crc32 } from '../core/builtins.js';
 import { setOrigin, originOf } from '../core/origin.js';
 import { originWithRawLine, unchangedRawLine, type RawLine } from '../core/raw-line.js';
 
