@@ -291,7 +291,7 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> i
   private startWasm(): WasmRows | null | undefined {
     const decoder = this.decoder as StringDecoder & { lastNeed: number };
     if ((this.options.headerLine && this.width === -1) || decoder.lastNeed !== 0 || this.pending !== '') return undefined;
-    const wasm = wasmRowsFor(this.options, this.utf8, this.indexes, this.atStart, this.fusedWhere);
+    const wasm = wasmRowsFor(this.options, this.utf8, this.indexes, this.atStart, this.fusedWhere, this.headers);
     if (wasm) this.atStart = false;
     if (wasm && this.width !== -1) wasm.expectWidth(this.width);
     this.readerProjects = this.indexes !== null;

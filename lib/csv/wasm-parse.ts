@@ -18,13 +18,14 @@ import type { ScanResult } from './scanner.js';
  * @param indexes - the field indexes the stage keeps, or null for all
  * @param atStart - whether no input was read yet (then a byte-order mark is skipped)
  */
-export function wasmRowsFor(options: Resolved, utf8: boolean, indexes: readonly number[] | null, atStart: boolean, where: FusedWhere | null = null): WasmRows | null {
+export function wasmRowsFor(options: Resolved, utf8: boolean, indexes: readonly number[] | null, atStart: boolean, where: FusedWhere | null = null, headers: readonly string[] | null = null): WasmRows | null {
   if (process.env.SLUICE_CSV_WASM === '0' || !options.fast || !utf8 || options.ltrim || options.rtrim) return null;
   // With `ragged: 'keep'` the JS scanner counts a projected row's width only up to the last wanted column.
   if (indexes !== null && options.ragged === 'keep') return null;
-  // Projected rows have `indexes.length` fields; whole array rows any number (object rows' names are not known here).
-  const names = options.objects ? (options.columns as readonly string[]) : null;
-  const conditions = where === null || (indexes === null && options.objects) ? undefined : fieldConditions(where, names, indexes?.length ?? Infinity);
+  // Projected rows have `indexes.length` fields; whole rows any number. Object rows are keyed by
+  // the `columns` option's names (projected) or by the header's.
+  const names = options.objects ? (indexes !== null ? (options.columns as readonly string[]) : headers) : null;
+  const conditions = where === null || (options.objects && names === null) ? undefined : fieldConditions(where, names, indexes?.length ?? Infinity);
   return WasmRows.create(options.dialect, { columns: indexes, stripBom: atStart, emptyRows: true, raw: !options.objects, where: conditions });
 }
 
@@ -37,7 +38,8 @@ export function wasmRowsFor(options: Resolved, utf8: boolean, indexes: readonly 
 function fieldConditions(where: FusedWhere, names: readonly string[] | null, width: number): { column: number; values: string[] }[] {
   const conditions: { column: number; values: string[] }[] = [];
   for (const { column, values } of where.conditions) {
-    const position = names !== null ? names.indexOf(String(column)) : typeof column === 'number' ? column : -1;
+    // (An object row's key holds the last field of that name, as csv.parse makes it.)
+    const position = names !== null ? names.lastIndexOf(String(column)) : typeof column === 'number' ? column : -1;
     if (position >= 0 && position < width) conditions.push({ column: position, values: values.filter((value): value is string => typeof value === 'string') });
   }
   return conditions;

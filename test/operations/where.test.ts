@@ -100,6 +100,20 @@ describe('where()', () => {
       expect(stage.stats.in).to.be.below(2000);
     });
 
+    it('object rows keyed by the header (no projection): the source drops them too, rows as a filter gives', async () => {
+      const text = `id,state,make\n${Array.from({ length: 4000 }, (_, i) => `${i},${i % 4 === 0 ? 'NJ' : 'NY'},FORD`).join('\n')}\n`;
+      const chunks = [text.slice(0, 50), text.slice(50, 30_000), text.slice(30_000)];
+      const stage = where({ state: 'NJ', make: ['FORD', 'BMW'] }) as unknown as WhereStage;
+      const sink = collector<Record<string, string>>();
+      const summary = await run(csv.read(bytes(chunks), { rows: 'objects' }), stage, sink);
+      const reference = collector<Record<string, string>>();
+      await run(csv.read(bytes(chunks), { rows: 'objects' }), filter((row: Record<string, string>) => row.state === 'NJ'), reference);
+      expect(sink.rows).to.deep.equal(reference.rows);
+      expect(sink.rows.length).to.equal(1000);
+      expect(summary).to.include({ read: 4000, written: 1000, filtered: 3000 });
+      expect(stage.stats.in).to.be.below(2000);
+    });
+
     it("whole rows (no projection): the source drops them too; the output is the filter's, byte for byte", async () => {
       const lines = Array.from({ length: 3000 }, (_, i) => `${i},${i % 5 === 0 ? 'NJ' : 'NY'}, x ,"q""${i}",é`);
       const text = `id,state,pad,quoted,last\n${lines.join('\n')}\n`;
@@ -148,7 +162,7 @@ interface Case {
   options: CsvParseOptions;
   /** A select after the source, or none. */
   columns: number[] | null;
-  conditions: Record<number, string | string[]>;
+  conditions: Record<number | string, string | string[]>;
 }
 
 interface Outcome {
@@ -195,8 +209,8 @@ const cases: fc.Arbitrary<Case> = fc
     rows: fc.array(fc.tuple(fc.array(field, { minLength: 5, maxLength: 5 }), fc.oneof({ weight: 60, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constantFrom(-1, 1) })), { minLength: 20, maxLength: 120 }),
     header: fc.boolean(),
     ragged: fc.constantFrom<'fail' | 'reject'>('fail', 'fail', 'reject'),
-    // The projection: a select fused into the source (only with ragged 'fail'), its `columns` option, or none.
-    projection: fc.constantFrom<'select' | 'columns' | 'none'>('select', 'columns', 'none'),
+    // The projection: a select fused into the source (only with ragged 'fail'), its `columns` option, none, or object rows (whole, by the header's names).
+    projection: fc.constantFrom<'select' | 'columns' | 'none' | 'objects'>('select', 'columns', 'none', 'objects'),
     crlf: fc.boolean(),
     picks: fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 1, maxLength: 4 }),
     // Mostly columns of the selected rows (others are left to the where stage).
@@ -208,14 +222,21 @@ const cases: fc.Arbitrary<Case> = fc
   .map((g) => {
     const eol = g.crlf ? '\r\n' : '\n';
     const body = g.rows.map(([fields, delta], i) => (i === g.strayQuoteAt ? ['x"y', ...fields] : fields).slice(0, Math.max(1, g.width + delta)).join(','));
-    const text = [...(g.header ? [['a', 'b', 'c', 'd', 'e'].slice(0, g.width).join(',')] : []), ...body].join(eol) + eol;
+    const objects = g.projection === 'objects';
+    const names = ['a', 'b', 'c', 'd', 'e'];
+    const text = [...(g.header || objects ? [names.slice(0, g.width).join(',')] : []), ...body].join(eol) + eol;
     const input = Buffer.from(text);
     const points = [...new Set(g.cuts.map((cut) => cut % input.length))].sort((a, b) => a - b);
     const chunks = [0, ...points].map((from, i) => input.subarray(from, [...points, input.length][i]));
     return {
       chunks: chunks.filter((chunk) => chunk.length > 0),
-      options: { header: g.header, ragged: g.ragged, ...(g.projection === 'columns' ? { columns: g.picks.map((p) => p % g.width) } : {}) } as CsvParseOptions,
+      options: objects
+        ? ({ rows: 'objects', ragged: g.ragged } as CsvParseOptions)
+        : ({ header: g.header, ragged: g.ragged, ...(g.projection === 'columns' ? { columns: g.picks.map((p) => p % g.width) } : {}) } as CsvParseOptions),
       columns: g.projection === 'select' ? g.picks.map((p) => p % g.width) : null,
-      conditions: Object.fromEntries(g.conditions.map(([column, values]) => [column === 9 ? column : column % (g.projection === 'none' ? g.width : g.picks.length), values])),
+      conditions: Object.fromEntries(g.conditions.map(([column, values]) => {
+        if (objects) return [column === 9 ? 'zz' : names[column % g.width], values];
+        return [column === 9 ? column : column % (g.projection === 'none' ? g.width : g.picks.length), values];
+      })),
     };
   });
