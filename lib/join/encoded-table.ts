@@ -24,6 +24,9 @@ const PAGE_CUT = 0xf000;
 const PAGE_BITS = 16;
 /** Pages addressable in 32 bits: past them (4 GB of records) the table is `full`. */
 const MAX_PAGES = 2 ** (32 - PAGE_BITS);
+/** A page's span of addresses, and the offset bits of an address (constants: `2 ** PAGE_BITS` in a hot path was a `Math.pow` call each time). */
+const PAGE_SPAN = 2 ** PAGE_BITS;
+const OFFSET_MASK = PAGE_SPAN - 1;
 /** First sizes, small: a join of a few rows (or one of 16 partitions' tables) holds little. */
 const FIRST_ROWS = 4;
 /**
@@ -155,7 +158,7 @@ export class EncodedTable {
       if (this.writer.length > 0) page = this.cut();
       this.sources[page] = origin.source;
     }
-    this.meta[r * STRIDE + AT] = page * 2 ** PAGE_BITS + this.writer.length;
+    this.meta[r * STRIDE + AT] = page * PAGE_SPAN + this.writer.length;
     // The line beside the record when it fits a u32; otherwise (and for a row that is not copied) the origin stays in the record.
     const line = origin?.line;
     const plain = line !== undefined && Number.isInteger(line) && line >= 0 && line < NO_LINE ? bare(row) : row;
@@ -177,7 +180,7 @@ export class EncodedTable {
     const address = this.meta[r * STRIDE + AT]!;
     const page = address >>> PAGE_BITS;
     const bytes = page < this.pages.length ? this.pages[page]! : this.writer.view();
-    const row = this.reader.record(bytes, address & (2 ** PAGE_BITS - 1));
+    const row = this.reader.record(bytes, address & OFFSET_MASK);
     const line = this.meta[r * STRIDE + LINE]!;
     if (line !== NO_LINE) setOrigin(row, { source: this.sources[page]!, line });
     return row;

@@ -472,9 +472,10 @@ export class RecordReader {
       return b;
     }
     let n = 0;
-    for (let shift = 0; shift < 35; shift += 7) {
+    // (A running scale, not `2 ** shift`: that is a Math.pow call each byte.)
+    for (let shift = 0, scale = 1; shift < 35; shift += 7, scale *= 128) {
       const c = this.byte();
-      n += (c & 0x7f) * 2 ** shift;
+      n += (c & 0x7f) * scale;
       if (c < 0x80) return n;
     }
     return this.corrupt();
