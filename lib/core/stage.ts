@@ -14,6 +14,12 @@ export interface StageStats {
   rejected: number;
 }
 
+/** The parts of a Transform's states that its `_write` reads (Node's own fields). */
+interface StreamStates {
+  _readableState: { ended: boolean; length: number; highWaterMark: number };
+  _writableState: { ended: boolean };
+}
+
 /**
  * The base of every sluice operation: an object-mode Transform that names itself (for
  * error messages) and counts what passes through it.
@@ -28,6 +34,11 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
   private collected: unknown[] | null = null;
   /** A batch's callback, held back while its rows fill the output (see `writeRows`). */
   private heldBatch: (() => void) | null = null;
+  /** The write whose row is being transformed, and the output's length when it began (see `transformRow`). */
+  #writing: ((error?: Error | null) => void) | null = null;
+  #lengthBefore = 0;
+  /** A write's callback, held back while the output is full (Transform's own, which `_read` releases). */
+  #heldWrite: ((error?: Error | null) => void) | null = null;
   /**
    * Set by `run()`/`pipe()` once a `take(n)` after this stage has its n rows: every row that
    * reaches this stage from then on is past the limit (rows keep their order), so the
@@ -54,8 +65,36 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
    */
   override _write(chunk: unknown, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     if (chunk instanceof RowBatch) this.writeRows(chunk, encoding, callback);
-    else super._write(chunk, encoding, callback);
+    else this.transformRow(chunk, encoding, callback);
   }
+
+  /**
+   * Transform's `_write`, with one callback for every row instead of a closure a row (120
+   * bytes of garbage a row and a stage): `_transform` runs the row; once it calls back, the
+   * write's callback is called at once while the output has room (or the row added nothing
+   * to it), else held until the consumer reads; after `push(null)`, a tick later. Writes
+   * come one at a time, so one pending write is all there is to keep.
+   */
+  private transformRow(chunk: unknown, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.#writing = callback;
+    this.#lengthBefore = this.readableLength;
+    this._transform(chunk, encoding, this.transformed);
+  }
+
+  private readonly transformed = (error?: Error | null, value?: unknown): void => {
+    const callback = this.#writing;
+    if (callback === null) throw new Error(`${this.stage}: a row's transform called back twice`);
+    this.#writing = null;
+    if (error) {
+      callback(error);
+      return;
+    }
+    if (value !== null && value !== undefined) this.push(value);
+    const { _readableState: readable, _writableState: writable } = this as unknown as StreamStates;
+    if (readable.ended) process.nextTick(callback);
+    else if (writable.ended || this.#lengthBefore === readable.length || readable.length < readable.highWaterMark) callback();
+    else this.#heldWrite = callback;
+  };
 
   private writeRows(batch: RowBatch, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     const { rows, gate } = batch;
@@ -87,7 +126,7 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
         }
         sync = true;
         settled = false;
-        super._write(rows[i], encoding, rowDone);
+        this.transformRow(rows[i], encoding, rowDone);
         sync = false;
         if (!settled) {
           this.passCollected();
@@ -110,6 +149,11 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
 
   override _read(size: number): void {
     super._read(size);
+    if (this.#heldWrite) {
+      const callback = this.#heldWrite;
+      this.#heldWrite = null;
+      callback();
+    }
     // Released a tick later, as RowOperation releases its held write (see there).
     if (this.heldBatch) process.nextTick(this.releaseBatch);
   }
