@@ -426,6 +426,8 @@ export class WasmRows {
     this.edgeSpace = false;
     this.index = 0;
     this.rowStart = this.fieldStart = end;
+    // (Rows were read: a fallback from here on must not start over at the input's start.)
+    this.started = true;
   }
 
   private endRow(fields: string[], count: number, end: number, out: WasmRowsResult): void {

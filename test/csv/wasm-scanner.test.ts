@@ -367,6 +367,14 @@ describe('WasmRows (rows read with the WebAssembly kernel)', () => {
     ]);
   });
 
+  it('after rows only the kernel dropped, a fallback hands the JS scanner the rest from the row it cannot read (not from the start)', () => {
+    const reader = WasmRows.create({ delimiter: ',', quote: '"', escape: '"' }, { columns: [0], where: [{ column: 0, values: [''] }] })!;
+    reader.expectWidth(3);
+    const result = reader.push(Buffer.from('NJ,a,b\nNY,c,d\nx"y,e,\nz,f,g\n'));
+    expect([result.rows, result.widths, result.lines, result.fallback]).to.deep.equal([[null], [2], [2], true]);
+    expect(reader.rest().toString()).to.equal('x"y,e,\nz,f,g\n');
+  });
+
   it('projects columns the kernel cannot keep itself (past index 254, more than 16) by the entry scan', () => {
     const wide = Buffer.from(`${Array.from({ length: 300 }, (_, i) => `f${i}`).join(',')}\n`);
     for (const columns of [[299, 0], Array.from({ length: 17 }, (_, i) => 16 - i)]) {
