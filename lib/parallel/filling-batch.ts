@@ -16,6 +16,8 @@ export interface FilledBatch<In> {
   readonly lines: BatchLines;
 }
 
+const NONE: readonly never[] = Object.freeze([]);
+
 export class FillingBatch<In> {
   private rows: In[] = [];
   private texts: string[] = [];
@@ -29,11 +31,12 @@ export class FillingBatch<In> {
   ) {}
 
   /** Adds a row; returns the batches that closed (none, the one it did not fit into, and perhaps itself). */
-  add(row: In): FilledBatch<In>[] {
-    const closed: FilledBatch<In>[] = [];
+  add(row: In): readonly FilledBatch<In>[] {
+    // Most rows close no batch: they get the shared empty list, not an array each.
+    let closed: FilledBatch<In>[] | null = null;
     const raw = rawLineOf(row);
     const bytes = raw === undefined ? this.sizeOf(row) : raw.text.length;
-    if (this.rows.length > 0 && this.bytes + bytes > this.maxBytes) closed.push(this.take());
+    if (this.rows.length > 0 && this.bytes + bytes > this.maxBytes) closed = [this.take()];
     if (raw !== undefined && (this.texts.length === 0 || raw.delimiter === this.delimiter)) {
       this.delimiter = raw.delimiter;
       this.texts.push(raw.text);
@@ -42,8 +45,8 @@ export class FillingBatch<In> {
     }
     this.rows.push(row);
     this.bytes += bytes;
-    if (this.bytes >= this.maxBytes) closed.push(this.take());
-    return closed;
+    if (this.bytes >= this.maxBytes) (closed ??= []).push(this.take());
+    return closed ?? NONE;
   }
 
   /** The open batch, closed (end of input); undefined when it is empty. */

@@ -163,7 +163,8 @@ export class ParallelMapStage<In, Out> extends Stage<In, Out> {
       stats.transferMs += Math.max(0, out) + Math.max(0, task) + Math.max(0, receivedAt - result.endedAt);
     }
     const outputs = unpack(result.outputs);
-    batch.outputs = result.appended ? withTails(batch.rows, outputs as (unknown[] | null)[]) : outputs;
+    const { appended } = result;
+    batch.outputs = appended ? withTails(batch.rows, outputs, appended.shape, appended.rows) : outputs;
     batch.failures = result.failures;
     this.drain();
   }

@@ -4,6 +4,7 @@
  */
 import type { CsvSplit, CsvSplitOptions } from '../csv/index.js';
 import type { Packed } from './packing.js';
+import type { TailShape } from './tails.js';
 
 /** What every worker of a stage is started with (`workerData`). */
 export interface WorkerSetup {
@@ -45,8 +46,11 @@ export interface RowFailure {
 export interface BatchResult {
   /** One output per row up to the last row run; a failed row's place holds `null`. */
   readonly outputs: Packed;
-  /** Whether `outputs` holds only what each result appended to its row (see tails.ts). */
-  readonly appended: boolean;
+  /**
+   * Set when `outputs` holds only what each result appended to its row, all rows' values
+   * back to back (see tails.ts): how they divide among the rows, and how many rows ran.
+   */
+  readonly appended?: { readonly shape: TailShape; readonly rows: number };
   readonly failures: RowFailure[];
   /** Milliseconds spent in the user's function on the batch. */
   readonly fnMs: number;

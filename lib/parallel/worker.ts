@@ -5,7 +5,7 @@
  */
 import { pack, unpack } from './packing.js';
 import type { BatchResult, BatchTask, RangeResult, RangeTask, RowFailure } from './protocol.js';
-import { snapshot, tailOf } from './tails.js';
+import { snapshot, TailCollector } from './tails.js';
 import { failure, isThenable, rowFunction } from './worker-function.js';
 
 /**
@@ -29,12 +29,12 @@ export default async function runBatch(task: BatchTask): Promise<BatchResult> {
   const fn = await rowFunction();
   // The batch's timeout counts from here: loading the module (a worker's first batch) is not the batch's run.
   if (task.started) Atomics.store(task.started, 0, BigInt(Math.round(now() * 1000)));
-  if (typeof fn === 'string') return { outputs: pack([]).packed, appended: false, failures: [], fnMs: 0, startedAt, endedAt: now(), previousEndedAt, loadError: fn };
+  if (typeof fn === 'string') return { outputs: pack([]).packed, failures: [], fnMs: 0, startedAt, endedAt: now(), previousEndedAt, loadError: fn };
   const rows = unpack(task.rows);
   const outputs: unknown[] = [];
   const failures: RowFailure[] = [];
   // What each result appends to its row (tails.ts), while every result so far only appends.
-  let tails: (unknown[] | null)[] | null = [];
+  let tails: TailCollector | null = new TailCollector();
   // Aborted when the rest of the batch is abandoned (a row failed and the stage will fail).
   const controller = new AbortController();
   const fnStarted = performance.now();
@@ -46,15 +46,11 @@ export default async function runBatch(task: BatchTask): Promise<BatchResult> {
       // `null` would end an object-mode stream and `undefined` is no row, as for map().
       if (out === null || out === undefined) throw new TypeError(`returned ${out}`);
       outputs.push(out);
-      if (tails !== null) {
-        const tail = tailOf(before, out);
-        if (tail === null) tails = null;
-        else tails.push(tail);
-      }
+      if (tails !== null && !tails.add(before, out)) tails = null;
     } catch (error) {
       failures.push(failure(i, error));
       outputs.push(null);
-      tails?.push(null);
+      tails?.addFailed();
       if (task.stopAtFailure) {
         controller.abort(error);
         break;
@@ -64,7 +60,8 @@ export default async function runBatch(task: BatchTask): Promise<BatchResult> {
   const fnMs = performance.now() - fnStarted;
   // Copied back, not moved: piscina moves only what `Piscina.move` wrapped, one value per
   // result; only batches holding Buffers (the v8 path) would gain.
-  const packed = pack(tails ?? outputs).packed;
+  const packed = pack(tails === null ? outputs : tails.values).packed;
   lastEndedAt = now();
-  return { outputs: packed, appended: tails !== null, failures, fnMs, startedAt, endedAt: lastEndedAt, previousEndedAt };
+  const appended = tails === null ? {} : { appended: { shape: tails.shape, rows: outputs.length } };
+  return { outputs: packed, ...appended, failures, fnMs, startedAt, endedAt: lastEndedAt, previousEndedAt };
 }

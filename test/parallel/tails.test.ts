@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { snapshot, tailOf, withTails } from '../../lib/parallel/tails.js';
+import { snapshot, TailCollector, withTails } from '../../lib/parallel/tails.js';
 
 const primitive = fc.oneof(fc.string(), fc.double(), fc.constantFrom(-0, 0, NaN, Infinity, null, undefined, true, false), fc.bigInt());
 const value = fc.oneof(primitive, fc.array(primitive, { maxLength: 2 }), fc.dictionary(fc.string(), primitive, { maxKeys: 2 }));
@@ -35,6 +35,12 @@ function apply(row: unknown[], c: Change): unknown {
   }
 }
 
+/** The tail of one row as the worker collects it: the collector's values and shape, or null when `out` does not just append. */
+function tailOf(before: unknown[] | null, out: unknown): { values: unknown[]; shape: number | readonly number[] } | null {
+  const tails = new TailCollector();
+  return tails.add(before, out) ? { values: tails.values, shape: tails.shape } : null;
+}
+
 describe('parallel: appended tails (tails.ts)', () => {
   it('differential: rows put back from tails equal the results, whatever the function did', () => {
     fc.assert(
@@ -50,7 +56,34 @@ describe('parallel: appended tails (tails.ts)', () => {
         // Rows whose result did not just append travel whole (the batch falls back); each
         // one that did comes back equal to its result.
         outputs.forEach(({ out, tail }, i) => {
-          if (tail !== null) expect(withTails([rows[i]], [tail])).to.deep.equal([out]);
+          if (tail !== null) expect(withTails([rows[i]], tail.values, tail.shape, 1)).to.deep.equal([out]);
+        });
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('differential: a batch of appends of any widths, with failed rows anywhere, comes back as its results', () => {
+    const step = fc.oneof(fc.record({ fails: fc.constant(true) }), fc.record({ fails: fc.constant(false), tail: fc.array(value, { maxLength: 3 }) }));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.array(primitive, { maxLength: 4 }), step), { maxLength: 30 }), fc.boolean(), (cases, sameWidth) => {
+        const rows = cases.map(([row]) => row);
+        const tails = new TailCollector();
+        const outputs = cases.map(([row, s]) => {
+          if (s.fails) {
+            tails.addFailed();
+            return null;
+          }
+          // Either every tail one value wide (one width for the batch), or as generated.
+          const tail = sameWidth ? s.tail!.slice(0, 1).concat(s.tail!.length === 0 ? ['k'] : []) : s.tail!;
+          const out = [...structuredClone(row), ...tail];
+          expect(tails.add(snapshot(structuredClone(row)), out)).to.equal(true);
+          return out;
+        });
+        if (sameWidth) expect(tails.shape).to.be.a('number');
+        const back = withTails(rows, structuredClone(tails.values), structuredClone(tails.shape), rows.length);
+        outputs.forEach((out, i) => {
+          if (out !== null) expect(back[i]).to.deep.equal(out);
         });
       }),
       { numRuns: 500 },
@@ -58,14 +91,26 @@ describe('parallel: appended tails (tails.ts)', () => {
   });
 
   it('only appends of primitives qualify', () => {
-    expect(tailOf(snapshot(['a', 1]), ['a', 1, 'k'])).to.deep.equal(['k']);
+    expect(tailOf(snapshot(['a', 1]), ['a', 1, 'k'])).to.deep.equal({ values: ['k'], shape: 1 });
     expect(tailOf(snapshot([-0]), [0, 'k'])).to.equal(null);
-    expect(tailOf(snapshot([NaN]), [NaN, 'k'])).to.deep.equal(['k']);
+    expect(tailOf(snapshot([NaN]), [NaN, 'k'])).to.deep.equal({ values: ['k'], shape: 1 });
     expect(snapshot([{ a: 1 }])).to.equal(null);
     expect(snapshot({ 0: 'a' })).to.equal(null);
     expect(snapshot([, 'hole'])).to.equal(null); // eslint-disable-line no-sparse-arrays
     expect(tailOf(snapshot(['a']), { 0: 'a' })).to.equal(null);
     expect(tailOf(snapshot(['a', 'b']), ['a'])).to.equal(null);
-    expect(withTails([['a'], ['b']], [['x'], null])).to.deep.equal([['a', 'x'], null]);
+  });
+
+  it('a batch\'s tails cross as one flat array: one width when all agree, else one a row; failed rows hold nulls', () => {
+    const tails = new TailCollector();
+    tails.addFailed();
+    tails.add(['a'], ['a', 'x']);
+    tails.addFailed();
+    expect({ values: tails.values, shape: tails.shape }).to.deep.equal({ values: [null, 'x', null], shape: 1 });
+    tails.add(['b'], ['b', 'y', 'z']);
+    expect({ values: tails.values, shape: tails.shape }).to.deep.equal({ values: [null, 'x', null, 'y', 'z'], shape: [1, 1, 1, 2] });
+    const rows = [{ not: 'an array' }, ['a'], ['c'], ['b']];
+    expect(withTails(rows, tails.values, tails.shape, 4)).to.deep.equal([null, ['a', 'x'], ['c', null], ['b', 'y', 'z']]);
+    expect(withTails(rows, tails.values, tails.shape, 2), 'only the rows that ran').to.have.length(2);
   });
 });
