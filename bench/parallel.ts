@@ -2,27 +2,33 @@
  * `npx tsx bench/parallel.ts [--rows N]`: worker threads against their baselines, one run
  * each (the numbers are noisy on a shared machine, so beside each wall time it prints the
  * CPU time a row cost on the main thread and on the other threads, which the other jobs'
- * load disturbs far less — bench/thread-cpu.ts):
- * 1. round trip of 43-column parking rows (one field added): sluice `parallel.map` (2
- *    threads) against piscina fed 1,000-row tasks and one row per task, and inline `map`;
- *    sluice and piscina's 1,000-row tasks both start their 2 workers inside the timing;
+ * load disturbs far less — bench/thread-cpu.ts). Every contender runs in a process of its
+ * own on plain Node over the built ES modules (dist/esm, built here with tsc), its row
+ * functions bundled to plain .mjs, as a user of the package would run it: under tsx every
+ * worker would also start tsx (~0.5 s and ~30 MB each), inside the timing.
+ * 1. round trip of 43-column parking rows (one field added; bench/parallel-round-trip.ts,
+ *    the rows read into memory first): sluice `parallel.map` (2 threads) against piscina
+ *    fed 1,000-row tasks and one row per task (its task module bench/parallel-tasks.ts as
+ *    .mjs), and inline `map`; sluice and piscina's 1,000-row tasks both start their 2
+ *    workers inside the timing;
  * 2. a CPU-bound function (examples/address-key.ts) over the CSV file → key → csv.write:
  *    inline (csv.read → map), csv.read → parallel.map with 2 threads, and parallel.csv with
- *    2 threads (the workers read and parse the file too), each in its own process running the built ES
- *    modules (dist/esm, built here with tsc) on plain Node, as a user of the package would:
- *    under tsx every worker would also start tsx (~0.5 s and ~30 MB each). Prints wall
- *    time, peak RSS, the CPU split, and the speed-up that split allows on 2 idle cores;
+ *    2 threads (the workers read and parse the file too), each in its own process. Prints
+ *    wall time, peak RSS, the CPU split, and the speed-up that split allows on 2 idle cores;
  * 3. an async function whose latency varies 10× (1–10 ms), concurrency 16: `map` in order
- *    against `ordered: false`, beside the bound concurrency / mean latency.
+ *    against `ordered: false`, beside the bound concurrency / mean latency (in this process:
+ *    no threads).
+ * Until 2026-12-07 scenario 1 ran in this process under tsx, its workers' tsx start-up
+ * inside the timing of both sluice and piscina: its numbers before then are not comparable.
  * `--only address` runs scenario 2 alone (for 1 M rows: scenario 1 holds every row in memory).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Piscina } from 'piscina';
-import { csv, map, parallel, run } from '../lib/index.js';
+import { map } from '../lib/index.js';
 import { writeParkingCsv } from '../examples/sample-data.js';
 import { CpuMeter, cpuPerRow, type CpuSplit } from './thread-cpu.js';
 
@@ -31,7 +37,6 @@ const arg = (name: string) => {
   return i > 0 ? process.argv[i + 1] : undefined;
 };
 const root = new URL('..', import.meta.url).pathname;
-const tasks = new URL('./parallel-tasks.ts', import.meta.url);
 const perSecond = (rows: number, ms: number) => Math.round(rows / (ms / 1000)).toLocaleString('en-US').padStart(11);
 const line = (name: string, rows: number, ms: number, note = '') => console.log(`  ${name.padEnd(44)} ${perSecond(rows, ms)} rows/s${note}`);
 
@@ -46,44 +51,25 @@ async function measure(fn: () => Promise<unknown>): Promise<{ ms: number; cpu: C
 
 const sink = () => new Writable({ objectMode: true, write: (_row, _encoding, callback) => callback() });
 
-async function piscinaTasks(pool: Piscina, rows: string[][], perTask: number, inFlight: number): Promise<void> {
-  const running: Promise<unknown>[] = [];
-  for (let i = 0; i < rows.length; i += perTask) {
-    running.push(perTask === 1 ? pool.run(rows[i], { name: 'row' }) : pool.run(rows.slice(i, i + perTask), { name: 'rows' }));
-    if (running.length >= inFlight) await running.shift();
-  }
-  await Promise.all(running);
+function roundTrip(input: string, dir: string): void {
+  const child = spawnSync(process.execPath, [join(dir, 'parallel-round-trip.mjs'), pathToFileURL(join(root, 'dist/esm/index.js')).href, input, pathToFileURL(join(dir, 'parallel-tasks.mjs')).href], { encoding: 'utf8' });
+  if (child.status !== 0) throw new Error(`the round trip failed: ${child.stderr}`);
+  const results = child.stdout.trim().split('\n').map((text) => JSON.parse(text) as { name: string; rows: number; ms: number; cpu: CpuSplit | null; note: string });
+  console.log(`1. round trip, ${results[0].rows.toLocaleString('en-US')} rows of 43 columns, one field added, own process (dist/esm, plain node)`);
+  for (const { name, rows, ms, cpu, note } of results) line(name, rows, ms, `   ${cpuPerRow(cpu, rows)}${note}`);
+  const [ours, theirs, one] = [results[1], results[2], results[3]];
+  const speed = (r: { rows: number; ms: number }) => r.rows / r.ms;
+  console.log(`  sluice against piscina's 1,000-row tasks: ${(speed(ours) / speed(theirs)).toFixed(2)}× (both start 2 workers inside the timing); against one row per task: ${(speed(ours) / speed(one)).toFixed(1)}×`);
 }
 
-async function roundTrip(rows: string[][]): Promise<void> {
-  console.log(`1. round trip, ${rows.length.toLocaleString('en-US')} rows of 43 columns, one field added`);
-  const show = (name: string, count: number, { ms, cpu }: { ms: number; cpu: CpuSplit | null }, note = '') => line(name, count, ms, `   ${cpuPerRow(cpu, count)}${note}`);
-  show('inline map', rows.length, await measure(() => run(Readable.from(rows), map((row: string[]) => [...row, row[0]!]), sink())));
-  const stage = parallel.map<string[], string[]>(tasks, { threads: 2 });
-  const ours = await measure(() => run(Readable.from(rows), stage, sink()));
-  show('sluice parallel.map, 2 threads', rows.length, ours, `; ${stage.stats.batches} batches; ${stage.stats.advice}`);
-  let pool: Piscina | undefined;
-  const theirs = await measure(async () => {
-    pool = new Piscina({ filename: tasks.href, minThreads: 2, maxThreads: 2, idleTimeout: Infinity });
-    await piscinaTasks(pool, rows, 1_000, 4);
-  });
-  try {
-    show('piscina, 1,000-row tasks, 4 in flight', rows.length, theirs);
-    console.log(`  sluice against piscina's 1,000-row tasks: ${(theirs.ms / ours.ms).toFixed(2)}× (both start 2 workers inside the timing)`);
-    const few = rows.slice(0, 20_000);
-    show(`piscina, one row per task (${few.length.toLocaleString('en-US')} rows)`, few.length, await measure(() => piscinaTasks(pool!, few, 1, 64)));
-  } finally {
-    await pool?.destroy();
-  }
-}
-
-/** The CPU-bound contender, as plain ES modules over dist/esm (see the top of this file). */
+/** Builds the contenders as plain ES modules over dist/esm (see the top of this file); returns scenario 2's. */
 function buildContender(dir: string): string {
   execFileSync(join(root, 'node_modules/.bin/tsc'), ['-p', join(root, 'tsconfig.json')]);
   cpSync(join(root, 'lib/csv/wasm'), join(root, 'dist/esm/csv/wasm'), { recursive: true });
   mkdirSync(dir, { recursive: true });
   execFileSync(join(root, 'node_modules/.bin/esbuild'), [
-    join(root, 'examples/address-key.ts'), join(root, 'bench/thread-cpu.ts'), '--platform=node', '--format=esm', `--outdir=${dir}`, '--entry-names=[name]', '--out-extension:.js=.mjs', '--log-level=warning',
+    join(root, 'examples/address-key.ts'), join(root, 'bench/thread-cpu.ts'), join(root, 'bench/parallel-tasks.ts'), join(root, 'bench/parallel-round-trip.ts'),
+    '--bundle', '--external:piscina', '--platform=node', '--format=esm', `--outdir=${dir}`, '--entry-names=[name]', '--out-extension:.js=.mjs', '--log-level=warning',
   ]);
   const contender = join(dir, 'address-contender.mjs');
   writeFileSync(contender, [
@@ -107,9 +93,8 @@ function buildContender(dir: string): string {
   return contender;
 }
 
-function cpuBound(input: string, rows: number, dir: string): void {
+function cpuBound(input: string, rows: number, dir: string, contender: string): void {
   console.log(`2. address_key on ${rows.toLocaleString('en-US')} rows, csv.read → key → csv.write, own process each (dist/esm, plain node)`);
-  const contender = buildContender(join(root, 'tmp/bench/parallel'));
   const out = join(dir, 'keyed.csv');
   const contenders = [
     { name: 'inline map', threads: 0, mode: 'map' },
@@ -161,11 +146,8 @@ if (!existsSync(input)) await writeParkingCsv(input, { rows, seed: 1 });
 console.log(`node ${process.version}; ${rows.toLocaleString('en-US')} parking rows; one run each, on a machine shared with other jobs (noisy)`);
 const only = arg('only');
 if (only !== undefined && only !== 'address') throw new Error(`--only takes 'address', got ${only}`);
-if (only === undefined) {
-  const parsed: string[][] = [];
-  for await (const row of csv.read(input)) parsed.push(row as string[]);
-  await roundTrip(parsed);
-  parsed.length = 0;
-}
-cpuBound(input, rows, dir);
+const built = join(root, 'tmp/bench/parallel');
+const contender = buildContender(built);
+if (only === undefined) roundTrip(input, built);
+cpuBound(input, rows, dir, contender);
 if (only === undefined) await varyingLatency();
