@@ -4,7 +4,7 @@
  * can send those rows as one string; any other row weighs what row-size.ts says. Pure.
  *
  * Invariants: a batch is closed when the next row would take it past `maxBytes` (that row
- * starts the next one) or once it reaches `maxBytes`; a closed batch is never empty, and
+ * starts the next one) or once it reaches `maxBytes` or `maxRows`; a closed batch is never empty, and
  * passes `maxBytes` only when a single row does (that row then travels alone). The lines of
  * a batch share one delimiter: a line row with another one joins as an other row.
  */
@@ -19,6 +19,8 @@ export interface FilledBatch<In> {
 const NONE: readonly never[] = Object.freeze([]);
 
 export class FillingBatch<In> {
+  /** At most this many rows a batch, besides `maxBytes` (the stage lowers it for a slow function). */
+  maxRows = Infinity;
   private rows: In[] = [];
   private texts: string[] = [];
   private delimiter = '';
@@ -45,7 +47,7 @@ export class FillingBatch<In> {
     }
     this.rows.push(row);
     this.bytes += bytes;
-    if (this.bytes >= this.maxBytes) (closed ??= []).push(this.take());
+    if (this.bytes >= this.maxBytes || this.rows.length >= this.maxRows) (closed ??= []).push(this.take());
     return closed ?? NONE;
   }
 

@@ -74,6 +74,15 @@ describe('parallel.map packing (rows as their CSV lines)', () => {
     expect(batches.map((batch) => batch.rows.length)).to.deep.equal([1, 2, 1, 1]);
   });
 
+  it('maxRows closes a batch at that many rows, bytes allowing more', async () => {
+    const rows = await parsed('a,b\nc,d\ne,f\ng,h\ni,j\n');
+    const filling = new FillingBatch<unknown>(1 << 20, new RowSizer().bytes);
+    filling.maxRows = 2;
+    const batches = rows.flatMap((row) => filling.add(row));
+    expect(batches.map((batch) => batch.rows.length)).to.deep.equal([2, 2]);
+    expect(filling.close()?.rows).to.have.length(1);
+  });
+
   it('property: every row crosses exactly, in order, whatever mix of fields, quotes, delimiters and in-place changes', async () => {
     await fc.assert(
       fc.asyncProperty(
