@@ -25,7 +25,7 @@ export interface ParallelMapOptions<In, Out> {
   /**
    * Roughly how many bytes of rows (UTF-16 length of their strings, a Buffer's bytes, 8 a value otherwise;
    * for a row csv.read made from a plain line and unchanged, that line's length) a batch holds; a row larger
-   * than this travels alone. A slow function's batches hold fewer rows: about 4 ms of its measured work each
+   * than this travels alone. A slow function's batches hold fewer rows: about 10 ms of its measured work each
    * (fewer rows in flight: less memory and garbage collection on every thread).
    * @default 262144 (about 1,200 rows of the 43-column parking file)
    */

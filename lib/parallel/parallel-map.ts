@@ -35,9 +35,10 @@ import { ParallelStats } from './stats.js';
  * default `batchBytes`, ~6,000 rows that survive the young generation's collections, are
  * copied by each and promoted, and a worker's batch is as long-lived in its own heap. Short
  * enough to keep the rows in flight few, long enough that a batch's own cost (the trip, the
- * worker's wake-up: ~0.1–0.2 ms) stays a few per cent of it.
+ * worker's wake-up: ~0.1–0.2 ms on a loaded machine) stays a few per cent of it — also when
+ * the load inflates the measured work (it is wall time in the worker, preemption included).
  */
-const BATCH_MS = 4;
+const BATCH_MS = 10;
 
 /** The most rows a batch holds for a function of `fnMicros` a row (no limit before it is measured). */
 function batchRowsFor(fnMicros: number): number {

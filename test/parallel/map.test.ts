@@ -123,10 +123,10 @@ describe('parallel.map()', function () {
     });
 
     it('a slow function\'s batches are cut to a few milliseconds of its measured work, whatever batchBytes allows', async () => {
-      // 2 ms a row: once a batch has been measured, a batch holds 2 rows (4 ms), not the 5 that batchBytes allows.
+      // 5 ms a row: once a batch has been measured, a batch holds 2 rows (10 ms), not the 5 that batchBytes allows.
       const stage = parallel.map<number[], number[]>(fixtures, { export: 'busyFor', threads: 1, batchBytes: 5 * 24 });
       const sink = collect<number[]>();
-      await run(range(40).map((i) => [i, 2]), stage, sink);
+      await run(range(40).map((i) => [i, 5]), stage, sink);
       expect(sink.rows).to.deep.equal(range(40).map((i) => [i]));
       // Until the first result, at most 3 batches of 5 (2 in flight, 1 filling); the other 25 rows in batches of at most 2.
       expect(stage.stats.batches).to.be.at.least(3 + 13);
