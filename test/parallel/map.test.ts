@@ -132,6 +132,26 @@ describe('parallel.map()', function () {
       expect(stage.stats.batches).to.be.at.least(3 + 13);
     });
 
+    it('differential: line rows, ragged, quoted, changed upstream, whose results append, replace, change in place or throw, equal an inline map', async () => {
+      const { appendMostly } = await import('./fixtures/rows.js');
+      const line = (i: number) => (i % 19 === 0 ? `${i},"quoted, ${i}"` : i % 4 === 0 ? `${i},a${i},b,c` : `${i},name${i},x`);
+      const file = await dir.write('mixed.csv', 'id,name,note\n' + range(600).map(line).join('\n') + '\n');
+      const changeSome = () => map((row: string[]) => {
+        if (Number(row[0]) % 23 === 0) row[1] = 'changed upstream';
+        return row;
+      });
+      // (The error names its stage, which differs.)
+      const replaceWith = (row: string[]) => ['failed', row[0]!];
+      for (const batchBytes of [40, 300, 1 << 20]) {
+        const threaded = collect<string[]>();
+        await run(csv.read(file, { ragged: 'keep' }), changeSome(), parallel.map(fixtures, { export: 'appendMostly', threads: 2, batchBytes, onError: { replaceWith } }), threaded);
+        const inline = collect<string[]>();
+        await run(csv.read(file, { ragged: 'keep' }), changeSome(), map(appendMostly, { onError: { replaceWith } }), inline);
+        expect(threaded.rows, `batchBytes ${batchBytes}`).to.deep.equal(inline.rows);
+        expect(threaded.rows.map((row) => originOf(row)?.line)).to.deep.equal(range(600, 2));
+      }
+    });
+
     it('handles empty input without starting a thread', async () => {
       const sink = collect();
       const summary = await runAccounted([], parallel.map(fixtures, { threads: 2 }), sink);
