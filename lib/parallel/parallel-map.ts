@@ -35,14 +35,13 @@ import { ParallelStats } from './stats.js';
  * default `batchBytes`, ~6,000 rows that survive the young generation's collections, are
  * copied by each and promoted, and a worker's batch is as long-lived in its own heap. Short
  * enough to keep the rows in flight few, long enough that a batch's own cost (the trip, the
- * worker's wake-up: ~0.1–0.2 ms on a loaded machine) stays a few per cent of it — also when
- * the load inflates the measured work (it is wall time in the worker, preemption included).
+ * worker's wake-up: ~0.1–0.2 ms on a loaded machine) stays a few per cent of it.
  */
 const BATCH_MS = 10;
 
 /** The most rows a batch holds for a function of `fnMicros` a row (no limit before it is measured). */
 function batchRowsFor(fnMicros: number): number {
-  return fnMicros > 0 ? Math.max(1, Math.floor((BATCH_MS * 1000) / fnMicros)) : Infinity;
+  return fnMicros > 0 && fnMicros < Infinity ? Math.max(1, Math.floor((BATCH_MS * 1000) / fnMicros)) : Infinity;
 }
 
 interface Batch<In> extends Attempt {
@@ -71,6 +70,8 @@ export class ParallelMapStage<In, Out> extends Stage<In, Out> {
   private heldWrite: TransformCallback | null = null;
   private heldFlush: TransformCallback | null = null;
   private delivering = false;
+  /** Microseconds of work a row in the batch whose rows cost least so far (see batchRowsFor). */
+  private fastestFn = Infinity;
 
   constructor(
     stage: string,
@@ -172,7 +173,10 @@ export class ParallelMapStage<In, Out> extends Stage<In, Out> {
     stats.batches++;
     stats.rowsRun += batch.rows.length;
     stats.fnMs += result.fnMs;
-    this.filling.maxRows = batchRowsFor(stats.fnMicrosPerRow);
+    // The least a row cost in any batch: the work is wall time in the worker, and a loaded
+    // machine's preemption only ever adds to it (as a cold start does).
+    this.fastestFn = Math.min(this.fastestFn, (result.fnMs * 1000) / batch.rows.length);
+    this.filling.maxRows = batchRowsFor(this.fastestFn);
     const receivedAt = performance.timeOrigin + performance.now();
     if (result.previousEndedAt > 0) {
       // The trip out counts from when the worker was free to take it (not while it waited
