@@ -1,6 +1,6 @@
 /**
  * Row functions on worker threads: `parallel.map` runs the export of a module on a pool of
- * worker threads (piscina), fed in batches sized by bytes, with stream backpressure, input
+ * worker threads (piscina), fed in batches sized by bytes (a slow function's by its measured work), with stream backpressure, input
  * order (or not) and row-level errors as for `map`.
  *
  * Read first: parallel-map.ts (the stage). A row flows: parallel-map.ts gathers it into a

@@ -7,7 +7,7 @@ import { resolveParallelOptions, type ParallelMapOptions } from './options.js';
  * Maps rows on worker threads: the function is the export `options.export` (default
  * `default`) of `module` — a path, a file URL string or a `URL`; a closure cannot cross
  * threads — called as `fn(row, { index, signal })`, sync or async. Rows travel in batches of
- * about `batchBytes`; at most `threads × 2` batches are in flight. Output order is input
+ * about `batchBytes` (a slow function's: about 10 ms of its work); at most `threads × 2` batches are in flight. Output order is input
  * order unless `ordered: false`. A throw fails the stage with a `RowError` naming the row
  * (or follows `onError`, as for `map`), the worker's stack as `cause`; a worker that dies
  * fails it with a `WorkerError` naming the batch, unless `retries` lets the batch run again
