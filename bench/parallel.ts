@@ -30,6 +30,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { map } from '../lib/index.js';
 import { writeParkingCsv } from '../examples/sample-data.js';
+import { contenderEnv, contenderEnvNote } from './contender-env.js';
 import { CpuMeter, cpuPerRow, type CpuSplit } from './thread-cpu.js';
 
 const arg = (name: string) => {
@@ -52,7 +53,7 @@ async function measure(fn: () => Promise<unknown>): Promise<{ ms: number; cpu: C
 const sink = () => new Writable({ objectMode: true, write: (_row, _encoding, callback) => callback() });
 
 function roundTrip(input: string, dir: string): void {
-  const child = spawnSync(process.execPath, [join(dir, 'parallel-round-trip.mjs'), pathToFileURL(join(root, 'dist/esm/index.js')).href, input, pathToFileURL(join(dir, 'parallel-tasks.mjs')).href], { encoding: 'utf8' });
+  const child = spawnSync(process.execPath, [join(dir, 'parallel-round-trip.mjs'), pathToFileURL(join(root, 'dist/esm/index.js')).href, input, pathToFileURL(join(dir, 'parallel-tasks.mjs')).href], { encoding: 'utf8', env: contenderEnv });
   if (child.status !== 0) throw new Error(`the round trip failed: ${child.stderr}`);
   const results = child.stdout.trim().split('\n').map((text) => JSON.parse(text) as { name: string; rows: number; ms: number; cpu: CpuSplit | null; note: string });
   console.log(`1. round trip, ${results[0].rows.toLocaleString('en-US')} rows of 43 columns, one field added, own process (dist/esm, plain node)`);
@@ -103,7 +104,7 @@ function cpuBound(input: string, rows: number, dir: string, contender: string): 
   ];
   const results: { name: string; ms: number; cpu: CpuSplit | null }[] = [];
   for (const { name, threads, mode } of contenders) {
-    const child = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, contender, input, out, String(threads), mode], { encoding: 'utf8' });
+    const child = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, contender, input, out, String(threads), mode], { encoding: 'utf8', env: contenderEnv });
     if (child.status !== 0) throw new Error(`${name} failed: ${child.stderr}`);
     const result = JSON.parse(child.stdout.trim().split('\n').pop()!) as { ms: number; cpu: CpuSplit | null };
     results.push({ name, ...result });
@@ -144,6 +145,7 @@ mkdirSync(dir, { recursive: true });
 const input = join(dir, `bench-${rows}.csv`);
 if (!existsSync(input)) await writeParkingCsv(input, { rows, seed: 1 });
 console.log(`node ${process.version}; ${rows.toLocaleString('en-US')} parking rows; one run each, on a machine shared with other jobs (noisy)`);
+if (contenderEnvNote) console.log(`(${contenderEnvNote})`);
 const only = arg('only');
 if (only !== undefined && only !== 'address') throw new Error(`--only takes 'address', got ${only}`);
 const built = join(root, 'tmp/bench/parallel');
