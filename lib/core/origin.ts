@@ -40,6 +40,8 @@ class OriginSlot extends Carrier {
 }
 
 const fallback = new WeakMap<object, Origin>();
+/** Whether `fallback` ever held a row: until then a row without a slot has no origin, no lookup needed (every fresh output row asks). */
+let fallbackUsed = false;
 
 const isKey = (row: unknown): row is object => typeof row === 'object' && row !== null;
 
@@ -48,12 +50,15 @@ export function setOrigin(row: unknown, origin: Origin): void {
   try {
     OriginSlot.set(row, origin);
   } catch {
+    fallbackUsed = true;
     fallback.set(row, origin);
   }
 }
 
 export function originOf(row: unknown): Origin | undefined {
-  return isKey(row) ? (OriginSlot.get(row) ?? fallback.get(row)) : undefined;
+  if (!isKey(row)) return undefined;
+  const origin = OriginSlot.get(row);
+  return origin !== undefined || !fallbackUsed ? origin : fallback.get(row);
 }
 
 /** A stage that builds a new row from an old one passes the old one's origin on. */
