@@ -137,7 +137,9 @@ const noLeadingBom = (text: string) => (text.charCodeAt(0) === 0xfeff ? `x${text
 /** Generated text for the fast-csv differential: outside its quirk classes. */
 const forFastCsv = (d: CsvDialect) => fc.oneof(innerSoup, structured(d, false)).map(noLeadingBom).filter((text) => quirkFree(text, d));
 
-describe('CSV scanner vs fast-csv (differential)', () => {
+describe('CSV scanner vs fast-csv (differential)', function () {
+  // Scaled runs take longer, in proportion.
+  this.timeout(30_000 * Math.max(1, scale));
   describe('pure scan of a whole text', () => {
     for (const d of dialects) {
       it(`random text outside the quirk classes, ${JSON.stringify(d)}: same rows, lines, rest and error`, () => {

@@ -15,7 +15,7 @@ import { FastRowFormatter, type FastFormatOptions } from '../../lib/csv/formatte
 import { CsvOrigin } from '../../lib/csv/raw-line.js';
 import { bytes, collector } from '../helpers/csv.js';
 
-const scale = Number(process.env.SLUICE_PROPERTY_SCALE ?? 1);
+const scale = Number(process.env.SLUICE_PROPERTY_SCALE ?? process.env.CSV_FUZZ_SCALE ?? 1);
 const numRuns = Math.max(1, Math.round(300 * scale));
 
 const bare = fc.string({ unit: fc.constantFrom('a', 'Zoë', '€', '😀', ' ', '\t', '\u00a0', '\uFEFF', '|', '1', '-'), maxLength: 4 });
@@ -65,7 +65,9 @@ const chunksOf = (input: Buffer, seed: number): Buffer[] => {
   return chunks;
 };
 
-describe('csv.format copying parsed lines (pass-through) vs formatting every field (differential)', () => {
+describe('csv.format copying parsed lines (pass-through) vs formatting every field (differential)', function () {
+  // Scaled runs take longer, in proportion.
+  this.timeout(30_000 * Math.max(1, scale));
   it('writes the same bytes for rows as read, appended to, edited or copied', async () => {
     let copied = 0;
     await fc.assert(

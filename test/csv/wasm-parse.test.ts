@@ -16,7 +16,7 @@ import { CsvOrigin } from '../../lib/csv/raw-line.js';
 import { WasmRows } from '../../lib/csv/wasm-rows.js';
 import { bytes } from '../helpers/csv.js';
 
-const scale = Number(process.env.SLUICE_PROPERTY_SCALE ?? 1);
+const scale = Number(process.env.SLUICE_PROPERTY_SCALE ?? process.env.CSV_FUZZ_SCALE ?? 1);
 const runs = (n: number) => ({ numRuns: Math.max(1, Math.round(n * scale)) });
 
 const unit = fc.constantFrom('a', 'b', ' ', '\t', 'é', '€', '😀', '\uFEFF', ',', '"', '\r', '\n');
@@ -96,7 +96,9 @@ const cases: [string, CsvParseOptions][] = [
   ['arrays, strict UTF-8, small maxRowBytes', { invalidUtf8: 'fail', maxRowBytes: 24 }],
 ];
 
-describe('csv.parse with the WebAssembly reader (against the JS scanner)', () => {
+describe('csv.parse with the WebAssembly reader (against the JS scanner)', function () {
+  // Scaled runs take longer, in proportion.
+  this.timeout(30_000 * Math.max(1, scale));
   for (const [name, options] of cases) {
     it(`gives the same rows, lines, raw lines and errors: ${name}`, async () => {
       let fast = 0;

@@ -14,7 +14,7 @@ import { WasmRows, type WasmRowsResult } from '../../lib/csv/wasm-rows.js';
 import { FieldTests } from '../../lib/csv/field-tests.js';
 import { WasmCsvScanner } from '../../lib/csv/wasm-scanner.js';
 
-const scale = Number(process.env.SLUICE_PROPERTY_SCALE ?? 1);
+const scale = Number(process.env.SLUICE_PROPERTY_SCALE ?? process.env.CSV_FUZZ_SCALE ?? 1);
 const runs = (n: number) => ({ numRuns: Math.round(n * scale) });
 
 /** Each row as its fields' [start, end) byte ranges (quotes included); `bad`: the first malformed row. */
@@ -129,7 +129,9 @@ const document = fc
     return Buffer.from(text);
   });
 
-describe('WasmCsvScanner (the WebAssembly boundary kernel)', () => {
+describe('WasmCsvScanner (the WebAssembly boundary kernel)', function () {
+  // Scaled runs take longer, in proportion.
+  this.timeout(30_000 * Math.max(1, scale));
   it('is built and loads', () => {
     expect(WasmCsvScanner.create({ delimiter: ',', quote: '"', escape: '"' })).to.be.instanceOf(WasmCsvScanner);
   });
@@ -284,7 +286,8 @@ function wasmRows(bytes: Buffer, cuts: number[], columns: readonly number[] | nu
   return out;
 }
 
-describe('WasmRows (rows read with the WebAssembly kernel)', () => {
+describe('WasmRows (rows read with the WebAssembly kernel)', function () {
+  this.timeout(30_000 * Math.max(1, scale));
   it('decodes quoted fields, counts lines inside them, and projects', () => {
     const text = Buffer.from('\uFEFFa,"b ""q""\r\nc",é\r"x\ny",,z\n');
     expect(wasmRows(text, [5, 12], null)).to.deep.equal({

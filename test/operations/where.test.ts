@@ -12,9 +12,11 @@ import { whereFusion } from '../../lib/pipeline/fuse-where.js';
 import { bytes, collector, textSink } from '../helpers/csv.js';
 import { collect, counts, destroyMidStream, expectAccounted, expectTypeErrors, measureHeld, range, runAccounted } from '../helpers/streams.js';
 
-const scale = Number(process.env.CSV_FUZZ_SCALE ?? 1);
+const scale = Number(process.env.SLUICE_PROPERTY_SCALE ?? process.env.CSV_FUZZ_SCALE ?? 1);
 
-describe('where()', () => {
+describe('where()', function () {
+  // Scaled runs take longer, in proportion.
+  this.timeout(30_000 * Math.max(1, scale));
   describe('behaviour', () => {
     it('keeps array rows whose columns hold the values (all conditions), counting the rest as filtered', async () => {
       const rows = [['NJ', 'FORD', 'P'], ['NY', 'FORD', 'P'], ['NJ', 'FORD', 'T'], ['NJ', 'FORD', 'P', 'extra'], ['NJ']];

@@ -17,7 +17,7 @@ import { rowBatching } from '../../lib/pipeline/batch-rows.js';
 import { bytes, collector, textSink } from '../helpers/csv.js';
 import { StalledSink, quiesce, until } from '../helpers/streams.js';
 
-const scale = Number(process.env.CSV_FUZZ_SCALE ?? 1);
+const scale = Number(process.env.SLUICE_PROPERTY_SCALE ?? process.env.CSV_FUZZ_SCALE ?? 1);
 
 /** Records every chunk written to a stage (before `Stage._write` takes batches apart). */
 function recordWrites(stage: Writable): unknown[] {
@@ -121,7 +121,9 @@ const cases: fc.Arbitrary<Case> = fc.record({
   onError: g.onError,
 }));
 
-describe('row batching: a csv stage hands its rows to the next sluice stage in batches (issue 5)', () => {
+describe('row batching: a csv stage hands its rows to the next sluice stage in batches (issue 5)', function () {
+  // Scaled runs take longer, in proportion.
+  this.timeout(30_000 * Math.max(1, scale));
   it('gives the same rows, lines, summaries, rejects and errors as one row at a time (differential, random inputs and chains)', async () => {
     let batchedRuns = 0;
     let batchedErrors = 0;

@@ -13,7 +13,7 @@ import type { SelectStage } from '../../lib/operations/select.js';
 import { projectionFusion } from '../../lib/pipeline/fuse-projection.js';
 import { bytes, collector } from '../helpers/csv.js';
 
-const scale = Number(process.env.CSV_FUZZ_SCALE ?? 1);
+const scale = Number(process.env.SLUICE_PROPERTY_SCALE ?? process.env.CSV_FUZZ_SCALE ?? 1);
 
 interface Outcome {
   rows: unknown[];
@@ -132,7 +132,9 @@ const cases: fc.Arbitrary<Case> = fc
     } satisfies Case;
   });
 
-describe('projection fusion: select right after a csv source (issue 5)', () => {
+describe('projection fusion: select right after a csv source (issue 5)', function () {
+  // Scaled runs take longer, in proportion.
+  this.timeout(30_000 * Math.max(1, scale));
   it('gives the same rows, lines, summaries, rejects and errors as without fusion (differential, random inputs and pipelines)', async () => {
     let fusedRuns = 0;
     let fusedErrors = 0;
