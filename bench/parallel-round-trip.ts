@@ -9,20 +9,13 @@
  */
 import { Readable, Writable } from 'node:stream';
 import { Piscina } from 'piscina';
-import { CpuMeter, type CpuSplit } from './thread-cpu.js';
+import { measure, type CpuSplit } from './thread-cpu.js';
 
 type Sluice = typeof import('../lib/index.js');
 
 const [sluiceUrl, input, tasks] = process.argv.slice(2);
 const { csv, map, parallel, run } = (await import(sluiceUrl)) as Sluice;
 
-async function measure(fn: () => Promise<unknown>): Promise<{ ms: number; cpu: CpuSplit | null }> {
-  const meter = new CpuMeter();
-  const started = performance.now();
-  await fn();
-  const ms = performance.now() - started;
-  return { ms, cpu: meter.stop() };
-}
 
 const report = (name: string, rows: number, measured: { ms: number; cpu: CpuSplit | null }, note = '') =>
   console.log(JSON.stringify({ name, rows, ...measured, note }));

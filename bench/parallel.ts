@@ -31,7 +31,7 @@ import { pipeline } from 'node:stream/promises';
 import { map } from '../lib/index.js';
 import { writeParkingCsv } from '../examples/sample-data.js';
 import { contenderEnv, contenderEnvNote } from './contender-env.js';
-import { CpuMeter, cpuPerRow, type CpuSplit } from './thread-cpu.js';
+import { cpuPerRow, measure, type CpuSplit } from './thread-cpu.js';
 
 const arg = (name: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -41,14 +41,6 @@ const root = new URL('..', import.meta.url).pathname;
 const perSecond = (rows: number, ms: number) => Math.round(rows / (ms / 1000)).toLocaleString('en-US').padStart(11);
 const line = (name: string, rows: number, ms: number, note = '') => console.log(`  ${name.padEnd(44)} ${perSecond(rows, ms)} rows/s${note}`);
 
-/** Wall milliseconds and the CPU split of `fn`. */
-async function measure(fn: () => Promise<unknown>): Promise<{ ms: number; cpu: CpuSplit | null }> {
-  const meter = new CpuMeter();
-  const started = performance.now();
-  await fn();
-  const ms = performance.now() - started;
-  return { ms, cpu: meter.stop() };
-}
 
 const sink = () => new Writable({ objectMode: true, write: (_row, _encoding, callback) => callback() });
 

@@ -69,3 +69,12 @@ export function cpuPerRow(split: CpuSplit | null, rows: number): string {
   const per = (ms: number) => ((ms * 1000) / rows).toFixed(1);
   return `CPU a row: main ${per(split.main)} + other threads ${per(split.others)} µs`;
 }
+
+/** Wall milliseconds and the CPU split of `fn`. */
+export async function measure(fn: () => Promise<unknown>): Promise<{ ms: number; cpu: CpuSplit | null }> {
+  const meter = new CpuMeter();
+  const started = performance.now();
+  await fn();
+  const ms = performance.now() - started;
+  return { ms, cpu: meter.stop() };
+}
