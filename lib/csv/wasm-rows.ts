@@ -392,42 +392,33 @@ export class WasmRows {
    */
   private dropRow(end: number, out: WasmRowsResult): void {
     const start = this.rowStart;
+    this.addDropped(1, this.linesOf(start, end), end < this.length, end, out);
+    this.lastRowStart = start;
+  }
+
+  /** `count` rows the kernel dropped, one line each (none has a quote), the last ending at `end`. */
+  private droppedRun(count: number, end: number, out: WasmRowsResult): void {
+    this.addDropped(count, count, true, end, out);
+    // (Rows were read: a fallback from here on must not start over at the input's start.)
+    this.started = true;
+  }
+
+  /** Dropped rows of `lines` lines in all, added to the run before them when `join` allows; the next row starts at `end`. */
+  private addDropped(count: number, lines: number, join: boolean, end: number, out: WasmRowsResult): void {
     const last = out.rows.length - 1;
-    const lines = this.linesOf(start, end);
-    if (last >= 0 && out.rows[last] === null && end < this.length) {
-      out.widths[last]!++;
+    if (join && last >= 0 && out.rows[last] === null) {
+      out.widths[last]! += count;
       out.lines[last]! += lines;
     } else {
       out.rows.push(null);
-      out.widths.push(1);
+      out.widths.push(count);
       out.lines.push(lines);
       out.raws?.push(null);
       out.edgeSpaces?.push(false);
     }
     this.edgeSpace = false;
     this.index = 0;
-    this.lastRowStart = start;
     this.rowStart = this.fieldStart = end;
-  }
-
-  /** `count` rows the kernel dropped, one line each (none has a quote), the last ending at `end`: as dropRow's run. */
-  private droppedRun(count: number, end: number, out: WasmRowsResult): void {
-    const last = out.rows.length - 1;
-    if (last >= 0 && out.rows[last] === null) {
-      out.widths[last]! += count;
-      out.lines[last]! += count;
-    } else {
-      out.rows.push(null);
-      out.widths.push(count);
-      out.lines.push(count);
-      out.raws?.push(null);
-      out.edgeSpaces?.push(false);
-    }
-    this.edgeSpace = false;
-    this.index = 0;
-    this.rowStart = this.fieldStart = end;
-    // (Rows were read: a fallback from here on must not start over at the input's start.)
-    this.started = true;
   }
 
   private endRow(fields: string[], count: number, end: number, out: WasmRowsResult): void {
