@@ -3,6 +3,7 @@ import type { TransformCallback } from 'node:stream';
 import { RowError, reasonOf } from '../core/errors.js';
 import { checkAbortSignal, destroyOnAbort } from './abort-stage.js';
 import { originOf } from '../core/origin.js';
+import { RowBatch } from '../core/row-batch.js';
 import { Stage } from '../core/stage.js';
 import { checkHighWaterMark, checkOneOf, checkOptions, fail, named, optionNames } from '../core/validate.js';
 import { slotsOf, type Reducer } from './aggregations.js';
@@ -72,6 +73,7 @@ class GroupByStage<T> extends Stage<T, unknown> implements Aggregating<T> {
   constructor(
     name: string,
     readonly keyOf: (row: T) => unknown[],
+    readonly keyValue: ((row: T) => unknown) | null,
     private readonly keyNames: string[],
     private readonly names: string[],
     private readonly reducers: Reducer<unknown, unknown, T>[],
@@ -105,10 +107,50 @@ class GroupByStage<T> extends Stage<T, unknown> implements Aggregating<T> {
         return;
       }
     } catch (error) {
-      callback(error instanceof RowError ? error : new RowError(this.stage, index, originOf(row), reasonOf(error), error));
+      callback(this.failure(error, index, row));
       return;
     }
     callback();
+  }
+
+  /**
+   * Hashing takes a batch's rows in one loop, not one Transform write each (Stage's way): it
+   * pushes nothing before the end, so there is no output to wait for between rows, and the
+   * rest is what Stage does — stop at a failure, a destroy or a stopped source (see there),
+   * and go on from the next row once the partitions are written.
+   */
+  override _write(chunk: unknown, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (this.sorted || !(chunk instanceof RowBatch)) super._write(chunk, encoding, callback);
+    else this.addRows(chunk, 0, callback);
+  }
+
+  private addRows(batch: RowBatch, from: number, callback: (error?: Error | null) => void): void {
+    const { rows, gate } = batch;
+    for (let i = from; i < rows.length; i++) {
+      if (this.destroyed) break;
+      if (gate?.stopped) {
+        gate.read_ -= rows.length - i;
+        break;
+      }
+      const row = rows[i] as T;
+      const index = ++this.stats.in;
+      let write: boolean;
+      try {
+        write = this.top.add(row);
+      } catch (error) {
+        callback(this.failure(error, index, row));
+        return;
+      }
+      if (write) {
+        this.top.writeParts().then(() => this.addRows(batch, i + 1, callback), callback);
+        return;
+      }
+    }
+    callback();
+  }
+
+  private failure(error: unknown, index: number, row: T): RowError {
+    return error instanceof RowError ? error : new RowError(this.stage, index, originOf(row), reasonOf(error), error);
   }
 
   private addSorted(row: T, keys: unknown[], index: number): void {
@@ -255,14 +297,21 @@ export function groupBy<T = unknown>(key: GroupKey<T>, aggregations: Aggregation
   return named('groupBy()', () => {
     const o = checkOptions('options', options, GROUP_BY_OPTIONS);
     let keyOf: (row: T) => unknown[];
+    // A key of one value is read without an array (the hash levels' per-row path).
+    let keyValue: ((row: T) => unknown) | null = null;
     let keyNames: string[];
     if (typeof key === 'function') {
+      keyValue = key;
       keyOf = (row) => [key(row)];
       keyNames = ['key'];
     } else {
       const columns = (Array.isArray(key) ? key : [key]).map((c, i) => column(c, Array.isArray(key) ? `key[${i}]` : 'key'));
       if (columns.length === 0) fail('key', 'a column, a function or a non-empty list of columns', key);
       keyOf = (row) => columns.map((c) => (row as Record<string | number, unknown>)[c]);
+      if (columns.length === 1) {
+        const c = columns[0]!;
+        keyValue = (row) => (row as Record<string | number, unknown>)[c];
+      }
       keyNames = columns.map((c) => (typeof c === 'string' ? c : `key${c}`));
     }
     const a = checkOptions('aggregations', aggregations);
@@ -278,6 +327,6 @@ export function groupBy<T = unknown>(key: GroupKey<T>, aggregations: Aggregation
     const output = o.output === undefined ? 'object' : checkOneOf('output', o.output, ['object', 'array'] as const);
     if (o.tmpDir !== undefined && (typeof o.tmpDir !== 'string' || o.tmpDir === '')) fail('tmpDir', 'a folder path', o.tmpDir);
     const signal = checkAbortSignal(o.signal);
-    return new GroupByStage<T>('groupBy()', keyOf, keyNames, names, reducers, o.sorted === true, memory, output === 'array', (o.tmpDir as string | undefined) ?? tmpdir(), signal, checkHighWaterMark('highWaterMark', o.highWaterMark));
+    return new GroupByStage<T>('groupBy()', keyOf, keyValue, keyNames, names, reducers, o.sorted === true, memory, output === 'array', (o.tmpDir as string | undefined) ?? tmpdir(), signal, checkHighWaterMark('highWaterMark', o.highWaterMark));
   });
 }

@@ -22,6 +22,8 @@ export type { Group } from './group-table.js';
 /** What a level needs of the stage: how to read a key, make a group and add a row to it. */
 export interface Aggregating<T> {
   keyOf(row: T): unknown[];
+  /** For a key of one value (a column or a function): that value (`keyOf(row)[0]`, without the array); else null. */
+  readonly keyValue: ((row: T) => unknown) | null;
   newGroup(keys: unknown[]): Group;
   /** Every aggregation's state as a few doubles, when all have one (then groups are held off the heap). */
   readonly slots: Slots<T>[] | null;
@@ -53,12 +55,14 @@ export class HashLevel<T> {
 
   /** Adds a row, in memory or to a partition; true when the partitions should be written (`writeParts`). */
   add(row: T): boolean {
-    const keys = this.agg.keyOf(row);
-    const id = identity(keys);
-    if (this.table) return this.addToTable(this.table, row, keys, id);
+    const one = this.agg.keyValue;
+    const key = one ? one(row) : this.agg.keyOf(row);
+    const id = one ? oneKeyIdentity(key) : levelIdentity(key as unknown[]);
+    if (this.table) return this.addToTable(this.table, row, id, key);
     let group = this.groups.get(id);
     if (!group) {
       if (this.frozen) return this.partition(row, hash(id, this.level));
+      const keys = one ? [key] : (key as unknown[]);
       group = this.agg.newGroup(keys);
       this.groups.set(id, group);
       this.bytes += 96 + id.length * 2 + estimateBytes(keys) + 32 * group.states.length;
@@ -69,7 +73,8 @@ export class HashLevel<T> {
     return false;
   }
 
-  private addToTable(table: GroupTable<T>, row: T, keys: unknown[], id: string): boolean {
+  /** `key`: as `add` read it (the value of a one-value key, else the values). */
+  private addToTable(table: GroupTable<T>, row: T, id: string, key: unknown): boolean {
     const h = hash(id, this.level);
     let g = table.find(id, h);
     if (g < 0) {
@@ -78,7 +83,7 @@ export class HashLevel<T> {
       // group at least, so each level takes one key off its partition's rows.
       if (!this.frozen && table.count > 0 && table.bytes + table.growth >= this.memory * 0.75) this.frozen = true;
       if (this.frozen) return this.partition(row, h);
-      g = table.insert(id, h, keys);
+      g = table.insert(id, h, this.agg.keyValue ? [key] : (key as unknown[]));
     }
     table.add(g, row);
     return false;
@@ -144,6 +149,20 @@ export async function aggregatePartition<T>(files: string[], agg: Aggregating<T>
   }
   if (next.partitioned) await next.writeParts();
   return next;
+}
+
+/**
+ * A key's identity in a level's table: a one-column key that is a string is the string itself,
+ * so the commonest key (a CSV field) costs no new string per row; any other key is its
+ * `keyIdentity` behind a U+0001, as is a string that starts with one, so the two never meet.
+ */
+export function levelIdentity(keys: readonly unknown[]): string {
+  return keys.length === 1 ? oneKeyIdentity(keys[0]) : `\u0001${identity(keys)}`;
+}
+
+/** `levelIdentity([value])`. */
+export function oneKeyIdentity(value: unknown): string {
+  return typeof value === 'string' && value.charCodeAt(0) !== 1 ? value : `\u0001${identity([value])}`;
 }
 
 /** FNV-1a of a key's identity string, salted with the level so each level splits differently. */
