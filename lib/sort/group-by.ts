@@ -185,8 +185,12 @@ class GroupByStage<T> extends Stage<T, unknown> implements Aggregating<T> {
   }
 
   private result(group: Group): unknown {
+    if (this.asArray) {
+      const row = group.keys.slice();
+      for (let i = 0; i < this.reducers.length; i++) row.push(this.reducers[i]!.result(group.states[i]));
+      return row;
+    }
     const values = group.states.map((s, i) => this.reducers[i]!.result(s));
-    if (this.asArray) return [...group.keys, ...values];
     const out: Record<string, unknown> = {};
     const put = (k: string, v: unknown) => Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
     this.keyNames.forEach((k, i) => put(k, group.keys[i]));

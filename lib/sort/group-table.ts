@@ -63,6 +63,8 @@ export class GroupTable<T> {
   private states: Float64Array;
   private readonly width: number;
   private readonly offsets: number[];
+  /** Bytes of the pool's arrays (held, so counted), measured when they change (`bytes` is read at every new group). */
+  private pooledBytes = 0;
 
   constructor(private readonly slots: readonly Slots<T>[], private readonly pool: GroupTablePool = groupTablePool()) {
     this.offsets = [];
@@ -79,11 +81,17 @@ export class GroupTable<T> {
     this.hashes = take(pool.hashes, FIRST, (n) => new Uint32Array(n));
     this.table = take(pool.table, FIRST * 2, (n) => new Int32Array(n));
     this.states = take(pool.states, FIRST * width, (n) => new Float64Array(n));
+    this.measurePool();
   }
 
   get bytes(): number {
+    return this.ids.bytes + this.keys.capacity + this.keyAt.bytes + this.hashes.byteLength + this.table.byteLength + this.states.byteLength + this.pooledBytes;
+  }
+
+  /** Updates `pooledBytes`: while this table fills, only its own growth changes the pool's arrays (levels fill one at a time). */
+  private measurePool(): void {
     const { hashes, table, states } = this.pool;
-    return this.ids.bytes + this.keys.capacity + this.keyAt.bytes + this.hashes.byteLength + this.table.byteLength + this.states.byteLength + pooled(hashes) + pooled(table) + pooled(states);
+    this.pooledBytes = pooled(hashes) + pooled(table) + pooled(states);
   }
 
   /** Bytes the next group would add when it doubles the arrays (0 while they have room). */
@@ -102,7 +110,11 @@ export class GroupTable<T> {
     }
   }
 
-  /** A new group (`id` not in the table); returns its number. */
+  /**
+   * A new group (`id` not in the table); returns its number. A key that is one string equal to
+   * its identity (a one-column key, see hash-partitions.ts) is read back from the identity's
+   * codes: no record of it is written (the position says so: -1).
+   */
   insert(id: string, h: number, keys: unknown[]): number {
     const g = this.count;
     if (g === this.hashes.length) this.grow();
@@ -112,8 +124,12 @@ export class GroupTable<T> {
     } else {
       this.ids.add([id]);
     }
-    this.keyAt.set(g, this.keys.length);
-    this.keys.add(keys);
+    if (keys.length === 1 && keys[0] === id && id.length <= MAX_CODED) {
+      this.keyAt.set(g, -1);
+    } else {
+      this.keyAt.set(g, this.keys.length);
+      this.keys.add(keys);
+    }
     this.hashes[g] = h >>> 0;
     this.place(g);
     this.count++;
@@ -131,8 +147,11 @@ export class GroupTable<T> {
     const records = this.keys.view();
     for (let g = 0; g < this.count; g++) {
       const base = g * this.width;
-      const keys = reader.record(records, this.keyAt.get(g)) as unknown[];
-      yield { keys, states: this.slots.map((s, i) => s.state(this.states, base + this.offsets[i]!)), grown: 0 };
+      const at = this.keyAt.get(g);
+      const keys = at < 0 ? [this.ids.value(g, 0)] : (reader.record(records, at) as unknown[]);
+      const states: unknown[] = [];
+      for (let i = 0; i < this.slots.length; i++) states.push(this.slots[i]!.state(this.states, base + this.offsets[i]!));
+      yield { keys, states, grown: 0 };
     }
     this.release();
   }
@@ -168,5 +187,6 @@ export class GroupTable<T> {
     give(this.pool.table, this.table, (b) => new Int32Array(b));
     this.table = take(this.pool.table, n * 2, (size) => new Int32Array(size));
     for (let g = 0; g < this.count; g++) this.place(g);
+    this.measurePool();
   }
 }
