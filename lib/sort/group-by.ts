@@ -12,7 +12,7 @@ import { keyIdentity as identity } from '../spill/index.js';
 import { compareValues, type Column } from './keys.js';
 import type { Aggregations, GroupArray, GroupKey, GroupObject } from './group-row.js';
 import { SpillFolder, parseBytes } from '../spill/index.js';
-import { HashLevel, aggregatePartition, type Aggregating, type Group } from './hash-partitions.js';
+import { HashLevel, aggregatePartition, partitionWriters, type Aggregating, type Group } from './hash-partitions.js';
 
 export type { Aggregations, GroupArray, GroupKey, GroupObject } from './group-row.js';
 
@@ -69,6 +69,7 @@ class GroupByStage<T> extends Stage<T, unknown> implements Aggregating<T> {
   private readonly growing: boolean;
   readonly slots: Slots<T>[] | null;
   readonly tablePool = groupTablePool();
+  readonly partitionWriters = partitionWriters();
 
   constructor(
     name: string,

@@ -17,6 +17,9 @@ import { GroupTable, type Group, type GroupTablePool, type Slots } from './group
 
 export const PARTITIONS = 16;
 
+/** A stage's `partitionWriters`. */
+export const partitionWriters = (): RecordWriter[] => Array.from({ length: PARTITIONS }, () => new RecordWriter(1 << 16, true)); // read back in order
+
 export type { Group } from './group-table.js';
 
 /** What a level needs of the stage: how to read a key, make a group and add a row to it. */
@@ -29,6 +32,13 @@ export interface Aggregating<T> {
   readonly slots: Slots<T>[] | null;
   /** The memory its levels' tables hand on. */
   readonly tablePool: GroupTablePool;
+  /**
+   * The partitions' record buffers (`PARTITIONS` of them), shared by its levels: one level at a
+   * time writes partitions, and its last `writeParts` leaves them empty before the next level
+   * fills, so what they grew to is held once, not again by each level while the ones before
+   * it drain (and counted in the quarter of `memory` they may take).
+   */
+  readonly partitionWriters: readonly RecordWriter[];
   /** Adds a row to a group; returns how many bytes its growing states took meanwhile. */
   addTo(group: Group, row: T): number;
 }
@@ -41,7 +51,6 @@ export class HashLevel<T> {
   readonly files: string[][] = Array.from({ length: PARTITIONS }, () => []);
   private bytes = 0;
   private frozen = false;
-  private readonly writers = Array.from({ length: PARTITIONS }, () => new RecordWriter(1 << 16, true)); // read back in order
   private buffered = 0;
 
   constructor(
@@ -91,7 +100,7 @@ export class HashLevel<T> {
 
   /** Buffers a row of a key not held in its partition; true when the partitions should be written. */
   private partition(row: T, h: number): boolean {
-    const writer = this.writers[h % PARTITIONS]!;
+    const writer = this.agg.partitionWriters[h % PARTITIONS]!;
     const before = writer.length;
     writer.add(row);
     this.buffered += writer.length - before;
@@ -119,7 +128,7 @@ export class HashLevel<T> {
   /** Writes each partition's buffered records as its next run file. */
   async writeParts(): Promise<void> {
     for (let p = 0; p < PARTITIONS; p++) {
-      const writer = this.writers[p]!;
+      const writer = this.agg.partitionWriters[p]!;
       // Written from the writer's own buffer (no copy), which is then reused.
       if (writer.length > 0) this.files[p]!.push(await this.folder.writeRecords([writer.view()]));
       writer.clear();
