@@ -34,6 +34,8 @@ describe('groupBy(): rows in batches (a csv source) and one-value keys', () => {
   // that start with U+0001 or look like another type's identity, beside those types.
   const key = fc.oneof(
     fc.constantFrom('a', 'b', '', '\u0001', '\u0001n1;', '\u0001s1:a', 's1:a', 'n1;', 'z', null, 1, '1', 2n, true, -0),
+    // Read back from the table's codes: lone surrogates, and keys past the short ones made by a loop.
+    fc.constantFrom('\ud800', 'x\udc00y', 'é', '😀', 'twelve-units', 'thirteen-unit', '😀😀😀😀😀😀😀', 'a key much longer than twelve units'),
     fc.string({ maxLength: 3 }),
     fc.integer({ min: 0, max: 40 }).map((i) => `k${i}`),
   );
@@ -49,6 +51,11 @@ describe('groupBy(): rows in batches (a csv source) and one-value keys', () => {
         const aggregations = offHeap ? slotted : heaped;
         const options = { memory, tmpDir: tmp.path, output: 'array' } as const;
         const expected = await byRow(rows, groupBy(0, aggregations, options));
+        // Every key comes back exactly (read back from the table's codes, or from its record), once.
+        const keys = new Map<unknown, number>(rows.map(([k]) => [k, 0]));
+        for (const [k] of expected as unknown[][]) keys.set(k, keys.get(k)! + 1);
+        expect([...keys.values()].every((n) => n === 1)).to.equal(true);
+        expect(expected).to.have.length(keys.size);
         const stage = groupBy(0, aggregations, options);
         expect(await byBatch(rows, sizes, stage)).to.deep.equal(expected);
         if ((stage as unknown as { partitionsSpilled: number }).partitionsSpilled > 0) spilled++;
