@@ -47,6 +47,18 @@ export interface GroupTablePool {
 export const groupTablePool = (): GroupTablePool => ({ codes: { slabs: [], blocks: [] }, blocks: [], keys: [], hashes: [], table: [], states: [] });
 
 const pooled = (arrays: { byteLength: number }[]): number => arrays.reduce((n, a) => n + a.byteLength, 0);
+
+/**
+ * What doubling `a` adds: an array twice its size, and the pool keeping the outgrown one when
+ * it is larger than the pool's own (array-pool.ts) — so about one and a half times `a` when the
+ * pool holds the half-size one, not `a` alone. Nothing when the pool's array is large enough
+ * for `take` to reuse (both were held already).
+ */
+function doubling(pool: { length: number; byteLength: number }[], a: { length: number; byteLength: number; buffer: ArrayBufferLike }): number {
+  const own = pool[0];
+  if (own && own.length >= a.length * 2) return 0;
+  return a.byteLength + Math.max(0, a.buffer.byteLength - (own?.byteLength ?? 0));
+}
 /** The longest identity key-codes holds. */
 const MAX_CODED = 0xffff;
 
@@ -56,7 +68,8 @@ export class GroupTable<T> {
   /** Identities too long to code (over 65,535 UTF-16 units: rare), by group, on the heap. */
   private readonly long = new Map<string, number>();
   private readonly keys: RecordWriter;
-  private readonly keyAt: Positions;
+  /** Where each group's key record starts (-1: none, the key is its identity); made at the first group with a record. */
+  private keyAt: Positions | null = null;
   private hashes: Uint32Array;
   /** Group number + 1 per slot (0: empty); twice the groups at most. */
   private table: Int32Array;
@@ -75,7 +88,6 @@ export class GroupTable<T> {
     }
     this.width = width;
     this.ids = new KeyCodes([1], pool.codes);
-    this.keyAt = new Positions(pool.blocks);
     this.keys = pool.keys.pop() ?? new RecordWriter(1 << 12);
     this.keys.clear();
     this.hashes = take(pool.hashes, FIRST, (n) => new Uint32Array(n));
@@ -85,7 +97,7 @@ export class GroupTable<T> {
   }
 
   get bytes(): number {
-    return this.ids.bytes + this.keys.capacity + this.keyAt.bytes + this.hashes.byteLength + this.table.byteLength + this.states.byteLength + this.pooledBytes;
+    return this.ids.bytes + this.keys.capacity + (this.keyAt?.bytes ?? 0) + this.hashes.byteLength + this.table.byteLength + this.states.byteLength + this.pooledBytes;
   }
 
   /** Updates `pooledBytes`: while this table fills, only its own growth changes the pool's arrays (levels fill one at a time). */
@@ -94,9 +106,10 @@ export class GroupTable<T> {
     this.pooledBytes = pooled(hashes) + pooled(table) + pooled(states);
   }
 
-  /** Bytes the next group would add when it doubles the arrays (0 while they have room). */
+  /** Bytes the next group would add to `bytes` when it doubles the arrays (0 while they have room). */
   get growth(): number {
-    return this.count < this.hashes.length ? 0 : this.hashes.byteLength + this.table.byteLength + this.states.byteLength;
+    if (this.count < this.hashes.length) return 0;
+    return doubling(this.pool.hashes, this.hashes) + doubling(this.pool.table, this.table) + doubling(this.pool.states, this.states);
   }
 
   /** The group of key identity `id` (of hash `h`), or -1. */
@@ -113,7 +126,7 @@ export class GroupTable<T> {
   /**
    * A new group (`id` not in the table); returns its number. A key that is one string equal to
    * its identity (a one-column key, see hash-partitions.ts) is read back from the identity's
-   * codes: no record of it is written (the position says so: -1).
+   * codes: no record of it is written (its position is -1, once a group with a record has made them).
    */
   insert(id: string, h: number, keys: unknown[]): number {
     const g = this.count;
@@ -125,8 +138,12 @@ export class GroupTable<T> {
       this.ids.add([id]);
     }
     if (keys.length === 1 && keys[0] === id && id.length <= MAX_CODED) {
-      this.keyAt.set(g, -1);
+      this.keyAt?.set(g, -1);
     } else {
+      if (!this.keyAt) {
+        this.keyAt = new Positions(this.pool.blocks);
+        for (let before = 0; before < g; before++) this.keyAt.set(before, -1);
+      }
       this.keyAt.set(g, this.keys.length);
       this.keys.add(keys);
     }
@@ -147,7 +164,7 @@ export class GroupTable<T> {
     const records = this.keys.view();
     for (let g = 0; g < this.count; g++) {
       const base = g * this.width;
-      const at = this.keyAt.get(g);
+      const at = this.keyAt ? this.keyAt.get(g) : -1;
       const keys = at < 0 ? [this.ids.value(g, 0)] : (reader.record(records, at) as unknown[]);
       const states: unknown[] = [];
       for (let i = 0; i < this.slots.length; i++) states.push(this.slots[i]!.state(this.states, base + this.offsets[i]!));
@@ -159,7 +176,7 @@ export class GroupTable<T> {
   /** Hands the table's memory to the pool (nothing reads this table after). */
   private release(): void {
     this.ids.release();
-    this.keyAt.release();
+    this.keyAt?.release();
     this.pool.keys.push(this.keys);
     give(this.pool.hashes, this.hashes, (b) => new Uint32Array(b));
     give(this.pool.table, this.table, (b) => new Int32Array(b));
