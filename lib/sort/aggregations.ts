@@ -35,7 +35,27 @@ const getter = <T>(column: Column | KeyFunction<T>): KeyFunction<T> =>
 /** Estimated bytes per value in a countDistinct set (V8: table entry and a short string). */
 const DISTINCT_VALUE_BYTES = 72;
 
-const numberOf = (v: unknown): number => (typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : v == null || v === '' ? NaN : Number(v));
+const numberOf = (v: unknown): number => (typeof v === 'number' ? v : typeof v === 'string' ? stringNumber(v) : v == null ? NaN : Number(v));
+
+/**
+ * A string as `Number` reads it, NaN when blank. Up to 9 ASCII digits (a CSV count or amount in
+ * feet: most fields summed) are read by a loop, exactly: `Number` on a string just parsed costs
+ * a runtime call each (measured: 60 ms of a 1 M-row sum, ~10% of the whole group-by).
+ */
+function stringNumber(v: string): number {
+  const length = v.length;
+  if (length > 0 && length < 10) {
+    let n = 0;
+    let i = 0;
+    for (; i < length; i++) {
+      const digit = v.charCodeAt(i) - 48;
+      if (digit < 0 || digit > 9) break;
+      n = n * 10 + digit;
+    }
+    if (i === length) return n;
+  }
+  return v.trim() === '' ? NaN : Number(v);
+}
 
 /** The built-in aggregations. Nulls and empty strings are skipped by sum/min/max/avg/countDistinct. */
 export const agg = {

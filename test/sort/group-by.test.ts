@@ -40,6 +40,15 @@ describe('groupBy()', () => {
     ]);
   });
 
+  it('sums and averages numeric strings as Number reads them, skipping blank and non-numeric ones', async () => {
+    const values = ['12', ' 7 ', '', '  ', '1e2', '-3', '0x10', '007', 'abc', '123456789', '1234567890', '1.5', '-0', '0'];
+    const numbers = values.filter((v) => v.trim() !== '' && !Number.isNaN(Number(v))).map(Number);
+    const expected = numbers.reduce((a, b) => a + b, 0);
+    const out = await through(values.map((v) => ['k', v]), groupBy(0, { total: agg.sum(1), mean: agg.avg(1) }, { output: 'array' }));
+    expect(out).to.deep.equal([['k', expected, expected / numbers.length]]);
+    expect(numbers).to.have.length(11);
+  });
+
   it('equals an in-memory reference, hashed within tiny budgets (spilling partitions) and sorted (property)', async () => {
     const row = fc.tuple(fc.constantFrom('a', 'b', 'c', 'é', '😀', '', 'x1', 'x2', 'x3', 'x4', 'x5'), fc.integer({ min: -50, max: 50 }), fc.constantFrom('p', 'q', 'r'));
     await fc.assert(fc.asyncProperty(fc.array(row, { maxLength: 200 }), fc.integer({ min: 100, max: 3000 }), async (rows, memory) => {
