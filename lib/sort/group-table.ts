@@ -1,7 +1,8 @@
 /**
  * A hash level's groups held off the V8 heap (pure), for aggregations whose states are a few
  * numbers (count, sum, avg: their `slots`). Each group is a key identity coded in key-codes
- * slabs, its key values as one spill record (for the output), and its states as doubles in
+ * slabs, its key values as one spill record for the output (none for a one-string key, which
+ * is its identity: it is read back from the codes), and its states as doubles in
  * one `Float64Array`; an open-addressing table of group numbers finds it. So a million
  * groups are a few typed arrays, not a million objects the collector promotes, keeps and then
  * sweeps (a Map of group objects let V8's old generation grow to 3-4 times the groups it held).
