@@ -13,7 +13,7 @@
  * and go back to, a pool the stage keeps across its runs: a spilled run's memory is reused at once instead of waiting for the collector to
  * free it (it would otherwise double the process's external memory).
  */
-import { RECORD_HEAD, RecordReader, RecordWriter, estimateBytes, readU32 } from '../spill/index.js';
+import { RECORD_HEAD, RecordReader, RecordWriter, estimateBytes } from '../spill/index.js';
 import { give, take } from './array-pool.js';
 import { sortIndex } from './index-sort.js';
 import { ENTRY_WORDS, sortByPrefix } from './prefix-sort.js';
@@ -224,7 +224,7 @@ export class RunBuffer<T> {
     let used = 0;
     for (const i of order) {
       const [slab, offset] = this.locate(i);
-      const end = offset + RECORD_HEAD + readU32(slab, offset);
+      const end = offset + RECORD_HEAD + slab.readUInt32LE(offset);
       if (used + end - offset > out.length) {
         if (used > 0) yield out.subarray(0, used);
         if (end - offset > out.length) out = Buffer.allocUnsafe(end - offset);

@@ -5,7 +5,7 @@
  * rows instead of one each, and a reader still decodes at most a block at a time.
  */
 import { crc32 } from '../core/builtins.js';
-import { BLOCK_HEAD, RECORD_HEAD, readU32 } from './spill-format.js';
+import { BLOCK_HEAD, RECORD_HEAD } from './spill-format.js';
 
 /** Bytes of records a block holds at most, unless one record alone is larger. */
 export const BLOCK = 1 << 16;
@@ -26,8 +26,8 @@ export class BlockFramer {
     let at = 0;
     while (at < records.length) {
       const start = at;
-      do at += RECORD_HEAD + readU32(records, at);
-      while (at < records.length && at - start + RECORD_HEAD + readU32(records, at) <= BLOCK);
+      do at += RECORD_HEAD + records.readUInt32LE(at);
+      while (at < records.length && at - start + RECORD_HEAD + records.readUInt32LE(at) <= BLOCK);
       const size = BLOCK_HEAD + at - start;
       if (this.used + size > this.out.length) {
         if (this.used > 0) yield this.take();

@@ -10,6 +10,6 @@
  */
 export { estimateBytes, parseBytes } from './bytes.js';
 export { SpillFolder, SpillError, spillIo, RunReader } from './spill-folder.js';
-export { SpillFormatError, RecordReader, RecordWriter, HEADER_BYTES, RECORD_HEAD, checkHeader, header, readU32 } from './spill-format.js';
+export { SpillFormatError, RecordReader, RecordWriter, HEADER_BYTES, RECORD_HEAD, checkHeader, header } from './spill-format.js';
 export { Heap } from './heap.js';
 export { keyIdentity } from './key-identity.js';
