@@ -67,6 +67,41 @@ describe('EncodedTable (the hash join table)', () => {
     }), { numRuns: 30 });
   });
 
+  it('an array of strings (its compact record when ASCII) and every other row come back equal, with their origins, mixed in one table (property, against a Map of the rows)', () => {
+    // Fields short and past the unit-copy length (128), ASCII or not; rows of other kinds between them.
+    const text = fc.oneof(fc.string({ maxLength: 12 }), fc.string({ unit: fc.constantFrom('a', ',', '"'), minLength: 100, maxLength: 200 }), fc.string({ unit: fc.constantFrom('a', 'é', '\u{1F600}', '\ud800'), maxLength: 150 }));
+    const strings = fc.array(text, { maxLength: 6 });
+    const other = fc.oneof(fc.tuple(fc.string(), fc.integer()), fc.constant([] as unknown[]), fc.record({ v: fc.string(), n: fc.double() }), fc.array(fc.oneof(fc.string(), fc.constant(null)), { maxLength: 3 }));
+    const origin = fc.option(fc.tuple(fc.constantFrom('x.csv', 'y.csv'), fc.oneof(fc.nat(), fc.constant(2 ** 40))), { freq: 3 });
+    fc.assert(fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 40 }), fc.oneof(strings, strings, other), origin), { maxLength: 400 }), (specs) => {
+      const rows = specs.map(([k, value, from]) => {
+        const row = Array.isArray(value) ? [`${k}`, ...value] : { ...value, key: `${k}` };
+        if (from) setOrigin(row, { source: from[0], line: from[1] });
+        return row;
+      });
+      const keyOf = (row: unknown) => (Array.isArray(row) ? (row[0] as string) : (row as { key: string }).key);
+      const table = new EncodedTable(keyOf);
+      const byKey = new Map<string, unknown[]>();
+      for (const row of rows) {
+        table.add(row, keyOf(row), hashOf(keyOf(row)));
+        byKey.set(keyOf(row), [...(byKey.get(keyOf(row)) ?? []), row]);
+      }
+      for (const [key, group] of byKey) {
+        const back = table.lookup(key, hashOf(key))!;
+        expect(back).to.deep.equal(group);
+        expect(back.map((row) => originOf(row))).to.deep.equal(group.map((row) => originOf(row)));
+      }
+      expect([...table.all()]).to.deep.equal(rows);
+    }), { numRuns: 60 });
+  });
+
+  it('an array of ASCII strings is held as its text, its lengths and its field count (no spill-format record around it)', () => {
+    const rows: Row[] = Array.from({ length: 10_000 }, (_, i) => [`${1_000_000_000 + i}`, '160.96', '2018-05-16', 'card']);
+    const table = tableOf(rows);
+    // 30 characters of text, 5 bytes of count and lengths, 16 of index and 1 of marks a row; the slots (a power of two, at most 3/4 full: 16,384 of 4 bytes) and the index's spare capacity (to 16,384 rows) beside.
+    expect(table.bytes).to.be.within(10_000 * (30 + 5 + 16 + 1), 10_000 * (30 + 5) + 16_384 * (16 + 1 + 4) + 70_000);
+  });
+
   it('counts matched rows; unmatchedAt gives the rows whose key never matched', () => {
     const table = tableOf([['a', 1], ['b', 2], ['a', 3], ['c', 4]]);
     table.lookup('a', hashOf('a'));
