@@ -21,7 +21,9 @@
  * key, its last row + 1 (0: an empty slot); `next` links a key's rows in a ring (the last
  * row's next is the first), so a row joins its key and a key's rows are read in the order
  * added, both in O(1) a row. A slot's key is told apart from another of the same hash by
- * decoding one of its rows (its key identity, `idOf`).
+ * decoding one of its rows (its key identity, `idOf`). A row's `next` also says, in its top
+ * bit, whether the row has matched: a probe reads it with the link it follows, where an
+ * array of marks beside was one more cache miss a probe (and a byte a row).
  */
 import { originOf, setOrigin } from '../core/origin.js';
 import { RecordReader, RecordWriter } from '../spill/index.js';
@@ -47,6 +49,9 @@ const NEXT = 2;
 const LINE = 3;
 const STRIDE = 4;
 const NO_LINE = 0xffffffff;
+/** NEXT's top bit: the row has matched; the bits below: the next row (rows stay below 2^30: `meta` is a typed array of four u32s a row). */
+const MATCHED = 0x80000000;
+const INDEX = 0x7fffffff;
 const FIRST_PAGE = 128;
 /** The first byte of a spill-format record in a page (a compact record's first byte is its field count + 1). */
 const SPILL_RECORD = 0;
@@ -75,9 +80,8 @@ export class EncodedTable {
   private cursor = 0;
   private rowsHeld = 0;
   private keys = 0;
-  /** Per row: its STRIDE u32s; whether its key matched. */
+  /** Per row: its STRIDE u32s. */
   private meta = new Uint32Array(FIRST_ROWS * STRIDE);
-  private marks = new Uint8Array(FIRST_ROWS);
   private slots = new Int32Array(FIRST_ROWS * 2);
   private shift = 32 - Math.log2(FIRST_ROWS * 2);
   /** Build rows whose key has matched a probe row. */
@@ -88,7 +92,7 @@ export class EncodedTable {
 
   /** Bytes held: the pages, the page being written (and the scratch writer) and the index arrays. */
   get bytes(): number {
-    return this.pageBytes + this.buf.length + (this.scratch?.capacity ?? 0) + this.slots.byteLength + this.meta.byteLength + this.marks.byteLength;
+    return this.pageBytes + this.buf.length + (this.scratch?.capacity ?? 0) + this.slots.byteLength + this.meta.byteLength;
   }
 
   get rows(): number {
@@ -103,7 +107,7 @@ export class EncodedTable {
   /** Adds a row with key identity `id` and its hash. */
   add(row: unknown, id: string, hash: number): void {
     const r = this.rowsHeld;
-    if (r === this.marks.length) this.growRows();
+    if (r * STRIDE === this.meta.length) this.growRows();
     if ((this.keys + 1) * 4 > this.slots.length * 3) this.growSlots();
     this.encode(r, row);
     const meta = this.meta;
@@ -118,8 +122,10 @@ export class EncodedTable {
       } else if (meta[last * STRIDE + HASH] !== hash || this.idOf(this.decode(last)) !== id) {
         continue;
       } else {
-        meta[r * STRIDE + NEXT] = meta[last * STRIDE + NEXT]!;
-        meta[last * STRIDE + NEXT] = r;
+        // r (unmatched) comes after last, before the first; last keeps its mark.
+        const link = meta[last * STRIDE + NEXT]!;
+        meta[r * STRIDE + NEXT] = link & INDEX;
+        meta[last * STRIDE + NEXT] = (link & MATCHED) | r;
       }
       this.slots[s] = r + 1;
       return;
@@ -134,19 +140,20 @@ export class EncodedTable {
       const last = this.slots[s]! - 1;
       if (last < 0) return null;
       if (meta[last * STRIDE + HASH] !== hash) continue;
-      const first = meta[last * STRIDE + NEXT]!;
+      const link = meta[last * STRIDE + NEXT]!;
+      const first = link & INDEX;
       const row = this.decode(first);
       if (this.idOf(row) !== id) continue;
       const rows = [row];
-      for (let r = meta[first * STRIDE + NEXT]!; r !== first; r = meta[r * STRIDE + NEXT]!) rows.push(this.decode(r));
-      if (this.marks[last] === 0) this.mark(first);
+      for (let r = meta[first * STRIDE + NEXT]! & INDEX; r !== first; r = meta[r * STRIDE + NEXT]! & INDEX) rows.push(this.decode(r));
+      if (link < MATCHED) this.mark(first);
       return rows;
     }
   }
 
   /** The `r`th row added (from 0) if its key never matched, else undefined. */
   unmatchedAt(r: number): unknown {
-    return this.marks[r] === 0 ? this.decode(r) : undefined;
+    return this.meta[r * STRIDE + NEXT]! < MATCHED ? this.decode(r) : undefined;
   }
 
   /** Every row, in the order added. */
@@ -154,12 +161,17 @@ export class EncodedTable {
     for (let r = 0; r < this.rowsHeld; r++) yield this.decode(r);
   }
 
+  /** Marks the key's rows that are not yet (a row added after its key matched is not). */
   private mark(first: number): void {
+    const meta = this.meta;
     let r = first;
     do {
-      this.marks[r] = 1;
-      this.matchedRows++;
-      r = this.meta[r * STRIDE + NEXT]!;
+      const link = meta[r * STRIDE + NEXT]!;
+      if (link < MATCHED) {
+        meta[r * STRIDE + NEXT] = link | MATCHED;
+        this.matchedRows++;
+      }
+      r = link & INDEX;
     } while (r !== first);
   }
 
@@ -314,9 +326,6 @@ export class EncodedTable {
     const meta = new Uint32Array(this.meta.length * 2);
     meta.set(this.meta);
     this.meta = meta;
-    const marks = new Uint8Array(this.marks.length * 2);
-    marks.set(this.marks);
-    this.marks = marks;
   }
 
   private growSlots(): void {
