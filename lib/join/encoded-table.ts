@@ -1,6 +1,6 @@
 /**
  * The hash join's table of build rows, held encoded (pure: no streams). Each row is a record
- * of sluice's spill format in pages of bytes, indexed by typed arrays, so a million build
+ * (see below) in pages of bytes, indexed by typed arrays, so a million build
  * rows are a few hundred buffers rather than a million objects for the garbage collector to
  * trace on every collection, and the bytes held (`bytes`) are counted exactly, not estimated.
  * A row comes back decoded (a fresh copy) each time it matches, as the spill format keeps it
