@@ -235,19 +235,24 @@ class HashJoinStageImpl<L, R, Out> extends JoinBase<L, R, Out> implements HashJo
       return this.room();
     }
     this.metrics.left.matched++;
-    if (rows.length === 1) {
-      this.output(row, row, rows[0]!);
-      return this.room();
+    // Synchronously while the output has room (a promise only when a pair must wait for it).
+    for (let i = 0; i < rows.length; i++) {
+      if (i > 0 && this.destroyed) return null;
+      this.output(row, row, rows[i]!);
+      const room = this.room();
+      if (room) return i + 1 < rows.length ? this.pairs(row, rows, i + 1, room) : room;
     }
-    return this.pairs(row, rows);
+    return null;
   }
 
-  private async pairs(row: L, rows: readonly R[]): Promise<void> {
-    for (const right of rows) {
+  /** The pairs of `row` from its `from`th match on, once `room` is there (and after each that fills the output). */
+  private async pairs(row: L, rows: readonly R[], from: number, room: Promise<void>): Promise<void> {
+    await room;
+    for (let i = from; i < rows.length; i++) {
       if (this.destroyed) return;
-      this.output(row, row, right);
-      const room = this.room();
-      if (room) await room;
+      this.output(row, row, rows[i]!);
+      const more = this.room();
+      if (more) await more;
     }
   }
 
