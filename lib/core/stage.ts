@@ -83,7 +83,11 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
 
   private readonly transformed = (error?: Error | null, value?: unknown): void => {
     const callback = this.#writing;
-    if (callback === null) throw new Error(`${this.stage}: a row's transform called back twice`);
+    if (callback === null) {
+      // As Node's ERR_MULTIPLE_CALLBACK: the stage fails, nothing throws where it was called.
+      this.destroy(new Error(`${this.stage}: a row's transform called back twice`));
+      return;
+    }
     this.#writing = null;
     if (error) {
       callback(error);
