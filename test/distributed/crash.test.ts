@@ -125,8 +125,9 @@ for (const spec of specs.filter((s) => s.kind === 'pg-boss' || !bullmqMissing)) 
       // The table: every row exactly once, a done-marker per split.
       const killed = exits.filter((e) => e.signal === 'SIGKILL');
       const finished = exits.filter((e) => e.code === 0);
-      expect(killed, exits.map((e) => e.stderr).join('\n')).to.have.length(1);
-      expect(finished).to.have.length(3);
+      const told = exits.map((e) => `exit ${e.code ?? e.signal}: ${e.stderr}`).join('\n');
+      expect(killed, told).to.have.length(1);
+      expect(finished, told).to.have.length(3);
       expect({ rows, distinct }).to.deep.equal({ rows: 200_000, distinct: 200_000 });
       const markers = await db.query<{ n: string; rows: string }>(`SELECT count(*) AS n, sum(rows) AS rows FROM ${db.schema}.done WHERE job = $1`, [queue]);
       expect(markers.rows[0]).to.deep.equal({ n: '200', rows: '200000' });
