@@ -26,7 +26,7 @@
  * array of marks beside was one more cache miss a probe (and a byte a row).
  */
 import { originOf, setOrigin } from '../core/origin.js';
-import { RecordReader, RecordWriter } from '../spill/index.js';
+import { RecordReader, RecordWriter, withRoom } from '../spill/index.js';
 
 /** A page is cut once it reaches this many bytes, so a record starts below 2^16 in its page. */
 const PAGE_CUT = 0xf000;
@@ -262,12 +262,7 @@ export class EncodedTable {
   }
 
   private ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.pos + n) size *= 2;
-    const next = Buffer.allocUnsafe(size);
-    this.buf.copy(next, 0, 0, this.pos);
-    this.buf = next;
+    this.buf = withRoom(this.buf, this.pos, n);
   }
 
   /** Closes the page being written (a copy of its bytes; the buffer is reused); the next page's number. */

@@ -21,6 +21,7 @@
 import { crc32 } from '../core/builtins.js';
 import { setOrigin, originOf } from '../core/origin.js';
 import { originWithRawLine, unchangedRawLine, type RawLine } from '../core/raw-line.js';
+import { withRoom } from './bytes.js';
 
 export const SPILL_MAGIC = Buffer.from('SLSPILL', 'latin1');
 export const SPILL_VERSION = 4;
@@ -146,12 +147,7 @@ export class RecordWriter {
   }
 
   private ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.pos + n) size *= 2;
-    const next = Buffer.allocUnsafe(size);
-    this.buf.copy(next, 0, 0, this.pos);
-    this.buf = next;
+    this.buf = withRoom(this.buf, this.pos, n);
   }
 
   private byte(b: number): void {
