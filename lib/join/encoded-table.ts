@@ -26,7 +26,7 @@
  * array of marks beside was one more cache miss a probe (and a byte a row).
  */
 import { originOf, setOrigin } from '../core/origin.js';
-import { RecordReader, RecordWriter, withRoom } from '../spill/index.js';
+import { RecordReader, RecordWriter, UNIT_COPY_MAX, copyAscii, putVarint, withRoom } from '../spill/index.js';
 
 /** A page is cut once it reaches this many bytes, so a record starts below 2^16 in its page. */
 const PAGE_CUT = 0xf000;
@@ -55,8 +55,6 @@ const INDEX = 0x7fffffff;
 const FIRST_PAGE = 128;
 /** The first byte of a spill-format record in a page (a compact record's first byte is its field count + 1). */
 const SPILL_RECORD = 0;
-/** Text units past which a compact record's text is written by one native call rather than copied unit by unit (as RecordWriter does: a loop is cheaper for short text). */
-const UNIT_COPY_MAX = 128;
 
 /** The row without its origin (kept beside the record); the row itself when it cannot be copied as it would decode. */
 function bare(row: unknown): unknown {
@@ -230,19 +228,9 @@ export class EncodedTable {
     const buf = this.buf;
     if (total <= UNIT_COPY_MAX) {
       let p = this.pos;
-      for (let i = 0; i < n; i++) {
-        const v = row[i] as string;
-        for (let j = 0; j < v.length; j++) {
-          const c = v.charCodeAt(j);
-          if (c >= 0x80) {
-            this.pos = start;
-            return false;
-          }
-          buf[p++] = c;
-        }
-      }
-      this.pos = p;
-      return true;
+      for (let i = 0; i < n && p >= 0; i++) p = copyAscii(buf, row[i] as string, p);
+      this.pos = p < 0 ? start : p;
+      return p >= 0;
     }
     if (buf.write((row as string[]).join(''), this.pos, 'utf8') !== total) {
       this.pos = start;
@@ -254,11 +242,7 @@ export class EncodedTable {
 
   /** A varint, in room already ensured. */
   private varint(n: number): void {
-    while (n >= 0x80) {
-      this.buf[this.pos++] = (n & 0x7f) | 0x80;
-      n >>>= 7;
-    }
-    this.buf[this.pos++] = n;
+    this.pos = putVarint(this.buf, this.pos, n);
   }
 
   private ensure(n: number): void {

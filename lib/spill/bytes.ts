@@ -39,13 +39,3 @@ export function parseBytes(path: string, value: unknown): number {
   }
   return fail(path, "a byte count from 1 and up or a size such as '64MB'", value);
 }
-
-/** `buf` when it has room for `n` bytes past `used`, else a buffer twice as large (or more) holding its first `used` bytes. */
-export function withRoom<B extends Buffer>(buf: B, used: number, n: number): B {
-  if (used + n <= buf.length) return buf;
-  let size = buf.length * 2;
-  while (size < used + n) size *= 2;
-  const next = Buffer.allocUnsafe(size);
-  buf.copy(next, 0, 0, used);
-  return next as B;
-}

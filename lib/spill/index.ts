@@ -8,7 +8,8 @@
  * Internal: nothing here is exported by the package except the two errors, through sort.
  * A row flows: held in memory → written as a record to a run file → read back in order.
  */
-export { estimateBytes, parseBytes, withRoom } from './bytes.js';
+export { estimateBytes, parseBytes } from './bytes.js';
+export { UNIT_COPY_MAX, copyAscii, putVarint, withRoom } from './byte-writing.js';
 export { SpillFolder, SpillError, spillIo, RunReader } from './spill-folder.js';
 export { SpillFormatError, RecordReader, RecordWriter, HEADER_BYTES, RECORD_HEAD, checkHeader, header } from './spill-format.js';
 export { Heap } from './heap.js';

@@ -21,7 +21,7 @@
 import { crc32 } from '../core/builtins.js';
 import { setOrigin, originOf } from '../core/origin.js';
 import { originWithRawLine, unchangedRawLine, type RawLine } from '../core/raw-line.js';
-import { withRoom } from './bytes.js';
+import { UNIT_COPY_MAX, copyAscii, putVarint, withRoom } from './byte-writing.js';
 
 export const SPILL_MAGIC = Buffer.from('SLSPILL', 'latin1');
 export const SPILL_VERSION = 4;
@@ -30,8 +30,6 @@ export const HEADER_BYTES = SPILL_MAGIC.length + 1;
 export const RECORD_HEAD = 4;
 /** Bytes before a block's records: their length and their CRC-32 (both u32 LE). */
 export const BLOCK_HEAD = 8;
-/** Units of an all-strings value past which its text is written by one native call (join, then UTF-8) rather than copied unit by unit (measured: a 220-unit CSV row writes ~4× faster natively). */
-const UNIT_COPY_MAX = 128;
 
 const enum Tag {
   Null = 0, Undefined = 1, False = 2, True = 3, Number = 4, Utf8 = 5, Utf16 = 6,
@@ -171,7 +169,7 @@ export class RecordWriter {
     // Length first (at most 3 UTF-8 bytes per UTF-16 unit), then written in place: a short
     // ASCII string (a row's source, a key) by a loop, cheaper than a native call.
     this.ensure(4 + s.length * 3);
-    const end = s.length <= 64 ? this.copyAscii(s, this.pos + 4) : -1;
+    const end = s.length <= 64 ? copyAscii(this.buf, s, this.pos + 4) : -1;
     if (end >= 0) {
       this.buf.writeUInt32LE(s.length, this.pos);
       this.pos = end;
@@ -219,22 +217,11 @@ export class RecordWriter {
     if (total > UNIT_COPY_MAX) return false;
     this.ensure(4 + total);
     let p = this.pos + 4;
-    for (let i = 0; i < v.length && p >= 0; i++) p = this.copyAscii(v[i]!, p);
+    for (let i = 0; i < v.length && p >= 0; i++) p = copyAscii(this.buf, v[i]!, p);
     if (p < 0) return false;
     this.buf.writeUInt32LE(total, this.pos);
     this.pos = p;
     return true;
-  }
-
-  /** Copies `s` to `p` unit by unit when it is all ASCII (room ensured); returns where it ends, or -1 at the first other unit. */
-  private copyAscii(s: string, p: number): number {
-    const buf = this.buf;
-    for (let j = 0; j < s.length; j++) {
-      const c = s.charCodeAt(j);
-      if (c >= 0x80) return -1;
-      buf[p++] = c;
-    }
-    return p;
   }
 
   /** A row as its raw line: the field count, delimiter, quote, whether a field has space at its edge, and the text. */
@@ -250,11 +237,7 @@ export class RecordWriter {
 
   /** A varint, in room already ensured (at most 5 bytes). */
   private varint(n: number): void {
-    while (n >= 0x80) {
-      this.buf[this.pos++] = (n & 0x7f) | 0x80;
-      n >>>= 7;
-    }
-    this.buf[this.pos++] = n;
+    this.pos = putVarint(this.buf, this.pos, n);
   }
 
   private value(v: unknown, depth: number): void {
