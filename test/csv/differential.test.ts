@@ -18,9 +18,9 @@ import { CsvScanner, pickColumns, type CsvDialect, type ScanErrorKind } from '..
 import { linesSpanned } from '../../lib/csv/lines.js';
 import { addColumn, csv, map, run, type CsvFormatOptions, type CsvParseOptions } from '../../lib/index.js';
 import { bytes, parseChunks, textSink } from '../helpers/csv.js';
+import { propertyScale as scale, scaledTimeout } from '../helpers/property-scale.js';
 
 /** `SLUICE_PROPERTY_SCALE=20 npx mocha test/csv/differential.test.ts` (or CSV_FUZZ_SCALE) runs 20 times as many cases. */
-const scale = Number(process.env.SLUICE_PROPERTY_SCALE ?? process.env.CSV_FUZZ_SCALE ?? 1);
 const runs = (n: number) => ({ numRuns: Math.round(n * scale) });
 
 /** The dialects both parsers are compared in (fast-csv option names). */
@@ -138,8 +138,7 @@ const noLeadingBom = (text: string) => (text.charCodeAt(0) === 0xfeff ? `x${text
 const forFastCsv = (d: CsvDialect) => fc.oneof(innerSoup, structured(d, false)).map(noLeadingBom).filter((text) => quirkFree(text, d));
 
 describe('CSV scanner vs fast-csv (differential)', function () {
-  // Scaled runs take longer, in proportion.
-  this.timeout(30_000 * Math.max(1, scale));
+  this.timeout(scaledTimeout);
   describe('pure scan of a whole text', () => {
     for (const d of dialects) {
       it(`random text outside the quirk classes, ${JSON.stringify(d)}: same rows, lines, rest and error`, () => {

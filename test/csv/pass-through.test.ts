@@ -14,8 +14,8 @@ import { addColumn, csv, map, originOf, run, type Stage } from '../../lib/index.
 import { FastRowFormatter, type FastFormatOptions } from '../../lib/csv/formatter.js';
 import { CsvOrigin } from '../../lib/csv/raw-line.js';
 import { bytes, collector } from '../helpers/csv.js';
+import { propertyScale as scale, scaledTimeout } from '../helpers/property-scale.js';
 
-const scale = Number(process.env.SLUICE_PROPERTY_SCALE ?? process.env.CSV_FUZZ_SCALE ?? 1);
 const numRuns = Math.max(1, Math.round(300 * scale));
 
 const bare = fc.string({ unit: fc.constantFrom('a', 'Zoë', '€', '😀', ' ', '\t', '\u00a0', '\uFEFF', '|', '1', '-'), maxLength: 4 });
@@ -66,8 +66,7 @@ const chunksOf = (input: Buffer, seed: number): Buffer[] => {
 };
 
 describe('csv.format copying parsed lines (pass-through) vs formatting every field (differential)', function () {
-  // Scaled runs take longer, in proportion.
-  this.timeout(30_000 * Math.max(1, scale));
+  this.timeout(scaledTimeout);
   it('writes the same bytes for rows as read, appended to, edited or copied', async () => {
     let copied = 0;
     await fc.assert(

@@ -19,8 +19,8 @@ import { pipeline } from 'node:stream/promises';
 import { csv, run, type CsvFormatOptions } from '../../lib/index.js';
 import { collector, parseChunks, textSink } from '../helpers/csv.js';
 import { readText, tempDir, type TempDir } from '../helpers/files.js';
+import { propertyScale as scale, scaledTimeout } from '../helpers/property-scale.js';
 
-const scale = Number(process.env.SLUICE_PROPERTY_SCALE ?? 1);
 const runs = (n: number) => ({ numRuns: Math.max(1, Math.round(n * scale)) });
 
 /** Characters that are CSV syntax, or that a lossy reader or writer drops or trims. */
@@ -51,8 +51,7 @@ async function formatted(rows: readonly unknown[], options: CsvFormatOptions = {
 }
 
 describe('CSV round trip and an independent reader (properties, issue 11)', function () {
-  // Scaled runs take longer, in proportion.
-  this.timeout(30_000 * Math.max(1, scale));
+  this.timeout(scaledTimeout);
   let dir: TempDir;
   before(async () => {
     dir = await tempDir();

@@ -15,8 +15,8 @@ import { csv, originOf, type CsvParseOptions } from '../../lib/index.js';
 import { CsvOrigin } from '../../lib/csv/raw-line.js';
 import { WasmRows } from '../../lib/csv/wasm-rows.js';
 import { bytes } from '../helpers/csv.js';
+import { propertyScale as scale, scaledTimeout } from '../helpers/property-scale.js';
 
-const scale = Number(process.env.SLUICE_PROPERTY_SCALE ?? process.env.CSV_FUZZ_SCALE ?? 1);
 const runs = (n: number) => ({ numRuns: Math.max(1, Math.round(n * scale)) });
 
 const unit = fc.constantFrom('a', 'b', ' ', '\t', 'é', '€', '😀', '\uFEFF', ',', '"', '\r', '\n');
@@ -97,8 +97,7 @@ const cases: [string, CsvParseOptions][] = [
 ];
 
 describe('csv.parse with the WebAssembly reader (against the JS scanner)', function () {
-  // Scaled runs take longer, in proportion.
-  this.timeout(30_000 * Math.max(1, scale));
+  this.timeout(scaledTimeout);
   for (const [name, options] of cases) {
     it(`gives the same rows, lines, raw lines and errors: ${name}`, async () => {
       let fast = 0;

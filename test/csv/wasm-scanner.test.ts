@@ -13,8 +13,8 @@ import { pathToFileURL } from 'node:url';
 import { WasmRows, type WasmRowsResult } from '../../lib/csv/wasm-rows.js';
 import { FieldTests } from '../../lib/csv/field-tests.js';
 import { WasmCsvScanner } from '../../lib/csv/wasm-scanner.js';
+import { propertyScale as scale, scaledTimeout } from '../helpers/property-scale.js';
 
-const scale = Number(process.env.SLUICE_PROPERTY_SCALE ?? process.env.CSV_FUZZ_SCALE ?? 1);
 const runs = (n: number) => ({ numRuns: Math.round(n * scale) });
 
 /** Each row as its fields' [start, end) byte ranges (quotes included); `bad`: the first malformed row. */
@@ -130,8 +130,7 @@ const document = fc
   });
 
 describe('WasmCsvScanner (the WebAssembly boundary kernel)', function () {
-  // Scaled runs take longer, in proportion.
-  this.timeout(30_000 * Math.max(1, scale));
+  this.timeout(scaledTimeout);
   it('is built and loads', () => {
     expect(WasmCsvScanner.create({ delimiter: ',', quote: '"', escape: '"' })).to.be.instanceOf(WasmCsvScanner);
   });
@@ -287,7 +286,7 @@ function wasmRows(bytes: Buffer, cuts: number[], columns: readonly number[] | nu
 }
 
 describe('WasmRows (rows read with the WebAssembly kernel)', function () {
-  this.timeout(30_000 * Math.max(1, scale));
+  this.timeout(scaledTimeout);
   it('decodes quoted fields, counts lines inside them, and projects', () => {
     const text = Buffer.from('\uFEFFa,"b ""q""\r\nc",é\r"x\ny",,z\n');
     expect(wasmRows(text, [5, 12], null)).to.deep.equal({

@@ -11,12 +11,11 @@ import type { WhereStage } from '../../lib/operations/where.js';
 import { whereFusion } from '../../lib/pipeline/fuse-where.js';
 import { bytes, collector, textSink } from '../helpers/csv.js';
 import { collect, counts, destroyMidStream, expectAccounted, expectTypeErrors, measureHeld, range, runAccounted } from '../helpers/streams.js';
+import { propertyScale as scale, scaledTimeout } from '../helpers/property-scale.js';
 
-const scale = Number(process.env.SLUICE_PROPERTY_SCALE ?? process.env.CSV_FUZZ_SCALE ?? 1);
 
 describe('where()', function () {
-  // Scaled runs take longer, in proportion.
-  this.timeout(30_000 * Math.max(1, scale));
+  this.timeout(scaledTimeout);
   describe('behaviour', () => {
     it('keeps array rows whose columns hold the values (all conditions), counting the rest as filtered', async () => {
       const rows = [['NJ', 'FORD', 'P'], ['NY', 'FORD', 'P'], ['NJ', 'FORD', 'T'], ['NJ', 'FORD', 'P', 'extra'], ['NJ']];

@@ -16,8 +16,8 @@ import { Stage } from '../../lib/core/stage.js';
 import { rowBatching } from '../../lib/pipeline/batch-rows.js';
 import { bytes, collector, textSink } from '../helpers/csv.js';
 import { StalledSink, quiesce, until } from '../helpers/streams.js';
+import { propertyScale as scale, scaledTimeout } from '../helpers/property-scale.js';
 
-const scale = Number(process.env.SLUICE_PROPERTY_SCALE ?? process.env.CSV_FUZZ_SCALE ?? 1);
 
 /** Records every chunk written to a stage (before `Stage._write` takes batches apart). */
 function recordWrites(stage: Writable): unknown[] {
@@ -122,8 +122,7 @@ const cases: fc.Arbitrary<Case> = fc.record({
 }));
 
 describe('row batching: a csv stage hands its rows to the next sluice stage in batches (issue 5)', function () {
-  // Scaled runs take longer, in proportion.
-  this.timeout(30_000 * Math.max(1, scale));
+  this.timeout(scaledTimeout);
   it('gives the same rows, lines, summaries, rejects and errors as one row at a time (differential, random inputs and chains)', async () => {
     let batchedRuns = 0;
     let batchedErrors = 0;

@@ -12,8 +12,8 @@ import type { CsvParseStage } from '../../lib/csv/parse.js';
 import type { SelectStage } from '../../lib/operations/select.js';
 import { projectionFusion } from '../../lib/pipeline/fuse-projection.js';
 import { bytes, collector } from '../helpers/csv.js';
+import { propertyScale as scale, scaledTimeout } from '../helpers/property-scale.js';
 
-const scale = Number(process.env.SLUICE_PROPERTY_SCALE ?? process.env.CSV_FUZZ_SCALE ?? 1);
 
 interface Outcome {
   rows: unknown[];
@@ -133,8 +133,7 @@ const cases: fc.Arbitrary<Case> = fc
   });
 
 describe('projection fusion: select right after a csv source (issue 5)', function () {
-  // Scaled runs take longer, in proportion.
-  this.timeout(30_000 * Math.max(1, scale));
+  this.timeout(scaledTimeout);
   it('gives the same rows, lines, summaries, rejects and errors as without fusion (differential, random inputs and pipelines)', async () => {
     let fusedRuns = 0;
     let fusedErrors = 0;
