@@ -14,4 +14,16 @@ export class RowBatch {
   gate: { readonly stopped: boolean; read_: number } | null = null;
 
   constructor(readonly rows: readonly unknown[]) {}
+
+  /**
+   * Whether a stage taking the batch apart stops before its `i`th row because the source was
+   * stopped; then the rows from there on were never read, as if still in the source, and
+   * their count goes back to the gate.
+   */
+  stopsAt(i: number): boolean {
+    const gate = this.gate;
+    if (!gate?.stopped) return false;
+    gate.read_ -= this.rows.length - i;
+    return true;
+  }
 }

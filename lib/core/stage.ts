@@ -101,7 +101,7 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
   };
 
   private writeRows(batch: RowBatch, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    const { rows, gate } = batch;
+    const { rows } = batch;
     let i = 0;
     let sync = false;
     let settled = false;
@@ -122,12 +122,7 @@ export class Stage<In = unknown, Out = unknown> extends Transform {
     const next = (): void => {
       if (this.batching) this.collected = [];
       for (; i < rows.length; i++) {
-        if (this.destroyed) break;
-        if (gate?.stopped) {
-          // The source was stopped: the rows not taken yet were never read, as if still in it.
-          gate.read_ -= rows.length - i;
-          break;
-        }
+        if (this.destroyed || batch.stopsAt(i)) break;
         sync = true;
         settled = false;
         this.transformRow(rows[i], encoding, rowDone);

@@ -126,13 +126,9 @@ class GroupByStage<T> extends Stage<T, unknown> implements Aggregating<T> {
   }
 
   private addRows(batch: RowBatch, from: number, callback: (error?: Error | null) => void): void {
-    const { rows, gate } = batch;
+    const { rows } = batch;
     for (let i = from; i < rows.length; i++) {
-      if (this.destroyed) break;
-      if (gate?.stopped) {
-        gate.read_ -= rows.length - i;
-        break;
-      }
+      if (this.destroyed || batch.stopsAt(i)) break;
       const row = rows[i] as T;
       const index = ++this.stats.in;
       let write: boolean;
