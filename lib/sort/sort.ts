@@ -136,7 +136,10 @@ class SortStageImpl<T> extends Stage<T, T> implements SortStage<T> {
       return;
     }
     if (this.buffer.count > 0) await this.spill();
-    emptyPool(this.pool); // the merge holds no run in memory
+    // The merge holds no run in memory: the run memory goes (nothing reads it, no write is pending).
+    this.buffer.release();
+    this.buffer = new RunBuffer(this.keys);
+    emptyPool(this.pool, true);
     // Merge consecutive groups (earlier runs first, so ties keep input order) until one pass is left.
     while (this.runs.length > this.maxOpenFiles) {
       const next: string[] = [];

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { RunBuffer } from '../../lib/sort/run-buffer.js';
+import { RunBuffer, runPool } from '../../lib/sort/run-buffer.js';
 import { sortKeys } from '../../lib/sort/keys.js';
 
 /** Units either side of the prefix's byte boundaries (253, 254), surrogate halves, NUL and the top unit. */
@@ -35,6 +35,18 @@ describe('RunBuffer', () => {
         }),
         { numRuns: 300 },
       );
+    });
+
+    it('runs sharing a pool, each longer or shorter than the last, order exactly their own rows', () => {
+      const pool = runPool();
+      const keys = sortKeys<string[]>([0], undefined);
+      for (const count of [100, 103, 140, 20, 141, 400]) {
+        const rows = Array.from({ length: count }, (_, i) => [String((i * 7919) % count), String(i)]);
+        const run = new RunBuffer<string[]>(keys, pool);
+        for (const row of rows) run.add(row);
+        expect([...run.order()], `a run of ${count}`).to.deep.equal(expected(rows, [1]));
+        run.release();
+      }
     });
 
     it('orders keys that differ only past the prefix, in units from 254 up, and by length', () => {
