@@ -13,7 +13,7 @@
  * and go back to, a pool the stage keeps across its runs: a spilled run's memory is reused at once instead of waiting for the collector to
  * free it (it would otherwise double the process's external memory).
  */
-import { RECORD_HEAD, RecordReader, RecordWriter, estimateBytes } from '../spill/index.js';
+import { RECORD_HEAD, RecordReader, RecordWriter, copyBytes, estimateBytes, viewOf } from '../spill/index.js';
 import { freeSoon, give, take } from './array-pool.js';
 import { sortIndex } from './index-sort.js';
 import { ENTRY_WORDS, sortByPrefix } from './prefix-sort.js';
@@ -74,8 +74,9 @@ const uint32s = (n: number): Uint32Array => new Uint32Array(n + (n >>> 3)).subar
 const wholeUint32s = (buffer: ArrayBuffer): Uint32Array => new Uint32Array(buffer);
 
 export class RunBuffer<T> {
-  /** The records, slab by slab (views of `owned`). */
+  /** The records, slab by slab (views of `owned`), and a DataView of each. */
   private readonly slabs: Buffer[] = [];
+  private readonly views: DataView[] = [];
   /** The slabs' whole buffers, given back to the pool by `release()`. */
   private readonly owned: Buffer[] = [];
   private readonly writer: RecordWriter;
@@ -153,6 +154,7 @@ export class RunBuffer<T> {
     this.owned.push(slab);
     this.held += slab.length;
     this.slabs.push(slab.subarray(0, records.length));
+    this.views.push(viewOf(this.slabs[this.slabs.length - 1]!));
     this.writer.clear();
   }
 
@@ -170,6 +172,7 @@ export class RunBuffer<T> {
     this.codes?.release();
     this.owned.length = 0;
     this.slabs.length = 0;
+    this.views.length = 0;
   }
 
   /** The rows' indexes in sorted order; ties in input order (stable). */
@@ -233,33 +236,36 @@ export class RunBuffer<T> {
   /**
    * The records in `order`, copied into chunks of about 256 kB for a run file. One buffer is
    * reused for every chunk: the caller must be done with a chunk (written it) before asking
-   * for the next, as `SpillFolder.writeRecords` is.
+   * for the next, as `SpillFolder.writeRecords` is. Nothing per record is allocated (rows of
+   * the input wait meanwhile: a young collection would promote them).
    */
   *chunks(order: Uint32Array): Generator<Buffer> {
     let out = Buffer.allocUnsafe(CHUNK);
+    let to = viewOf(out);
     let used = 0;
-    for (const i of order) {
-      const [slab, offset] = this.locate(i);
-      const end = offset + RECORD_HEAD + slab.readUInt32LE(offset);
-      if (used + end - offset > out.length) {
+    for (let n = 0; n < order.length; n++) {
+      const at = this.at.get(order[n]!);
+      const s = slabOf(at);
+      const from = this.views[s]!;
+      const offset = at - s * SLAB_SHIFT;
+      const size = RECORD_HEAD + from.getUint32(offset, true);
+      if (used + size > out.length) {
         if (used > 0) yield out.subarray(0, used);
-        if (end - offset > out.length) out = Buffer.allocUnsafe(end - offset);
+        if (size > out.length) to = viewOf((out = Buffer.allocUnsafe(size)));
         used = 0;
       }
-      used += slab.copy(out, used, offset, end);
+      used = copyBytes(from, offset, offset + size, to, used);
     }
     if (used > 0) yield out.subarray(0, used);
   }
 
   /** The row at index `i`, decoded (the in-memory case: nothing was spilled). */
   row(i: number, reader: RecordReader): unknown {
-    const [slab, offset] = this.locate(i);
-    return reader.record(slab, offset);
-  }
-
-  private locate(i: number): [Buffer, number] {
     const at = this.at.get(i);
-    const slab = Math.floor(at / SLAB_SHIFT);
-    return [this.slabs[slab]!, at - slab * SLAB_SHIFT];
+    const s = slabOf(at);
+    return reader.record(this.slabs[s]!, at - s * SLAB_SHIFT);
   }
 }
+
+/** The slab of a record's position (slab × 2³² + offset). */
+const slabOf = (at: number): number => Math.floor(at / SLAB_SHIFT);
