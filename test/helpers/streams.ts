@@ -52,13 +52,21 @@ export async function quiesce<T>(probe: () => T, stableTurns = 5, maxTurns = 200
   throw new Error(`still changing after ${maxTurns} turns of the event loop (last value ${String(last)})`);
 }
 
-/** Resolves once `predicate()` holds, checked after each turn of the event loop. */
+/** How long `until` waits at least before it gives up (a loaded machine's disk and timers are slow). */
+const UNTIL_MIN_MS = 5_000;
+
+/**
+ * Resolves once `predicate()` holds, checked after each turn of the event loop. Gives up
+ * after `maxTurns` turns, but never before `UNTIL_MIN_MS` have passed: what is awaited may be
+ * I/O or a timer, which a loaded machine delivers after many more turns (turns are cheap).
+ */
 export async function until(predicate: () => boolean, what: string, maxTurns = 2000): Promise<void> {
-  for (let i = 0; i < maxTurns; i++) {
+  const start = Date.now();
+  for (let i = 0; i < maxTurns || Date.now() - start < UNTIL_MIN_MS; i++) {
     if (predicate()) return;
     await turn();
   }
-  throw new Error(`gave up waiting for ${what} after ${maxTurns} turns of the event loop`);
+  throw new Error(`gave up waiting for ${what} after ${maxTurns} turns of the event loop and ${UNTIL_MIN_MS} ms`);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -197,8 +197,11 @@ describe('groupBy(), topN(), distinct(): signal', () => {
         }
       })());
       const done = rejectionOf(pipeline(source, stage, collect()));
-      await until(() => stage.stats.in > 500, '500 rows in', 100_000);
-      controller.abort();
+      try {
+        await until(() => stage.stats.in > 500, '500 rows in', 100_000);
+      } finally {
+        controller.abort(); // (also when the wait failed: the endless source must not outlive the test)
+      }
       expect(await done).to.be.instanceOf(AbortError);
       expect(listeners).to.equal(0);
       expect(await readdir(tmp.path)).to.deep.equal([]);
