@@ -20,13 +20,3 @@ export function give<A extends Typed>(pool: A[], a: A, whole: (buffer: ArrayBuff
   pool[0] = whole(a.buffer as ArrayBuffer);
 }
 
-/**
- * Moves `buffer`'s memory to a new, young ArrayBuffer (a transfer: no copy) that nothing
- * refers to, so the next young-generation collection frees it; the old buffer, likely in the
- * old generation, would hold it until a major collection (measured: 64 MB of dropped 1 MB
- * buffers freed after two scavenges this way, and not before the end otherwise). `buffer` is
- * detached: the caller must be sure nothing uses it, nor any view of it, not even a pending I/O.
- */
-export function freeSoon(buffer: ArrayBufferLike): void {
-  if (buffer instanceof ArrayBuffer && buffer.byteLength > 0) structuredClone(buffer, { transfer: [buffer] });
-}

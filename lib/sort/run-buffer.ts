@@ -13,8 +13,8 @@
  * and go back to, a pool the stage keeps across its runs: a spilled run's memory is reused at once instead of waiting for the collector to
  * free it (it would otherwise double the process's external memory).
  */
-import { RECORD_HEAD, RecordReader, RecordWriter, copyBytes, estimateBytes, viewOf } from '../spill/index.js';
-import { freeSoon, give, take } from './array-pool.js';
+import { RECORD_HEAD, RecordReader, RecordWriter, copyBytes, estimateBytes, freeSoon, viewOf } from '../spill/index.js';
+import { give, take } from './array-pool.js';
 import { sortIndex } from './index-sort.js';
 import { ENTRY_WORDS, sortByPrefix } from './prefix-sort.js';
 import { KeyCodes, type KeyCodePool } from './key-codes.js';
@@ -52,7 +52,7 @@ export const runPool = (): RunPool => ({ slabs: [], blocks: [], index: [], scrat
 /**
  * Lets go of what `pool` holds, in place (the stage's run buffer refers to it too), once the
  * stage makes no more runs. With `free`, when nothing reads or writes that memory any more,
- * its buffers are also handed to fresh objects (array-pool.ts `freeSoon`), freed at the next young
+ * its buffers are also handed to fresh objects (lib/spill `freeSoon`), freed at the next young
  * collection: else the budget's worth of them waits for a major one while the merge allocates.
  */
 export function emptyPool(pool: RunPool, free = false): void {

@@ -8,7 +8,7 @@
  * Internal: nothing here is exported by the package except the two errors, through sort.
  * A row flows: held in memory → written as a record to a run file → read back in order.
  */
-export { estimateBytes, parseBytes } from './bytes.js';
+export { estimateBytes, freeSoon, parseBytes } from './bytes.js';
 export { UNIT_COPY_MAX, copyAscii, copyBytes, putVarint, viewOf, withRoom } from './byte-writing.js';
 export { SpillFolder, SpillError, spillIo, RunReader } from './spill-folder.js';
 export { SpillFormatError, RecordReader, RecordWriter, HEADER_BYTES, RECORD_HEAD, checkHeader, header } from './spill-format.js';

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { freeSoon, give, take } from '../../lib/sort/array-pool.js';
+import { give, take } from '../../lib/sort/array-pool.js';
+import { freeSoon } from '../../lib/spill/index.js';
 
 const make = (n: number) => new Uint32Array(n);
 const whole = (buffer: ArrayBuffer) => new Uint32Array(buffer);
