@@ -107,8 +107,15 @@ const contenders: Record<string, Record<string, string[]>> = {
 const results: Result[] = [];
 for (const [pipeline, entries] of Object.entries(contenders)) {
   if (only && !only.includes(pipeline)) continue;
-  for (const [contender, command] of Object.entries(entries)) {
-    const samples = Array.from({ length: runs }, () => measure([...command, input, join(dataDir, `bench-out-${pipeline}.csv`)]));
+  // Rounds alternate the contenders (A B C, A B C, …) rather than running each K times in a
+  // block: a change in the machine's load then falls on all of them, not on one.
+  const all = Object.entries(entries);
+  const sampled = all.map((): (ReturnType<typeof measure>)[] => []);
+  for (let round = 0; round < runs; round++) {
+    all.forEach(([, command], i) => sampled[i]!.push(measure([...command, input, join(dataDir, `bench-out-${pipeline}.csv`)])));
+  }
+  for (const [i, [contender]] of all.entries()) {
+    const samples = sampled[i]!;
     if (samples.some((s) => s === null)) {
       results.push({ pipeline, contender, seconds: 0, rowsPerSecond: 0, rssMb: 0, failed: true });
       continue;
