@@ -11,7 +11,7 @@ import { rejectionOf } from '../helpers/streams.js';
 /** Open descriptors of this process (Linux): a writer must leave none behind. */
 const openFds = () => readdirSync('/proc/self/fd').length;
 
-describe('FileWriter (the file behind csv.write: two reused buffers)', () => {
+describe('FileWriter (the file behind csv.write: three reused buffers)', () => {
   let dir: string;
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'sluice-file-writer-'));
@@ -28,6 +28,21 @@ describe('FileWriter (the file behind csv.write: two reused buffers)', () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it('backpressure: past a full buffer, says "full" once 16 K characters wait (text waits upstream, not queued as strings)', async () => {
+    const path = join(dir, 'backpressure.txt');
+    const writer = new FileWriter(path, 1 << 20);
+    await new Promise((resolve) => writer.write('', resolve)); // the file is open
+    const piece = 'p'.repeat(100);
+    let accepted = 0;
+    while (writer.write(piece)) accepted++;
+    // A buffer's worth encoded, then at most 16,384 characters queued behind its flush.
+    expect(accepted * piece.length).to.be.at.least(1 << 20).and.at.most((1 << 20) + (1 << 14));
+    expect(writer.writableLength).to.be.at.most((1 << 14) + piece.length);
+    writer.end();
+    await new Promise((resolve) => writer.once('close', resolve));
+    expect(readFileSync(path, 'utf8')).to.equal(piece.repeat(accepted + 1));
   });
 
   it('fails with the write error (a full disk) and closes its descriptor', async () => {
