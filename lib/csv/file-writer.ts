@@ -10,6 +10,8 @@ import { Writable } from 'node:stream';
  * sort's merge, against 1.5 MB for reading and writing the file alone).
  */
 const QUEUED_TEXT = 1 << 14;
+const BUFFERS = 3;
+const EMPTY: Buffer = Buffer.alloc(0);
 
 /**
  * A file as a Writable of text that encodes into three buffers it reuses: one is filled while
@@ -18,15 +20,18 @@ const QUEUED_TEXT = 1 << 14;
  * busy). fs.WriteStream makes a new Buffer of every string it is given; those die only after
  * their write, often old, and pile up until a full garbage collection (on a 2 GB output:
  * +10 MB of RSS that a 200 MB output never reaches). Here the memory is the three buffers,
- * whatever the output's size. The descriptor is closed only once no write is in flight,
+ * whatever the output's size, each made when first needed (a sort's output holds none while
+ * it takes its input in). The descriptor is closed only once no write is in flight,
  * before 'close'.
  */
 export class FileWriter extends Writable {
   private fd: number | null = null;
-  /** The buffer being filled, up to `used`, and those neither filled nor written. */
-  private current: Buffer;
+  /** The buffer being filled, up to `used` (made at the first text), and those neither filled nor written. */
+  private current: Buffer = EMPTY;
   private used = 0;
-  private readonly free: Buffer[];
+  private readonly free: Buffer[] = [];
+  /** Buffers made so far (at most `BUFFERS`: each is made when first needed). */
+  private made = 0;
   /** The writes started and not done, oldest first. */
   private readonly writes: Promise<void>[] = [];
   /** The last write started (each starts once the one before it is done). */
@@ -34,8 +39,6 @@ export class FileWriter extends Writable {
 
   constructor(private readonly path: string | URL, private readonly size: number) {
     super({ decodeStrings: false, highWaterMark: QUEUED_TEXT });
-    this.current = Buffer.allocUnsafe(size);
-    this.free = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)];
   }
 
   override _construct(callback: (error?: Error | null) => void): void {
@@ -45,8 +48,9 @@ export class FileWriter extends Writable {
   }
 
   override _write(text: string | Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (this.current === EMPTY) void this.take(); // the first buffer, made at the first text
     // A UTF-16 unit is at most 3 bytes of UTF-8: text that may not fit goes after a flush.
-    if (this.used + text.length * 3 <= this.size) {
+    if (this.used + text.length * 3 <= this.current.length) {
       this.used += typeof text === 'string' ? this.current.write(text, this.used) : text.copy(this.current, this.used);
       callback();
       return;
@@ -75,9 +79,16 @@ export class FileWriter extends Writable {
 
   /** Starts writing the filled buffer, then fills a free one (waiting for the oldest write when none is); rejects with a failed write's error. */
   private async flush(): Promise<void> {
-    if (!this.startFilled()) return;
-    while (this.free.length === 0) await this.writes[0];
-    this.current = this.free.pop()!;
+    if (this.startFilled()) await this.take();
+  }
+
+  /** Takes a buffer to fill: a free one, a new one while fewer than `BUFFERS` exist, else the oldest write's once it is done. */
+  private take(): Promise<void> | void {
+    if (this.free.length > 0) this.current = this.free.pop()!;
+    else if (this.made < BUFFERS) {
+      this.current = Buffer.allocUnsafe(this.size);
+      this.made++;
+    } else return this.writes[0]!.then(() => this.take());
   }
 
   /** Starts writing the buffer being filled, if it holds anything (the caller then fills another). */
