@@ -97,7 +97,7 @@ export interface PlannerExit extends ChildExit {
 /** Runs a planner process (fixtures/planner.ts); with `killAt`, SIGKILLs it once it has enqueued that many jobs. */
 export async function runPlanner(env: Record<string, string>, killAt = Infinity): Promise<PlannerExit> {
   const enqueued = (stdout: string) => Number(/enqueued (\d+)\n(?!.*enqueued)/s.exec(stdout)?.[1] ?? 0);
-  const exit = await runFixture('planner.ts', env, (stdout, kill) => {
+  const exit = await runFixture('planner.ts', killAt === Infinity ? env : { ...env, HOLD_AFTER: String(killAt) }, (stdout, kill) => {
     if (enqueued(stdout) >= killAt) kill();
   });
   return { ...exit, enqueued: enqueued(exit.stdout), summary: lastJson(exit) };
