@@ -19,4 +19,3 @@ export function give<A extends Typed>(pool: A[], a: A, whole: (buffer: ArrayBuff
   if (pool.length > 0 && pool[0]!.byteLength >= a.buffer.byteLength) return;
   pool[0] = whole(a.buffer as ArrayBuffer);
 }
-
