@@ -1,6 +1,6 @@
 /**
- * The user's row function as a worker loads it (once per worker, for every task it runs),
- * and the pieces every task shares: how a row's throw is recorded, and whether a result
+ * The user's row function as a worker loads it (once per worker, for every task it runs;
+ * the main thread too, for parallel.map's `mainThread`), and the pieces every task shares: how a row's throw is recorded, and whether a result
  * must be awaited.
  */
 import { workerData } from 'node:worker_threads';
@@ -14,7 +14,8 @@ const importModule = new Function('specifier', 'return import(specifier)') as (s
 
 let loaded: Promise<RowFunction | string> | undefined;
 
-async function load({ module, exportName, tsxHooks }: WorkerSetup): Promise<RowFunction | string> {
+/** Loads the row function of `setup` (on a worker, or on the main thread for `mainThread`), or says why it could not. */
+export async function loadRowFunction({ module, exportName, tsxHooks }: WorkerSetup): Promise<RowFunction | string> {
   let exports: Record<string, unknown>;
   try {
     if (tsxHooks !== undefined) ((await importModule(tsxHooks)) as { register(): void }).register();
@@ -29,7 +30,7 @@ async function load({ module, exportName, tsxHooks }: WorkerSetup): Promise<RowF
 
 /** The worker's row function, or why it could not be loaded. */
 export function rowFunction(): Promise<RowFunction | string> {
-  loaded ??= load(workerData as WorkerSetup);
+  loaded ??= loadRowFunction(workerData as WorkerSetup);
   return loaded;
 }
 

@@ -1,12 +1,12 @@
 /**
  * The code each worker thread runs (piscina's task handler): it loads the user's module
- * once (worker-function.ts), then runs a batch's rows through its export, in order, one at a time (an async
- * function is awaited), catching each row's throw as a failure of that row.
+ * once (worker-function.ts), then runs a batch's rows through its export (run-rows.ts) and
+ * packs the results, or only what they appended to their rows (tails.ts), to cross back.
  */
 import { pack, unpack } from './packing.js';
-import type { BatchResult, BatchTask, RangeResult, RangeTask, RowFailure } from './protocol.js';
-import { snapshot, TailCollector } from './tails.js';
-import { failure, isThenable, rowFunction } from './worker-function.js';
+import type { BatchResult, BatchTask, RangeResult, RangeTask } from './protocol.js';
+import { runRows } from './run-rows.js';
+import { rowFunction } from './worker-function.js';
 
 /**
  * piscina runs a byte range of a CSV file (parallel.csv) by this name. range-task.ts (and
@@ -30,34 +30,8 @@ export default async function runBatch(task: BatchTask): Promise<BatchResult> {
   // The batch's timeout counts from here: loading the module (a worker's first batch) is not the batch's run.
   if (task.started) Atomics.store(task.started, 0, BigInt(Math.round(now() * 1000)));
   if (typeof fn === 'string') return { outputs: pack([]).packed, failures: [], fnMs: 0, startedAt, endedAt: now(), previousEndedAt, loadError: fn };
-  const rows = unpack(task.rows);
-  const outputs: unknown[] = [];
-  const failures: RowFailure[] = [];
-  // What each result appends to its row (tails.ts), while every result so far only appends.
-  let tails: TailCollector | null = new TailCollector();
-  // Aborted when the rest of the batch is abandoned (a row failed and the stage will fail).
-  const controller = new AbortController();
-  const fnStarted = performance.now();
-  for (let i = 0; i < rows.length; i++) {
-    const before = tails === null ? null : snapshot(rows[i]);
-    try {
-      let out = fn(rows[i], { index: task.firstIndex + i, signal: controller.signal });
-      if (isThenable(out)) out = await out;
-      // `null` would end an object-mode stream and `undefined` is no row, as for map().
-      if (out === null || out === undefined) throw new TypeError(`returned ${out}`);
-      outputs.push(out);
-      if (tails !== null && !tails.add(before, out)) tails = null;
-    } catch (error) {
-      failures.push(failure(i, error));
-      outputs.push(null);
-      tails?.addFailed();
-      if (task.stopAtFailure) {
-        controller.abort(error);
-        break;
-      }
-    }
-  }
-  const fnMs = performance.now() - fnStarted;
+  const { firstIndex, stopAtFailure } = task;
+  const { outputs, tails, failures, fnMs } = await runRows(fn, unpack(task.rows), { firstIndex, stopAtFailure, tails: true, controller: new AbortController() });
   // Copied back, not moved: piscina moves only what `Piscina.move` wrapped, one value per
   // result; only batches holding Buffers (the v8 path) would gain.
   const packed = pack(tails === null ? outputs : tails.values).packed;
