@@ -1,14 +1,14 @@
 /**
  * What a user can ask of `parallel.csv`: `parallel.map`'s options for the threads and the
- * function (less `batchBytes` and `ordered`: a range is the batch, and its rows leave in
- * file order), `rangeBytes`, and csv.read's options for the parsing under `csv`. Checked
+ * function (less `batchBytes`, `ordered` and `mainThread`: a range is the batch, its rows leave
+ * in file order, and the workers parse), `rangeBytes`, and csv.read's options for the parsing under `csv`. Checked
  * once, before any thread exists or the file is opened.
  */
 import { checkInteger, fail, optionNames } from '../core/validate.js';
 import { csv, type CsvSplitOptions, type CsvSplitSource } from '../csv/index.js';
 import { resolveParallelOptions, type ParallelMapOptions, type ParallelSettings } from './options.js';
 
-export interface ParallelCsvOptions<Out> extends Omit<ParallelMapOptions<unknown, Out>, 'batchBytes' | 'ordered'> {
+export interface ParallelCsvOptions<Out> extends Omit<ParallelMapOptions<unknown, Out>, 'batchBytes' | 'ordered' | 'mainThread'> {
   /**
    * How the workers parse the file: csv.read's options (`rows`, `header`, `delimiter`, …;
    * not `ragged: 'reject'`), and csv.split's `quotedLineBreaks`.

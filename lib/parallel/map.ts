@@ -15,7 +15,7 @@ import { resolveParallelOptions, type ParallelMapOptions } from './options.js';
  * Worth it only for functions that cost more per row than the transfer (see `stage.stats.advice`).
  *
  * @param module Where the row function lives (relative paths are taken from the working directory).
- * @param options `export`, `threads`, `batchBytes`, `ordered`, `onError`, `retries`, `resourceLimits`, `highWaterMark`.
+ * @param options `export`, `threads`, `batchBytes`, `ordered`, `mainThread`, `onError`, `retries`, `timeout`, `resourceLimits`, `highWaterMark`.
  * @example
  * parallel.map<string[], string[]>(new URL('./normalise.js', import.meta.url), { threads: 2 })
  * parallel.map('lib/geo.js', { export: 'toTile', ordered: false, retries: 1 })

@@ -36,6 +36,17 @@ export interface ParallelMapOptions<In, Out> {
    */
   ordered?: boolean;
   /**
+   * `true`: the main thread also runs batches itself — one whenever every worker already
+   * has two, where it would otherwise wait — so `threads` workers and the main thread share
+   * the cores (e.g. `threads: 1` on 2 cores). The main thread loads the module too, and its
+   * batches have none of a worker's protection: the function gets the row itself (as
+   * `map`'s does), a `process.exit()` ends the process, `timeout`, `retries` and
+   * `resourceLimits` do not apply, and while a sync function runs a batch (~10 ms) nothing
+   * else runs on the main thread.
+   * @default false
+   */
+  mainThread?: boolean;
+  /**
    * What to do when the function throws (or returns null/undefined) on a row, as for `map`.
    * @default 'fail'
    */
@@ -65,7 +76,7 @@ export interface ParallelMapOptions<In, Out> {
 
 /** The option names parallel.map() accepts (an unknown one, `concurrency` too, is a TypeError). */
 const PARALLEL_MAP_OPTIONS = optionNames<ParallelMapOptions<unknown, unknown>>('parallel.map()', {
-  export: true, threads: true, batchBytes: true, ordered: true, onError: true, retries: true, resourceLimits: true, highWaterMark: true,
+  export: true, threads: true, batchBytes: true, ordered: true, mainThread: true, onError: true, retries: true, resourceLimits: true, highWaterMark: true,
   timeout: true,
 });
 
@@ -75,6 +86,8 @@ export interface ParallelSettings<In, Out> {
   readonly threads: number;
   readonly batchBytes: number;
   readonly ordered: boolean;
+  /** Whether the main thread runs batches too (parallel.map only). */
+  readonly mainThread: boolean;
   readonly onError: OnError<In, Out>;
   readonly retries: number;
   /** Milliseconds a batch may run on its worker (Infinity: no limit). */
@@ -97,6 +110,7 @@ export function resolveParallelOptions<In, Out>(module: unknown, options: unknow
   const { onError, highWaterMark, ordered } = resolveRowOptions<In, Out>(factory, options, names);
   const o = options === undefined ? {} : (options as ParallelMapOptions<In, Out>);
   if (o.export !== undefined && (typeof o.export !== 'string' || o.export === '')) fail('export', 'the name of an export', o.export);
+  if (o.mainThread !== undefined && typeof o.mainThread !== 'boolean') fail('mainThread', 'a boolean', o.mainThread);
   if (o.resourceLimits !== undefined && (typeof o.resourceLimits !== 'object' || o.resourceLimits === null)) {
     fail('resourceLimits', 'an object', o.resourceLimits);
   }
@@ -106,6 +120,7 @@ export function resolveParallelOptions<In, Out>(module: unknown, options: unknow
     threads: o.threads === undefined ? Math.max(1, availableParallelism() - 1) : checkInteger('threads', o.threads, 1),
     batchBytes: o.batchBytes === undefined ? 262_144 : checkInteger('batchBytes', o.batchBytes, 1),
     ordered,
+    mainThread: o.mainThread ?? false,
     onError,
     retries: o.retries === undefined ? 0 : checkInteger('retries', o.retries, 0),
     timeout: o.timeout === undefined ? Infinity : checkInteger('timeout', o.timeout, 1),

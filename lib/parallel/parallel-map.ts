@@ -1,10 +1,12 @@
 /**
  * The `parallel.map` stage: rows are gathered into batches of about `batchBytes`, or for a slow function
  * of about BATCH_MS of its work (filling-batch.ts), each
- * batch runs on a worker thread (pool.ts, worker.ts), and the results leave in input order
- * (or, `ordered: false`, a batch's rows as soon as it is done).
+ * batch runs on a worker thread (pool.ts, worker.ts) — or, with `mainThread`, when every
+ * worker already has two, on the main thread (run-rows.ts) — and the results leave in input
+ * order (or, `ordered: false`, a batch's rows as soon as it is done).
  *
- * Invariants: at most `threads × 2` batches are in flight and one more is being filled; a
+ * Invariants: at most `threads × 2` batches are in flight at the workers (with
+ * `mainThread`, MAIN_AHEAD more the main thread ran) and one more is being filled; a
  * write's callback is held back while that many are out or the output buffer is full, so
  * backpressure reaches upstream; a done batch's rows are passed on only while the output
  * buffer is below its high-water mark, so the stage holds at most (threads × 2 + 1)
@@ -24,8 +26,10 @@ import { WorkerPool } from './pool.js';
 import type { BatchResult, RowFailure } from './protocol.js';
 import type { ParallelSettings } from './options.js';
 import { RowSizer } from './row-size.js';
+import { runRows, type RowsRun } from './run-rows.js';
 import { withTails } from './tails.js';
 import { ParallelStats } from './stats.js';
+import { loadRowFunction, type RowFunction } from './worker-function.js';
 
 /**
  * How long a batch should keep its worker busy. A slow function's batches are cut to about
@@ -38,6 +42,13 @@ import { ParallelStats } from './stats.js';
  * worker's wake-up: ~0.1–0.2 ms on a loaded machine) stays a few per cent of it.
  */
 const BATCH_MS = 10;
+
+/**
+ * With `mainThread`, how many batches the main thread may have run beyond the workers' window:
+ * done, they wait for the batches before them, so the stage holds at most `threads × 2 +
+ * MAIN_AHEAD` batches (plus the one being filled).
+ */
+const MAIN_AHEAD = 2;
 
 /** The most rows a batch holds for a function of `fnMicros` a row (no limit before it is measured). */
 function batchRowsFor(fnMicros: number): number {
@@ -72,6 +83,13 @@ export class ParallelMapStage<In, Out> extends Stage<In, Out> {
   private delivering = false;
   /** Microseconds of work a row in the batch whose rows cost least so far (see batchRowsFor). */
   private fastestFn = Infinity;
+  /** Batches out to the workers (started, not yet finished). */
+  private atWorkers = 0;
+  /** With `mainThread`: the function once the main thread has loaded it (null: loading, or it could not). */
+  private mainFn: RowFunction | null = null;
+  private mainLoading = false;
+  /** The signals of the main thread's async batches still running, aborted on destroy. */
+  private readonly mainRuns = new Set<AbortController>();
 
   constructor(
     stage: string,
@@ -101,6 +119,7 @@ export class ParallelMapStage<In, Out> extends Stage<In, Out> {
     this.filling.clear();
     // A batch's timer stops when its task settles: closing the pool rejects every running one.
     this.queue.length = 0;
+    for (const controller of this.mainRuns) controller.abort(error ?? new Error('the stage was destroyed'));
     this.heldWrite = null;
     this.heldFlush = null;
     const closing = this.pool ? this.pool.close() : Promise.resolve();
@@ -133,26 +152,74 @@ export class ParallelMapStage<In, Out> extends Stage<In, Out> {
   }
 
   private get full(): boolean {
-    return this.queue.length >= this.settings.threads * 2 || this.outputFull;
+    const window = this.settings.threads * 2;
+    return this.outputFull || (this.mainFn === null ? this.queue.length >= window : this.queue.length >= window + MAIN_AHEAD);
   }
 
   private dispatch(rows: In[], lines: BatchLines): void {
     const batch: Batch<In> = { number: ++this.batchCount, rows, lines, firstIndex: this.batched + 1, attempts: 0, cursor: 0, failureAt: 0 };
     this.batched += rows.length;
     this.queue.push(batch);
-    this.start(batch);
+    if (this.mainFn !== null && this.atWorkers >= this.settings.threads * 2) this.runOnMain(batch, this.mainFn);
+    else this.start(batch);
+  }
+
+  /** Loads the function on the main thread (mainThread): until it is loaded, or if it cannot be, the workers run every batch. */
+  private loadOnMain(): void {
+    this.mainLoading = true;
+    const { module, exportName } = this.settings;
+    loadRowFunction({ module, exportName }).then((fn) => {
+      if (typeof fn === 'string' || this.destroyed) return;
+      this.mainFn = fn;
+      // A write held while the workers' window was full may go on now: the next batch runs here.
+      this.releaseAfterRead();
+    }, () => {});
+  }
+
+  /** Runs a batch on the main thread (mainThread: every worker already has two). */
+  private runOnMain(batch: Batch<In>, fn: RowFunction): void {
+    const controller = new AbortController();
+    this.mainRuns.add(controller);
+    const task = { firstIndex: batch.firstIndex, stopAtFailure: this.settings.onError === 'fail', tails: false, controller };
+    runRows(fn, batch.rows, task).then((run) => {
+      this.mainRuns.delete(controller);
+      if (this.destroyed) return;
+      this.stats.mainBatches++;
+      this.done(batch, run);
+      batch.outputs = run.outputs;
+      this.drain();
+    }, (error: unknown) => this.destroy(error instanceof Error ? error : new Error(String(error))));
+  }
+
+  /** Counts a finished run of a batch and keeps its results. */
+  private done(batch: Batch<In>, run: Pick<RowsRun, 'fnMs' | 'failures'>): void {
+    const { stats } = this;
+    stats.batches++;
+    stats.rowsRun += batch.rows.length;
+    stats.fnMs += run.fnMs;
+    // The least a row cost in any batch: the work is wall time, and a loaded machine's
+    // preemption only ever adds to it (as a cold start does).
+    this.fastestFn = Math.min(this.fastestFn, (run.fnMs * 1000) / batch.rows.length);
+    this.filling.maxRows = batchRowsFor(this.fastestFn);
+    batch.failures = run.failures;
   }
 
   private start(batch: Batch<In>): void {
     const { onError } = this.settings;
     this.pool ??= WorkerPool.of(this.settings);
+    if (this.settings.mainThread && !this.mainLoading) this.loadOnMain();
+    this.atWorkers++;
     const sentAt = performance.timeOrigin + performance.now();
     // Every row of a batch was sized before the batch left (the sizer's note covers them all).
     const { packed, transfer } = pack(batch.rows, this.sizer.sawOther, batch.lines);
     const pool = this.pool;
     runAttempt(batch, this.settings, (started, signal) => pool.run({ rows: packed, firstIndex: batch.firstIndex, stopAtFailure: onError === 'fail', ...(started ? { started } : {}) }, transfer, signal), {
-      done: (result) => this.finished(batch, result, sentAt),
+      done: (result) => {
+        this.atWorkers--;
+        this.finished(batch, result, sentAt);
+      },
       retry: () => {
+        this.atWorkers--;
         if (this.destroyed) return;
         this.stats.retried++;
         this.start(batch);
@@ -169,14 +236,8 @@ export class ParallelMapStage<In, Out> extends Stage<In, Out> {
       this.destroy(this.batchError(batch, result.loadError));
       return;
     }
+    this.done(batch, result);
     const { stats } = this;
-    stats.batches++;
-    stats.rowsRun += batch.rows.length;
-    stats.fnMs += result.fnMs;
-    // The least a row cost in any batch: the work is wall time in the worker, and a loaded
-    // machine's preemption only ever adds to it (as a cold start does).
-    this.fastestFn = Math.min(this.fastestFn, (result.fnMs * 1000) / batch.rows.length);
-    this.filling.maxRows = batchRowsFor(this.fastestFn);
     const receivedAt = performance.timeOrigin + performance.now();
     if (result.previousEndedAt > 0) {
       // The trip out counts from when the worker was free to take it (not while it waited
@@ -189,7 +250,6 @@ export class ParallelMapStage<In, Out> extends Stage<In, Out> {
     const outputs = unpack(result.outputs);
     const { appended } = result;
     batch.outputs = appended ? withTails(batch.rows, outputs, appended.shape, appended.rows) : outputs;
-    batch.failures = result.failures;
     this.drain();
   }
 

@@ -14,6 +14,8 @@ export class ParallelStats implements StageStats {
   batches = 0;
   /** Batches run again after their worker died. */
   retried = 0;
+  /** Of `batches`, those the main thread ran itself (`mainThread`). */
+  mainBatches = 0;
   /** Rows the workers ran, and the milliseconds spent in the function on them. */
   rowsRun = 0;
   fnMs = 0;

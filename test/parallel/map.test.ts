@@ -212,6 +212,7 @@ describe('parallel.map()', function () {
         [() => parallel.map(fixtures, { timeout: 0 }), 'parallel.map(): expected `timeout` to be an integer from 1 and up, got `0` (number)'],
         [() => parallel.map(fixtures, { export: '' }), 'parallel.map(): expected `export` to be the name of an export, got `` (string)'],
         [() => parallel.map(fixtures, { ordered: 'yes' as never }), 'parallel.map(): expected `ordered` to be a boolean, got `yes` (string)'],
+        [() => parallel.map(fixtures, { mainThread: 1 as never }), 'parallel.map(): expected `mainThread` to be a boolean, got `1` (number)'],
         [() => parallel.map(fixtures, { resourceLimits: 5 as never }), 'parallel.map(): expected `resourceLimits` to be an object, got `5` (number)'],
         [() => parallel.map(fixtures, { onError: 'skip' as never }), "parallel.map(): expected `onError` to be 'fail', 'reject' or { replaceWith }, got `skip` (string)"],
       ]);
@@ -442,6 +443,70 @@ describe('parallel.map()', function () {
       await until(() => stage.closed, 'stage closed');
       expect(seen).to.deep.equal(range(5).map((i) => [i, i]));
       await until(() => liveWorkers() === 0, 'workers gone');
+    });
+  });
+
+  describe('mainThread', () => {
+    it('the main thread runs batches too once every worker has two: rows in order, each once, from both', async () => {
+      // 2-row batches ([i, 2] counts 24 bytes); a worker takes 2 ms a row, the main thread none.
+      const stage = parallel.map<number[], unknown[]>(fixtures, { export: 'whereRun', threads: 1, batchBytes: 48, mainThread: true });
+      const sink = collect<unknown[]>();
+      const summary = await runAccounted(range(200).map((i) => [i, 2]), stage, sink);
+      expect(sink.rows.map((row) => row[0])).to.deep.equal(range(200));
+      const where = new Set(sink.rows.map((row) => row[1]));
+      expect([...where].sort()).to.deep.equal(['main', 'worker']);
+      expect(stage.stats.mainBatches).to.be.within(1, stage.stats.batches - 1);
+      expect(stage.stats.batches).to.equal(100);
+      expect(counts(summary)).to.deep.equal({ read: 200, written: 200, filtered: 0, rejected: 0, stoppedEarly: false });
+    });
+
+    it('differential: line rows whose results append, replace, change in place or throw equal an inline map', async () => {
+      const { appendMostly } = await import('./fixtures/rows.js');
+      const file = await dir.write('main-thread.csv', 'id,name,note\n' + range(600).map((i) => (i % 19 === 0 ? `${i},"q, ${i}",x` : `${i},n${i},x`)).join('\n') + '\n');
+      const replaceWith = (row: string[]) => ['failed', row[0]!];
+      const stage = parallel.map<string[], string[]>(fixtures, { export: 'appendMostly', threads: 1, batchBytes: 40, mainThread: true, onError: { replaceWith } });
+      const threaded = collect<string[]>();
+      await run(csv.read(file), stage, threaded);
+      const inline = collect<string[]>();
+      await run(csv.read(file), map(appendMostly, { onError: { replaceWith } }), inline);
+      expect(threaded.rows).to.deep.equal(inline.rows);
+      expect(threaded.rows.map((row) => originOf(row)?.line)).to.deep.equal(range(600, 2));
+      expect(stage.stats.mainBatches, 'the main thread ran some').to.be.greaterThan(0);
+    });
+
+    it('a throw on the main thread is a RowError naming the row, its error the cause, after every row before it', async () => {
+      const stage = parallel.map<number[], unknown[]>(fixtures, { export: 'whereRun', threads: 1, batchBytes: 48, mainThread: true });
+      const sink = collect<unknown[]>();
+      const error = await rejectionOf(run(range(200).map((i) => [i, 2, 20]), stage, sink));
+      expect(error).to.be.instanceOf(RowError);
+      const { row } = error as RowError;
+      expect(error.message).to.equal(`parallel.map(rows.ts#whereRun) failed on row ${row}: id ${row} on the main thread`);
+      expect((error.cause as Error).name).to.equal('RangeError');
+      expect((error.cause as Error).stack).to.include('whereRun');
+      expect(sink.rows.map((out) => out[0])).to.deep.equal(range(row - 1));
+    });
+
+    it('at most threads × 2 batches at the workers and 2 more on the main thread; the source stops', async () => {
+      const channel = new Channel();
+      const [hs, h, threads] = [2, 3, 1];
+      const source = new CountingSource(10_000, { highWaterMark: hs, row: (i) => [i, channel.name] });
+      const stage = parallel.map(fixtures, { export: 'held', threads, batchBytes: 1, highWaterMark: h, mainThread: true });
+      const sink = new StalledSink();
+      try {
+        pipeline(source, stage, sink, () => {});
+        await until(() => channel.started.length === threads + 2, 'the worker and the main thread busy');
+        const pulled = await quiesce(() => source.pulled);
+        // threads × 2 one-row batches at the worker (one running), 2 running on the main thread,
+        // then at most the stage's input buffer and the source's (how full they are depends on
+        // when the main thread had loaded the module).
+        expect(pulled).to.be.within(threads * 2 + 2, threads * 2 + 2 + (h - 1) + hs);
+        expect(stage.writableLength, 'the last write is held').to.be.at.least(1);
+        expect(channel.started.length, 'one batch at the worker at a time').to.equal(threads + 2);
+        expect(stage.stats.batches).to.equal(0);
+      } finally {
+        await destroyAll(source, stage, sink);
+        channel.close();
+      }
     });
   });
 
