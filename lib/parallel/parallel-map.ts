@@ -33,10 +33,10 @@ import { loadRowFunction, type RowFunction } from './worker-function.js';
 
 /**
  * How long a batch should keep its worker busy. A slow function's batches are cut to about
- * this many milliseconds of its measured work a row (they would otherwise run for tens of
- * milliseconds: 1,200 parking rows of a 35 µs function take 42 ms): every row in flight
+ * this many milliseconds of its measured work a row (they would otherwise run longer:
+ * 450 parking rows of a 35 µs function take 16 ms): every row in flight
  * lives on the main thread from when it joins a batch until its result leaves — with the
- * default `batchBytes`, ~6,000 rows that survive the young generation's collections, are
+ * default `batchBytes`, ~2,300 rows that survive the young generation's collections, are
  * copied by each and promoted, and a worker's batch is as long-lived in its own heap. Short
  * enough to keep the rows in flight few, long enough that a batch's own cost (the trip, the
  * worker's wake-up: ~0.1–0.2 ms on a loaded machine) stays a few per cent of it.
