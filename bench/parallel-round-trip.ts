@@ -3,7 +3,8 @@
  * package (bench/parallel.ts bundles this file to .mjs and runs it as
  * `node parallel-round-trip.mjs SLUICE_URL INPUT TASKS_URL`): the CSV file's rows, read into
  * memory first, go through inline `map`, sluice `parallel.map` (2 threads) and piscina
- * (1,000-row tasks, and one row per task), each timed with its workers' start-up inside, their
+ * (1,000-row tasks, and one row per task), then `parallel.map` with 1 thread and `mainThread`
+ * (the main thread runs a share of the batches: not every row crosses), each timed with its workers' start-up inside, their
  * row function from TASKS_URL (bench/parallel-tasks.ts built to plain .mjs: no tsx in any
  * thread). Prints one JSON line a contender: `{ name, rows, ms, cpu, note }`.
  */
@@ -50,3 +51,6 @@ try {
 } finally {
   await pool?.destroy();
 }
+// Not a round trip for every row: the main thread runs a share of the batches itself.
+const shared = parallel.map<string[], string[]>(tasks, { threads: 1, mainThread: true });
+report('sluice parallel.map, 1 thread + mainThread', rows.length, await measure(() => run(Readable.from(rows), shared, sink())), `; ${shared.stats.mainBatches} of ${shared.stats.batches} batches on the main thread`);

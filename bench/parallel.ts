@@ -10,10 +10,11 @@
  *    the rows read into memory first): sluice `parallel.map` (2 threads) against piscina
  *    fed 1,000-row tasks and one row per task (its task module bench/parallel-tasks.ts as
  *    .mjs), and inline `map`; sluice and piscina's 1,000-row tasks both start their 2
- *    workers inside the timing;
+ *    workers inside the timing; then `parallel.map` with 1 thread and `mainThread`;
  * 2. a CPU-bound function (examples/address-key.ts) over the CSV file → key → csv.write:
- *    inline (csv.read → map), csv.read → parallel.map with 2 threads, and parallel.csv with
- *    2 threads (the workers read and parse the file too), each in its own process. Prints
+ *    inline (csv.read → map), csv.read → parallel.map with 2 threads, with 1 thread and
+ *    `mainThread` (the main thread runs a share of the batches: 2 threads in all), and
+ *    parallel.csv with 2 threads (the workers read and parse the file too), each in its own process. Prints
  *    wall time, peak RSS, the CPU split, and the speed-up that split allows on 2 idle cores;
  * 3. an async function whose latency varies 10× (1–10 ms), concurrency 16: `map` in order
  *    against `ordered: false`, beside the bound concurrency / mean latency (in this process:
@@ -78,7 +79,7 @@ function buildContender(dir: string): string {
     "  await run(keyed, csv.write(output, { headers: () => [...(keyed.headers ?? []), 'address_key'] }));",
     '} else {',
     '  const source = csv.read(input);',
-    '  const keyed = threads === 0 ? map(withAddressKey) : parallel.map(fn, { threads });',
+    "  const keyed = threads === 0 ? map(withAddressKey) : parallel.map(fn, { threads, mainThread: mode === 'main' });",
     "  await run(source, keyed, csv.write(output, { headers: () => [...(source.headers ?? []), 'address_key'] }));",
     '}',
     'console.log(JSON.stringify({ ms: performance.now() - started, cpu: meter.stop() }));',
@@ -92,6 +93,7 @@ function cpuBound(input: string, rows: number, dir: string, contender: string): 
   const contenders = [
     { name: 'inline map', threads: 0, mode: 'map' },
     { name: 'csv.read → parallel.map, 2 threads', threads: 2, mode: 'map' },
+    { name: 'csv.read → parallel.map, 1 thread + main', threads: 1, mode: 'main' },
     { name: 'parallel.csv, 2 threads', threads: 2, mode: 'csv' },
   ];
   const results: { name: string; ms: number; cpu: CpuSplit | null }[] = [];

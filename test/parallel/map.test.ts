@@ -27,9 +27,14 @@ const ids = (n: number): number[][] => range(n).map((i) => [i]);
 class Channel {
   readonly name = `parallel-test-${process.pid}-${Math.random()}`;
   readonly started: number[] = [];
+  readonly aborted: number[] = [];
   private readonly channel = new BroadcastChannel(this.name);
   constructor() {
-    this.channel.onmessage = (event) => void this.started.push(((event as MessageEvent).data as { started: number }).started);
+    this.channel.onmessage = (event) => {
+      const data = (event as MessageEvent).data as { started?: number; aborted?: number };
+      if (data.started !== undefined) this.started.push(data.started);
+      if (data.aborted !== undefined) this.aborted.push(data.aborted);
+    };
   }
   release(...rows: number[]): void {
     for (const row of rows) this.channel.postMessage(row);
@@ -484,6 +489,32 @@ describe('parallel.map()', function () {
       expect((error.cause as Error).name).to.equal('RangeError');
       expect((error.cause as Error).stack).to.include('whereRun');
       expect(sink.rows.map((out) => out[0])).to.deep.equal(range(row - 1));
+    });
+
+    it('ordered: false: every row once, from both', async () => {
+      const stage = parallel.map<number[], unknown[]>(fixtures, { export: 'whereRun', threads: 1, batchBytes: 48, mainThread: true, ordered: false });
+      const sink = collect<unknown[]>();
+      await run(range(200).map((i) => [i, 2]), stage, sink);
+      expect(sink.rows.map((row) => row[0] as number).sort((a, b) => a - b)).to.deep.equal(range(200));
+      expect(stage.stats.mainBatches).to.be.within(1, stage.stats.batches - 1);
+    });
+
+    it('an abort ends the workers and aborts the signal of the calls running on the main thread', async () => {
+      const channel = new Channel();
+      try {
+        const controller = new AbortController();
+        const stage = parallel.map(fixtures, { export: 'held', threads: 1, batchBytes: 1, mainThread: true });
+        const done = rejectionOf(run(range(10).map((i) => [i, channel.name]), stage, collect(), { signal: controller.signal }));
+        await until(() => channel.started.length === 3, 'the worker and the main thread busy');
+        controller.abort();
+        expect(await done).to.be.instanceOf(AbortError);
+        expect(liveWorkers()).to.equal(0);
+        // The two calls on the main thread see their signal aborted (the worker's ended with its thread).
+        await until(() => channel.aborted.length === 2, 'the main thread\'s calls aborted');
+        expect(channel.aborted.every((id) => channel.started.includes(id))).to.equal(true);
+      } finally {
+        channel.close();
+      }
     });
 
     it('at most threads × 2 batches at the workers and 2 more on the main thread; the source stops', async () => {
