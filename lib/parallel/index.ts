@@ -7,7 +7,8 @@
  * batch (filling-batch.ts, sized by row-size.ts or, for a row that is its CSV line, by that
  * line: raw-rows.ts) → packing.ts packs the batch → pool.ts
  * sends it to a worker (batch-timer.ts watches its `timeout`), where worker.ts runs the
- * user's function on each row → the results come back (protocol.ts says what crosses;
+ * user's function on each row (run-rows.ts; with `mainThread`, the main thread runs some
+ * batches itself the same way, unpacked) → the results come back (protocol.ts says what crosses;
  * tails.ts sends back only appended columns) and leave in order; a row's throw becomes a
  * RowError, a dead worker or a batch past its timeout a WorkerError (errors.ts).
  * options.ts checks the options once; stats.ts says where the time went.
