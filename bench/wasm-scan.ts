@@ -92,7 +92,7 @@ function wasmRows(file: string, columns: readonly number[] | null): Tally {
     tally.rows += result.rows.length;
     for (let i = 0; i < result.rows.length; i++) {
       tally.fields += result.widths[i];
-      if (result.rows[i]?.[columns ? 0 : 2] === 'NJ') tally.nj++;
+      if ((result.rows[i] as string[] | null)?.[columns ? 0 : 2] === 'NJ') tally.nj++; // (no TextRows: not asked for)
     }
   };
   chunks(file, (buffer, n) => count(reader.push(buffer.subarray(0, n))));

@@ -53,6 +53,35 @@ export interface FilteringSource {
 export const isFilteringSource = (value: unknown): value is Stage & FilteringSource =>
   isStage(value) && typeof (value as unknown as Partial<FilteringSource>).whereBlocker === 'function';
 
+/**
+ * A source that can pass rows on as their text ({@link TextRow}s, see lib/core/text-row.ts)
+ * to a stage that reads only some of their fields and a CSV sink that copies the text.
+ */
+export interface TextRowSource {
+  /** Why it may not pass text rows now (it reads objects, a projection, has begun, …), or null. */
+  textRowsBlocker(): string | null;
+  /** From now on, rows it can pass as text go as TextRows holding the fields at `reads`. */
+  passTextRows(reads: readonly number[]): void;
+}
+
+export const isTextRowSource = (value: unknown): value is Stage & TextRowSource =>
+  isStage(value) && typeof (value as unknown as Partial<TextRowSource>).passTextRows === 'function';
+
+/** A stage that reads only some fields of each row and can take TextRows (addColumn with `reads`). */
+export interface TextRowReader {
+  /** The field indexes its function reads when it can take TextRows now, else null. */
+  textRowReads(): readonly number[] | null;
+}
+
+export const isTextRowReader = (value: unknown): value is Stage & TextRowReader =>
+  isStage(value) && typeof (value as unknown as Partial<TextRowReader>).textRowReads === 'function';
+
+/** Marks a CSV sink (csv.write, csv.format) that writes TextRows: their text, then what was added. */
+export const writesTextRows = Symbol.for('sluice.writesTextRows');
+
+export const isTextRowWriter = (value: unknown): boolean =>
+  typeof value === 'object' && value !== null && (value as { [writesTextRows]?: () => boolean })[writesTextRows]?.() === true;
+
 /** A stage that can push its rows in batches (a csv stage's parsed chunk, a cursor's fetch). */
 export interface BatchingStage {
   /** Starts pushing batches; false if it declines (a bound in rows was asked for). */

@@ -3,9 +3,10 @@ import type { FormatterOptionsArgs } from '@fast-csv/format';
 import type { RowFormatter } from '@fast-csv/format/build/src/formatter/RowFormatter.js';
 import { FastRowFormatter, fastFormatProblem, keysOf } from './formatter.js';
 import { RowError } from '../core/errors.js';
-import type { HeaderSource } from '../core/fusion.js';
+import { writesTextRows, type HeaderSource } from '../core/fusion.js';
+import { NOTHING, TextRow } from '../core/text-row.js';
 import { safeCell, safeRow } from './spreadsheet-safe.js';
-import { originOf } from '../core/origin.js';
+import { originOf, setOrigin } from '../core/origin.js';
 import { kindOf } from '../core/rows.js';
 import { Stage } from '../core/stage.js';
 import { calledAs, checkOneOf, checkOptions, fail, named as nameChecks, optionNames } from '../core/validate.js';
@@ -133,6 +134,11 @@ export class CsvFormatStage extends Stage<CsvRow, string> {
     return source.headers;
   }
 
+  /** Internal (lib/core/fusion.ts): it takes TextRows (lib/pipeline/fuse-text-rows.ts); they pay where sluice's formatter writes. */
+  [writesTextRows](): boolean {
+    return !this.fallback && !this.safe;
+  }
+
   /** Which formatter writes the text, once the first row (or the end) has chosen it. */
   get formatterUsed(): 'sluice' | 'fast-csv' | null {
     return this.formatter === null ? null : this.formatter instanceof FastRowFormatter ? 'sluice' : 'fast-csv';
@@ -148,15 +154,19 @@ export class CsvFormatStage extends Stage<CsvRow, string> {
       callback(new RowError(this.stage, index, originOf(given), `expected an array or object row, got ${kindOf(given)}`));
       return;
     }
-    const row = this.safe ? safeRow(this.keyed(given)) : given;
+    // A text row (see lib/core/text-row.ts) goes to sluice's formatter as it is, elsewhere as its fields.
+    const passed = given instanceof TextRow && this.formatter !== null && !this.fallback && !this.safe ? given : null;
+    const array = given instanceof TextRow && passed === null ? withOrigin(given) : given;
+    const row = this.safe ? safeRow(this.keyed(array)) : array;
     try {
-      this.formatter ??= this.start(Array.isArray(row));
+      this.formatter ??= this.start(passed !== null || Array.isArray(row));
     } catch (error) {
       callback(error as Error);
       return;
     }
-    if (this.width !== -1 && Array.isArray(row) && row.length !== this.width) {
-      callback(new RowError(this.stage, index, originOf(row), `the row has ${row.length} fields, the header ${this.width}`));
+    const length = passed !== null ? passed.width + (passed.added === NOTHING ? 0 : 1) : Array.isArray(row) ? row.length : -1;
+    if (this.width !== -1 && length !== -1 && length !== this.width) {
+      callback(new RowError(this.stage, index, originOf(row), `the row has ${length} fields, the header ${this.width}`));
       return;
     }
     const formatter = this.formatter;
@@ -283,6 +293,14 @@ export class CsvFormatStage extends Stage<CsvRow, string> {
     }
     return this.fastCsv!.fastCsvRowFormatter(args);
   }
+}
+
+/** A text row as the array of its fields, with its origin. */
+function withOrigin(row: TextRow): unknown[] {
+  const fields = row.fields();
+  const origin = originOf(row);
+  if (origin) setOrigin(fields, origin);
+  return fields;
 }
 
 /**

@@ -28,6 +28,7 @@
  */
 
 import { CsvOrigin, type RawLine } from './raw-line.js';
+import { NOTHING, TextRow } from '../core/text-row.js';
 import { originOf } from '../core/origin.js';
 import { isJsSpace } from './scanner.js';
 
@@ -134,7 +135,10 @@ export class FastRowFormatter {
   }
 
   /** The text for one row (possibly only a header line, or a header line and the row). */
-  format(row: object): string {
+  format(given: object): string {
+    // A text row is copied when it can be; otherwise it is formatted from its fields.
+    const passed = given instanceof TextRow && this.copyRaw && this.headers !== null ? given : null;
+    const row = given instanceof TextRow && passed === null ? given.fields() : given;
     let text = '';
     let formatRow = true;
     let headers = this.headers;
@@ -148,9 +152,11 @@ export class FastRowFormatter {
       text += this.line(headers);
       this.headerWritten = true;
     }
-    if (formatRow) {
+    if (passed !== null) {
+      text += this.fitsText(passed) ? this.copied(passed.text, passed.width, passed.added === NOTHING ? [] : [passed.added], 0) : this.line(this.columns(passed.fields(), headers));
+    } else if (formatRow) {
       const raw = this.copyRaw && Array.isArray(row) ? CsvOrigin.rawOf(originOf(row)) : undefined;
-      text += raw !== undefined && this.fits(raw, row as unknown[]) ? this.copied(raw, row as unknown[]) : this.line(this.columns(row, headers));
+      text += raw !== undefined && this.fits(raw, row as unknown[]) ? this.copied(raw.text, raw.fields.length, row as unknown[], raw.fields.length) : this.line(this.columns(row, headers));
     }
     return text;
   }
@@ -168,11 +174,18 @@ export class FastRowFormatter {
     return true;
   }
 
-  /** The raw line, then the fields after it formatted. */
-  private copied(raw: RawLine, row: readonly unknown[]): string {
-    let text = this.rowCount === 0 ? raw.text : this.rowDelimiter + raw.text;
+  /** Whether a text row's text needs no quoting here (it holds no quote and no CR; a field with whitespace at an edge is formatted). */
+  private fitsText(row: TextRow): boolean {
+    if (row.delimiter !== this.delimiter || row.edgeSpace) return false;
+    for (const c of this.rawChecks) if (row.text.includes(c)) return false;
+    return true;
+  }
+
+  /** A row's text (its first `width` fields), then the fields `after[from…]` formatted as the ones after them. */
+  private copied(raw: string, width: number, after: readonly unknown[], from: number): string {
+    let text = this.rowCount === 0 ? raw : this.rowDelimiter + raw;
     this.rowCount++;
-    for (let i = raw.fields.length; i < row.length; i++) text += this.delimiter + this.field(row[i], i);
+    for (let i = from; i < after.length; i++) text += this.delimiter + this.field(after[i], width + i - from);
     return text;
   }
 

@@ -3,7 +3,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { checkUtf8 } from './utf8.js';
 import type { TransformCallback } from 'node:stream';
 import { RowError } from '../core/errors.js';
-import { deliversBeforeFailing, type BatchingStage, type FilteringSource, type FusedSelect, type FusedWhere, type ProjectingSource } from '../core/fusion.js';
+import { deliversBeforeFailing, type BatchingStage, type FilteringSource, type FusedSelect, type FusedWhere, type ProjectingSource, type TextRowSource } from '../core/fusion.js';
 import { CsvError } from './errors.js';
 import { CsvScanner, fieldTrimmer, pickColumns, type ScanOptions, type ScanResult } from './scanner.js';
 import { CsvOrigin } from './raw-line.js';
@@ -12,6 +12,7 @@ import { boundYoungGeneration } from './young-generation.js';
 import type { WasmRows, WasmRowsResult } from './wasm-rows.js';
 import { afterReadOut } from '../core/after-read-out.js';
 import { setOrigin } from '../core/origin.js';
+import { TextRow } from '../core/text-row.js';
 import { sendReject } from '../core/reject.js';
 import { setField } from '../core/rows.js';
 import { RowBatch } from '../core/row-batch.js';
@@ -39,7 +40,7 @@ interface RowReader {
  * 1-based source line (see `originOf`), checks the field count, and bounds the text it
  * holds for an unfinished row by `maxRowBytes`.
  */
-export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> implements ProjectingSource, FilteringSource, BatchingStage {
+export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> implements ProjectingSource, FilteringSource, BatchingStage, TextRowSource {
   /** Column names, once the header has been read (or as given). */
   headers: readonly string[] | null;
   /** For `run()`/`pipe()` (lib/core/fusion.ts): rows before a bad line reach the consumer before the CsvError. */
@@ -185,6 +186,27 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> i
     this.fusedWhere = where;
   }
 
+  /** The fields the TextRows it passes on hold (see `passTextRows`), or null: no TextRows. */
+  private textReads: readonly number[] | null = null;
+
+  /** Internal (see `TextRowSource`, lib/pipeline/fuse-text-rows.ts): why it may not pass TextRows now, or null. */
+  textRowsBlocker(): string | null {
+    const { objects, ltrim, rtrim, columns } = this.options;
+    if (this.parser !== 'sluice') return "source uses fast-csv's parser";
+    if (objects || ltrim || rtrim || columns !== null) return 'source reads objects, trimmed fields or some columns';
+    if (this.fusedWhere !== null || this.fusedSelect !== null) return 'source has a where or a select';
+    if (this.bytesIn !== 0 || this.stats.in !== 0 || this.destroyed) return 'source has started';
+    return null;
+  }
+
+  /**
+   * Internal (see `TextRowSource`): while the WebAssembly reader reads, a row of the header's
+   * width with no quote and no CR goes on as a TextRow holding only the fields at `reads`.
+   */
+  passTextRows(reads: readonly number[]): void {
+    this.textReads = reads;
+  }
+
   /** The fused select lacks a column: rows stay whole, and the first one fails as select would. */
   private unfuse(): void {
     this.options = { ...this.options, columns: null };
@@ -291,7 +313,7 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> i
   private startWasm(): WasmRows | null | undefined {
     const decoder = this.decoder as StringDecoder & { lastNeed: number };
     if ((this.options.headerLine && this.width === -1) || decoder.lastNeed !== 0 || this.pending !== '') return undefined;
-    const wasm = wasmRowsFor(this.options, this.utf8, this.indexes, this.atStart, this.fusedWhere, this.headers);
+    const wasm = wasmRowsFor(this.options, this.utf8, this.indexes, this.atStart, this.fusedWhere, this.headers, this.textReads);
     if (wasm) this.atStart = false;
     if (wasm && this.width !== -1) wasm.expectWidth(this.width);
     this.readerProjects = this.indexes !== null;
@@ -480,13 +502,22 @@ export class CsvParseStage<Row = string[]> extends Stage<Buffer | string, Row> i
     for (let r = 0; r < rows.length; r++) {
       const line = this.nextLine;
       this.nextLine += lines[r];
-      let fields = rows[r];
-      if (fields === null) {
+      const scanned = rows[r];
+      if (scanned === null) {
         // Rows dropped by the reader for a fused `where` (rows of the expected width): `widths` counts them.
         this.stats.in += widths![r]!;
         this.stats.filtered += widths![r]!;
         continue;
       }
+      if (scanned instanceof TextRow) {
+        // (Made only at the header's width: see WasmRowsOptions.textReads.)
+        this.stats.in++;
+        setOrigin(scanned, new CsvOrigin(source, line));
+        this.stats.out++;
+        emit(scanned as Row);
+        continue;
+      }
+      let fields = scanned;
       const width = widths === null ? fields.length : widths[r];
       if (width === 0 && ignoreEmpty) continue;
       // A header line of only whitespace (or, with ignoreEmpty false, of nothing) names no

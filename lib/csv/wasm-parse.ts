@@ -9,6 +9,7 @@ import { WasmRows, type WasmRowsResult } from './wasm-rows.js';
 import type { FusedWhere } from '../core/fusion.js';
 import type { Resolved } from './parse-options.js';
 import type { ScanResult } from './scanner.js';
+import type { TextRow } from '../core/text-row.js';
 
 /**
  * A kernel reader for the rest of the input, or null when the JS scanner must read it
@@ -17,8 +18,9 @@ import type { ScanResult } from './scanner.js';
  * @param utf8 - whether the input is UTF-8
  * @param indexes - the field indexes the stage keeps, or null for all
  * @param atStart - whether no input was read yet (then a byte-order mark is skipped)
+ * @param textReads - with whole array rows: the fields TextRows hold (see lib/core/text-row.ts), or null for none
  */
-export function wasmRowsFor(options: Resolved, utf8: boolean, indexes: readonly number[] | null, atStart: boolean, where: FusedWhere | null = null, headers: readonly string[] | null = null): WasmRows | null {
+export function wasmRowsFor(options: Resolved, utf8: boolean, indexes: readonly number[] | null, atStart: boolean, where: FusedWhere | null = null, headers: readonly string[] | null = null, textReads: readonly number[] | null = null): WasmRows | null {
   if (process.env.SLUICE_CSV_WASM === '0' || !options.fast || !utf8 || options.ltrim || options.rtrim) return null;
   // With `ragged: 'keep'` the JS scanner counts a projected row's width only up to the last wanted column.
   if (indexes !== null && options.ragged === 'keep') return null;
@@ -26,7 +28,7 @@ export function wasmRowsFor(options: Resolved, utf8: boolean, indexes: readonly 
   // the `columns` option's names (projected) or by the header's.
   const names = options.objects ? (indexes !== null ? (options.columns as readonly string[]) : headers) : null;
   const conditions = where === null || (options.objects && names === null) ? undefined : fieldConditions(where, names, indexes?.length ?? Infinity);
-  return WasmRows.create(options.dialect, { columns: indexes, stripBom: atStart, emptyRows: true, raw: !options.objects, where: conditions });
+  return WasmRows.create(options.dialect, { columns: indexes, stripBom: atStart, emptyRows: true, raw: !options.objects, where: conditions, textReads });
 }
 
 /**
@@ -45,8 +47,8 @@ function fieldConditions(where: FusedWhere, names: readonly string[] | null, wid
   return conditions;
 }
 
-/** A scanner's result, or the WebAssembly reader's, whose rows may be null: dropped for a fused `where`. */
-export type ScannedRows = Omit<ScanResult, 'rows'> & { rows: readonly (string[] | null)[] };
+/** A scanner's result, or the WebAssembly reader's, whose rows may be null (dropped for a fused `where`) or TextRows. */
+export type ScannedRows = Omit<ScanResult, 'rows'> & { rows: readonly (string[] | TextRow | null)[] };
 
 /** The kernel's rows as the JS scanner's result (nothing left over: the kernel keeps the unfinished row), without the last one if asked. */
 export function scanResultOf(result: WasmRowsResult, dropLast = false): ScannedRows {

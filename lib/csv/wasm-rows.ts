@@ -13,6 +13,7 @@
 import { isAscii } from 'node:buffer';
 import { FieldTests } from './field-tests.js';
 import { WasmCsvScanner, type WasmDialect } from './wasm-scanner.js';
+import { TextRow } from '../core/text-row.js';
 
 const QUOTE = 0x22;
 /** Bytes of rows (at least) whose fields share one string, which a kept field keeps alive (see `copyRows`). */
@@ -22,9 +23,10 @@ export interface WasmRowsResult {
   /**
    * The complete rows: all fields, or the projected ones (`undefined` past a row's width);
    * null for a run of rows a fused `where` drops (see `WasmRowsOptions.where`), never made:
-   * its `widths` entry is how many rows, its `lines` entry their lines.
+   * its `widths` entry is how many rows, its `lines` entry their lines; with `textReads`, a
+   * TextRow for a row of the expected width with no quote and no CR.
    */
-  rows: (string[] | null)[];
+  rows: (string[] | TextRow | null)[];
   /** Each row's field count in the input. */
   widths: number[];
   /** How many lines each row spans: 1, plus the line breaks inside its quoted fields. */
@@ -57,6 +59,11 @@ export interface WasmRowsOptions {
    * projection the kernel does not read itself.
    */
   where?: readonly { readonly column: number; readonly values: readonly string[] }[];
+  /**
+   * With `raw`: rows of the width told to `expectWidth` that hold no quote and no CR come as
+   * TextRows (see lib/core/text-row.ts) holding these fields only. @default null
+   */
+  textReads?: readonly number[] | null;
 }
 
 export class WasmRows {
@@ -96,6 +103,8 @@ export class WasmRows {
   private readonly tests: FieldTests | null;
   /** The width of the rows `tests` may drop (-1: none yet). */
   private expectedWidth = -1;
+  private readonly textReads: readonly number[] | null;
+  private readonly delimiter: string;
 
   /**
    * A reader for one input, or null when the kernel is not built or cannot read the dialect.
@@ -106,10 +115,10 @@ export class WasmRows {
    */
   static create(dialect: WasmDialect, options: WasmRowsOptions = {}): WasmRows | null {
     const scanner = WasmCsvScanner.create(dialect, options.stripBom ?? true);
-    return scanner ? new WasmRows(scanner, dialect.quote.charCodeAt(0), options) : null;
+    return scanner ? new WasmRows(scanner, dialect.quote.charCodeAt(0), dialect.delimiter, options) : null;
   }
 
-  private constructor(scanner: WasmCsvScanner, quote: number, options: WasmRowsOptions) {
+  private constructor(scanner: WasmCsvScanner, quote: number, delimiter: string, options: WasmRowsOptions) {
     const columns = options.columns ?? null;
     this.scanner = scanner;
     const where = options.where ?? null;
@@ -129,6 +138,8 @@ export class WasmRows {
     this.columns = columns;
     this.emptyRows = options.emptyRows ?? false;
     this.raw = (options.raw ?? false) && columns === null;
+    this.textReads = this.raw ? (options.textReads ?? null) : null;
+    this.delimiter = delimiter;
     if (columns) {
       const last = Math.max(-1, ...columns);
       this.wanted = new Uint8Array(last + 1);
@@ -269,11 +280,21 @@ export class WasmRows {
     let edgeSpace = this.edgeSpace;
     const width = this.expectedWidth;
     const tests = wanted === null && width > 1 ? this.tests : null;
+    const text = wanted === null && width > 1 && this.textReads !== null;
     for (let k = from; k < count; k++) {
       // At a row's first entry: a row of the expected width that fails the `where` is dropped unmade.
       if (tests !== null && index === 0 && r < rows && ends[r]! - k === width && tests.failsAmong(window, entries, k, start, width)) {
         k = ends[r]!;
         this.dropRow(~entries[k]!, out);
+        start = this.fieldStart;
+        r++;
+        if (this.segment === null || this.rowStart >= this.segmentEnd) this.copyRows(r);
+        continue;
+      }
+      // At a row's first entry: a row of the expected width with no quote and no CR goes as its text.
+      if (text && index === 0 && r < rows && ends[r]! - k === width && this.plain(~entries[ends[r]!]!)) {
+        this.textRow(k, width, out);
+        k = ends[r]!;
         start = this.fieldStart;
         r++;
         if (this.segment === null || this.rowStart >= this.segmentEnd) this.copyRows(r);
@@ -304,6 +325,48 @@ export class WasmRows {
     this.index = index;
     this.fieldStart = start;
     this.edgeSpace = edgeSpace;
+  }
+
+  /** Whether the row from `rowStart` to `end` holds no quote and no CR. */
+  private plain(end: number): boolean {
+    const start = this.rowStart;
+    if (this.nextQuote < start) {
+      const at = this.window.indexOf(this.quote, start);
+      this.nextQuote = at === -1 || at >= this.length ? this.length : at;
+    }
+    if (this.nextQuote < end) return false;
+    if (this.nextCr < start) {
+      const at = this.window.indexOf(13, start);
+      this.nextCr = at === -1 || at >= this.length ? this.length : at;
+    }
+    return this.nextCr >= end;
+  }
+
+  /** Ends the row whose `width` fields end at entries [k, k + width) (its row end next) as a TextRow. */
+  private textRow(k: number, width: number, out: WasmRowsResult): void {
+    const entries = this.scanner.entries;
+    const window = this.window;
+    const start = this.rowStart;
+    const reads = this.textReads!;
+    const fields = new Array<string>(reads.length);
+    for (let i = 0; i < reads.length; i++) {
+      const j = reads[i]!;
+      fields[i] = j >= width ? (undefined as unknown as string) : this.slice(j === 0 ? start : entries[k + j - 1]! + 1, entries[k + j]!);
+    }
+    let edgeSpace = false;
+    for (let i = 0, s = start; i < width && !edgeSpace; i++) {
+      const e = entries[k + i]!;
+      edgeSpace = e > s && (mayBeSpace(window[s]!) || mayBeSpace(window[e - 1]!));
+      s = e + 1;
+    }
+    out.rows.push(new TextRow(this.slice(start, entries[k + width - 1]!), this.delimiter, width, edgeSpace, fields));
+    out.widths.push(width);
+    out.lines.push(1);
+    out.raws!.push(null);
+    out.edgeSpaces!.push(edgeSpace);
+    this.index = 0;
+    this.lastRowStart = start;
+    this.rowStart = this.fieldStart = ~entries[k + width]!;
   }
 
   /** The projected scan's row records: each row's wanted fields read at the positions the kernel kept. */

@@ -1,7 +1,7 @@
 import { finished, Writable } from 'node:stream';
 import { CSV_FORMAT_OPTIONS, CsvFormatStage, type CsvFormatOptions, type CsvRow } from './format.js';
 import { FileWriter } from './file-writer.js';
-import { takesBatches, type HeaderSource } from '../core/fusion.js';
+import { takesBatches, writesTextRows, type HeaderSource } from '../core/fusion.js';
 import { writtenRows } from '../core/stage.js';
 import { checkOptions, fail, moreOptionNames, named } from '../core/validate.js';
 
@@ -62,6 +62,11 @@ export class CsvWriteSink extends Writable {
   /** Internal (lib/core/fusion.ts): see `CsvFormatStage.followHeaders`. */
   followHeaders(source: HeaderSource): void {
     this.format.followHeaders(source);
+  }
+
+  /** Internal (lib/core/fusion.ts): see `CsvFormatStage[writesTextRows]`. */
+  [writesTextRows](): boolean {
+    return this.format[writesTextRows]();
   }
 
   /** For `run()`: a batch of rows may be written as one chunk (see lib/core/fusion.ts). */

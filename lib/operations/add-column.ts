@@ -1,8 +1,22 @@
-import { CONCURRENT_OPTIONS, isThenable, type ConcurrentOptions, type RowContext } from '../core/row-operation.js';
+import { CONCURRENT_OPTIONS, RowOperation, resolveRowOptions, type ConcurrentOptions, type RowContext } from '../core/row-operation.js';
 import { copyRow, kindOf, setField } from '../core/rows.js';
 import type { Stage } from '../core/stage.js';
-import { checkFunction, invalid, named } from '../core/validate.js';
-import { mapNamed } from './map.js';
+import type { TextRowReader } from '../core/fusion.js';
+import { TextRow } from '../core/text-row.js';
+import { checkFunction, fail, invalid, moreOptionNames, named } from '../core/validate.js';
+
+export interface AddColumnOptions<In> extends ConcurrentOptions<In, In> {
+  /**
+   * The columns `compute` reads (indexes of array rows, names of object rows): it is then
+   * given those fields, in this order, instead of the row. Where `csv.read` → `addColumn` →
+   * `csv.write` is the whole pipeline, the other fields of a row are then never made into
+   * strings: its line is copied to the output with the new field after it.
+   * @default undefined: `compute` is given the row
+   */
+  reads?: readonly number[] | readonly string[];
+}
+
+const ADD_COLUMN_OPTIONS = moreOptionNames<AddColumnOptions<unknown>, ConcurrentOptions<unknown, unknown>>('', CONCURRENT_OPTIONS, { reads: true });
 
 /** The row with `value` as its new last column (a new row: the input is not changed). */
 function withColumn<In, Out>(row: In, name: string, value: unknown): Out {
@@ -19,31 +33,90 @@ function withColumn<In, Out>(row: In, name: string, value: unknown): Out {
   return out as Out;
 }
 
+type Compute<In, V> = (input: never, context: RowContext) => V | PromiseLike<V>;
+
+class AddColumnStage<In, Out, V> extends RowOperation<In, Out, V> implements TextRowReader {
+  constructor(
+    private readonly name: string,
+    private readonly compute: Compute<In, V>,
+    private readonly reads: readonly (number | string)[] | null,
+    private readonly failsOnError: boolean,
+    options: ReturnType<typeof resolveRowOptions<In, Out>>,
+  ) {
+    super(`addColumn(${name})`, options);
+  }
+
+  /** Internal (lib/core/fusion.ts): the indexes `compute` reads, when it reads indexes and a failing row fails the pipeline (a reject or a replacement needs the whole row). */
+  textRowReads(): readonly number[] | null {
+    const reads = this.reads;
+    return this.failsOnError && reads !== null && reads.every((column) => typeof column === 'number') ? (reads as readonly number[]) : null;
+  }
+
+  protected call(row: In, context: RowContext): V | PromiseLike<V> {
+    if (row instanceof TextRow) return this.compute(row.reads as never, context);
+    if (typeof row !== 'object' || row === null) throw new TypeError(`addColumn() needs array or object rows, got ${kindOf(row)}`);
+    if (!Array.isArray(row) && Object.hasOwn(row, this.name)) throw new RangeError(`the row already has a column "${this.name}" (use set() to overwrite)`);
+    const reads = this.reads;
+    if (reads === null) return this.compute(row as never, context);
+    const fields = reads.map((column) => (row as Record<string | number, unknown>)[column]);
+    return this.compute(fields as never, context);
+  }
+
+  protected deliver(row: In, value: V): void {
+    if (row instanceof TextRow) {
+      // Only this stage and the CSV sink after it ever see a text row (see TextRow).
+      row.added = value;
+      this.pushOut(row, row as unknown as Out);
+      return;
+    }
+    this.pushOut(row, withColumn<In, Out>(row, this.name, value));
+  }
+}
+
+/** A row's fields at `Columns`, in that order. */
+type FieldsAt<In, Columns> = In extends readonly unknown[] ? In[number][] : Columns extends readonly (infer K)[] ? (K extends keyof In ? In[K] : unknown)[] : never;
+
 /**
  * A computed column: appends `compute(row)` to array rows, or adds it under `name` to
  * object rows (where `name` must be new). The name also labels errors and rejects.
  * `compute` may be async: with `concurrency`, that many rows are computed at once, and
  * with `ordered: false` a row leaves as soon as its value is there (as for `map`).
  * Use `onError: { replaceWith }` for a fallback row when `compute` throws.
+ * With `reads`, `compute` is given those fields instead of the row (see `AddColumnOptions.reads`).
  *
  * @example
  * addColumn('days_until_expiration', (row) => daysBetween(row[4], row[12]))
+ * addColumn('days_until_expiration', ([issued, expires]) => daysBetween(issued, expires), { reads: [4, 12] })
  * addColumn('owner', (row, { signal }) => lookupPlate(row[1], { signal }), { concurrency: 16, ordered: false })
  */
+export function addColumn<In extends readonly unknown[] | object, V, const Columns extends readonly number[] | readonly string[] = readonly number[]>(
+  name: string,
+  compute: (fields: FieldsAt<In, Columns>, context: RowContext) => V | PromiseLike<V>,
+  options: AddColumnOptions<In> & { reads: Columns },
+): Stage<In, In extends readonly unknown[] ? [...In, V] : In & Record<string, V>>;
 export function addColumn<In extends readonly unknown[] | object, V>(
   name: string,
   compute: (row: In, context: RowContext) => V | PromiseLike<V>,
-  options: ConcurrentOptions<In, In> = {},
+  options?: AddColumnOptions<In> & { reads?: undefined },
+): Stage<In, In extends readonly unknown[] ? [...In, V] : In & Record<string, V>>;
+export function addColumn<In extends readonly unknown[] | object, V>(
+  name: string,
+  compute: Compute<In, V>,
+  options: AddColumnOptions<In> = {},
 ): Stage<In, In extends readonly unknown[] ? [...In, V] : In & Record<string, V>> {
+  type Out = In extends readonly unknown[] ? [...In, V] : In & Record<string, V>;
   named('addColumn()', () => {
     if (typeof name !== 'string' || name === '') throw invalid(`Expected \`name\` to be a non-empty string, got ${JSON.stringify(name)}`);
     checkFunction('compute', compute);
   });
-  type Out = In extends readonly unknown[] ? [...In, V] : In & Record<string, V>;
-  return mapNamed<In, Out>(`addColumn(${name})`, (row, context) => {
-    if (typeof row !== 'object' || row === null) throw new TypeError(`addColumn() needs array or object rows, got ${kindOf(row)}`);
-    if (!Array.isArray(row) && Object.hasOwn(row, name)) throw new RangeError(`the row already has a column "${name}" (use set() to overwrite)`);
-    const value = compute(row, context);
-    return isThenable(value) ? Promise.resolve(value).then((v) => withColumn<In, Out>(row, name, v)) : withColumn<In, Out>(row, name, value);
-  }, options as ConcurrentOptions<In, Out>, CONCURRENT_OPTIONS);
+  const resolved = resolveRowOptions<In, Out>(`addColumn(${name})`, options, ADD_COLUMN_OPTIONS);
+  const reads = named('addColumn()', () => {
+    const given: unknown = options.reads;
+    if (given === undefined) return null;
+    const columns = (value: unknown): value is readonly (number | string)[] =>
+      Array.isArray(value) && (value.every((c) => Number.isInteger(c) && c >= 0) || value.every((c) => typeof c === 'string'));
+    if (!columns(given)) fail('reads', 'an array of column indexes (integers from 0) or of column names', given);
+    return [...given];
+  });
+  return new AddColumnStage<In, Out, V>(name, compute, reads, resolved.onError === 'fail', resolved);
 }

@@ -8,6 +8,7 @@ import { callUser, calledAs, invalid } from '../core/validate.js';
 import { batchRows } from './batch-rows.js';
 import { fuseProjection } from './fuse-projection.js';
 import { fuseWhere } from './fuse-where.js';
+import { fuseTextRows } from './fuse-text-rows.js';
 import { ResponseGuard } from './response-guard.js';
 import { SourceGate } from './source-gate.js';
 
@@ -94,6 +95,8 @@ export function buildChain(items: readonly unknown[], keepSource?: boolean): Cha
   if (streams[0] === items[1] && fuseProjection(source, streams[0])) streams.shift();
   // …then `where(conditions)`: the source drops rows it can tell fail them (see there).
   fuseWhere(source, streams[0]);
+  // …or `addColumn(…, { reads })` and a CSV sink: rows pass through as their text (see there).
+  fuseTextRows(source, streams);
   // csv stages hand their rows to a sluice stage after them in batches (see there).
   const gate = new SourceGate(source, batchRows(source, streams), keepsSource(source, keepSource));
   // An object-row source with a header, and a CSV sink taking its header from the rows.

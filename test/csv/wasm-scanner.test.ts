@@ -270,7 +270,7 @@ function wasmRows(bytes: Buffer, cuts: number[], columns: readonly number[] | nu
   const out = { rows: [] as (string[] | null)[], widths: [] as number[], lines: [] as number[], rest: null as Buffer | null };
   // After a fallback, the rest and the input not given yet go to the JS scanner.
   const add = (result: WasmRowsResult, unread: number): boolean => {
-    out.rows.push(...result.rows);
+    out.rows.push(...(result.rows as (string[] | null)[])); // (no TextRows: not asked for)
     out.widths.push(...result.widths);
     out.lines.push(...result.lines);
     if (result.fallback) out.rest = Buffer.concat([reader.rest(), bytes.subarray(unread)]);
