@@ -24,7 +24,7 @@ export interface WasmRowsResult {
    * The complete rows: all fields, or the projected ones (`undefined` past a row's width);
    * null for a run of rows a fused `where` drops (see `WasmRowsOptions.where`), never made:
    * its `widths` entry is how many rows, its `lines` entry their lines; with `textReads`, a
-   * TextRow for a row of the expected width with no quote and no CR.
+   * TextRow for a row of the expected width with no quote.
    */
   rows: (string[] | TextRow | null)[];
   /** Each row's field count in the input. */
@@ -60,8 +60,7 @@ export interface WasmRowsOptions {
    */
   where?: readonly { readonly column: number; readonly values: readonly string[] }[];
   /**
-   * With `raw`: rows of the width told to `expectWidth` that hold no quote and no CR come as
-   * TextRows (see lib/core/text-row.ts) holding these fields only. @default null
+   * With `raw`: rows of the width told to `expectWidth` that hold no quote come as TextRows (see lib/core/text-row.ts) holding these fields only. @default null
    */
   textReads?: readonly number[] | null;
 }
@@ -291,8 +290,8 @@ export class WasmRows {
         if (this.segment === null || this.rowStart >= this.segmentEnd) this.copyRows(r);
         continue;
       }
-      // At a row's first entry: a row of the expected width with no quote and no CR goes as its text.
-      if (text && index === 0 && r < rows && ends[r]! - k === width && this.plain(~entries[ends[r]!]!)) {
+      // At a row's first entry: a row of the expected width with no quote goes as its text.
+      if (text && index === 0 && r < rows && ends[r]! - k === width && this.plain(entries[ends[r]! - 1]!)) {
         this.textRow(k, width, out);
         k = ends[r]!;
         start = this.fieldStart;
@@ -327,19 +326,17 @@ export class WasmRows {
     this.edgeSpace = edgeSpace;
   }
 
-  /** Whether the row from `rowStart` to `end` holds no quote and no CR. */
+  /**
+   * Whether the row from `rowStart` holds no quote before `end`, where its line break starts
+   * (then no CR either: outside quotes a CR ends the row).
+   */
   private plain(end: number): boolean {
     const start = this.rowStart;
     if (this.nextQuote < start) {
       const at = this.window.indexOf(this.quote, start);
       this.nextQuote = at === -1 || at >= this.length ? this.length : at;
     }
-    if (this.nextQuote < end) return false;
-    if (this.nextCr < start) {
-      const at = this.window.indexOf(13, start);
-      this.nextCr = at === -1 || at >= this.length ? this.length : at;
-    }
-    return this.nextCr >= end;
+    return this.nextQuote >= end;
   }
 
   /** Ends the row whose `width` fields end at entries [k, k + width) (its row end next) as a TextRow. */
