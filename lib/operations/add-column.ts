@@ -73,9 +73,6 @@ class AddColumnStage<In, Out, V> extends RowOperation<In, Out, V> implements Tex
   }
 }
 
-/** A row's fields at `Columns`, in that order. */
-type FieldsAt<In, Columns> = In extends readonly unknown[] ? In[number][] : Columns extends readonly (infer K)[] ? (K extends keyof In ? In[K] : unknown)[] : never;
-
 /**
  * A computed column: appends `compute(row)` to array rows, or adds it under `name` to
  * object rows (where `name` must be new). The name also labels errors and rejects.
@@ -89,11 +86,16 @@ type FieldsAt<In, Columns> = In extends readonly unknown[] ? In[number][] : Colu
  * addColumn('days_until_expiration', ([issued, expires]) => daysBetween(issued, expires), { reads: [4, 12] })
  * addColumn('owner', (row, { signal }) => lookupPlate(row[1], { signal }), { concurrency: 16, ordered: false })
  */
-export function addColumn<In extends readonly unknown[] | object, V, const Columns extends readonly number[] | readonly string[] = readonly number[]>(
+export function addColumn<F, V>(
   name: string,
-  compute: (fields: FieldsAt<In, Columns>, context: RowContext) => V | PromiseLike<V>,
-  options: AddColumnOptions<In> & { reads: Columns },
-): Stage<In, In extends readonly unknown[] ? [...In, V] : In & Record<string, V>>;
+  compute: (fields: F[], context: RowContext) => V | PromiseLike<V>,
+  options: AddColumnOptions<readonly F[]> & { reads: readonly number[] },
+): Stage<readonly F[], [...F[], V]>;
+export function addColumn<F, V>(
+  name: string,
+  compute: (fields: F[], context: RowContext) => V | PromiseLike<V>,
+  options: AddColumnOptions<Record<string, F>> & { reads: readonly string[] },
+): Stage<Record<string, F>, Record<string, F | V>>;
 export function addColumn<In extends readonly unknown[] | object, V>(
   name: string,
   compute: (row: In, context: RowContext) => V | PromiseLike<V>,

@@ -13,7 +13,7 @@ export { select } from './select.js';
 export { rename } from './rename.js';
 export { replace, type Replacements } from './replace.js';
 export { set } from './set.js';
-export { addColumn } from './add-column.js';
+export { addColumn, type AddColumnOptions } from './add-column.js';
 export { take, type TakeOptions } from './take.js';
 export { skip } from './skip.js';
 export { batch, type BatchOptions, type BatchStage, type FlushCounts, type FlushReason } from './batch.js';
