@@ -127,6 +127,30 @@ describe('addColumn()', () => {
       expectTypeErrors(cases);
     });
 
+    it('reads: compute is given those fields in that order (indexes of arrays, names of objects), the row gets the value', async () => {
+      const arrays = collect<unknown[]>();
+      await runAccounted([['a', 'b', 'c'], ['d', 'e']], addColumn('x', (fields: (string | undefined)[]) => fields.join('+'), { reads: [2, 0, 2] }), arrays);
+      expect(arrays.rows).to.deep.equal([['a', 'b', 'c', 'c+a+c'], ['d', 'e', '+d+']]);
+      const objects = collect<Row>();
+      await runAccounted([{ a: 1, b: 2 }], addColumn('x', ([b, a, c]: unknown[]) => `${b}${a}${c}`, { reads: ['b', 'a', 'c'] }), objects);
+      expect(objects.rows).to.deep.equal([{ a: 1, b: 2, x: '21undefined' }]);
+      const fresh: unknown[][] = [];
+      await runAccounted([['a'], ['b']], addColumn('x', (fields: string[]) => fresh.push(fields), { reads: [0] }), collect());
+      expect(fresh).to.deep.equal([['a'], ['b']]);
+      expect(fresh[0]).not.to.equal(fresh[1]);
+    });
+
+    it('reads: the documented TypeError for anything but an array of indexes or of names', () => {
+      const message = (got: string) => `addColumn(): expected \`reads\` to be an array of column indexes (integers from 0) or of column names, got ${got}`;
+      expectTypeErrors([
+        [() => addColumn('x', () => 1, { reads: 4 as never }), message('`4` (number)')],
+        [() => addColumn('x', () => 1, { reads: [-1] }), message('an array of length 1')],
+        [() => addColumn('x', () => 1, { reads: [1.5] }), message('an array of length 1')],
+        [() => addColumn('x', () => 1, { reads: [1, 'a'] as never }), message('an array of length 2')],
+        [() => addColumn('x', () => 1, { read: [1] } as never), "addColumn(): unknown option 'read' (did you mean 'reads'?)"],
+      ]);
+    });
+
     it('does not change the options object', async () => {
       const options = Object.freeze({ highWaterMark: 2, onError: 'reject' as const });
       const summary = await runAccounted([{}, { x: 1 }], addColumn('x', () => 0, options), collect(), { rejects: () => {} });

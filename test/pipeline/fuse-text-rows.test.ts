@@ -1,0 +1,141 @@
+/**
+ * Rows that pass through as their text (lib/pipeline/fuse-text-rows.ts, lib/core/text-row.ts):
+ * `csv.read` → `addColumn(…, { reads })` → `csv.write` against the same pipeline unfused and
+ * against `addColumn` given the whole row, on generated CSV files read in chunks of random
+ * sizes — quotes, LF/CRLF/CR, multi-byte UTF-8, a byte-order mark, whitespace at field edges,
+ * `|`, ragged rows — the same bytes written, the same summary, rejects and errors.
+ * `SLUICE_PROPERTY_SCALE=10 npx mocha test/pipeline/fuse-text-rows.test.ts` runs 10× the cases.
+ */
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { readFile } from 'node:fs/promises';
+import { addColumn, csv, run, tap, type CsvReadOptions, type CsvWriteOptions, type Reject, type Stage } from '../../lib/index.js';
+import { fuseTextRows, textRowFusion } from '../../lib/pipeline/fuse-text-rows.js';
+import { WasmRows } from '../../lib/csv/wasm-rows.js';
+import { tempDir, type TempDir } from '../helpers/files.js';
+import { propertyScale as scale, scaledTimeout } from '../helpers/property-scale.js';
+
+const runs = (n: number) => ({ numRuns: Math.max(1, Math.round(n * scale)) });
+
+const unit = fc.constantFrom('a', 'b', '1', ' ', '\t', '|', 'é', '€', '😀', '\u00a0', ',', '"', '\r', '\n');
+const plain = fc.string({ unit: unit.filter((c) => !',"\r\n'.includes(c)), maxLength: 5 });
+const quoted = fc.string({ unit, maxLength: 5 }).map((s) => `"${s.replaceAll('"', '""')}"`);
+const field = fc.oneof({ arbitrary: plain, weight: 12 }, { arbitrary: quoted, weight: 1 });
+/** Mostly four fields a row (the header's width), some ragged. */
+const line = fc.tuple(fc.array(field, { minLength: 4, maxLength: 4 }), fc.integer({ min: 0, max: 9 }), fc.constantFrom('\n', '\n', '\r\n', '\r'));
+const document = fc
+  .tuple(fc.boolean(), fc.array(line, { minLength: 1, maxLength: 60 }), fc.boolean())
+  .map(([bom, lines, finalBreak]) => {
+    const text = lines.map(([fields, ragged, eol]) => (ragged === 0 ? fields.slice(0, 3) : ragged === 1 ? [...fields, 'x'] : fields).join(',') + eol).join('');
+    const last = lines[lines.length - 1][2];
+    return Buffer.from((bom ? '\uFEFF' : '') + (finalBreak ? text : text.slice(0, text.length - last.length)));
+  });
+
+interface Outcome {
+  text: string | null;
+  summary: unknown;
+  rejects: unknown[];
+  error: string | null;
+}
+
+const writeOptions: CsvWriteOptions[] = [{}, { delimiter: ';' }, { quoteColumns: true }, { headers: ['a', 'b', 'c', 'd', 'n'] }, { formatter: 'fast-csv' }];
+
+/** The number the function computes from two fields (it throws on one, when asked). */
+function compute(a: string | undefined, b: string | undefined, throwOn: string | null): string {
+  if (throwOn !== null && a === throwOn) throw new RangeError(`bad field: ${JSON.stringify(a)}`);
+  return `${a?.length ?? -1}:${b ?? ''}`;
+}
+
+describe('rows that pass through as their text (csv.read → addColumn({ reads }) → csv.write)', function () {
+  this.timeout(scaledTimeout);
+  let dir: TempDir;
+  let n = 0;
+  before(async () => {
+    dir = await tempDir();
+  });
+  after(() => dir.remove());
+
+  /** The pipeline's outcome: `reads` given (fused unless `fused` is false), or the row given to the function. */
+  async function outcome(input: string, read: CsvReadOptions, write: CsvWriteOptions, reads: boolean, fused: boolean, throwOn: string | null): Promise<Outcome> {
+    const output = dir.file(`out-${n++}.csv`);
+    const rejects: Reject[] = [];
+    const stage = reads
+      ? addColumn('n', ([a, b]: (string | undefined)[]) => compute(a, b, throwOn), { reads: [2, 0] })
+      : addColumn('n', (row: string[]) => compute(row[2], row[0], throwOn));
+    textRowFusion.enabled = fused;
+    try {
+      const summary = await run(csv.read(input, read), stage, csv.write(output, write), { rejects: (r: Reject) => void rejects.push(r) });
+      const { ms: _ms, ...counts } = summary;
+      return { text: await readFile(output, 'utf8'), summary: counts, rejects: rejects.map(({ reason, row, index, origin }) => ({ reason, row, index, origin: { ...origin } })), error: null };
+    } catch (error) {
+      return { text: null, summary: null, rejects: [], error: (error as Error).message.replaceAll(output, 'OUT') };
+    } finally {
+      textRowFusion.enabled = true;
+    }
+  }
+
+  it('writes the same bytes, summary, rejects and errors as unfused and as addColumn given the row', async () => {
+    let textRows = 0;
+    const made = WasmRows.prototype as unknown as { textRow: (...args: unknown[]) => void };
+    const textRow = made.textRow;
+    made.textRow = function (this: unknown, ...args: unknown[]) {
+      textRows++;
+      return textRow.apply(this, args);
+    };
+    try {
+      await fc.assert(
+        fc.asyncProperty(
+          document,
+          // (The JS scanner reads the header's chunk; the WebAssembly reader, which makes text rows, the ones after it.)
+          fc.oneof(fc.integer({ min: 1, max: 64 }), fc.integer({ min: 64, max: 256 })),
+          fc.constantFrom<CsvReadOptions>({}, { ragged: 'reject' }, { header: false }, { ragged: 'keep' }),
+          fc.constantFrom(...writeOptions),
+          fc.oneof({ arbitrary: fc.constant(null), weight: 3 }, { arbitrary: fc.constantFrom('a', 'b', '1'), weight: 1 }),
+          async (bytes, chunkSize, read, write, throwOn) => {
+            const input = await dir.write(`in-${n++}.csv`, bytes);
+            // A sink failing on a ragged row and the source failing on a later one race (whichever
+            // error comes first wins, fused or not): with a header of names, ragged rows are rejected or kept.
+            const options = { ...read, ...(write.headers && read.ragged === undefined ? { ragged: 'reject' as const } : {}), chunkSize };
+            const fused = await outcome(input, options, write, true, true, throwOn);
+            expect(fused).to.deep.equal(await outcome(input, options, write, true, false, throwOn));
+            expect(fused).to.deep.equal(await outcome(input, options, write, false, true, throwOn));
+          },
+        ),
+        runs(150),
+      );
+    } finally {
+      made.textRow = textRow;
+    }
+    // (The generated files are mostly rows of the header's width without quotes: many went as text.)
+    expect(textRows).to.be.greaterThan(20 * scale);
+  });
+
+  it('copies a large file of plain rows byte for byte, the new field after each line', async () => {
+    const lines = Array.from({ length: 20_000 }, (_, i) => `${i},name ${i},é${i % 7},${i % 3 === 0 ? '' : 'x'}`);
+    const input = await dir.write('large.csv', `a,b,c,d\r\n${lines.join('\r\n')}\r\n`);
+    const fused = await outcome(input, {}, {}, true, true, null);
+    expect(fused.text).to.equal(`${lines.map((l) => `${l},${compute(l.split(',')[2], l.split(',')[0], null)}`).join('\n')}\n`);
+    expect(fused).to.deep.equal(await outcome(input, {}, {}, false, true, null));
+  });
+
+  it('fuses only csv.read → addColumn with indexes in reads and failing on error → a CSV sink of sluice\'s formatter', async () => {
+    const fuses = (read: CsvReadOptions, stage: Stage<never, unknown>, write: CsvWriteOptions = {}, between: Stage<never, unknown>[] = []) => {
+      const streams = [csv.read(dir.file('none.csv'), read), ...between, stage, csv.write(dir.file(`none-${n++}.csv`), write)];
+      const fused = fuseTextRows(streams[0], streams.slice(1));
+      for (const stream of streams) stream.destroy();
+      return fused;
+    };
+    const reads = (options: object = {}) => addColumn('n', ([a]: string[]) => a, { reads: [0], ...options });
+    expect(fuses({}, reads())).to.equal(true);
+    expect(fuses({}, reads(), {}, [tap(() => {})])).to.equal(false);
+    expect(fuses({}, addColumn('n', (row: string[]) => row[0]))).to.equal(false);
+    expect(fuses({}, addColumn('n', ([a]: string[]) => a, { reads: ['a'] }))).to.equal(false);
+    expect(fuses({}, reads({ onError: 'reject' }))).to.equal(false);
+    expect(fuses({ rows: 'objects' }, reads())).to.equal(false);
+    expect(fuses({ columns: [0, 1] }, reads())).to.equal(false);
+    expect(fuses({ trim: true }, reads())).to.equal(false);
+    expect(fuses({}, reads(), { spreadsheetSafe: true })).to.equal(false);
+    expect(fuses({}, reads(), { formatter: 'fast-csv' })).to.equal(false);
+    await new Promise((resolve) => setImmediate(resolve)); // (the files the sinks opened close)
+  });
+});
