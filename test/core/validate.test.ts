@@ -31,7 +31,7 @@ describe('unknown options', () => {
       [() => set('a', 1, typo({ onEror: 'fail' })), "set(): unknown option 'onEror' (did you mean 'onError'?)"],
       [() => replace('a', { x: 'y' }, typo({ onErrors: 'fail' })), "replace(): unknown option 'onErrors' (did you mean 'onError'?)"],
       [() => rename({ a: 'b' }, typo({ hwm: 2 })), "rename(): unknown option 'hwm' (known: 'onError', 'highWaterMark')"],
-      [() => addColumn('b', () => 1, typo({ onError: 'fail', x: 1 })), "addColumn(): unknown option 'x' (known: 'onError', 'highWaterMark', 'concurrency', 'ordered')"],
+      [() => addColumn('b', () => 1, typo({ onError: 'fail', x: 1 })), "addColumn(): unknown option 'x' (known: 'onError', 'highWaterMark', 'concurrency', 'ordered', 'reads')"],
       [() => take(1, typo({ highwatermark: 2 })), "take(): unknown option 'highwatermark' (did you mean 'highWaterMark'?)"],
       [() => skip(1, typo({ highWaterMarks: 2 })), "skip(): unknown option 'highWaterMarks' (did you mean 'highWaterMark'?)"],
       [() => flatten(typo({ depth: 2 })), "flatten(): unknown option 'depth' (known: 'highWaterMark')"],
