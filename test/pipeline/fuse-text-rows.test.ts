@@ -9,7 +9,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { readFile } from 'node:fs/promises';
-import { addColumn, csv, run, tap, type CsvReadOptions, type CsvWriteOptions, type Reject, type Stage } from '../../lib/index.js';
+import { addColumn, csv, pipe, run, tap, type CsvReadOptions, type CsvWriteOptions, type Reject, type Stage } from '../../lib/index.js';
 import { fuseTextRows, textRowFusion } from '../../lib/pipeline/fuse-text-rows.js';
 import { WasmRows } from '../../lib/csv/wasm-rows.js';
 import { tempDir, type TempDir } from '../helpers/files.js';
@@ -116,6 +116,24 @@ describe('rows that pass through as their text (csv.read → addColumn({ reads }
     const fused = await outcome(input, {}, {}, true, true, null);
     expect(fused.text).to.equal(`${lines.map((l) => `${l},${compute(l.split(',')[2], l.split(',')[0], null)}`).join('\n')}\n`);
     expect(fused).to.deep.equal(await outcome(input, {}, {}, false, true, null));
+  });
+
+  it('pipe() with csv.format() last: the same text, fused or not', async () => {
+    const lines = Array.from({ length: 5_000 }, (_, i) => `${i},"q${i % 11 === 0 ? ',' : ''}",${i % 5 === 0 ? ' e' : 'e'},d`);
+    const input = await dir.write('piped.csv', `a,b,c,d\n${lines.join('\n')}\n`);
+    const text = async (fused: boolean) => {
+      textRowFusion.enabled = fused;
+      try {
+        let out = '';
+        for await (const piece of pipe(csv.read(input, { chunkSize: 4096 }), addColumn('n', ([c]: string[]) => c.length, { reads: [2] }), csv.format())) out += String(piece);
+        return out;
+      } finally {
+        textRowFusion.enabled = true;
+      }
+    };
+    const fused = await text(true);
+    expect(fused).to.equal(await text(false));
+    expect(fused.split('\n').slice(4, 6)).to.deep.equal(['4,q,e,d,1', '5,q," e",d,2']); // (a field with whitespace at an edge is quoted)
   });
 
   it('fuses only csv.read → addColumn with indexes in reads and failing on error → a CSV sink of sluice\'s formatter', async () => {
