@@ -3,6 +3,7 @@
  * column (index for array rows, name for object rows) or a function of the row; each key
  * sorts ascending unless `order: 'desc'`, with its own `compare` if given.
  */
+import { TextRow } from '../core/text-row.js';
 import { fail } from '../core/validate.js';
 
 export type Column = number | string;
@@ -87,9 +88,28 @@ export function sortKeys<T>(by: SortBy<T>, compare: Compare | undefined, path = 
   });
 }
 
+/** The column indexes `by` names, in order, when it names only column indexes (else null). */
+export function keyColumns<T>(by: SortBy<T>): number[] | null {
+  const list = Array.isArray(by) ? by : [by];
+  const columns = list.map((k: Column | KeyFunction<T> | SortKey<T>) => (typeof k === 'object' && k !== null ? k.key : k));
+  return columns.every((c) => typeof c === 'number') ? (columns as number[]) : null;
+}
+
+/**
+ * The keys, reading a text row's key `k` from its fields read (lib/core/text-row.ts: a sort
+ * given text rows gave `keyColumns` as the fields to read, in the keys' order).
+ */
+export function textRowKeys<T>(keys: readonly ResolvedKey<T>[]): ResolvedKey<T>[] {
+  return keys.map((key, k) => ({ ...key, get: (row: T) => (row instanceof TextRow ? row.reads[k] : key.get(row)) }));
+}
+
 /** Resolves `by` into a comparator of rows; throws on a bad key naming its path. */
 export function rowComparator<T>(by: SortBy<T>, compare: Compare | undefined, path = 'by'): (a: T, b: T) => number {
-  const keys = sortKeys(by, compare, path);
+  return keysComparator(sortKeys(by, compare, path));
+}
+
+/** A comparator of rows by resolved keys, in turn. */
+export function keysComparator<T>(keys: readonly ResolvedKey<T>[]): (a: T, b: T) => number {
   if (keys.length === 1) {
     const { get, sign, cmp } = keys[0]!;
     return (a, b) => sign * cmp(get(a), get(b));

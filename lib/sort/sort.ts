@@ -5,7 +5,8 @@ import { checkAbortSignal, destroyOnAbort } from './abort-stage.js';
 import { originOf } from '../core/origin.js';
 import { Stage } from '../core/stage.js';
 import { checkFunction, checkHighWaterMark, checkInteger, checkOptions, fail, named, optionNames } from '../core/validate.js';
-import { rowComparator, sortKeys, type Compare, type ResolvedKey, type SortBy } from './keys.js';
+import { keyColumns, keysComparator, sortKeys, textRowKeys, type Compare, type ResolvedKey, type SortBy } from './keys.js';
+import type { TextRowReader } from '../core/fusion.js';
 import { RecordReader, SpillFolder, parseBytes } from '../spill/index.js';
 import { END, Merger, PENDING, RunSource, type RowSource } from './merge.js';
 import { RunBuffer, emptyPool, runPool } from './run-buffer.js';
@@ -57,7 +58,7 @@ export interface SortStage<T> extends Stage<T, T> {
  * `maxOpenFiles` runs are read at once; the spill folder exists only between the first
  * spill and the end (success, error, destroy), and is the stage's alone.
  */
-class SortStageImpl<T> extends Stage<T, T> implements SortStage<T> {
+class SortStageImpl<T> extends Stage<T, T> implements SortStage<T>, TextRowReader {
   private buffer: RunBuffer<T>;
   /** Run memory reused from one run to the next (see RunBuffer). */
   private readonly pool = runPool();
@@ -69,10 +70,12 @@ class SortStageImpl<T> extends Stage<T, T> implements SortStage<T> {
   runsWritten = 0;
   private readonly unlisten: () => void;
 
+  private compare: (a: T, b: T) => number;
+
   constructor(
     name: string,
-    private readonly keys: ResolvedKey<T>[],
-    private readonly compare: (a: T, b: T) => number,
+    private keys: ResolvedKey<T>[],
+    private readonly columns: number[] | null,
     private readonly memory: number,
     private readonly maxOpenFiles: number,
     tmpDir: string,
@@ -81,8 +84,23 @@ class SortStageImpl<T> extends Stage<T, T> implements SortStage<T> {
   ) {
     super(name, highWaterMark);
     this.folder = new SpillFolder(name, tmpDir);
+    this.compare = keysComparator(keys);
     this.buffer = new RunBuffer(keys, this.pool);
     this.unlisten = destroyOnAbort(this, signal);
+  }
+
+  /**
+   * Internal (lib/core/fusion.ts): when every key is a column index, those columns — csv.read
+   * may then pass rows on as text rows holding only them (lib/pipeline/fuse-text-rows.ts), which
+   * the sort keeps as text rows (spilled as such) for the CSV sink after it. From this call on,
+   * the keys read a text row's fields read (before any row came in).
+   */
+  textRowReads(): readonly number[] | null {
+    if (this.columns === null || this.stats.in !== 0) return null;
+    this.keys = textRowKeys(this.keys);
+    this.compare = keysComparator(this.keys);
+    this.buffer = new RunBuffer(this.keys, this.pool);
+    return this.columns;
   }
 
   get bytesSpilled(): number {
@@ -246,12 +264,11 @@ export function sort<T = unknown>(by: SortBy<T>, options: SortOptions = {}): Sor
     const o = checkOptions('options', options, SORT_OPTIONS);
     const compare = o.compare === undefined ? undefined : checkFunction<Compare>('compare', o.compare);
     const keys = sortKeys<T>(by, compare);
-    const cmp = rowComparator<T>(by, compare);
     const memory = o.memory === undefined ? 64 * 1024 ** 2 : parseBytes('memory', o.memory);
     const maxOpenFiles = o.maxOpenFiles === undefined ? 64 : checkInteger('maxOpenFiles', o.maxOpenFiles, 2);
     if (o.tmpDir !== undefined && (typeof o.tmpDir !== 'string' || o.tmpDir === '')) fail('tmpDir', 'a folder path', o.tmpDir);
     const tmpDir = (o.tmpDir as string | undefined) ?? tmpdir();
     const signal = checkAbortSignal(o.signal);
-    return new SortStageImpl<T>('sort()', keys, cmp, memory, maxOpenFiles, tmpDir, signal, checkHighWaterMark('highWaterMark', o.highWaterMark));
+    return new SortStageImpl<T>('sort()', keys, keyColumns(by), memory, maxOpenFiles, tmpDir, signal, checkHighWaterMark('highWaterMark', o.highWaterMark));
   });
 }

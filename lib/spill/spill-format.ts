@@ -14,17 +14,21 @@
  * as one UTF-8 run (version 2 added it; ASCII text is copied by a loop and read as latin1). One CRC-32 covers a block of records, not each record (version 3). A
  * row that csv.parse read from a plain line and that is unchanged (its fields are still its
  * raw line's: see lib/core/raw-line.ts) is its raw line instead, and comes back with it in its
- * origin, so that csv.format copies the line rather than formatting the fields again (version 4). A
+ * origin, so that csv.format copies the line rather than formatting the fields again (version 4).
+ * A text row (lib/core/text-row.ts: a fused csv.read → sort → CSV sink passes rows as their
+ * line and the fields the sort reads) is its width, delimiter, the fields read and the text,
+ * and comes back as a text row (version 5). A
  * block whose length runs past the data or whose checksum differs, or whose records do not
  * fill it exactly, fails loudly: wrong rows are never returned.
  */
 import { crc32 } from '../core/builtins.js';
 import { setOrigin, originOf } from '../core/origin.js';
 import { originWithRawLine, unchangedRawLine, type RawLine } from '../core/raw-line.js';
+import { NOTHING, TextRow } from '../core/text-row.js';
 import { UNIT_COPY_MAX, copyAscii, putVarint, withRoom } from './byte-writing.js';
 
 export const SPILL_MAGIC = Buffer.from('SLSPILL', 'latin1');
-export const SPILL_VERSION = 4;
+export const SPILL_VERSION = 5;
 export const HEADER_BYTES = SPILL_MAGIC.length + 1;
 /** Bytes before a record's payload: its length (u32 LE). */
 export const RECORD_HEAD = 4;
@@ -36,6 +40,8 @@ const enum Tag {
   BigInt = 7, Date = 8, Buffer = 9, Array = 10, Object = 11, Strings = 12,
   /** A whole row only (never nested): its raw line, see the top of this file. */
   RawLine = 13,
+  /** A whole row only: a text row, see the top of this file. */
+  TextRow = 14,
 }
 
 
@@ -120,9 +126,14 @@ export class RecordWriter {
     } else {
       this.byte(0);
     }
-    const raw = unchangedRawLine(row, origin);
-    if (raw) this.rawLine(raw);
-    else this.value(row, 0);
+    if (row instanceof TextRow) {
+      if (row.added === NOTHING) this.textRow(row);
+      else this.value(row.fields(), 0); // (a value added: as the plain row it stands for)
+    } else {
+      const raw = unchangedRawLine(row, origin);
+      if (raw) this.rawLine(raw);
+      else this.value(row, 0);
+    }
     this.buf.writeUInt32LE(this.pos - start - RECORD_HEAD, start);
   }
 
@@ -233,6 +244,19 @@ export class RecordWriter {
     this.string(raw.delimiter);
     this.string(raw.quote);
     this.string(raw.text);
+  }
+
+  /** A text row: its width, whether a field has space at its edge, the delimiter, the fields read and the text. */
+  private textRow(row: TextRow): void {
+    this.ensure(12);
+    this.buf[this.pos++] = Tag.TextRow;
+    this.varint(row.width);
+    this.buf[this.pos++] = row.edgeSpace ? 1 : 0;
+    this.string(row.delimiter);
+    this.ensure(5);
+    this.varint(row.reads.length);
+    for (const field of row.reads) this.string(field);
+    this.string(row.text);
   }
 
   /** A varint, in room already ensured (at most 5 bytes). */
@@ -387,6 +411,7 @@ export class RecordReader {
     else if (hasOrigin !== 0) this.corrupt();
     if (source !== undefined) line = this.double();
     if (source !== undefined && this.pos < this.end && this.buf[this.pos] === Tag.RawLine) return this.rawRow(source, line);
+    if (this.pos < this.end && this.buf[this.pos] === Tag.TextRow) return this.textRow(source, line);
     const row = this.value();
     if (this.pos !== this.end) this.corrupt();
     if (source !== undefined) setOrigin(row, { source, line });
@@ -406,6 +431,22 @@ export class RecordReader {
     const row = fieldsOf(text, delimiter, n) ?? this.corrupt();
     const raw: RawLine = { text, fields: row.slice(), delimiter, quote, edgeSpace: space === 2 ? undefined : space === 1 };
     setOrigin(row, originWithRawLine(source, line, raw));
+    return row;
+  }
+
+  /** A row written as a text row: a text row again, with its origin. */
+  private textRow(source: string | undefined, line: number): TextRow {
+    this.pos++;
+    const width = this.varint();
+    const space = this.byte();
+    if (space > 1) this.corrupt();
+    const delimiter = this.string();
+    const reads = new Array<string>(this.varint());
+    for (let i = 0; i < reads.length; i++) reads[i] = this.string();
+    const text = this.string();
+    if (this.pos !== this.end || delimiter === '') this.corrupt();
+    const row = new TextRow(text, delimiter, width, space === 1, reads);
+    if (source !== undefined) setOrigin(row, { source, line });
     return row;
   }
 

@@ -5,6 +5,7 @@ import { originOf, setOrigin } from '../../lib/core/origin.js';
 import { CsvOrigin, type RawLine } from '../../lib/csv/raw-line.js';
 import { BLOCK, BlockFramer } from '../../lib/spill/blocks.js';
 import { RecordReader, RecordWriter, SpillFormatError, checkHeader, header } from '../../lib/spill/spill-format.js';
+import { TextRow } from '../../lib/core/text-row.js';
 
 function objectOf(entries: [string, unknown][]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -100,6 +101,19 @@ describe('spill format', () => {
     expect(lines[5]).to.equal(undefined);
     // The line's fields are a copy: changing the row later is noticed by csv.format.
     expect(lines[0]!.fields).to.not.equal(back[0]);
+  });
+
+  it('keeps a text row as a text row: its text, delimiter, width, edge-space flag, fields read and origin; one with a value added as its fields', () => {
+    const rows = [new TextRow('a,b,c', ',', 3, false, ['b', 'a']), new TextRow('x;; é', ';', 3, true, []), new TextRow('😀|q', '|', 2, false, ['😀'])];
+    rows.forEach((row, i) => setOrigin(row, { source: 'in.csv', line: i + 2 }));
+    const added = new TextRow('p,q', ',', 2, false, ['q']);
+    added.added = 7;
+    setOrigin(added, { source: 'in.csv', line: 9 });
+    const back = roundTrip([...rows, added]);
+    expect(back.slice(0, 3)).to.deep.equal(rows);
+    for (const row of back.slice(0, 3)) expect(row).to.be.instanceOf(TextRow);
+    expect(back.map((row) => originOf(row))).to.deep.equal([2, 3, 4, 9].map((line) => ({ source: 'in.csv', line })));
+    expect(back[3]).to.deep.equal(['p', 'q', 7]);
   });
 
   it('fails loudly on a raw line whose field count does not match', () => {
@@ -215,7 +229,7 @@ describe('spill format', () => {
     expect(() => checkHeader(Buffer.from('hello world'), 'f')).to.throw('f is not a sluice spill file (bad header)');
     const v1 = header();
     v1[v1.length - 1] = 1;
-    expect(() => checkHeader(v1, 'f')).to.throw('f has spill format version 1; this sluice reads version 4');
+    expect(() => checkHeader(v1, 'f')).to.throw('f has spill format version 1; this sluice reads version 5');
   });
 
   it('refuses values it cannot restore', () => {
