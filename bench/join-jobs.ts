@@ -3,7 +3,7 @@
  * to plain JavaScript there, so the timing and memory are the library's, not tsx's). IN is
  * the tickets file; OTHER the codes table (lookup jobs) or the payments file (the others).
  * - `floor`: csv.read → csv.write, no join (what reading and writing the tickets alone cost).
- * - `lookup`: sluice `lookup` of each ticket's fine in a Map; `lookup-map`: a Map in a `map`.
+ * - `lookup`: sluice `lookup` of each ticket's fine in a Map (rows pass as text); `lookup-map`: a Map in a `map`.
  * - `hash`: sluice `hashJoin` of tickets ⋈ payments, `memory: '64MB'` (spills);
  *   `hash-map`: a plain Map of every payment, tickets streamed.
  * - `merge`: sluice `mergeJoin` of both files sorted by summons number.
@@ -22,8 +22,9 @@ switch (job) {
     await run(source, sink(() => []));
     break;
   case 'lookup': {
-    const codes = await readCodes(other);
-    await run(source, lookup<string[], number, string[]>(codes, { on: 5, merge: (row, fine) => [...row!, fine === null ? '' : String(fine)] }), sink(() => ['fine']));
+    // Fines as one-field rows and the default merge (`[...row, ...fine]`): each ticket then passes as its text.
+    const fines = new Map([...(await readCodes(other))].map(([code, fine]) => [code, [String(fine)]]));
+    await run(source, lookup<string[], string[], string[]>(fines, { on: 5, missing: [''] }), sink(() => ['fine']));
     break;
   }
   case 'lookup-map': {

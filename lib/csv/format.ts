@@ -4,9 +4,9 @@ import type { RowFormatter } from '@fast-csv/format/build/src/formatter/RowForma
 import { FastRowFormatter, fastFormatProblem, keysOf } from './formatter.js';
 import { RowError } from '../core/errors.js';
 import { writesTextRows, type HeaderSource } from '../core/fusion.js';
-import { NOTHING, TextRow } from '../core/text-row.js';
+import { fieldsOf, TextRow } from '../core/text-row.js';
 import { safeCell, safeRow } from './spreadsheet-safe.js';
-import { originOf, setOrigin } from '../core/origin.js';
+import { originOf } from '../core/origin.js';
 import { kindOf } from '../core/rows.js';
 import { Stage } from '../core/stage.js';
 import { calledAs, checkOneOf, checkOptions, fail, named as nameChecks, optionNames } from '../core/validate.js';
@@ -156,7 +156,7 @@ export class CsvFormatStage extends Stage<CsvRow, string> {
     }
     // A text row (see lib/core/text-row.ts) goes to sluice's formatter as it is, elsewhere as its fields.
     const passed = given instanceof TextRow && this.formatter !== null && !this.fallback && !this.safe ? given : null;
-    const array = given instanceof TextRow && passed === null ? withOrigin(given) : given;
+    const array = given instanceof TextRow && passed === null ? fieldsOf(given) : given;
     const row = this.safe ? safeRow(this.keyed(array)) : array;
     try {
       this.formatter ??= this.start(passed !== null || Array.isArray(row));
@@ -164,7 +164,7 @@ export class CsvFormatStage extends Stage<CsvRow, string> {
       callback(error as Error);
       return;
     }
-    const length = passed !== null ? passed.width + (passed.added === NOTHING ? 0 : 1) : Array.isArray(row) ? row.length : -1;
+    const length = passed !== null ? passed.width + passed.appended.length : Array.isArray(row) ? row.length : -1;
     if (this.width !== -1 && length !== -1 && length !== this.width) {
       callback(new RowError(this.stage, index, originOf(row), `the row has ${length} fields, the header ${this.width}`));
       return;
@@ -293,14 +293,6 @@ export class CsvFormatStage extends Stage<CsvRow, string> {
     }
     return this.fastCsv!.fastCsvRowFormatter(args);
   }
-}
-
-/** A text row as the array of its fields, with its origin. */
-function withOrigin(row: TextRow): unknown[] {
-  const fields = row.fields();
-  const origin = originOf(row);
-  if (origin) setOrigin(fields, origin);
-  return fields;
 }
 
 /**

@@ -28,7 +28,7 @@
  */
 
 import { CsvOrigin, type RawLine } from './raw-line.js';
-import { NOTHING, TextRow } from '../core/text-row.js';
+import { TextRow } from '../core/text-row.js';
 import { originOf } from '../core/origin.js';
 import { isJsSpace } from './scanner.js';
 
@@ -153,7 +153,7 @@ export class FastRowFormatter {
       this.headerWritten = true;
     }
     if (passed !== null) {
-      text += this.fitsText(passed) ? this.copied(passed.text, passed.width, passed.added === NOTHING ? [] : [passed.added], 0) : this.line(this.columns(passed.fields(), headers));
+      text += this.fitsText(passed) ? this.copied(passed.text, passed.width, passed.appended, 0) : this.line(this.columns(passed.fields(), headers));
     } else if (formatRow) {
       const raw = this.copyRaw && Array.isArray(row) ? CsvOrigin.rawOf(originOf(row)) : undefined;
       text += raw !== undefined && this.fits(raw, row as unknown[]) ? this.copied(raw.text, raw.fields.length, row as unknown[], raw.fields.length) : this.line(this.columns(row, headers));

@@ -7,6 +7,7 @@
  * side (none yet: no columns).
  */
 import { setField } from '../core/rows.js';
+import { fieldsOf, TextRow } from '../core/text-row.js';
 import { checkOptions, fail, optionNames } from '../core/validate.js';
 
 /** Builds an output row; `null` stands for the side without a match. */
@@ -57,6 +58,18 @@ export class Combiner<L, R, Out> {
     return out as Out;
   }
 
+  /**
+   * The output row of a TextRow `left` (made only without `merge`, see `JoinBase.textRowReads`):
+   * the same line with the fields of `right` (or its nulls) appended, as `[...left, ...right]`
+   * would give; a `right` that is not an array goes with the fields of `left`, as unfused.
+   */
+  appendTo(left: TextRow, right: R | null): Out {
+    if (right !== null && !Array.isArray(right)) return this.combine(fieldsOf(left) as L, right);
+    this.saw(0, left);
+    if (right !== null) this.saw(1, right);
+    return left.with(right === null ? nulls(this.shapes[1]) : (right as unknown[])) as Out;
+  }
+
   private put(out: Record<string, unknown>, row: unknown, side: 0 | 1): void {
     const prefix = this.prefixes[side];
     if (row === null) {
@@ -83,6 +96,7 @@ export class Combiner<L, R, Out> {
 }
 
 function shapeOf(row: unknown): Shape {
+  if (row instanceof TextRow) return row.width + row.appended.length;
   return Array.isArray(row) ? row.length : typeof row === 'object' && row !== null ? Object.keys(row) : 0;
 }
 

@@ -11,7 +11,9 @@ import { originOf } from '../core/origin.js';
 import { Stage } from '../core/stage.js';
 import { checkHighWaterMark, checkOneOf, checkOptions, checkSignal, optionNames, type OptionNames } from '../core/validate.js';
 import { checkOutput, Combiner, type OutputOptions } from './combine.js';
-import { resolveOn, type JoinOn, type ResolvedOn } from './keys.js';
+import { leftIndexes, readingText, resolveOn, type JoinOn, type ResolvedOn } from './keys.js';
+import { TextRow } from '../core/text-row.js';
+import type { TextRowReader } from '../core/fusion.js';
 import { SideReader } from './side-reader.js';
 import type { SourceLike } from '../pipeline/index.js';
 
@@ -85,7 +87,7 @@ export function commonOptions<L, R, Out>(options: unknown, known: OptionNames): 
   };
 }
 
-export abstract class JoinBase<L, R, Out> extends Stage<L, Out> implements JoinStage<L, Out> {
+export abstract class JoinBase<L, R, Out> extends Stage<L, Out> implements JoinStage<L, Out>, TextRowReader {
   readonly metrics: JoinMetrics = { left: counts(), right: counts(), output: 0 };
   protected readonly keys: ResolvedOn<L, R>;
   protected readonly keepLeft: boolean;
@@ -95,10 +97,14 @@ export abstract class JoinBase<L, R, Out> extends Stage<L, Out> implements JoinS
   private roomWaiter: (() => void) | null = null;
   /** The other input, opened on first use. */
   private reader: SideReader | null = null;
+  /** The left key's columns when the rows written into it may be TextRows (see `textRowReads`), else null. */
+  private readonly textReads: readonly number[] | null;
 
-  constructor(name: string, private readonly otherSource: SourceLike | null, c: Common<L, R, Out>) {
+  /** @param takesText - whether the subclass takes TextRows on its left side (its left keys through `keys`, its output through `output`) */
+  constructor(name: string, private readonly otherSource: SourceLike | null, c: Common<L, R, Out>, takesText = false) {
     super(name, c.highWaterMark);
-    this.keys = c.on;
+    this.textReads = takesText && c.options.merge === undefined ? leftIndexes(c.options.on) : null;
+    this.keys = this.textReads === null ? c.on : readingText(c.on);
     this.keepLeft = c.type === 'left' || c.type === 'full';
     this.keepRight = c.type === 'right' || c.type === 'full';
     this.combiner = new Combiner(name, c.on.shared, c.options);
@@ -138,9 +144,18 @@ export abstract class JoinBase<L, R, Out> extends Stage<L, Out> implements JoinS
     this.combiner.saw(side, row);
   }
 
+  /**
+   * Internal (lib/core/fusion.ts): the left key's columns, when the join takes TextRows on its
+   * left side and the output is the default array one (`[...left, ...right]`: a TextRow with
+   * the right row's fields appended); else null.
+   */
+  textRowReads(): readonly number[] | null {
+    return this.textReads;
+  }
+
   /** Passes on the output row of a pair (one side may be null). */
   protected output(from: unknown, left: L | null, right: R | null): void {
-    const out = this.combiner.combine(left, right);
+    const out = left instanceof TextRow ? this.combiner.appendTo(left, right) : this.combiner.combine(left, right);
     this.metrics.output++;
     this.pushOut(from, out);
   }

@@ -6,6 +6,7 @@
  */
 import { keyIdentity } from '../spill/index.js';
 import { fail } from '../core/validate.js';
+import { TextRow } from '../core/text-row.js';
 import { compareValues, type SortColumn, type SortCompare } from '../sort/index.js';
 
 /** One side's key: a column (index or name), a list of columns, or a function of the row. */
@@ -84,6 +85,33 @@ export function resolveOn<L, R>(on: unknown, path = 'on'): ResolvedOn<L, R> {
     fail(`${path}.right`, `a list of ${l.columns.length} column(s), as \`${path}.left\``, (on as { right: unknown }).right);
   }
   return { left: l.get, right: r.get, leftId: l.id, rightId: r.id, shared };
+}
+
+/**
+ * The left key's column indexes when it is of indexes (a column or a list of them), else null:
+ * a TextRow (lib/core/text-row.ts) reading those fields then holds the key.
+ */
+export function leftIndexes(on: unknown): readonly number[] | null {
+  const key = typeof on === 'object' && on !== null && !Array.isArray(on) ? (on as { left: unknown }).left : on;
+  const list: unknown[] = Array.isArray(key) ? key : [key];
+  return list.every((c) => typeof c === 'number') ? (list as number[]) : null;
+}
+
+/** A TextRow's key: the fields it read (a column past the row's end is undefined: no key). */
+function textKey(row: TextRow): unknown[] | null {
+  const reads = row.reads;
+  return reads.includes(undefined as unknown as string) ? null : reads.slice();
+}
+
+/** `on` whose left getters take TextRows too, holding the fields at `leftIndexes(on)`: their key is the fields read. */
+export function readingText<L, R>(on: ResolvedOn<L, R>): ResolvedOn<L, R> {
+  const { left, leftId } = on;
+  const textId = (row: TextRow): string | null => {
+    if (row.reads.length === 1) return valueId(row.reads[0]);
+    const key = textKey(row);
+    return key === null ? null : keyId(key);
+  };
+  return { ...on, left: (row) => (row instanceof TextRow ? textKey(row) : left(row)), leftId: (row) => (row instanceof TextRow ? textId(row) : leftId(row)) };
 }
 
 /** Compares two (non-null) keys value by value. */

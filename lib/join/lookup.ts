@@ -85,8 +85,8 @@ class LookupStageImpl<L, V, Out> extends JoinBase<L, V, Out> implements LookupSt
 
   constructor(name: string, source: LookupSource<V>, options: LookupOptions<L, V, Out>, batchSize: number, maxEntries: number) {
     const c = commonOptions<L, V, Out>({ ...options, type: options.type ?? 'left' }, LOOKUP_OPTIONS);
-    super(name, null, c);
-    this.keyOf = c.on.left;
+    super(name, null, c, true);
+    this.keyOf = this.keys.left;
     this.cache = new LruCache<V>(maxEntries);
     this.missing = options.missing ?? null;
     if (typeof source === 'function') {

@@ -65,7 +65,7 @@ class AddColumnStage<In, Out, V> extends RowOperation<In, Out, V> implements Tex
   protected deliver(row: In, value: V): void {
     if (row instanceof TextRow) {
       // Only this stage and the CSV sink after it ever see a text row (see TextRow).
-      row.added = value;
+      row.appended = [value];
       this.pushOut(row, row as unknown as Out);
       return;
     }

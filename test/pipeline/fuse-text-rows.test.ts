@@ -8,35 +8,13 @@
  */
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { readFile } from 'node:fs/promises';
-import { addColumn, csv, pipe, run, tap, type CsvReadOptions, type CsvWriteOptions, type Reject, type Stage } from '../../lib/index.js';
+import { addColumn, csv, pipe, tap, type CsvReadOptions, type CsvWriteOptions, type Stage } from '../../lib/index.js';
 import { fuseTextRows, textRowFusion } from '../../lib/pipeline/fuse-text-rows.js';
-import { WasmRows } from '../../lib/csv/wasm-rows.js';
 import { tempDir, type TempDir } from '../helpers/files.js';
 import { propertyScale as scale, scaledTimeout } from '../helpers/property-scale.js';
+import { chunkSize, countingTextRows, textDocument, textOutcome, type TextOutcome } from '../helpers/text-documents.js';
 
 const runs = (n: number) => ({ numRuns: Math.max(1, Math.round(n * scale)) });
-
-const unit = fc.constantFrom('a', 'b', '1', ' ', '\t', '|', 'é', '€', '😀', '\u00a0', ',', '"', '\r', '\n');
-const plain = fc.string({ unit: unit.filter((c) => !',"\r\n'.includes(c)), maxLength: 5 });
-const quoted = fc.string({ unit, maxLength: 5 }).map((s) => `"${s.replaceAll('"', '""')}"`);
-const field = fc.oneof({ arbitrary: plain, weight: 12 }, { arbitrary: quoted, weight: 1 });
-/** Mostly four fields a row (the header's width), some ragged. */
-const line = fc.tuple(fc.array(field, { minLength: 4, maxLength: 4 }), fc.integer({ min: 0, max: 9 }), fc.constantFrom('\n', '\n', '\r\n', '\r'));
-const document = fc
-  .tuple(fc.boolean(), fc.array(line, { minLength: 1, maxLength: 60 }), fc.boolean())
-  .map(([bom, lines, finalBreak]) => {
-    const text = lines.map(([fields, ragged, eol]) => (ragged === 0 ? fields.slice(0, 3) : ragged === 1 ? [...fields, 'x'] : fields).join(',') + eol).join('');
-    const last = lines[lines.length - 1][2];
-    return Buffer.from((bom ? '\uFEFF' : '') + (finalBreak ? text : text.slice(0, text.length - last.length)));
-  });
-
-interface Outcome {
-  text: string | null;
-  summary: unknown;
-  rejects: unknown[];
-  error: string | null;
-}
 
 const writeOptions: CsvWriteOptions[] = [{}, { delimiter: ';' }, { quoteColumns: true }, { headers: ['a', 'b', 'c', 'd', 'n'] }, { formatter: 'fast-csv' }];
 
@@ -56,38 +34,19 @@ describe('rows that pass through as their text (csv.read → addColumn({ reads }
   after(() => dir.remove());
 
   /** The pipeline's outcome: `reads` given (fused unless `fused` is false), or the row given to the function. */
-  async function outcome(input: string, read: CsvReadOptions, write: CsvWriteOptions, reads: boolean, fused: boolean, throwOn: string | null): Promise<Outcome> {
-    const output = dir.file(`out-${n++}.csv`);
-    const rejects: Reject[] = [];
+  function outcome(input: string, read: CsvReadOptions, write: CsvWriteOptions, reads: boolean, fused: boolean, throwOn: string | null): Promise<TextOutcome> {
     const stage = reads
       ? addColumn('n', ([a, b]: (string | undefined)[]) => compute(a, b, throwOn), { reads: [2, 0] })
       : addColumn('n', (row: string[]) => compute(row[2], row[0], throwOn));
-    textRowFusion.enabled = fused;
-    try {
-      const summary = await run(csv.read(input, read), stage, csv.write(output, write), { rejects: (r: Reject) => void rejects.push(r) });
-      const { ms: _ms, ...counts } = summary;
-      return { text: await readFile(output, 'utf8'), summary: counts, rejects: rejects.map(({ reason, row, index, origin }) => ({ reason, row, index, origin: { ...origin } })), error: null };
-    } catch (error) {
-      return { text: null, summary: null, rejects: [], error: (error as Error).message.replaceAll(output, 'OUT') };
-    } finally {
-      textRowFusion.enabled = true;
-    }
+    return textOutcome(input, dir.file(`out-${n++}.csv`), read, write, stage, fused);
   }
 
   it('writes the same bytes, summary, rejects and errors as unfused and as addColumn given the row', async () => {
-    let textRows = 0;
-    const made = WasmRows.prototype as unknown as { textRow: (...args: unknown[]) => void };
-    const textRow = made.textRow;
-    made.textRow = function (this: unknown, ...args: unknown[]) {
-      textRows++;
-      return textRow.apply(this, args);
-    };
-    try {
+    const textRows = await countingTextRows(async () => {
       await fc.assert(
         fc.asyncProperty(
-          document,
-          // (The JS scanner reads the header's chunk; the WebAssembly reader, which makes text rows, the ones after it.)
-          fc.oneof(fc.integer({ min: 1, max: 64 }), fc.integer({ min: 64, max: 256 })),
+          textDocument,
+          chunkSize,
           fc.constantFrom<CsvReadOptions>({}, { ragged: 'reject' }, { header: false }, { ragged: 'keep' }),
           fc.constantFrom(...writeOptions),
           fc.oneof({ arbitrary: fc.constant(null), weight: 3 }, { arbitrary: fc.constantFrom('a', 'b', '1'), weight: 1 }),
@@ -103,9 +62,7 @@ describe('rows that pass through as their text (csv.read → addColumn({ reads }
         ),
         runs(150),
       );
-    } finally {
-      made.textRow = textRow;
-    }
+    });
     // (The generated files are mostly rows of the header's width without quotes: many went as text.)
     expect(textRows).to.be.greaterThan(20 * scale);
   });
