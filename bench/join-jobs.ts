@@ -5,7 +5,8 @@
  * - `floor`: csv.read → csv.write, no join (what reading and writing the tickets alone cost).
  * - `lookup`: sluice `lookup` of each ticket's fine in a Map (rows pass as text); `lookup-map`: a Map in a `map`.
  * - `hash`: sluice `hashJoin` of tickets ⋈ payments, `memory: '64MB'` (spills);
- *   `hash-map`: a plain Map of every payment, tickets streamed.
+ *   `hash-text`: the same with the default output (the payment's key kept too), where tickets
+ *   pass as their text; `hash-map`: a plain Map of every payment, tickets streamed.
  * - `merge`: sluice `mergeJoin` of both files sorted by summons number.
  * The header line is Python's: the tickets' columns, then the other side's but its key.
  */
@@ -35,6 +36,12 @@ switch (job) {
   case 'hash': {
     const payments = csv.read(other);
     await run(source, hashJoin<string[], string[], string[]>(payments, { on: 0, memory: '64MB', merge: concat }), sink(() => (payments.headers ?? []).slice(1)));
+    break;
+  }
+  case 'hash-text': {
+    // The default output (`[...ticket, ...payment]`, the summons number twice): each ticket then passes as its text.
+    const payments = csv.read(other);
+    await run(source, hashJoin<string[], string[], string[]>(payments, { on: 0, memory: '64MB' }), sink(() => [...(payments.headers ?? [])]));
     break;
   }
   case 'hash-map': {

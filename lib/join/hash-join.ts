@@ -72,7 +72,7 @@ class HashJoinStageImpl<L, R, Out> extends JoinBase<L, R, Out> implements HashJo
   private rightN = 0;
 
   constructor(name: string, build: SourceLike, options: HashJoinOptions<L, R, Out>, private readonly memory: number, tmpDir: string) {
-    super(name, build, commonOptions<L, R, Out>(options, HASH_JOIN_OPTIONS));
+    super(name, build, commonOptions<L, R, Out>(options, HASH_JOIN_OPTIONS), true);
     this.folder = new SpillFolder(name, tmpDir);
   }
 

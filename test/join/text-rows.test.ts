@@ -1,14 +1,14 @@
 /**
  * Join stages given rows as their text (lib/pipeline/fuse-text-rows.ts, lib/core/text-row.ts):
- * `csv.read` → `lookup(…, { on })` → `csv.write` against the same pipeline unfused and
+ * `csv.read` → `lookup(…, { on })` or `hashJoin(build, { on })` → `csv.write` against the same pipeline unfused and
  * against the stage given whole rows with a `merge` of the same output, on generated CSV
  * files read in chunks of random sizes (see test/helpers/text-documents.ts) — the same bytes
- * written, the same summary, metrics and errors.
+ * written, the same summary, metrics and errors; hashJoin with budgets that spill.
  * `SLUICE_PROPERTY_SCALE=10 npx mocha test/join/text-rows.test.ts` runs 10× the cases.
  */
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { csv, lookup, tap, type CsvReadOptions, type CsvWriteOptions, type LookupFunction, type LookupOptions, type Stage } from '../../lib/index.js';
+import { csv, hashJoin, lookup, mergeJoin, tap, type CsvReadOptions, type CsvWriteOptions, type LookupFunction, type LookupOptions, type Stage } from '../../lib/index.js';
 import { fuseTextRows } from '../../lib/pipeline/fuse-text-rows.js';
 import { tempDir, type TempDir } from '../helpers/files.js';
 import { propertyScale as scale, scaledTimeout } from '../helpers/property-scale.js';
@@ -53,7 +53,23 @@ const lookupCase = fc.record<LookupCase>({
   throwOn: fc.option(fc.constantFrom('a', 'b'), { freq: 4 }),
 });
 
-describe('join stages given rows as their text (csv.read → lookup → csv.write)', function () {
+interface HashCase {
+  on: 1 | { left: [1, 3]; right: [0, 0] };
+  type: 'inner' | 'left' | 'right' | 'full';
+  build: string[][];
+  /** Small budgets spill (some partitions, then joined one by one), the smallest fail on a large key group. */
+  memory: number;
+}
+
+const hashCase = fc.record<HashCase>({
+  on: fc.constantFrom<HashCase['on']>(1, 1, { left: [1, 3], right: [0, 0] }),
+  type: fc.constantFrom<HashCase['type']>('inner', 'left', 'right', 'full'),
+  // (Wide values, so that a few dozen rows pass the small budgets.)
+  build: fc.array(fc.tuple(fc.constantFrom(...keys), fc.string({ unit: fc.constantFrom('p', 'é', ',', '"', ' '), minLength: 30, maxLength: 80 })), { maxLength: 60 }),
+  memory: fc.constantFrom(1500, 4000, 8000, 1 << 20),
+});
+
+describe('join stages given rows as their text (csv.read → lookup or hashJoin → csv.write)', function () {
   this.timeout(scaledTimeout);
   let dir: TempDir;
   let n = 0;
@@ -104,7 +120,33 @@ describe('join stages given rows as their text (csv.read → lookup → csv.writ
     expect(textRows).to.be.greaterThan(20 * scale);
   });
 
-  it('fuses a lookup only with a key of indexes and the default output', () => {
+  it('hashJoin: the same bytes, summary, metrics and errors as unfused and as a merge given whole rows, spilled or not', async () => {
+    let spills = 0;
+    const textRows = await countingTextRows(() =>
+      fc.assert(
+        fc.asyncProperty(textDocument, chunkSize, fc.constantFrom(...readOptions), fc.constantFrom(...writeOptions), hashCase, async (bytes, chunkSize, read, write, c) => {
+          const input = await dir.write(`in-${n++}.csv`, bytes);
+          const options = { ...read, ...(write.headers && read.ragged === undefined ? { ragged: 'reject' as const } : {}), chunkSize };
+          const go = async (variant: Variant) => {
+            // (Without a match the default output fills nulls in the shape of the first row seen: a merge would, too, only for inner joins.)
+            const merge = variant === 'merge' ? { merge: (l: unknown[] | null, r: unknown[] | null) => [...l!, ...r!] } : {};
+            const stage = hashJoin<unknown[], string[], unknown[]>(c.build, { on: c.on, type: c.type, memory: c.memory, tmpDir: dir.path, ...merge });
+            const metrics = () => ({ join: stage.metrics, spilled: stage.spilled });
+            return textOutcome(input, dir.file(`out-${n++}.csv`), options, write, stage as Stage<string[], unknown>, variant !== 'unfused', metrics);
+          };
+          const fused = await go('fused');
+          if ((fused.metrics as { spilled: boolean } | null)?.spilled) spills++;
+          expect(fused).to.deep.equal(await go('unfused'));
+          if (c.type === 'inner') expect(fused).to.deep.equal(await go('merge'));
+        }),
+        runs(150),
+      ),
+    );
+    expect(textRows).to.be.greaterThan(20 * scale);
+    expect(spills).to.be.greaterThan(5 * scale);
+  });
+
+  it('fuses a lookup or a hashJoin only with a left key of indexes and the default output', async () => {
     const fuses = (stage: Stage<never, unknown>, between: Stage<never, unknown>[] = []) => {
       const streams = [csv.read(dir.file('none.csv')), ...between, stage, csv.write(dir.file(`none-${n++}.csv`))];
       const fused = fuseTextRows(streams[0], streams.slice(1));
@@ -119,5 +161,11 @@ describe('join stages given rows as their text (csv.read → lookup → csv.writ
     expect(fuses(lookup(table, { on: 'Violation Code' }))).to.equal(false);
     expect(fuses(lookup(table, { on: (row: string[]) => row[5] }))).to.equal(false);
     expect(fuses(lookup(table, { on: 5, merge: (row, v) => [...row!, v] }))).to.equal(false);
+    expect(fuses(hashJoin([], { on: 0 }))).to.equal(true);
+    expect(fuses(hashJoin([], { on: { left: [0, 2], right: [0, 'k'] } }))).to.equal(true);
+    expect(fuses(hashJoin([], { on: 0, merge: (l, r) => [...l!, ...r!] }))).to.equal(false);
+    expect(fuses(hashJoin([], { on: { left: 'k', right: 0 } }))).to.equal(false);
+    expect(fuses(mergeJoin([], { on: 0 }))).to.equal(false);
+    await new Promise((resolve) => setImmediate(resolve)); // (the files the sinks opened close)
   });
 });
