@@ -7,7 +7,8 @@
  * - `hash`: sluice `hashJoin` of tickets ⋈ payments, `memory: '64MB'` (spills);
  *   `hash-text`: the same with the default output (the payment's key kept too), where tickets
  *   pass as their text; `hash-map`: a plain Map of every payment, tickets streamed.
- * - `merge`: sluice `mergeJoin` of both files sorted by summons number.
+ * - `merge`: sluice `mergeJoin` of both files sorted by summons number; `merge-text`: the same
+ *   with the default output, tickets passed as their text.
  * The header line is Python's: the tickets' columns, then the other side's but its key.
  */
 import { csv, hashJoin, lookup, map, mergeJoin, run } from '../lib/index.js';
@@ -60,6 +61,12 @@ switch (job) {
   case 'merge': {
     const payments = csv.read(other);
     await run(source, mergeJoin<string[], string[], string[]>(payments, { on: 0, merge: concat }), sink(() => (payments.headers ?? []).slice(1)));
+    break;
+  }
+  case 'merge-text': {
+    // As hash-text: the default output, tickets passed as their text.
+    const payments = csv.read(other);
+    await run(source, mergeJoin<string[], string[], string[]>(payments, { on: 0 }), sink(() => [...(payments.headers ?? [])]));
     break;
   }
   default:

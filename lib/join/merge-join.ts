@@ -75,7 +75,8 @@ class MergeJoinStage<L, R, Out> extends JoinBase<L, R, Out> {
 
   constructor(name: string, right: SourceLike, options: MergeJoinOptions<L, R, Out>, private readonly maxGroupBytes: number, compare: SortCompare | undefined, sorting: { memory: number | string; tmpDir?: string } | null) {
     const c = commonOptions<L, R, Out>(options, MERGE_JOIN_OPTIONS);
-    super(name, right, c);
+    // (Left rows sorted first go through a sort keyed by `on` itself: they come whole.)
+    super(name, right, c, sorting === null);
     this.cmp = keyComparator(compare);
     if (sorting) {
       // Null keys sort last; they never match, wherever they stand.
