@@ -67,7 +67,7 @@ export interface TextRowSource {
 export const isTextRowSource = (value: unknown): value is Stage & TextRowSource =>
   isStage(value) && typeof (value as unknown as Partial<TextRowSource>).passTextRows === 'function';
 
-/** A stage that reads only some fields of each row and can take TextRows (addColumn with `reads`). */
+/** A stage that reads only some fields of each row and can take TextRows (addColumn with `reads`, a join's left side, sort). */
 export interface TextRowReader {
   /** The field indexes its function reads when it can take TextRows now, else null. */
   textRowReads(): readonly number[] | null;
@@ -76,7 +76,7 @@ export interface TextRowReader {
 export const isTextRowReader = (value: unknown): value is Stage & TextRowReader =>
   isStage(value) && typeof (value as unknown as Partial<TextRowReader>).textRowReads === 'function';
 
-/** Marks a CSV sink (csv.write, csv.format) that writes TextRows: their text, then what was added. */
+/** Marks a CSV sink (csv.write, csv.format) that writes TextRows: their text, then the fields appended. */
 export const writesTextRows = Symbol.for('sluice.writesTextRows');
 
 export const isTextRowWriter = (value: unknown): boolean =>

@@ -46,7 +46,14 @@ export class TextRow {
     return fields;
   }
 
-  /** The same line (its fields read, its origin) with `appended` after its fields: a join's output row, one per match. */
+  /** This row with `appended` after its fields: itself the first time (nothing appended yet), then copies (`with`): a join's output rows, one per match. */
+  appending(appended: readonly unknown[]): TextRow {
+    if (this.appended !== NO_FIELDS) return this.with(appended);
+    this.appended = appended;
+    return this;
+  }
+
+  /** The same line (its fields read, its origin) with `appended` after its fields. */
   with(appended: readonly unknown[]): TextRow {
     const row = new TextRow(this.text, this.delimiter, this.width, this.edgeSpace, this.reads);
     row.appended = appended;

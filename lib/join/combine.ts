@@ -64,10 +64,10 @@ export class Combiner<L, R, Out> {
    * would give; a `right` that is not an array goes with the fields of `left`, as unfused.
    */
   appendTo(left: TextRow, right: R | null): Out {
-    if (right !== null && !Array.isArray(right)) return this.combine(fieldsOf(left) as L, right);
+    if (right !== null && !Array.isArray(right)) return this.combine(fieldsOf(left.with([])) as L, right);
     this.saw(0, left);
     if (right !== null) this.saw(1, right);
-    return left.with(right === null ? nulls(this.shapes[1]) : (right as unknown[])) as Out;
+    return left.appending(right === null ? nulls(this.shapes[1]) : (right as unknown[])) as Out;
   }
 
   private put(out: Record<string, unknown>, row: unknown, side: 0 | 1): void {

@@ -9,7 +9,9 @@
  * stages share (types, accounting, release); partitions.ts writes the hash join's spill
  * partitions through lib/spill/.
  * A row flows: written (left) → its key → matched with the other side's rows of that key →
- * one output row per pair (or with null for an outer join) → pushed.
+ * one output row per pair (or with null for an outer join) → pushed. Between csv.read and a
+ * CSV sink a left row may be a TextRow (lib/core/text-row.ts): keys.ts's `readingText` reads its
+ * key, combine.ts's `appendTo` appends the other side's fields to its line.
  */
 export { mergeJoin, type MergeJoinOptions } from './merge-join.js';
 export { hashJoin, type HashJoinOptions, type HashJoinStage } from './hash-join.js';

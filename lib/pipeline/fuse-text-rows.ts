@@ -4,9 +4,10 @@ import { isTextRowReader, isTextRowSource, isTextRowWriter } from '../core/fusio
 export const textRowFusion = { enabled: true };
 
 /**
- * `csv.read(…)`, then `addColumn(name, fn, { reads })`, then a CSV sink, and nothing else:
+ * `csv.read(…)`, then one stage that reads only some fields (`addColumn(name, fn, { reads })`,
+ * a join of the default output keyed by indexes, sort), then a CSV sink, and nothing else:
  * the source passes each row it can on as its text (see lib/core/text-row.ts), making only
- * the fields `fn` reads into strings, and the sink writes that text back plus the new field.
+ * the fields the stage reads into strings, and the sink writes that text back plus the fields appended.
  * The file written, the summary and the errors are the unfused pipeline's. True if fused.
  */
 export function fuseTextRows(source: unknown, streams: readonly unknown[]): boolean {
