@@ -8,9 +8,10 @@
  *   every contender pays: reading and writing 44 columns);
  * - large join: tickets ⋈ payments (about 0.97 payments a ticket, some tickets paid twice,
  *   some payments for no ticket) on the summons number — Python's dict, sluice `hashJoin`
- *   with `memory: '64MB'` (a grace hash join: it spills), a plain Map of every payment;
+ *   with `memory: '64MB'` (a grace hash join: it spills; also with the default output, whose
+ *   tickets pass as their text), a plain Map of every payment;
  * - merge join: the same on both files sorted by summons number (sorted beforehand, untimed)
- *   — Python's dict on those files, sluice `mergeJoin`.
+ *   — Python's dict on those files, sluice `mergeJoin` (also with the default output).
  * Ratios are of CPU time to the section's Python line (wall time swings with the machine's
  * load). Inputs and outputs are written under /tmp/join-data.
  */
@@ -96,10 +97,10 @@ const sections: Record<string, Section> = {
     ['sluice lookup (Map table)', 'lookup'], ['plain Node: Map in a map() stage', 'lookup-map'], ['plain Node: csv.read → csv.write only', 'floor'],
   ]],
   hash: ['large join: tickets ⋈ payments on the summons number', 'hash', () => [tickets, payments], [
-    ["sluice hashJoin, memory '64MB'", 'hash'], ['plain Node: Map of every payment', 'hash-map'],
+    ["sluice hashJoin, memory '64MB'", 'hash'], ["sluice hashJoin '64MB', default output", 'hash-text'], ['plain Node: Map of every payment', 'hash-map'],
   ]],
   merge: ['merge join: the same, both files sorted by summons number (ratio to the dict join of the sorted files)', 'hash', () => [sorted(tickets), sorted(payments)], [
-    ['sluice mergeJoin', 'merge'],
+    ['sluice mergeJoin', 'merge'], ['sluice mergeJoin, default output', 'merge-text'],
   ]],
 };
 for (const [name, [title, mode, files, contenders]] of Object.entries(sections)) {
