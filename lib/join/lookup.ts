@@ -193,7 +193,12 @@ class LookupStageImpl<L, V, Out> extends JoinBase<L, V, Out> implements LookupSt
       return;
     }
     if (this.table) {
-      this.answer(row, key === null ? null : this.table(this.keyValue(key)), key === null);
+      try {
+        this.answer(row, key === null ? null : this.table(this.keyValue(key)), key === null);
+      } catch (error) {
+        callback(this.rowError('left', this.stats.in, row, error)); // (a value the output cannot take)
+        return;
+      }
       callback();
       return;
     }
@@ -219,7 +224,12 @@ class LookupStageImpl<L, V, Out> extends JoinBase<L, V, Out> implements LookupSt
     for (let x = await results.next(); x !== END && !this.destroyed; x = await results.next()) {
       const { row, value } = x as Looked<L, V>;
       const key = this.keyOf(row);
-      this.answer(row, value, key === null);
+      const index = this.metrics.left.rows + 1; // (rows are answered in input order)
+      try {
+        this.answer(row, value, key === null);
+      } catch (error) {
+        throw this.rowError('left', index, row, error);
+      }
       const room = this.room();
       if (room) await room;
     }

@@ -133,6 +133,17 @@ describe('lookup()', () => {
     });
   });
 
+  describe('a value the output cannot take', () => {
+    const rows = [['1', '21'], ['2', '38']];
+    for (const [kind, source] of [['a Map', new Map<string, unknown>([['21', ['65']], ['38', 35]])], ['a function', (async (keys: unknown[]) => keys.map((k) => [k, k === '21' ? ['65'] : 35] as const)) as LookupFunction<unknown>]] as const) {
+      it(`from ${kind}, a value that is not an array for array rows fails naming the row (it does not hang)`, async () => {
+        const error = await rejectionOf(looked<string[], unknown>(rows, source as never, { on: 1 }));
+        expect(error).to.be.instanceOf(RowError);
+        expect(error.message).to.match(/^lookup\(\) failed on row 2: left row 2: /);
+      });
+    }
+  });
+
   describe('backpressure and early stop', () => {
     it('with a stalled consumer, reads only a bounded amount ahead and makes no further calls', async () => {
       const { fn, calls } = recording(fines);
