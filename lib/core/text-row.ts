@@ -30,15 +30,6 @@ export class TextRow {
     readonly reads: readonly string[],
   ) {}
 
-  /** One appended field, as before several could be: `NOTHING` when none is (lib/spill/spill-format.ts asks; `appended.length === 0` says the same). */
-  get added(): unknown {
-    return this.appended.length === 0 ? NOTHING : this.appended[0];
-  }
-
-  set added(value: unknown) {
-    this.appended = [value];
-  }
-
   /** The row's fields (the text holds no quote: it splits at each delimiter), then the appended ones. */
   fields(): unknown[] {
     const fields: unknown[] = this.text.split(this.delimiter);
@@ -64,9 +55,6 @@ export class TextRow {
 }
 
 const NO_FIELDS: readonly unknown[] = Object.freeze([]);
-
-/** No field appended (see `TextRow.added`). */
-export const NOTHING: unique symbol = Symbol('nothing');
 
 /** A text row as the array of its fields, with its origin: the row the unfused pipeline has. */
 export function fieldsOf(row: TextRow): unknown[] {

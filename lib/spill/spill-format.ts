@@ -24,7 +24,7 @@
 import { crc32 } from '../core/builtins.js';
 import { setOrigin, originOf } from '../core/origin.js';
 import { originWithRawLine, unchangedRawLine, type RawLine } from '../core/raw-line.js';
-import { NOTHING, TextRow } from '../core/text-row.js';
+import { TextRow } from '../core/text-row.js';
 import { UNIT_COPY_MAX, copyAscii, putVarint, withRoom } from './byte-writing.js';
 
 export const SPILL_MAGIC = Buffer.from('SLSPILL', 'latin1');
@@ -127,7 +127,7 @@ export class RecordWriter {
       this.byte(0);
     }
     if (row instanceof TextRow) {
-      if (row.added === NOTHING) this.textRow(row);
+      if (row.appended.length === 0) this.textRow(row);
       else this.value(row.fields(), 0); // (a value added: as the plain row it stands for)
     } else {
       const raw = unchangedRawLine(row, origin);

@@ -107,7 +107,7 @@ describe('spill format', () => {
     const rows = [new TextRow('a,b,c', ',', 3, false, ['b', 'a']), new TextRow('x;; é', ';', 3, true, []), new TextRow('😀|q', '|', 2, false, ['😀'])];
     rows.forEach((row, i) => setOrigin(row, { source: 'in.csv', line: i + 2 }));
     const added = new TextRow('p,q', ',', 2, false, ['q']);
-    added.added = 7;
+    added.appended = [7];
     setOrigin(added, { source: 'in.csv', line: 9 });
     const back = roundTrip([...rows, added]);
     expect(back.slice(0, 3)).to.deep.equal(rows);
