@@ -8,12 +8,11 @@
  */
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { readFile } from 'node:fs/promises';
-import { csv, run, sort, tap, type CsvReadOptions, type CsvWriteOptions, type Reject, type SortBy } from '../../lib/index.js';
-import { fuseTextRows, textRowFusion } from '../../lib/pipeline/fuse-text-rows.js';
-import { WasmRows } from '../../lib/csv/wasm-rows.js';
+import { csv, sort, tap, type CsvReadOptions, type CsvWriteOptions, type SortBy } from '../../lib/index.js';
+import { fuseTextRows } from '../../lib/pipeline/fuse-text-rows.js';
 import { openFilesUnder, tempDir, type TempDir } from '../helpers/files.js';
 import { propertyScale as scale, scaledTimeout } from '../helpers/property-scale.js';
+import { countingTextRows, textOutcome, type TextOutcome } from '../helpers/text-documents.js';
 
 const runs = (n: number) => ({ numRuns: Math.max(1, Math.round(n * scale)) });
 
@@ -28,13 +27,6 @@ const document = fc.array(line, { minLength: 1, maxLength: 120 }).map((lines) =>
 );
 const orders: SortBy<string[]>[] = [0, [0, 1], [{ key: 1, order: 'desc' }, 0], [{ key: 2 }, { key: 0, order: 'desc' }]];
 
-interface Outcome {
-  text: string | null;
-  summary: unknown;
-  rejects: unknown[];
-  error: string | null;
-}
-
 describe('sort() of rows passed as their text (csv.read → sort(columns) → csv.write)', function () {
   this.timeout(scaledTimeout);
   let dir: TempDir;
@@ -44,31 +36,12 @@ describe('sort() of rows passed as their text (csv.read → sort(columns) → cs
   });
   after(() => dir.remove());
 
-  async function outcome(input: string, read: CsvReadOptions, write: CsvWriteOptions, by: SortBy<string[]>, memory: number, fused: boolean): Promise<Outcome> {
-    const output = dir.file(`out-${n++}.csv`);
-    const rejects: Reject[] = [];
-    textRowFusion.enabled = fused;
-    try {
-      const summary = await run(csv.read(input, read), sort<string[]>(by, { memory, maxOpenFiles: 2, tmpDir: dir.path }), csv.write(output, write), { rejects: (r: Reject) => void rejects.push(r) });
-      const { ms: _ms, ...counts } = summary;
-      return { text: await readFile(output, 'utf8'), summary: counts, rejects: rejects.map(({ reason, row, index, origin }) => ({ reason, row, index, origin: { ...origin } })), error: null };
-    } catch (error) {
-      return { text: null, summary: null, rejects: [], error: (error as Error).message.replaceAll(output, 'OUT') };
-    } finally {
-      textRowFusion.enabled = true;
-    }
-  }
+  const outcome = (input: string, read: CsvReadOptions, write: CsvWriteOptions, by: SortBy<string[]>, memory: number, fused: boolean): Promise<TextOutcome> =>
+    textOutcome(input, dir.file(`out-${n++}.csv`), read, write, sort<string[]>(by, { memory, maxOpenFiles: 2, tmpDir: dir.path }), fused);
 
   it('writes the same bytes, summary, rejects and errors as unfused, in memory and spilled in many runs (property)', async () => {
-    let textRows = 0;
-    const made = WasmRows.prototype as unknown as { textRow: (...args: unknown[]) => void };
-    const textRow = made.textRow;
-    made.textRow = function (this: unknown, ...args: unknown[]) {
-      textRows++;
-      return textRow.apply(this, args);
-    };
-    try {
-      await fc.assert(
+    const textRows = await countingTextRows(() =>
+      fc.assert(
         fc.asyncProperty(
           document,
           fc.integer({ min: 16, max: 256 }),
@@ -84,10 +57,8 @@ describe('sort() of rows passed as their text (csv.read → sort(columns) → cs
           },
         ),
         runs(100),
-      );
-    } finally {
-      made.textRow = textRow;
-    }
+      ),
+    );
     expect(textRows).to.be.greaterThan(10 * scale);
     expect(openFilesUnder(dir.path)).to.deep.equal([]);
   });
