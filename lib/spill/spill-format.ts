@@ -246,7 +246,7 @@ export class RecordWriter {
     this.string(raw.text);
   }
 
-  /** A text row: its width, whether a field has space at its edge, the delimiter, the fields read and the text. */
+  /** A text row: its width, whether a field has space at its edge, the delimiter, the fields read (as values) and the text. */
   private textRow(row: TextRow): void {
     this.ensure(12);
     this.buf[this.pos++] = Tag.TextRow;
@@ -255,7 +255,8 @@ export class RecordWriter {
     this.string(row.delimiter);
     this.ensure(5);
     this.varint(row.reads.length);
-    for (const field of row.reads) this.string(field);
+    // As values: a field read past the row's end is undefined (its key then is no key).
+    for (const field of row.reads) this.value(field, 1);
     this.string(row.text);
   }
 
@@ -442,7 +443,7 @@ export class RecordReader {
     if (space > 1) this.corrupt();
     const delimiter = this.string();
     const reads = new Array<string>(this.varint());
-    for (let i = 0; i < reads.length; i++) reads[i] = this.string();
+    for (let i = 0; i < reads.length; i++) reads[i] = this.value() as string;
     const text = this.string();
     if (this.pos !== this.end || delimiter === '') this.corrupt();
     const row = new TextRow(text, delimiter, width, space === 1, reads);

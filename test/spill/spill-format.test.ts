@@ -103,17 +103,17 @@ describe('spill format', () => {
     expect(lines[0]!.fields).to.not.equal(back[0]);
   });
 
-  it('keeps a text row as a text row: its text, delimiter, width, edge-space flag, fields read and origin; one with a value added as its fields', () => {
-    const rows = [new TextRow('a,b,c', ',', 3, false, ['b', 'a']), new TextRow('x;; é', ';', 3, true, []), new TextRow('😀|q', '|', 2, false, ['😀'])];
+  it('keeps a text row as a text row: its text, delimiter, width, edge-space flag, fields read (one past the end of the row: undefined) and origin; one with a value added as its fields', () => {
+    const rows = [new TextRow('a,b,c', ',', 3, false, ['b', 'a']), new TextRow('x;; é', ';', 3, true, []), new TextRow('😀|q', '|', 2, false, ['😀']), new TextRow('k,v', ',', 2, false, [undefined as unknown as string, 'k'])];
     rows.forEach((row, i) => setOrigin(row, { source: 'in.csv', line: i + 2 }));
     const added = new TextRow('p,q', ',', 2, false, ['q']);
     added.appended = [7];
     setOrigin(added, { source: 'in.csv', line: 9 });
     const back = roundTrip([...rows, added]);
-    expect(back.slice(0, 3)).to.deep.equal(rows);
-    for (const row of back.slice(0, 3)) expect(row).to.be.instanceOf(TextRow);
-    expect(back.map((row) => originOf(row))).to.deep.equal([2, 3, 4, 9].map((line) => ({ source: 'in.csv', line })));
-    expect(back[3]).to.deep.equal(['p', 'q', 7]);
+    expect(back.slice(0, 4)).to.deep.equal(rows);
+    for (const row of back.slice(0, 4)) expect(row).to.be.instanceOf(TextRow);
+    expect(back.map((row) => originOf(row))).to.deep.equal([2, 3, 4, 5, 9].map((line) => ({ source: 'in.csv', line })));
+    expect(back[4]).to.deep.equal(['p', 'q', 7]);
   });
 
   it('fails loudly on a raw line whose field count does not match', () => {
